@@ -1,0 +1,57 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { EventStoreModule } from './event-store/event-store.module.js';
+import { EventsFeedModule } from './events-feed/events-feed.module.js';
+import { IssuesModule } from './issues/issues.module.js';
+import { ProjectsModule } from './projects/projects.module.js';
+import { CLOCK, type Clock } from './shared/clock.js';
+import { HealthController } from './shared/health.controller.js';
+import { ProblemFilter } from './shared/problem.filter.js';
+import { AuthGuard } from './users/auth.guard.js';
+import { UsersModule } from './users/users.module.js';
+
+export interface AppOptions {
+  clock: Clock;
+  /** Extra modules (the benchmark's no-I/O route). */
+  extraModules?: Type[];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: HeraldConfig, options: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace',
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+          },
+        }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: true }),
+        CqrsModule.forRoot(),
+        EventStoreModule,
+        UsersModule,
+        ProjectsModule,
+        IssuesModule,
+        EventsFeedModule,
+        ...(options.extraModules ?? []),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: HERALD_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: options.clock },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
+      exports: [HERALD_CONFIG, CLOCK],
+    };
+  }
+}

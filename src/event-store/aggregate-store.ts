@@ -1,0 +1,143 @@
+import { notFound, preconditionFailed } from '../shared/errors.js';
+import { WrongExpectedVersionError, type DomainEvent, type Evolving, type EventMetadata, type RecordedEvent, type SqlWrite } from './event.js';
+import type { SqliteEventStore, WriteTx } from './sqlite-event-store.js';
+
+/** How one kind of aggregate is folded from its stream and projected into read models. */
+export interface AggregateDefinition<S, E extends DomainEvent> {
+  /** Used in messages ("issue 7 not found") and as the stream id prefix ("issue-7"). */
+  kind: string;
+  initialState: S;
+  evolve(state: S, event: Evolving<E>): S;
+  /**
+   * Read-model writes for a stream that now has `state`, after `events` were appended
+   * ('all' during a rebuild). Runs in the append's transaction.
+   */
+  project(state: S, version: number, events: RecordedEvent<E>[] | 'all'): SqlWrite[];
+}
+
+export interface DecisionContext {
+  now: Date;
+  /** Ids allocated inside the transaction, by sequence name, in the counts requested. */
+  ids: Record<string, number[]>;
+}
+
+export interface Committed<S, E extends DomainEvent> {
+  id: number;
+  state: S;
+  version: number;
+  events: RecordedEvent<E>[];
+}
+
+export type Metadata = Omit<EventMetadata, 'causationId'> & { causationId?: string | null };
+
+/**
+ * Load, decide, append and project in one synchronous transaction; every aggregate
+ * uses it. States are cached per stream and caught up from the log inside the
+ * transaction, so a command reads only the events it has not seen yet.
+ */
+export class AggregateStore<S, E extends DomainEvent> {
+  private readonly cache = new Map<string, { version: number; state: S }>();
+  private static readonly CACHE_LIMIT = 5000;
+
+  constructor(
+    readonly definition: AggregateDefinition<S, E>,
+    private readonly store: SqliteEventStore,
+  ) {}
+
+  streamId(id: number): string {
+    return `${this.definition.kind}-${id}`;
+  }
+
+  /** Starts a new stream whose id is allocated in the same transaction (no gaps on failure). */
+  async create(
+    request: { ids: Record<string, number>; idSequence: string; metadata: Metadata },
+    decide: (ctx: DecisionContext, tx: WriteTx) => E[],
+  ): Promise<Committed<S, E>> {
+    const committed = this.store.transact((tx) => {
+      const ids: Record<string, number[]> = {};
+      for (const [sequence, count] of Object.entries(request.ids)) ids[sequence] = tx.nextIds(sequence, count);
+      const id = ids[request.idSequence][0];
+      const events = decide({ now: tx.now, ids }, tx);
+      return this.commit(tx, id, 0, this.definition.initialState, events, request.metadata);
+    });
+    return this.remember(committed);
+  }
+
+  /**
+   * Applies a decision to an existing stream. With an expected version (If-Match) a
+   * stale one is a 412; without, the decision is made on the latest state, and a
+   * version conflict (another process appended in between) is retried.
+   */
+  async update(
+    id: number,
+    request: { expectedVersion?: number; ids?: Record<string, number>; metadata: Metadata },
+    decide: (state: S, ctx: DecisionContext, tx: WriteTx) => E[],
+  ): Promise<Committed<S, E>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = this.store.transact((tx) => {
+          const { state, version } = this.loadIn(tx, id);
+          if (version === 0) throw notFound(this.definition.kind, id);
+          if (request.expectedVersion !== undefined && request.expectedVersion !== version) {
+            throw preconditionFailed(
+              `${this.definition.kind} ${id} is at version ${version}, not ${request.expectedVersion} (If-Match)`,
+            );
+          }
+          const ids: Record<string, number[]> = {};
+          for (const [sequence, count] of Object.entries(request.ids ?? {})) ids[sequence] = tx.nextIds(sequence, count);
+          const events = decide(state, { now: tx.now, ids }, tx);
+          return this.commit(tx, id, version, state, events, request.metadata);
+        });
+        return this.remember(committed);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError) || request.expectedVersion !== undefined || attempt >= 5) throw error;
+        this.cache.delete(this.streamId(id));
+      }
+    }
+  }
+
+  /** The current state, read outside a write transaction. */
+  load(id: number): { state: S; version: number } {
+    return this.fold(id, (streamId, after) => this.store.readStream(streamId, after));
+  }
+
+  private loadIn(tx: WriteTx, id: number): { state: S; version: number } {
+    return this.fold(id, (streamId, after) => tx.readStream(streamId, after));
+  }
+
+  private fold(id: number, read: (streamId: string, afterVersion: number) => RecordedEvent[]): { state: S; version: number } {
+    const streamId = this.streamId(id);
+    const cached = this.cache.get(streamId);
+    let state = cached?.state ?? this.definition.initialState;
+    let version = cached?.version ?? 0;
+    for (const event of read(streamId, version)) {
+      state = this.definition.evolve(state, event as unknown as Evolving<E>);
+      version = event.version;
+    }
+    return { state, version };
+  }
+
+  private commit(tx: WriteTx, id: number, version: number, state: S, events: E[], metadata: Metadata): Committed<S, E> {
+    const recorded = tx.append(this.streamId(id), version, events, {
+      metadata: { actorId: metadata.actorId, correlationId: metadata.correlationId, causationId: metadata.causationId ?? null },
+    }) as RecordedEvent<E>[];
+    let next = state;
+    for (const event of recorded) next = this.definition.evolve(next, event as unknown as Evolving<E>);
+    const nextVersion = version + recorded.length;
+    if (recorded.length > 0) tx.exec(this.definition.project(next, nextVersion, recorded));
+    return { id, state: next, version: nextVersion, events: recorded };
+  }
+
+  /** Caches a state only once its transaction has committed. */
+  private remember(committed: Committed<S, E>): Committed<S, E> {
+    const streamId = this.streamId(committed.id);
+    const { version, state } = committed;
+    if (this.cache.size >= AggregateStore.CACHE_LIMIT && !this.cache.has(streamId)) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.delete(streamId);
+    this.cache.set(streamId, { version, state });
+    return committed;
+  }
+}

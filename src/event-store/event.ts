@@ -1,0 +1,48 @@
+/**
+ * Events are data with a stable type string and a schema version. Class names and
+ * framework ids are never persisted: the type string is the contract with the log.
+ */
+export interface DomainEvent<T extends string = string, D = unknown> {
+  type: T;
+  schemaVersion: number;
+  data: D;
+}
+
+export interface EventMetadata {
+  actorId: number;
+  correlationId: string;
+  causationId: string | null;
+}
+
+/** An event as stored in the log, at its global position. */
+export interface RecordedEvent<E extends DomainEvent = DomainEvent> {
+  position: number;
+  eventId: string;
+  streamId: string;
+  version: number;
+  type: E['type'];
+  schemaVersion: number;
+  data: E['data'];
+  metadata: EventMetadata;
+  occurredAt: string;
+}
+
+/** What evolve needs of an event: its payload, when it happened and who did it. */
+export type Evolving<E extends DomainEvent> = E & { occurredAt: string; metadata: { actorId: number } };
+
+/** A parameterized statement a projection wants run in the append's transaction. */
+export interface SqlWrite {
+  sql: string;
+  params: unknown[];
+}
+
+export class WrongExpectedVersionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`stream ${streamId} is at version ${actual}, expected ${expected}`);
+    this.name = 'WrongExpectedVersionError';
+  }
+}

@@ -1,0 +1,92 @@
+import type { AggregateDefinition } from '../event-store/aggregate-store.js';
+import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
+import { evolveIssue, initialIssueState, type CommentState, type IssueState } from './issue.decider.js';
+import { CommentCreated, CommentEdited, type IssueEvent } from './issue.events.js';
+import { stageStatus } from './issue.rules.js';
+
+export interface IssueView {
+  id: number;
+  projectId: number;
+  name: string;
+  type: string;
+  status: string;
+  description: string;
+  assigneeId: number | null;
+  creatorId: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  pipeline: {
+    stages: {
+      id: number;
+      name: string;
+      status: string;
+      tasks: { id: number; name: string; status: string; skipped: boolean; skippedReason: string | null }[];
+    }[];
+  };
+}
+
+export interface CommentView {
+  id: number;
+  issueId: number;
+  content: string;
+  creatorId: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toIssueView(state: IssueState, version: number): IssueView {
+  return {
+    id: state.id,
+    projectId: state.projectId,
+    name: state.name,
+    type: state.type,
+    status: state.status,
+    description: state.description,
+    assigneeId: state.assigneeId,
+    creatorId: state.creatorId,
+    version,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    pipeline: {
+      stages: state.stages.map((stage) => ({
+        id: stage.id,
+        name: stage.name,
+        status: stageStatus(stage.tasks),
+        tasks: stage.tasks.map((t) => ({ id: t.id, name: t.name, status: t.status, skipped: t.skipped, skippedReason: t.skippedReason })),
+      })),
+    },
+  };
+}
+
+export function toCommentView(issueId: number, comment: CommentState): CommentView {
+  return { id: comment.id, issueId, content: comment.content, creatorId: comment.creatorId, createdAt: comment.createdAt, updatedAt: comment.updatedAt };
+}
+
+const UPSERT_ISSUE = `INSERT INTO rm_issues (id, project_id, status, version, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, doc = excluded.doc, updated_at = excluded.updated_at`;
+const UPSERT_COMMENT = `INSERT INTO rm_comments (id, issue_id, creator_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at`;
+
+function projectIssue(state: IssueState, version: number, events: RecordedEvent<IssueEvent>[] | 'all'): SqlWrite[] {
+  const view = toIssueView(state, version);
+  const writes: SqlWrite[] = [
+    { sql: UPSERT_ISSUE, params: [state.id, state.projectId, state.status, version, JSON.stringify(view), state.createdAt, state.updatedAt] },
+  ];
+  const commentIds =
+    events === 'all'
+      ? Object.keys(state.comments).map(Number)
+      : events.filter((e) => e.type === CommentCreated || e.type === CommentEdited).map((e) => (e.data as { commentId: number }).commentId);
+  for (const id of commentIds) {
+    const c = state.comments[id];
+    writes.push({ sql: UPSERT_COMMENT, params: [c.id, state.id, c.creatorId, c.content, c.createdAt, c.updatedAt] });
+  }
+  return writes;
+}
+
+export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
+  kind: 'issue',
+  initialState: initialIssueState,
+  evolve: evolveIssue,
+  project: projectIssue,
+};

@@ -1,0 +1,119 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { Metadata } from '../event-store/aggregate-store.js';
+import { etag, expectedVersion } from '../shared/etag.js';
+import { Actor } from '../shared/request-context.js';
+import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, UpdateIssueDto } from './dto/issue.dto.js';
+import type { IssueView } from './issue.projection.js';
+import {
+  ChangeIssueStatusCommand,
+  ChangeTaskStatusCommand,
+  CreateCommentCommand,
+  CreateIssueCommand,
+  EditCommentCommand,
+  GetIssueEventsQuery,
+  GetIssueQuery,
+  ListCommentsQuery,
+  ListIssuesQuery,
+  UpdateIssueCommand,
+} from './issues.cqrs.js';
+
+interface Reply {
+  header(name: string, value: string): Reply;
+}
+
+const withEtag = (reply: Reply, issue: IssueView) => {
+  reply.header('etag', etag(issue.version));
+  return issue;
+};
+
+const Id = (name: string) => Param(name, ParseIntPipe);
+
+@Controller('api')
+export class IssuesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post('projects/:projectId/issues')
+  @HttpCode(201)
+  async create(@Id('projectId') projectId: number, @Body() body: CreateIssueDto, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
+    return withEtag(reply, await this.commands.execute(new CreateIssueCommand(projectId, body, actor)));
+  }
+
+  @Get('projects/:projectId/issues')
+  list(@Id('projectId') projectId: number, @Query() query: ListIssuesQueryDto) {
+    return this.queries.execute(new ListIssuesQuery(projectId, query.status, query.limit ?? 50, query.cursor));
+  }
+
+  @Get('issues/:issueId')
+  async get(@Id('issueId') issueId: number, @Res({ passthrough: true }) reply: Reply) {
+    return withEtag(reply, await this.queries.execute(new GetIssueQuery(issueId)));
+  }
+
+  @Patch('issues/:issueId')
+  async update(
+    @Id('issueId') issueId: number,
+    @Body() body: UpdateIssueDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Actor() actor: Metadata,
+    @Res({ passthrough: true }) reply: Reply,
+  ) {
+    const fields = { name: body.name, description: body.description, assigneeId: body.assigneeId };
+    return withEtag(reply, await this.commands.execute(new UpdateIssueCommand(issueId, fields, expectedVersion(ifMatch), actor)));
+  }
+
+  @Post('issues/:issueId/status')
+  @HttpCode(200)
+  async changeStatus(
+    @Id('issueId') issueId: number,
+    @Body() body: ChangeIssueStatusDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Actor() actor: Metadata,
+    @Res({ passthrough: true }) reply: Reply,
+  ) {
+    return withEtag(reply, await this.commands.execute(new ChangeIssueStatusCommand(issueId, body.status, body.comment, expectedVersion(ifMatch), actor)));
+  }
+
+  @Post('issues/:issueId/tasks/:taskId/status')
+  @HttpCode(200)
+  async changeTaskStatus(
+    @Id('issueId') issueId: number,
+    @Id('taskId') taskId: number,
+    @Body() body: ChangeTaskStatusDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Actor() actor: Metadata,
+    @Res({ passthrough: true }) reply: Reply,
+  ) {
+    const change = { taskId, to: body.status, comment: body.comment, skipped: body.skipped, skippedReason: body.skippedReason };
+    return withEtag(reply, await this.commands.execute(new ChangeTaskStatusCommand(issueId, change, expectedVersion(ifMatch), actor)));
+  }
+
+  @Post('issues/:issueId/comments')
+  @HttpCode(201)
+  createComment(@Id('issueId') issueId: number, @Body() body: CommentDto, @Headers('if-match') ifMatch: string | undefined, @Actor() actor: Metadata) {
+    return this.commands.execute(new CreateCommentCommand(issueId, body.content, expectedVersion(ifMatch), actor));
+  }
+
+  @Get('issues/:issueId/comments')
+  comments(@Id('issueId') issueId: number) {
+    return this.queries.execute(new ListCommentsQuery(issueId));
+  }
+
+  @Patch('issues/:issueId/comments/:commentId')
+  editComment(
+    @Id('issueId') issueId: number,
+    @Id('commentId') commentId: number,
+    @Body() body: CommentDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Actor() actor: Metadata,
+  ) {
+    return this.commands.execute(new EditCommentCommand(issueId, commentId, body.content, expectedVersion(ifMatch), actor));
+  }
+
+  @Get('issues/:issueId/events')
+  events(@Id('issueId') issueId: number) {
+    return this.queries.execute(new GetIssueEventsQuery(issueId));
+  }
+}

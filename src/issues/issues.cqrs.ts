@@ -1,0 +1,254 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
+import type { RecordedEvent } from '../event-store/event.js';
+import { ISSUES } from '../event-store/event-store.module.js';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { invalid, notFound } from '../shared/errors.js';
+import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
+import { decideIssue, initialIssueState, type IssueCommand, type IssueState } from './issue.decider.js';
+import type { IssueEvent, IssueStatus, IssueType } from './issue.events.js';
+import { toCommentView, toIssueView, type CommentView, type IssueView } from './issue.projection.js';
+
+export interface CreateIssueInput {
+  name: string;
+  type: IssueType;
+  description?: string;
+  assigneeId?: number | null;
+  pipeline?: { stages: { name: string; tasks: { name: string }[] }[] };
+}
+
+export class CreateIssueCommand extends Command<IssueView> {
+  constructor(
+    readonly projectId: number,
+    readonly input: CreateIssueInput,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+/** Every change to an existing issue: the decider tells them apart by `change.kind`. */
+abstract class IssueChange<R> extends Command<R> {
+  constructor(
+    readonly issueId: number,
+    readonly expectedVersion: number | undefined,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+export class UpdateIssueCommand extends IssueChange<IssueView> {
+  constructor(issueId: number, readonly fields: Omit<Extract<IssueCommand, { kind: 'UpdateIssueFields' }>, 'kind'>, expectedVersion: number | undefined, metadata: Metadata) {
+    super(issueId, expectedVersion, metadata);
+  }
+}
+
+export class ChangeIssueStatusCommand extends IssueChange<IssueView> {
+  constructor(issueId: number, readonly to: IssueStatus, readonly comment: string | undefined, expectedVersion: number | undefined, metadata: Metadata) {
+    super(issueId, expectedVersion, metadata);
+  }
+}
+
+export class ChangeTaskStatusCommand extends IssueChange<IssueView> {
+  constructor(issueId: number, readonly change: Omit<Extract<IssueCommand, { kind: 'ChangeTaskStatus' }>, 'kind'>, expectedVersion: number | undefined, metadata: Metadata) {
+    super(issueId, expectedVersion, metadata);
+  }
+}
+
+export class CreateCommentCommand extends IssueChange<CommentView> {
+  constructor(issueId: number, readonly content: string, expectedVersion: number | undefined, metadata: Metadata) {
+    super(issueId, expectedVersion, metadata);
+  }
+}
+
+export class EditCommentCommand extends IssueChange<CommentView> {
+  constructor(issueId: number, readonly commentId: number, readonly content: string, expectedVersion: number | undefined, metadata: Metadata) {
+    super(issueId, expectedVersion, metadata);
+  }
+}
+
+function assigneeMustExist(store: SqliteEventStore, assigneeId: number | null | undefined): void {
+  if (assigneeId === undefined || assigneeId === null) return;
+  if (!store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [assigneeId])) {
+    throw invalid(`user ${assigneeId} does not exist`, [{ field: 'assigneeId', message: `user ${assigneeId} does not exist` }]);
+  }
+}
+
+@CommandHandler(CreateIssueCommand)
+export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
+  constructor(
+    @Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>,
+    private readonly store: SqliteEventStore,
+  ) {}
+
+  async execute({ projectId, input, metadata }: CreateIssueCommand) {
+    if (!this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+    assigneeMustExist(this.store, input.assigneeId);
+    const stages = input.pipeline?.stages ?? [];
+    const taskCount = stages.reduce((n, s) => n + s.tasks.length, 0);
+    const committed = await this.issues.create(
+      { ids: { issue: 1, stage: stages.length, task: taskCount }, idSequence: 'issue', metadata },
+      ({ now, ids }) => {
+        let t = 0;
+        const pipeline = {
+          stages: stages.map((stage, i) => ({ id: ids.stage[i], name: stage.name, tasks: stage.tasks.map((task) => ({ id: ids.task[t++], name: task.name })) })),
+        };
+        const command: IssueCommand = {
+          kind: 'CreateIssue',
+          issueId: ids.issue[0],
+          projectId,
+          name: input.name,
+          type: input.type,
+          description: input.description ?? '',
+          assigneeId: input.assigneeId ?? null,
+          pipeline,
+        };
+        return decideIssue(command, initialIssueState, { now, actorId: metadata.actorId });
+      },
+    );
+    return toIssueView(committed.state, committed.version);
+  }
+}
+
+/** Load, decide, append: the same three steps for every change to an issue. */
+function change(issues: AggregateStore<IssueState, IssueEvent>, command: IssueChange<unknown>, toDomain: IssueCommand, ids?: Record<string, number>) {
+  return issues.update(command.issueId, { expectedVersion: command.expectedVersion, metadata: command.metadata, ids }, (state, { now, ids: allocated }) =>
+    decideIssue(
+      toDomain.kind === 'CreateComment' ? { ...toDomain, commentId: allocated.comment[0] } : toDomain,
+      state,
+      { now, actorId: command.metadata.actorId },
+    ),
+  );
+}
+
+@CommandHandler(UpdateIssueCommand)
+export class UpdateIssueHandler implements ICommandHandler<UpdateIssueCommand> {
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>, private readonly store: SqliteEventStore) {}
+  async execute(command: UpdateIssueCommand) {
+    assigneeMustExist(this.store, command.fields.assigneeId);
+    const { state, version } = await change(this.issues, command, { kind: 'UpdateIssueFields', ...command.fields });
+    return toIssueView(state, version);
+  }
+}
+
+@CommandHandler(ChangeIssueStatusCommand)
+export class ChangeIssueStatusHandler implements ICommandHandler<ChangeIssueStatusCommand> {
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
+  async execute(command: ChangeIssueStatusCommand) {
+    const { state, version } = await change(this.issues, command, { kind: 'ChangeIssueStatus', to: command.to, comment: command.comment });
+    return toIssueView(state, version);
+  }
+}
+
+@CommandHandler(ChangeTaskStatusCommand)
+export class ChangeTaskStatusHandler implements ICommandHandler<ChangeTaskStatusCommand> {
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
+  async execute(command: ChangeTaskStatusCommand) {
+    const { state, version } = await change(this.issues, command, { kind: 'ChangeTaskStatus', ...command.change });
+    return toIssueView(state, version);
+  }
+}
+
+@CommandHandler(CreateCommentCommand)
+export class CreateCommentHandler implements ICommandHandler<CreateCommentCommand> {
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
+  async execute(command: CreateCommentCommand) {
+    const { state, events } = await change(this.issues, command, { kind: 'CreateComment', commentId: 0, content: command.content }, { comment: 1 });
+    const commentId = (events[0].data as { commentId: number }).commentId;
+    return toCommentView(state.id, state.comments[commentId]);
+  }
+}
+
+@CommandHandler(EditCommentCommand)
+export class EditCommentHandler implements ICommandHandler<EditCommentCommand> {
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
+  async execute(command: EditCommentCommand) {
+    const { state } = await change(this.issues, command, { kind: 'EditComment', commentId: command.commentId, content: command.content });
+    return toCommentView(state.id, state.comments[command.commentId]);
+  }
+}
+
+// ---------------------------------------------------------------- queries
+
+export class GetIssueQuery extends Query<IssueView> {
+  constructor(readonly issueId: number) {
+    super();
+  }
+}
+
+export class ListIssuesQuery extends Query<Page<IssueView>> {
+  constructor(
+    readonly projectId: number,
+    readonly status: IssueStatus | undefined,
+    readonly limit: number,
+    readonly cursor: string | undefined,
+  ) {
+    super();
+  }
+}
+
+export class ListCommentsQuery extends Query<CommentView[]> {
+  constructor(readonly issueId: number) {
+    super();
+  }
+}
+
+export class GetIssueEventsQuery extends Query<RecordedEvent[]> {
+  constructor(readonly issueId: number) {
+    super();
+  }
+}
+
+@QueryHandler(GetIssueQuery)
+export class GetIssueHandler implements IQueryHandler<GetIssueQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ issueId }: GetIssueQuery) {
+    const row = this.store.queryOne<{ doc: string }>(`SELECT doc FROM rm_issues WHERE id = ?`, [issueId]);
+    if (!row) throw notFound('issue', issueId);
+    return JSON.parse(row.doc) as IssueView;
+  }
+}
+
+@QueryHandler(ListIssuesQuery)
+export class ListIssuesHandler implements IQueryHandler<ListIssuesQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId, status, limit, cursor }: ListIssuesQuery) {
+    if (!this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+    const scope = `issues-${projectId}`;
+    const before = decodeCursor(scope, cursor) ?? Number.MAX_SAFE_INTEGER;
+    // newest first
+    const rows = status
+      ? this.store.query<{ doc: string }>(`SELECT doc FROM rm_issues WHERE project_id = ? AND status = ? AND id < ? ORDER BY id DESC LIMIT ?`, [projectId, status, before, limit + 1])
+      : this.store.query<{ doc: string }>(`SELECT doc FROM rm_issues WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, [projectId, before, limit + 1]);
+    return pageOf(scope, rows.map((r) => JSON.parse(r.doc) as IssueView), limit);
+  }
+}
+
+@QueryHandler(ListCommentsQuery)
+export class ListCommentsHandler implements IQueryHandler<ListCommentsQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ issueId }: ListCommentsQuery) {
+    if (!this.store.queryOne(`SELECT 1 FROM rm_issues WHERE id = ?`, [issueId])) throw notFound('issue', issueId);
+    return this.store
+      .query<{ id: number; issue_id: number; content: string; creator_id: number; created_at: string; updated_at: string }>(
+        `SELECT * FROM rm_comments WHERE issue_id = ? ORDER BY id`,
+        [issueId],
+      )
+      .map((r) => ({ id: r.id, issueId: r.issue_id, content: r.content, creatorId: r.creator_id, createdAt: r.created_at, updatedAt: r.updated_at }));
+  }
+}
+
+@QueryHandler(GetIssueEventsQuery)
+export class GetIssueEventsHandler implements IQueryHandler<GetIssueEventsQuery> {
+  constructor(
+    @Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>,
+    private readonly store: SqliteEventStore,
+  ) {}
+  async execute({ issueId }: GetIssueEventsQuery) {
+    const events = this.store.readStream(this.issues.streamId(issueId));
+    if (events.length === 0) throw notFound('issue', issueId);
+    return events;
+  }
+}

@@ -1,0 +1,31 @@
+import { ConfigError, loadConfig } from './config/config.js';
+import { createApp } from './app.factory.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { app, adminToken } = await createApp(config);
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  process.stdout.write(`Herald listening on http://${config.host}:${port} (database: ${config.database.path})\n`);
+  if (adminToken && !config.adminToken) {
+    // printed once, on the start that created the admin; never logged again
+    process.stdout.write(`Admin token (shown once, keep it): ${adminToken}\n`);
+  } else if (adminToken) {
+    process.stdout.write('Admin user created with the token from HERALD_ADMIN_TOKEN\n');
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`Herald failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import type { Evolving } from '../event-store/event.js';
+import { conflict, notFound } from '../shared/errors.js';
+import { ProjectCreated, ProjectRenamed, type ProjectEvent } from './project.events.js';
+
+export interface ProjectState {
+  exists: boolean;
+  id: number;
+  name: string;
+  key: string;
+  creatorId: number;
+  members: Record<number, 'OWNER' | 'DEVELOPER'>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const initialProjectState: ProjectState = {
+  exists: false,
+  id: 0,
+  name: '',
+  key: '',
+  creatorId: 0,
+  members: {},
+  createdAt: '',
+  updatedAt: '',
+};
+
+export type ProjectCommand =
+  | { kind: 'CreateProject'; projectId: number; name: string; key: string }
+  | { kind: 'RenameProject'; name: string };
+
+export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>): ProjectState {
+  switch (event.type) {
+    case ProjectCreated: {
+      const d = event.data;
+      return {
+        exists: true,
+        id: d.projectId,
+        name: d.name,
+        key: d.key,
+        creatorId: d.creatorId,
+        members: { [d.creatorId]: 'OWNER' },
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
+      };
+    }
+    case ProjectRenamed:
+      return { ...state, name: event.data.to, updatedAt: event.occurredAt };
+    default:
+      return state;
+  }
+}
+
+export function decideProject(command: ProjectCommand, state: ProjectState, ctx: { actorId: number }): ProjectEvent[] {
+  switch (command.kind) {
+    case 'CreateProject':
+      if (state.exists) throw conflict(`project ${state.id} already exists`);
+      return [
+        {
+          type: ProjectCreated,
+          schemaVersion: 1,
+          data: { projectId: command.projectId, name: command.name, key: command.key, creatorId: ctx.actorId },
+        },
+      ];
+    case 'RenameProject':
+      if (!state.exists) throw notFound('project', state.id || '?');
+      if (command.name === state.name) return [];
+      return [{ type: ProjectRenamed, schemaVersion: 1, data: { projectId: state.id, from: state.name, to: command.name } }];
+  }
+}
+
+/** A default project key from its name: upper-case letters and digits, at most 10. */
+export function keyFromName(name: string): string {
+  const key = name.toUpperCase().replace(/[^A-Z0-9]+/g, '').slice(0, 10);
+  return /^[A-Z]/.test(key) ? key : `P${key}`.slice(0, 10);
+}

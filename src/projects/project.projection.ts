@@ -1,0 +1,53 @@
+import type { AggregateDefinition } from '../event-store/aggregate-store.js';
+import type { SqlWrite } from '../event-store/event.js';
+import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
+import type { ProjectEvent } from './project.events.js';
+
+export interface ProjectView {
+  id: number;
+  name: string;
+  key: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProjectRow {
+  id: number;
+  name: string;
+  key: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export const toProjectView = (row: ProjectRow): ProjectView => ({
+  id: row.id,
+  name: row.name,
+  key: row.key,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+function projectProject(state: ProjectState, version: number): SqlWrite[] {
+  return [
+    {
+      sql: `INSERT INTO rm_projects (id, name, key, creator_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, updated_at = excluded.updated_at`,
+      params: [state.id, state.name, state.key, state.creatorId, version, state.createdAt, state.updatedAt],
+    },
+    { sql: `DELETE FROM rm_project_members WHERE project_id = ?`, params: [state.id] },
+    ...Object.entries(state.members).map(([userId, role]) => ({
+      sql: `INSERT INTO rm_project_members (project_id, user_id, role) VALUES (?, ?, ?)`,
+      params: [state.id, Number(userId), role],
+    })),
+  ];
+}
+
+export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> = {
+  kind: 'project',
+  initialState: initialProjectState,
+  evolve: evolveProject,
+  project: projectProject,
+};

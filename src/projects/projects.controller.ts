@@ -1,0 +1,65 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import type { Metadata } from '../event-store/aggregate-store.js';
+import { etag, expectedVersion } from '../shared/etag.js';
+import { PageQuery } from '../shared/pagination.js';
+import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
+import type { ProjectView } from './project.projection.js';
+import { CreateProjectCommand, GetProjectQuery, ListProjectsQuery, RenameProjectCommand } from './projects.cqrs.js';
+
+export class CreateProjectDto {
+  @IsString() @Length(1, 200) name: string;
+  @IsOptional() @IsString() @Matches(/^[A-Z][A-Z0-9_]{0,15}$/, { message: 'key must be 1-16 upper-case letters, digits or _, starting with a letter' })
+  key?: string;
+}
+
+export class RenameProjectDto {
+  @IsOptional() @IsString() @Length(1, 200) name?: string;
+}
+
+interface Reply {
+  header(name: string, value: string): Reply;
+}
+
+const withEtag = (reply: Reply, view: ProjectView) => {
+  reply.header('etag', etag(view.version));
+  return view;
+};
+
+@Controller('api/projects')
+export class ProjectsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  async create(@Body() body: CreateProjectDto, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
+    return withEtag(reply, await this.commands.execute(new CreateProjectCommand(body.name, body.key, actor)));
+  }
+
+  @Get()
+  list(@Query() page: PageQuery, @CurrentUser() user: AuthenticatedUser) {
+    return this.queries.execute(new ListProjectsQuery(user, page.limit ?? 50, page.cursor));
+  }
+
+  @Get(':projectId')
+  async get(@Param('projectId', ParseIntPipe) projectId: number, @Res({ passthrough: true }) reply: Reply) {
+    return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
+  }
+
+  @Patch(':projectId')
+  async rename(
+    @Param('projectId', ParseIntPipe) projectId: number,
+    @Body() body: RenameProjectDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Actor() actor: Metadata,
+    @Res({ passthrough: true }) reply: Reply,
+  ) {
+    const version = expectedVersion(ifMatch);
+    if (body.name === undefined) return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
+    return withEtag(reply, await this.commands.execute(new RenameProjectCommand(projectId, body.name, version, actor)));
+  }
+}

@@ -1,0 +1,113 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
+import { PROJECTS } from '../event-store/event-store.module.js';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { conflict, notFound } from '../shared/errors.js';
+import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
+import type { AuthenticatedUser } from '../shared/request-context.js';
+import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
+import type { ProjectEvent } from './project.events.js';
+import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
+
+export class CreateProjectCommand extends Command<ProjectView> {
+  constructor(
+    readonly name: string,
+    readonly key: string | undefined,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+export class RenameProjectCommand extends Command<ProjectView> {
+  constructor(
+    readonly projectId: number,
+    readonly name: string,
+    readonly expectedVersion: number | undefined,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+const viewOf = (state: ProjectState, version: number): ProjectView => ({
+  id: state.id,
+  name: state.name,
+  key: state.key,
+  version,
+  createdAt: state.createdAt,
+  updatedAt: state.updatedAt,
+});
+
+@CommandHandler(CreateProjectCommand)
+export class CreateProjectHandler implements ICommandHandler<CreateProjectCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
+
+  async execute({ name, key, metadata }: CreateProjectCommand) {
+    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, ({ ids }, tx) => {
+      const projectId = ids.project[0];
+      const taken = (k: string) => tx.get(`SELECT 1 FROM rm_projects WHERE key = ?`, [k]) !== undefined;
+      if (key !== undefined && taken(key)) throw conflict(`project key ${key} is already used`);
+      const derived = keyFromName(name);
+      const chosen = key ?? (taken(derived) ? `${derived}${projectId}` : derived);
+      return decideProject({ kind: 'CreateProject', projectId, name, key: chosen }, initialProjectState, metadata);
+    });
+    return viewOf(state, version);
+  }
+}
+
+@CommandHandler(RenameProjectCommand)
+export class RenameProjectHandler implements ICommandHandler<RenameProjectCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
+
+  async execute({ projectId, name, expectedVersion, metadata }: RenameProjectCommand) {
+    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, (s) =>
+      decideProject({ kind: 'RenameProject', name }, s, metadata),
+    );
+    return viewOf(state, version);
+  }
+}
+
+export class GetProjectQuery extends Query<ProjectView> {
+  constructor(readonly projectId: number) {
+    super();
+  }
+}
+
+export class ListProjectsQuery extends Query<Page<ProjectView>> {
+  constructor(
+    readonly user: AuthenticatedUser,
+    readonly limit: number,
+    readonly cursor: string | undefined,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetProjectQuery)
+export class GetProjectHandler implements IQueryHandler<GetProjectQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId }: GetProjectQuery) {
+    const row = this.store.queryOne<ProjectRow>(`SELECT * FROM rm_projects WHERE id = ?`, [projectId]);
+    if (!row) throw notFound('project', projectId);
+    return toProjectView(row);
+  }
+}
+
+@QueryHandler(ListProjectsQuery)
+export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ user, limit, cursor }: ListProjectsQuery) {
+    const after = decodeCursor('projects', cursor) ?? 0;
+    const rows =
+      user.role === 'ADMIN'
+        ? this.store.query<ProjectRow>(`SELECT * FROM rm_projects WHERE id > ? ORDER BY id LIMIT ?`, [after, limit + 1])
+        : this.store.query<ProjectRow>(
+            `SELECT p.* FROM rm_projects p JOIN rm_project_members m ON m.project_id = p.id AND m.user_id = ?
+             WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+            [user.id, after, limit + 1],
+          );
+    return pageOf('projects', rows.map(toProjectView), limit);
+  }
+}

@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AggregateDefinition } from '../event-store/aggregate-store.js';
+import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
+import { TokenIssued, UserCreated, type UserEvent, type UserRole } from './user.events.js';
+
+export const SYSTEM_BOT_ID = 1;
+
+export interface UserState {
+  exists: boolean;
+  id: number;
+  name: string;
+  email: string;
+  role: UserRole;
+  tokens: { id: number; hash: string; issuedAt: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const initialUserState: UserState = {
+  exists: false,
+  id: 0,
+  name: '',
+  email: '',
+  role: 'MEMBER',
+  tokens: [],
+  createdAt: '',
+  updatedAt: '',
+};
+
+export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserState {
+  switch (event.type) {
+    case UserCreated:
+      return {
+        exists: true,
+        id: event.data.userId,
+        name: event.data.name,
+        email: event.data.email,
+        role: event.data.role,
+        tokens: [],
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
+      };
+    case TokenIssued:
+      return { ...state, tokens: [...state.tokens, { id: event.data.tokenId, hash: event.data.tokenHash, issuedAt: event.occurredAt }] };
+    default:
+      return state;
+  }
+}
+
+/** A bearer token: 256 random bits, shown once, stored only as a hash. */
+export function generateToken(): string {
+  return `hrld_${randomBytes(32).toString('base64url')}`;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function projectUser(state: UserState, _version: number, events: RecordedEvent<UserEvent>[] | 'all'): SqlWrite[] {
+  const writes: SqlWrite[] = [
+    {
+      sql: `INSERT INTO rm_users (id, name, email, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role, updated_at = excluded.updated_at`,
+      params: [state.id, state.name, state.email, state.role, state.createdAt, state.updatedAt],
+    },
+  ];
+  const tokenIds = new Set(events === 'all' ? state.tokens.map((t) => t.id) : events.filter((e) => e.type === TokenIssued).map((e) => (e.data as { tokenId: number }).tokenId));
+  for (const token of state.tokens.filter((t) => tokenIds.has(t.id))) {
+    writes.push({
+      sql: `INSERT INTO rm_api_tokens (token_hash, token_id, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING`,
+      params: [token.hash, token.id, state.id, token.issuedAt],
+    });
+  }
+  return writes;
+}
+
+export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
+  kind: 'user',
+  initialState: initialUserState,
+  evolve: evolveUser,
+  project: projectUser,
+};

@@ -1,0 +1,17 @@
+import type { DomainEvent } from '../event-store/event.js';
+
+export const USER_ROLES = ['SYSTEM', 'ADMIN', 'MEMBER'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const UserCreated = 'user.created';
+export const TokenIssued = 'user.token-issued';
+
+export type UserCreatedV1 = DomainEvent<typeof UserCreated, { userId: number; name: string; email: string; role: UserRole }> & {
+  schemaVersion: 1;
+};
+/** Only a hash of the token is ever recorded. */
+export type TokenIssuedV1 = DomainEvent<typeof TokenIssued, { userId: number; tokenId: number; tokenHash: string }> & {
+  schemaVersion: 1;
+};
+
+export type UserEvent = UserCreatedV1 | TokenIssuedV1;

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { UsersController } from './users.controller.js';
+import { CreateUserHandler, GetUserHandler } from './users.cqrs.js';
+import { UsersService } from './users.service.js';
+
+@Module({
+  controllers: [UsersController],
+  providers: [UsersService, CreateUserHandler, GetUserHandler],
+  exports: [UsersService],
+})
+export class UsersModule {}

@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
+import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
+import { USERS } from '../event-store/event-store.module.js';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { conflict } from '../shared/errors.js';
+import { generateToken, hashToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
+import { TokenIssued, UserCreated, type UserEvent, type UserRole } from './user.events.js';
+
+export interface UserView {
+  id: number;
+  name: string;
+  email: string;
+  role: UserRole;
+  createdAt: string;
+}
+
+interface UserRow {
+  id: number;
+  name: string;
+  email: string;
+  role: UserRole;
+  created_at: string;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @Inject(USERS) private readonly users: AggregateStore<UserState, UserEvent>,
+    private readonly store: SqliteEventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  /**
+   * On an empty database: the System Bot (user 1) and the first admin with its token.
+   * Returns the admin token only when it was created now, so it is printed once.
+   */
+  async bootstrap(): Promise<{ adminToken: string; generated: boolean } | undefined> {
+    if (this.store.queryOne(`SELECT 1 FROM events WHERE stream_id = ?`, [this.users.streamId(SYSTEM_BOT_ID)])) return undefined;
+    const system: Metadata = { actorId: SYSTEM_BOT_ID, correlationId: 'bootstrap' };
+    await this.users.create({ ids: { user: 1 }, idSequence: 'user', metadata: system }, ({ ids }) => [
+      { type: UserCreated, schemaVersion: 1, data: { userId: ids.user[0], name: this.config.brand, email: this.config.botEmail, role: 'SYSTEM' } },
+    ]);
+    const token = this.config.adminToken ?? generateToken();
+    await this.createUser({ name: 'Admin', email: 'admin@herald.local', role: 'ADMIN' }, system, token);
+    return { adminToken: token, generated: !this.config.adminToken };
+  }
+
+  async createUser(input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' }, metadata: Metadata, token = generateToken()) {
+    const email = input.email.toLowerCase();
+    const committed = await this.users.create({ ids: { user: 1, token: 1 }, idSequence: 'user', metadata }, ({ ids }, tx) => {
+      if (tx.get(`SELECT 1 FROM rm_users WHERE email = ?`, [email])) throw conflict(`a user with email ${email} already exists`);
+      const userId = ids.user[0];
+      return [
+        { type: UserCreated, schemaVersion: 1, data: { userId, name: input.name, email, role: input.role } },
+        { type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: hashToken(token) } },
+      ];
+    });
+    const s = committed.state;
+    return { id: s.id, name: s.name, email: s.email, role: s.role, createdAt: s.createdAt, token };
+  }
+
+  get(id: number): UserView | undefined {
+    const row = this.store.queryOne<UserRow>(`SELECT * FROM rm_users WHERE id = ?`, [id]);
+    if (!row) return undefined;
+    // the System Bot is named after the configured brand, whatever it was when first stored
+    const bot = row.id === SYSTEM_BOT_ID;
+    return { id: row.id, name: bot ? this.config.brand : row.name, email: bot ? this.config.botEmail : row.email, role: row.role, createdAt: row.created_at };
+  }
+}
