@@ -1,0 +1,74 @@
+import { DomainError } from '../../src/shared/errors.js';
+import { decideIssue, evolveIssue, initialIssueState, type IssueCommand, type IssueState } from '../../src/issues/issue.decider.js';
+import type { IssueEvent, TaskStatus } from '../../src/issues/issue.events.js';
+
+export const NOW = new Date('2026-03-01T10:00:00.000Z');
+export const ACTOR = 2;
+
+const at = (e: IssueEvent) => ({ ...e, occurredAt: NOW.toISOString(), metadata: { actorId: ACTOR } });
+
+export function fold(events: IssueEvent[]): IssueState {
+  return events.reduce((s, e) => evolveIssue(s, at(e)), initialIssueState);
+}
+
+/** given(events).when(command).then(events) — the decider's contract, read as the rule it checks. */
+export function given(...history: IssueEvent[]) {
+  return {
+    when(command: IssueCommand, actorId = ACTOR) {
+      const run = () => decideIssue(command, fold(history), { now: NOW, actorId });
+      return {
+        then(expected: IssueEvent[]) {
+          expect(run()).toEqual(expected);
+        },
+        thenThrows(kind: DomainError['kind'], message?: RegExp) {
+          let caught: unknown;
+          try {
+            run();
+          } catch (error) {
+            caught = error;
+          }
+          expect(caught).toBeInstanceOf(DomainError);
+          expect((caught as DomainError).kind).toBe(kind);
+          if (message) expect((caught as DomainError).message).toMatch(message);
+        },
+        events: run,
+      };
+    },
+  };
+}
+
+// ------------------------------------------------------------- fixtures
+
+const base = { issueId: 7, projectId: 3 };
+
+/** An issue whose pipeline is given as stage name → task names; stage ids 10, 11, …; task ids 100, 101, …. */
+export function issueCreated(stages: Record<string, string[]> = {}): IssueEvent {
+  let taskId = 100;
+  return {
+    type: 'issue.created',
+    schemaVersion: 1,
+    data: {
+      ...base,
+      name: 'Add index',
+      type: 'bb.issue.database.schema.update',
+      description: 'CREATE INDEX',
+      assigneeId: null,
+      creatorId: ACTOR,
+      pipeline: {
+        stages: Object.entries(stages).map(([name, tasks], i) => ({ id: 10 + i, name, tasks: tasks.map((t) => ({ id: taskId++, name: t })) })),
+      },
+    },
+  };
+}
+
+export function taskChanged(stageId: number, taskId: number, from: TaskStatus, to: TaskStatus, extra: { skipped?: boolean; skippedReason?: string; comment?: string } = {}): IssueEvent {
+  return { type: 'issue.task-status-changed', schemaVersion: 1, data: { ...base, stageId, taskId, from, to, ...extra } };
+}
+
+export function stage(stageId: number, change: 'BEGIN' | 'END', status: string): IssueEvent {
+  return { type: 'issue.stage-status-changed', schemaVersion: 1, data: { ...base, stageId, change, status: status as never } };
+}
+
+export function issueStatus(from: string, to: string, comment?: string): IssueEvent {
+  return { type: 'issue.status-changed', schemaVersion: 1, data: { ...base, from: from as never, to: to as never, ...(comment ? { comment } : {}) } };
+}
