@@ -81,7 +81,12 @@ export class SqliteEventStore {
       `INSERT INTO id_sequences (name, value) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET value = value + excluded.value RETURNING value`,
     );
-    this.runInTransaction = db.transaction((fn: (tx: WriteTx) => unknown) => fn(this.openTx()));
+    this.runInTransaction = db.transaction((fn: (tx: WriteTx) => unknown) => {
+      const result = fn(this.openTx());
+      // an async callback would let other commands run before COMMIT: refuse it, and roll back
+      if (result instanceof Promise) throw new Error('a write transaction must be synchronous (its callback returned a Promise)');
+      return result;
+    });
   }
 
   /**
@@ -98,7 +103,6 @@ export class SqliteEventStore {
     } finally {
       this.inTransaction = false;
     }
-    if (result instanceof Promise) throw new Error('a write transaction must be synchronous');
     const appended = this.appendedUpTo;
     if (appended > 0) for (const listener of this.listeners) listener(appended);
     return result;
