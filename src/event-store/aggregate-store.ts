@@ -13,6 +13,8 @@ export interface AggregateDefinition<S, E extends DomainEvent> {
    * ('all' during a rebuild). Runs in the append's transaction.
    */
   project(state: S, version: number, events: RecordedEvent<E>[] | 'all'): SqlWrite[];
+  /** The ids an event took from the id sequences, so a rebuild (or an import) can restore the sequences. */
+  allocatedIds(event: E): [sequence: string, id: number][];
 }
 
 export interface DecisionContext {

@@ -5,7 +5,8 @@ import type { SqliteEventStore } from './sqlite-event-store.js';
 
 /**
  * Drops every read model and rebuilds it from the log, in one transaction: readers
- * see the old rows or the new ones, never a half-built set.
+ * see the old rows or the new ones, never a half-built set. Also raises the id
+ * sequences to the highest id in the log (after an import, say).
  */
 export class ProjectionRebuilder {
   private readonly byKind: Map<string, AggregateDefinition<any, DomainEvent>>;
@@ -21,6 +22,7 @@ export class ProjectionRebuilder {
     const started = performance.now();
     const events = this.store.transact((tx) => {
       for (const table of READ_MODEL_TABLES) tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
+      const highest = new Map<string, number>();
       const streams = new Map<string, { definition: AggregateDefinition<any, DomainEvent>; state: unknown; version: number }>();
       let count = 0;
       for (const event of this.store.iterateAll()) {
@@ -32,10 +34,20 @@ export class ProjectionRebuilder {
           stream = { definition, state: definition.initialState, version: 0 };
           streams.set(event.streamId, stream);
         }
+        for (const [sequence, id] of stream.definition.allocatedIds(event as unknown as DomainEvent)) {
+          if (id > (highest.get(sequence) ?? 0)) highest.set(sequence, id);
+        }
         stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
         stream.version = event.version;
       }
       for (const { definition, state, version } of streams.values()) tx.exec(definition.project(state, version, 'all'));
+      // ids are derived from the log too: never hand out one that an event already holds
+      tx.exec(
+        [...highest].map(([sequence, id]) => ({
+          sql: `INSERT INTO id_sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)`,
+          params: [sequence, id],
+        })),
+      );
       return count;
     });
     return { events, durationMs: Math.round(performance.now() - started) };

@@ -24,6 +24,8 @@ interface EventRow {
 
 export interface AppendOptions {
   metadata: EventMetadata;
+  /** Only for imports of exported streams: keeps the original time. */
+  occurredAt?: string;
 }
 
 /** The write side of one transaction. Every method is synchronous on purpose: see SqliteEventStore.transact. */
@@ -158,7 +160,8 @@ export class SqliteEventStore {
       now,
       readStream: (streamId, afterVersion = 0) => this.readStream(streamId, afterVersion),
       streamVersion: (streamId) => (this.selectVersion.get(streamId) as { v: number | null }).v ?? 0,
-      append: (streamId, expectedVersion, events, { metadata }) => {
+      append: (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
+        const at = importedAt ?? occurredAt;
         const actual = (this.selectVersion.get(streamId) as { v: number | null }).v ?? 0;
         if (actual !== expectedVersion) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
         const metadataJson = JSON.stringify(metadata);
@@ -173,7 +176,7 @@ export class SqliteEventStore {
             event.schemaVersion,
             JSON.stringify(event.data),
             metadataJson,
-            occurredAt,
+            at,
           );
           return {
             position: Number(info.lastInsertRowid),
@@ -184,7 +187,7 @@ export class SqliteEventStore {
             schemaVersion: event.schemaVersion,
             data: event.data,
             metadata,
-            occurredAt,
+            occurredAt: at,
           };
         });
         if (recorded.length > 0) this.appendedUpTo = recorded[recorded.length - 1].position;

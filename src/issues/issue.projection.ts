@@ -1,7 +1,7 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
 import { evolveIssue, initialIssueState, type CommentState, type IssueState } from './issue.decider.js';
-import { CommentCreated, CommentEdited, type IssueEvent } from './issue.events.js';
+import { CommentCreated, CommentEdited, IssueCreated, type IssueEvent } from './issue.events.js';
 import { stageStatus } from './issue.rules.js';
 
 export interface IssueView {
@@ -84,9 +84,21 @@ function projectIssue(state: IssueState, version: number, events: RecordedEvent<
   return writes;
 }
 
+function allocatedIds(event: IssueEvent): [string, number][] {
+  if (event.type === CommentCreated) return [['comment', event.data.commentId]];
+  if (event.type !== IssueCreated) return [];
+  const { stages } = event.data.pipeline;
+  return [
+    ['issue', event.data.issueId],
+    ...stages.map((s): [string, number] => ['stage', s.id]),
+    ...stages.flatMap((s) => s.tasks.map((t): [string, number] => ['task', t.id])),
+  ];
+}
+
 export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
   kind: 'issue',
   initialState: initialIssueState,
   evolve: evolveIssue,
   project: projectIssue,
+  allocatedIds,
 };

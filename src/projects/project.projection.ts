@@ -1,7 +1,7 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
-import type { ProjectEvent } from './project.events.js';
+import { ProjectCreated, type ProjectEvent } from './project.events.js';
 
 export interface ProjectView {
   id: number;
@@ -50,4 +50,5 @@ export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> =
   initialState: initialProjectState,
   evolve: evolveProject,
   project: projectProject,
+  allocatedIds: (event) => (event.type === ProjectCreated ? [['project', event.data.projectId]] : []),
 };

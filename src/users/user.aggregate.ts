@@ -79,4 +79,6 @@ export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
   initialState: initialUserState,
   evolve: evolveUser,
   project: projectUser,
+  allocatedIds: (event) =>
+    event.type === UserCreated ? [['user', event.data.userId]] : event.type === TokenIssued ? [['token', event.data.tokenId]] : [],
 };
