@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 export interface HeraldConfig {
   port: number;
   host: string;
-  database: { kind: 'sqlite'; path: string };
+  database: { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' };
   adminToken?: string;
   externalUrl: string;
   brand: string;
@@ -40,6 +40,12 @@ export function parseDatabaseUrl(raw: string | undefined, cwd: string): HeraldCo
   throw new ConfigError('DATABASE_URL', `must be unset or sqlite:<path> (got scheme "${raw.split(':')[0]}")`);
 }
 
+function sqliteSynchronous(raw: string | undefined): 'FULL' | 'NORMAL' {
+  const value = (raw || 'FULL').toUpperCase();
+  if (value !== 'FULL' && value !== 'NORMAL') throw new ConfigError('HERALD_SQLITE_SYNCHRONOUS', `must be FULL or NORMAL (got "${raw}")`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HeraldConfig {
   const externalUrl = (env.EXTERNAL_URL || `http://localhost:${env.PORT || 8080}`).replace(/\/+$/, '');
   try {
@@ -54,7 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    database: parseDatabaseUrl(env.DATABASE_URL, cwd),
+    database: { ...parseDatabaseUrl(env.DATABASE_URL, cwd), synchronous: sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS) },
     adminToken,
     externalUrl,
     brand: env.HERALD_BRAND || 'Bytebase',

@@ -17,8 +17,9 @@ export function dataSourceOptions(database: HeraldConfig['database']): DataSourc
     timeout: 5000,
     enableWAL: true,
     prepareDatabase: (db: Database.Database) => {
-      // FULL: a command that got its 2xx survives a power cut, not only a process crash
-      db.pragma('synchronous = FULL');
+      // FULL (default): a command that got its 2xx survives a power cut, not only a
+      // process crash; NORMAL trades the last commits before a power cut for speed
+      db.pragma(`synchronous = ${database.synchronous ?? 'FULL'}`);
     },
     migrations,
     migrationsRun: false,

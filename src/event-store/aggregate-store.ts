@@ -8,11 +8,10 @@ export interface AggregateDefinition<S, E extends DomainEvent> {
   kind: string;
   initialState: S;
   evolve(state: S, event: Evolving<E>): S;
-  /**
-   * Read-model writes for a stream that now has `state`, after `events` were appended
-   * ('all' during a rebuild). Runs in the append's transaction.
-   */
-  project(state: S, version: number, events: RecordedEvent<E>[] | 'all'): SqlWrite[];
+  /** Read-model rows that follow from one event (append-only rows such as comments). */
+  projectEvent?(event: RecordedEvent<E>): SqlWrite[];
+  /** Read-model rows that mirror the stream's state at a version. */
+  projectState(state: S, version: number): SqlWrite[];
   /** The ids an event took from the id sequences, so a rebuild (or an import) can restore the sequences. */
   allocatedIds(event: E): [sequence: string, id: number][];
 }
@@ -55,7 +54,7 @@ export class AggregateStore<S, E extends DomainEvent> {
     request: { ids: Record<string, number>; idSequence: string; metadata: Metadata },
     decide: (ctx: DecisionContext, tx: WriteTx) => E[],
   ): Promise<Committed<S, E>> {
-    const committed = this.store.transact((tx) => {
+    const committed = await this.store.enqueue((tx) => {
       const ids: Record<string, number[]> = {};
       for (const [sequence, count] of Object.entries(request.ids)) ids[sequence] = tx.nextIds(sequence, count);
       const id = ids[request.idSequence][0];
@@ -77,7 +76,7 @@ export class AggregateStore<S, E extends DomainEvent> {
   ): Promise<Committed<S, E>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const committed = this.store.transact((tx) => {
+        const committed = await this.store.enqueue((tx) => {
           const { state, version } = this.loadIn(tx, id);
           if (version === 0) throw notFound(this.definition.kind, id);
           if (request.expectedVersion !== undefined && request.expectedVersion !== version) {
@@ -126,7 +125,11 @@ export class AggregateStore<S, E extends DomainEvent> {
     let next = state;
     for (const event of recorded) next = this.definition.evolve(next, event as unknown as Evolving<E>);
     const nextVersion = version + recorded.length;
-    if (recorded.length > 0) tx.exec(this.definition.project(next, nextVersion, recorded));
+    if (recorded.length > 0) {
+      const { projectEvent, projectState } = this.definition;
+      if (projectEvent) for (const event of recorded) tx.exec(projectEvent(event));
+      tx.exec(projectState(next, nextVersion));
+    }
     return { id, state: next, version: nextVersion, events: recorded };
   }
 

@@ -8,6 +8,8 @@ import type { SqliteEventStore } from './sqlite-event-store.js';
  * see the old rows or the new ones, never a half-built set. Also raises the id
  * sequences to the highest id in the log (after an import, say).
  */
+const PAGE = 2000;
+
 export class ProjectionRebuilder {
   private readonly byKind: Map<string, AggregateDefinition<any, DomainEvent>>;
 
@@ -25,22 +27,26 @@ export class ProjectionRebuilder {
       const highest = new Map<string, number>();
       const streams = new Map<string, { definition: AggregateDefinition<any, DomainEvent>; state: unknown; version: number }>();
       let count = 0;
-      for (const event of this.store.iterateAll()) {
-        count++;
-        let stream = streams.get(event.streamId);
-        if (!stream) {
-          const definition = this.byKind.get(event.streamId.slice(0, event.streamId.lastIndexOf('-')));
-          if (!definition) continue; // a stream no read model is built from
-          stream = { definition, state: definition.initialState, version: 0 };
-          streams.set(event.streamId, stream);
+      // in pages: better-sqlite3 allows no writes while a read is still iterating
+      for (let page = this.store.readAll(0, PAGE); page.length > 0; page = this.store.readAll(page[page.length - 1].position, PAGE)) {
+        for (const event of page) {
+          count++;
+          let stream = streams.get(event.streamId);
+          if (!stream) {
+            const definition = this.byKind.get(event.streamId.slice(0, event.streamId.lastIndexOf('-')));
+            if (!definition) continue; // a stream no read model is built from
+            stream = { definition, state: definition.initialState, version: 0 };
+            streams.set(event.streamId, stream);
+          }
+          for (const [sequence, id] of stream.definition.allocatedIds(event as unknown as DomainEvent)) {
+            if (id > (highest.get(sequence) ?? 0)) highest.set(sequence, id);
+          }
+          stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
+          stream.version = event.version;
+          if (stream.definition.projectEvent) tx.exec(stream.definition.projectEvent(event));
         }
-        for (const [sequence, id] of stream.definition.allocatedIds(event as unknown as DomainEvent)) {
-          if (id > (highest.get(sequence) ?? 0)) highest.set(sequence, id);
-        }
-        stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
-        stream.version = event.version;
       }
-      for (const { definition, state, version } of streams.values()) tx.exec(definition.project(state, version, 'all'));
+      for (const { definition, state, version } of streams.values()) tx.exec(definition.projectState(state, version));
       // ids are derived from the log too: never hand out one that an event already holds
       tx.exec(
         [...highest].map(([sequence, id]) => ({

@@ -41,6 +41,14 @@ export interface WriteTx {
 
 type CommitListener = (lastPosition: number) => void;
 
+interface QueuedUnit {
+  fn: (tx: WriteTx) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
  * The event log on SQLite (better-sqlite3).
  *
@@ -53,6 +61,7 @@ type CommitListener = (lastPosition: number) => void;
  * (busy timeout) instead of failing half-way.
  */
 export class SqliteEventStore {
+  private static readonly MAX_BATCH = 256;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly listeners = new Set<CommitListener>();
   private readonly insertEvent: Database.Statement;
@@ -62,6 +71,9 @@ export class SqliteEventStore {
   private readonly selectHead: Database.Statement;
   private readonly bumpSequence: Database.Statement;
   private readonly runInTransaction: Database.Transaction<(fn: (tx: WriteTx) => unknown) => unknown>;
+  private readonly runBatch: Database.Transaction<(units: QueuedUnit[]) => Outcome[]>;
+  private readonly queue: QueuedUnit[] = [];
+  private flushScheduled = false;
   private inTransaction = false;
   /** The last position appended by the running transaction; announced after COMMIT. */
   private appendedUpTo = 0;
@@ -89,6 +101,21 @@ export class SqliteEventStore {
       if (result instanceof Promise) throw new Error('a write transaction must be synchronous (its callback returned a Promise)');
       return result;
     });
+    // Group commit: units queued in the same turn of the event loop share one
+    // transaction (one fsync). Each runs in its own SAVEPOINT (better-sqlite3 nests
+    // transactions that way), so a unit that throws is rolled back alone, and no
+    // caller hears of success before the COMMIT of the whole batch.
+    this.runBatch = db.transaction((units: QueuedUnit[]) => {
+      // a lone unit needs no SAVEPOINT: if it throws, the whole transaction is its own
+      if (units.length === 1) return [{ ok: true, value: this.runInTransaction(units[0].fn) }];
+      return units.map((unit): Outcome => {
+        try {
+          return { ok: true, value: this.runInTransaction(unit.fn) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+    });
   }
 
   /**
@@ -110,6 +137,49 @@ export class SqliteEventStore {
     return result;
   }
 
+  /**
+   * The same as transact, through the group-commit queue: the way commands write.
+   * The promise settles only after the batch holding this unit has committed.
+   */
+  enqueue<T>(fn: (tx: WriteTx) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
+    if (this.queue.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (this.inTransaction) throw new Error('nested write transaction: every write must be one critical section');
+    this.inTransaction = true;
+    this.appendedUpTo = 0;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.runBatch.immediate(batch);
+    } catch (error) {
+      // the lone unit threw, or the COMMIT itself failed: nothing of the batch is kept, every caller hears so
+      for (const unit of batch) unit.reject(error);
+      return;
+    } finally {
+      this.inTransaction = false;
+    }
+    const appended = this.appendedUpTo;
+    batch.forEach((unit, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome.error);
+    });
+    if (appended > 0) for (const listener of this.listeners) listener(appended);
+  }
+
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -122,13 +192,6 @@ export class SqliteEventStore {
   /** The global log after a position, in order. */
   readAll(afterPosition: number, limit: number): RecordedEvent[] {
     return (this.selectAll.all(afterPosition, limit) as EventRow[]).map((row) => this.toRecorded(row));
-  }
-
-  /** Iterates the whole log in order without holding it in memory. */
-  *iterateAll(afterPosition = 0): Generator<RecordedEvent> {
-    for (const row of this.db.prepare(`SELECT * FROM events WHERE position > ? ORDER BY position`).iterate(afterPosition)) {
-      yield this.toRecorded(row as EventRow);
-    }
   }
 
   head(): number {

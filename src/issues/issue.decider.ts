@@ -35,12 +35,20 @@ export interface StageState {
   tasks: TaskState[];
 }
 
-export interface CommentState {
+/**
+ * Who wrote which comment: all an issue's decisions need of its comments (only the
+ * author may edit). A persistent list, so adding a comment is O(1) however many the
+ * issue has; the comment texts live in the events and the rm_comments read model.
+ */
+export interface CommentRef {
   id: number;
   creatorId: number;
-  content: string;
-  createdAt: string;
-  updatedAt: string;
+  next: CommentRef | null;
+}
+
+export function findComment(state: IssueState, id: number): CommentRef | undefined {
+  for (let c = state.comments; c; c = c.next) if (c.id === id) return c;
+  return undefined;
 }
 
 export interface IssueState {
@@ -56,7 +64,7 @@ export interface IssueState {
   createdAt: string;
   updatedAt: string;
   stages: StageState[];
-  comments: Record<number, CommentState>;
+  comments: CommentRef | null;
 }
 
 export const initialIssueState: IssueState = {
@@ -72,7 +80,7 @@ export const initialIssueState: IssueState = {
   createdAt: '',
   updatedAt: '',
   stages: [],
-  comments: {},
+  comments: null,
 };
 
 export type IssueCommand =
@@ -90,7 +98,7 @@ export type IssueCommand =
   | { kind: 'UpdateIssueFields'; name?: string; description?: string; assigneeId?: number | null }
   | { kind: 'ChangeTaskStatus'; taskId: number; to: TaskStatus; comment?: string; skipped?: boolean; skippedReason?: string }
   | { kind: 'CreateComment'; commentId: number; content: string }
-  | { kind: 'EditComment'; commentId: number; content: string };
+  | { kind: 'EditComment'; commentId: number; content: string; currentContent?: string };
 
 export interface IssueDecisionContext {
   now: Date;
@@ -128,7 +136,7 @@ export function evolveIssue(state: IssueState, event: Evolving<IssueEvent>): Iss
             skippedReason: null,
           })),
         })),
-        comments: {},
+        comments: null,
       };
     }
     case IssueStatusChanged:
@@ -166,26 +174,9 @@ export function evolveIssue(state: IssueState, event: Evolving<IssueEvent>): Iss
         stages: state.stages.map((stage) => (stage.id === event.data.stageId ? { ...stage, begun: true } : stage)),
       };
     case CommentCreated:
-      return {
-        ...state,
-        comments: {
-          ...state.comments,
-          [event.data.commentId]: {
-            id: event.data.commentId,
-            creatorId: event.metadata.actorId,
-            content: event.data.content,
-            createdAt: at,
-            updatedAt: at,
-          },
-        },
-      };
-    case CommentEdited: {
-      const comment = state.comments[event.data.commentId];
-      return {
-        ...state,
-        comments: { ...state.comments, [comment.id]: { ...comment, content: event.data.content, updatedAt: at } },
-      };
-    }
+      return { ...state, comments: { id: event.data.commentId, creatorId: event.metadata.actorId, next: state.comments } };
+    case CommentEdited:
+      return state;
     default:
       return state;
   }
@@ -216,9 +207,9 @@ export function decideIssue(command: IssueCommand, state: IssueState, ctx: Issue
     case 'CreateComment':
       return [{ type: CommentCreated, schemaVersion: 1, data: { ...base, commentId: command.commentId, content: command.content } }];
     case 'EditComment': {
-      const comment = state.comments[command.commentId] ?? raise(notFound('comment', command.commentId));
+      const comment = findComment(state, command.commentId) ?? raise(notFound('comment', command.commentId));
       if (comment.creatorId !== ctx.actorId) throw forbidden(`only the author (user ${comment.creatorId}) may edit comment ${comment.id}`);
-      if (comment.content === command.content) return [];
+      if (command.currentContent === command.content) return [];
       return [{ type: CommentEdited, schemaVersion: 1, data: { ...base, commentId: comment.id, content: command.content } }];
     }
   }

@@ -1,7 +1,7 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
-import { evolveIssue, initialIssueState, type CommentState, type IssueState } from './issue.decider.js';
-import { CommentCreated, CommentEdited, IssueCreated, type IssueEvent } from './issue.events.js';
+import { evolveIssue, initialIssueState, type IssueState } from './issue.decider.js';
+import { CommentCreated, CommentEdited, IssueCreated, type CommentCreatedV1, type CommentEditedV1, type IssueEvent } from './issue.events.js';
 import { stageStatus } from './issue.rules.js';
 
 export interface IssueView {
@@ -59,29 +59,46 @@ export function toIssueView(state: IssueState, version: number): IssueView {
   };
 }
 
-export function toCommentView(issueId: number, comment: CommentState): CommentView {
-  return { id: comment.id, issueId, content: comment.content, creatorId: comment.creatorId, createdAt: comment.createdAt, updatedAt: comment.updatedAt };
+export interface CommentRow {
+  id: number;
+  issue_id: number;
+  creator_id: number;
+  content: string;
+  created_at: string;
+  updated_at: string;
 }
+
+export const toCommentView = (r: CommentRow): CommentView => ({
+  id: r.id,
+  issueId: r.issue_id,
+  content: r.content,
+  creatorId: r.creator_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 const UPSERT_ISSUE = `INSERT INTO rm_issues (id, project_id, status, version, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, doc = excluded.doc, updated_at = excluded.updated_at`;
-const UPSERT_COMMENT = `INSERT INTO rm_comments (id, issue_id, creator_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-  ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at`;
-
-function projectIssue(state: IssueState, version: number, events: RecordedEvent<IssueEvent>[] | 'all'): SqlWrite[] {
-  const view = toIssueView(state, version);
-  const writes: SqlWrite[] = [
-    { sql: UPSERT_ISSUE, params: [state.id, state.projectId, state.status, version, JSON.stringify(view), state.createdAt, state.updatedAt] },
-  ];
-  const commentIds =
-    events === 'all'
-      ? Object.keys(state.comments).map(Number)
-      : events.filter((e) => e.type === CommentCreated || e.type === CommentEdited).map((e) => (e.data as { commentId: number }).commentId);
-  for (const id of commentIds) {
-    const c = state.comments[id];
-    writes.push({ sql: UPSERT_COMMENT, params: [c.id, state.id, c.creatorId, c.content, c.createdAt, c.updatedAt] });
+function projectIssueEvent(event: RecordedEvent<IssueEvent>): SqlWrite[] {
+  if (event.type === CommentCreated) {
+    const d = event.data as CommentCreatedV1['data'];
+    return [
+      {
+        sql: `INSERT INTO rm_comments (id, issue_id, creator_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        params: [d.commentId, d.issueId, event.metadata.actorId, d.content, event.occurredAt, event.occurredAt],
+      },
+    ];
   }
-  return writes;
+  if (event.type === CommentEdited) {
+    const d = event.data as CommentEditedV1['data'];
+    return [{ sql: `UPDATE rm_comments SET content = ?, updated_at = ? WHERE id = ?`, params: [d.content, event.occurredAt, d.commentId] }];
+  }
+  return [];
+}
+
+function projectIssueState(state: IssueState, version: number): SqlWrite[] {
+  const view = toIssueView(state, version);
+  return [{ sql: UPSERT_ISSUE, params: [state.id, state.projectId, state.status, version, JSON.stringify(view), state.createdAt, state.updatedAt] }];
 }
 
 function allocatedIds(event: IssueEvent): [string, number][] {
@@ -99,6 +116,7 @@ export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
   kind: 'issue',
   initialState: initialIssueState,
   evolve: evolveIssue,
-  project: projectIssue,
+  projectEvent: projectIssueEvent,
+  projectState: projectIssueState,
   allocatedIds,
 };

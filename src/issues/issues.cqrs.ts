@@ -3,12 +3,12 @@ import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, typ
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../event-store/event.js';
 import { ISSUES } from '../event-store/event-store.module.js';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { SqliteEventStore, type WriteTx } from '../event-store/sqlite-event-store.js';
 import { invalid, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import { decideIssue, initialIssueState, type IssueCommand, type IssueState } from './issue.decider.js';
-import type { IssueEvent, IssueStatus, IssueType } from './issue.events.js';
-import { toCommentView, toIssueView, type CommentView, type IssueView } from './issue.projection.js';
+import type { CommentCreatedV1, IssueEvent, IssueStatus, IssueType } from './issue.events.js';
+import { toCommentView, toIssueView, type CommentRow, type CommentView, type IssueView } from './issue.projection.js';
 
 export interface CreateIssueInput {
   name: string;
@@ -69,28 +69,27 @@ export class EditCommentCommand extends IssueChange<CommentView> {
   }
 }
 
-function assigneeMustExist(store: SqliteEventStore, assigneeId: number | null | undefined): void {
+type Reader = Pick<WriteTx, 'get'>;
+
+function assigneeMustExist(db: Reader, assigneeId: number | null | undefined): void {
   if (assigneeId === undefined || assigneeId === null) return;
-  if (!store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [assigneeId])) {
+  if (!db.get(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [assigneeId])) {
     throw invalid(`user ${assigneeId} does not exist`, [{ field: 'assigneeId', message: `user ${assigneeId} does not exist` }]);
   }
 }
 
 @CommandHandler(CreateIssueCommand)
 export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
-  constructor(
-    @Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>,
-    private readonly store: SqliteEventStore,
-  ) {}
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
 
   async execute({ projectId, input, metadata }: CreateIssueCommand) {
-    if (!this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
-    assigneeMustExist(this.store, input.assigneeId);
     const stages = input.pipeline?.stages ?? [];
     const taskCount = stages.reduce((n, s) => n + s.tasks.length, 0);
     const committed = await this.issues.create(
       { ids: { issue: 1, stage: stages.length, task: taskCount }, idSequence: 'issue', metadata },
-      ({ now, ids }) => {
+      ({ now, ids }, tx) => {
+        if (!tx.get(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+        assigneeMustExist(tx, input.assigneeId);
         let t = 0;
         const pipeline = {
           stages: stages.map((stage, i) => ({ id: ids.stage[i], name: stage.name, tasks: stage.tasks.map((task) => ({ id: ids.task[t++], name: task.name })) })),
@@ -114,20 +113,27 @@ export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
 
 /** Load, decide, append: the same three steps for every change to an issue. */
 function change(issues: AggregateStore<IssueState, IssueEvent>, command: IssueChange<unknown>, toDomain: IssueCommand, ids?: Record<string, number>) {
-  return issues.update(command.issueId, { expectedVersion: command.expectedVersion, metadata: command.metadata, ids }, (state, { now, ids: allocated }) =>
-    decideIssue(
-      toDomain.kind === 'CreateComment' ? { ...toDomain, commentId: allocated.comment[0] } : toDomain,
+  return issues.update(command.issueId, { expectedVersion: command.expectedVersion, metadata: command.metadata, ids }, (state, { now, ids: allocated }, tx) => {
+    let domain = toDomain;
+    if (domain.kind === 'UpdateIssueFields') assigneeMustExist(tx, domain.assigneeId);
+    if (domain.kind === 'CreateComment') domain = { ...domain, commentId: allocated.comment[0] };
+    if (domain.kind === 'EditComment') {
+      // the text is not part of the aggregate; an edit that changes nothing records nothing
+      const current = tx.get<{ content: string }>(`SELECT content FROM rm_comments WHERE id = ? AND issue_id = ?`, [domain.commentId, command.issueId]);
+      domain = { ...domain, currentContent: current?.content };
+    }
+    return decideIssue(
+      domain,
       state,
       { now, actorId: command.metadata.actorId },
-    ),
-  );
+    );
+  });
 }
 
 @CommandHandler(UpdateIssueCommand)
 export class UpdateIssueHandler implements ICommandHandler<UpdateIssueCommand> {
-  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>, private readonly store: SqliteEventStore) {}
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
   async execute(command: UpdateIssueCommand) {
-    assigneeMustExist(this.store, command.fields.assigneeId);
     const { state, version } = await change(this.issues, command, { kind: 'UpdateIssueFields', ...command.fields });
     return toIssueView(state, version);
   }
@@ -154,19 +160,23 @@ export class ChangeTaskStatusHandler implements ICommandHandler<ChangeTaskStatus
 @CommandHandler(CreateCommentCommand)
 export class CreateCommentHandler implements ICommandHandler<CreateCommentCommand> {
   constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
-  async execute(command: CreateCommentCommand) {
-    const { state, events } = await change(this.issues, command, { kind: 'CreateComment', commentId: 0, content: command.content }, { comment: 1 });
-    const commentId = (events[0].data as { commentId: number }).commentId;
-    return toCommentView(state.id, state.comments[commentId]);
+  async execute(command: CreateCommentCommand): Promise<CommentView> {
+    const { events } = await change(this.issues, command, { kind: 'CreateComment', commentId: 0, content: command.content }, { comment: 1 });
+    const created = events[0] as RecordedEvent<CommentCreatedV1>;
+    const d = created.data;
+    return { id: d.commentId, issueId: d.issueId, content: d.content, creatorId: created.metadata.actorId, createdAt: created.occurredAt, updatedAt: created.occurredAt };
   }
 }
 
 @CommandHandler(EditCommentCommand)
 export class EditCommentHandler implements ICommandHandler<EditCommentCommand> {
-  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
-  async execute(command: EditCommentCommand) {
-    const { state } = await change(this.issues, command, { kind: 'EditComment', commentId: command.commentId, content: command.content });
-    return toCommentView(state.id, state.comments[command.commentId]);
+  constructor(
+    @Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>,
+    private readonly store: SqliteEventStore,
+  ) {}
+  async execute(command: EditCommentCommand): Promise<CommentView> {
+    await change(this.issues, command, { kind: 'EditComment', commentId: command.commentId, content: command.content });
+    return toCommentView(this.store.queryOne<CommentRow>(`SELECT * FROM rm_comments WHERE id = ?`, [command.commentId])!);
   }
 }
 
@@ -232,11 +242,8 @@ export class ListCommentsHandler implements IQueryHandler<ListCommentsQuery> {
   async execute({ issueId }: ListCommentsQuery) {
     if (!this.store.queryOne(`SELECT 1 FROM rm_issues WHERE id = ?`, [issueId])) throw notFound('issue', issueId);
     return this.store
-      .query<{ id: number; issue_id: number; content: string; creator_id: number; created_at: string; updated_at: string }>(
-        `SELECT * FROM rm_comments WHERE issue_id = ? ORDER BY id`,
-        [issueId],
-      )
-      .map((r) => ({ id: r.id, issueId: r.issue_id, content: r.content, creatorId: r.creator_id, createdAt: r.created_at, updatedAt: r.updated_at }));
+      .query<CommentRow>(`SELECT * FROM rm_comments WHERE issue_id = ? ORDER BY id`, [issueId])
+      .map(toCommentView);
   }
 }
 

@@ -30,7 +30,7 @@ export const toProjectView = (row: ProjectRow): ProjectView => ({
   updatedAt: row.updated_at,
 });
 
-function projectProject(state: ProjectState, version: number): SqlWrite[] {
+function projectProjectState(state: ProjectState, version: number): SqlWrite[] {
   return [
     {
       sql: `INSERT INTO rm_projects (id, name, key, creator_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -49,6 +49,6 @@ export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> =
   kind: 'project',
   initialState: initialProjectState,
   evolve: evolveProject,
-  project: projectProject,
+  projectState: projectProjectState,
   allocatedIds: (event) => (event.type === ProjectCreated ? [['project', event.data.projectId]] : []),
 };

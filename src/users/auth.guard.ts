@@ -13,9 +13,15 @@ export const Public = () => SetMetadata(PUBLIC, true);
 /** A route only workspace admins may call. */
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 
-/** Bearer tokens on every route unless marked public. */
+/**
+ * Bearer tokens on every route unless marked public. Known tokens are cached for a
+ * few seconds (a lookup per request would cost more than the command it guards).
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private static readonly CACHE_MS = 5000;
+  private readonly cache = new Map<string, { user: AuthenticatedUser; until: number }>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly store: SqliteEventStore,
@@ -28,15 +34,26 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
     if (!match) throw unauthorized('an Authorization: Bearer <token> header is required');
-    const user = this.store.queryOne<AuthenticatedUser>(
-      `SELECT u.id, u.name, u.email, u.role FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id WHERE t.token_hash = ?`,
-      [hashToken(match[1])],
-    );
+    const user = this.lookup(hashToken(match[1]));
     if (!user) throw unauthorized('the bearer token is not valid');
     request.user = user;
     if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && user.role !== 'ADMIN') {
       throw forbidden('this route is for workspace admins');
     }
     return true;
+  }
+
+  private lookup(hash: string): AuthenticatedUser | undefined {
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return hit.user;
+    const user = this.store.queryOne<AuthenticatedUser>(
+      `SELECT u.id, u.name, u.email, u.role FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id WHERE t.token_hash = ?`,
+      [hash],
+    );
+    if (this.cache.size > 10_000) this.cache.clear();
+    if (user) this.cache.set(hash, { user, until: now + AuthGuard.CACHE_MS });
+    else this.cache.delete(hash);
+    return user;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
-import { TokenIssued, UserCreated, type UserEvent, type UserRole } from './user.events.js';
+import { TokenIssued, UserCreated, type TokenIssuedV1, type UserEvent, type UserRole } from './user.events.js';
 
 export const SYSTEM_BOT_ID = 1;
 
@@ -56,29 +56,28 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function projectUser(state: UserState, _version: number, events: RecordedEvent<UserEvent>[] | 'all'): SqlWrite[] {
-  const writes: SqlWrite[] = [
+function projectUserState(state: UserState): SqlWrite[] {
+  return [
     {
       sql: `INSERT INTO rm_users (id, name, email, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role, updated_at = excluded.updated_at`,
       params: [state.id, state.name, state.email, state.role, state.createdAt, state.updatedAt],
     },
   ];
-  const tokenIds = new Set(events === 'all' ? state.tokens.map((t) => t.id) : events.filter((e) => e.type === TokenIssued).map((e) => (e.data as { tokenId: number }).tokenId));
-  for (const token of state.tokens.filter((t) => tokenIds.has(t.id))) {
-    writes.push({
-      sql: `INSERT INTO rm_api_tokens (token_hash, token_id, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING`,
-      params: [token.hash, token.id, state.id, token.issuedAt],
-    });
-  }
-  return writes;
+}
+
+function projectUserEvent(event: RecordedEvent<UserEvent>): SqlWrite[] {
+  if (event.type !== TokenIssued) return [];
+  const d = event.data as TokenIssuedV1['data'];
+  return [{ sql: `INSERT INTO rm_api_tokens (token_hash, token_id, user_id, created_at) VALUES (?, ?, ?, ?)`, params: [d.tokenHash, d.tokenId, d.userId, event.occurredAt] }];
 }
 
 export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
   kind: 'user',
   initialState: initialUserState,
   evolve: evolveUser,
-  project: projectUser,
+  projectEvent: projectUserEvent,
+  projectState: projectUserState,
   allocatedIds: (event) =>
     event.type === UserCreated ? [['user', event.data.userId]] : event.type === TokenIssued ? [['token', event.data.tokenId]] : [],
 };

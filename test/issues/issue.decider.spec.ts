@@ -225,5 +225,6 @@ describe('field updates and comments', () => {
       .when({ kind: 'EditComment', commentId: 5, content: 'hello' })
       .then([{ type: 'issue.comment-edited', schemaVersion: 1, data: { issueId: 7, projectId: 3, commentId: 5, content: 'hello' } }]);
     given(created, commented).when({ kind: 'EditComment', commentId: 6, content: 'x' }).thenThrows('not-found');
+    given(created, commented).when({ kind: 'EditComment', commentId: 5, content: 'hi', currentContent: 'hi' }).then([]);
   });
 });

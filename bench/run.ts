@@ -1,0 +1,150 @@
+/**
+ * npm run bench: measures, in one run on this machine, the event store against raw
+ * better-sqlite3, the HTTP API against a no-I/O route, and a projection rebuild
+ * against a raw ordered read. Prints a table and writes docs/benchmarks.md.
+ */
+import { fork } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { openDataSource, sqliteHandle } from '../src/database/data-source.js';
+import { AggregateStore } from '../src/event-store/aggregate-store.js';
+import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
+import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
+import { decideIssue, initialIssueState } from '../src/issues/issue.decider.js';
+import { issueAggregate } from '../src/issues/issue.projection.js';
+import { projectAggregate } from '../src/projects/project.projection.js';
+import { systemClock } from '../src/shared/clock.js';
+import { userAggregate } from '../src/users/user.aggregate.js';
+
+interface Row {
+  name: string;
+  herald: string;
+  baseline: string;
+  ratio: number;
+  target: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+const meta = { actorId: 2, correlationId: 'bench' };
+
+async function appends(): Promise<void> {
+  const N = 5000;
+  const ds = await openDataSource({ kind: 'sqlite', path: join(dir, 'append.sqlite') });
+  const store = new SqliteEventStore(sqliteHandle(ds), systemClock);
+  const issues = new AggregateStore(issueAggregate, store);
+  const { id } = await issues.create({ ids: { issue: 1 }, idSequence: 'issue', metadata: meta }, ({ now, ids }) =>
+    decideIssue({ kind: 'CreateIssue', issueId: ids.issue[0], projectId: 1, name: 'bench', type: 'bb.issue.general', description: '', assigneeId: null, pipeline: { stages: [] } }, initialIssueState, { now, actorId: 2 }),
+  );
+  let start = performance.now();
+  for (let i = 0; i < N; i++) {
+    await issues.update(id, { metadata: meta }, (s) => [{ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: id, projectId: 1, field: 'description', from: s.description, to: `d${i}` } }]);
+  }
+  const heraldRate = N / ((performance.now() - start) / 1000);
+  await ds.destroy();
+
+  // the same rows, raw: one transaction per insert, same pragmas
+  const raw = new Database(join(dir, 'raw.sqlite'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, version INTEGER NOT NULL,
+    type TEXT NOT NULL, schema_version INTEGER NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, occurred_at TEXT NOT NULL, UNIQUE (stream_id, version))`);
+  const insert = raw.prepare(`INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const tx = raw.transaction((i: number) =>
+    insert.run(crypto.randomUUID(), 'issue-1', i + 2, 'issue.field-updated', 1, JSON.stringify({ issueId: 1, projectId: 1, field: 'description', from: `d${i - 1}`, to: `d${i}` }), JSON.stringify({ ...meta, causationId: null }), new Date().toISOString()),
+  );
+  start = performance.now();
+  for (let i = 0; i < N; i++) tx.immediate(i);
+  const rawRate = N / ((performance.now() - start) / 1000);
+  raw.close();
+  rows.push({ name: '(a) single-event commands, in process (events/s)', herald: fmt(heraldRate), baseline: `${fmt(rawRate)} raw better-sqlite3 inserts`, ratio: heraldRate / rawRate, target: 0.5, note: `${N} each, synchronous=FULL, WAL` });
+}
+
+async function http(synchronous: 'FULL' | 'NORMAL'): Promise<void> {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const token = 'bench-admin-token-0123456789';
+  const child = fork(join(import.meta.dirname, 'server.js'), [], {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `http-${synchronous}.sqlite`)}`, HERALD_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', HERALD_SQLITE_SYNCHRONOUS: synchronous },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const project = (await (await fetch(`${base}/api/projects`, { method: 'POST', headers, body: JSON.stringify({ name: 'Bench' }) })).json()) as { id: number };
+  const issue = (await (await fetch(`${base}/api/projects/${project.id}/issues`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench', type: 'bb.issue.general' }) })).json()) as { id: number };
+  const run = (path: string, body: unknown) =>
+    autocannon({ url: `${base}${path}`, method: 'POST', headers, body: JSON.stringify(body), connections: 10, duration: 8 }) as Promise<autocannon.Result>;
+  await run('/bench/noop', { x: 1 }); // warm-up
+  const noop = await run('/bench/noop', { name: 'bench', type: 'bb.issue.general' });
+  const create = await run(`/api/projects/${project.id}/issues`, { name: 'bench issue', type: 'bb.issue.general', pipeline: { stages: [{ name: 'prod', tasks: [{ name: 'db' }] }] } });
+  const comment = await run(`/api/issues/${issue.id}/comments`, { content: 'a comment from the benchmark' });
+  child.kill('SIGTERM');
+  const lat = (r: autocannon.Result) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`;
+  const ok = (r: autocannon.Result) => (r.non2xx > 0 || r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors!)` : '');
+  const noopNote = `no-I/O route: ${fmt(noop.requests.average)} req/s, ${lat(noop)}`;
+  const mode = `synchronous=${synchronous}`;
+  rows.push({ name: `(b) HTTP issue creation, ${mode} (req/s, 10 connections)`, herald: `${fmt(create.requests.average)}, ${lat(create)}${ok(create)}`, baseline: noopNote, ratio: create.requests.average / noop.requests.average, target: 0.25 });
+  rows.push({ name: `(b) HTTP comments on one issue, ${mode} (req/s, 10 connections)`, herald: `${fmt(comment.requests.average)}, ${lat(comment)}${ok(comment)}`, baseline: 'no-I/O route, same run', ratio: comment.requests.average / noop.requests.average, target: 0.25 });
+}
+
+async function rebuild(): Promise<void> {
+  const ds = await openDataSource({ kind: 'sqlite', path: join(dir, 'rebuild.sqlite') });
+  const store = new SqliteEventStore(sqliteHandle(ds), systemClock);
+  const issues = new AggregateStore(issueAggregate, store);
+  // 2,000 issues × (created + BEGIN + 2 task changes + END/BEGIN + 5 comments + a field change) ≈ 24k events
+  for (let n = 0; n < 2000; n++) {
+    const { id, state } = await issues.create({ ids: { issue: 1, stage: 2, task: 2 }, idSequence: 'issue', metadata: meta }, ({ now, ids }) =>
+      decideIssue({ kind: 'CreateIssue', issueId: ids.issue[0], projectId: 1, name: `issue ${n}`, type: 'bb.issue.general', description: 'x'.repeat(200), assigneeId: null, pipeline: { stages: [{ id: ids.stage[0], name: 'test', tasks: [{ id: ids.task[0], name: 'db1' }] }, { id: ids.stage[1], name: 'prod', tasks: [{ id: ids.task[1], name: 'db2' }] }] } }, initialIssueState, { now, actorId: 2 }),
+    );
+    const taskId = state.stages[0].tasks[0].id;
+    await issues.update(id, { metadata: meta }, (s, { now }) => decideIssue({ kind: 'ChangeTaskStatus', taskId, to: 'PENDING' }, s, { now, actorId: 2 }));
+    await issues.update(id, { metadata: meta }, (s, { now }) => decideIssue({ kind: 'ChangeTaskStatus', taskId, to: 'DONE' }, s, { now, actorId: 2 }));
+    for (let c = 0; c < 5; c++) {
+      await issues.update(id, { metadata: meta, ids: { comment: 1 } }, (s, { now, ids }) => decideIssue({ kind: 'CreateComment', commentId: ids.comment[0], content: `comment ${c} `.repeat(10) }, s, { now, actorId: 2 }));
+    }
+    await issues.update(id, { metadata: meta }, (s, { now }) => decideIssue({ kind: 'UpdateIssueFields', name: `issue ${n} renamed` }, s, { now, actorId: 2 }));
+  }
+  const rebuilder = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]);
+  rebuilder.rebuild(); // warm-up
+  const { events, durationMs } = rebuilder.rebuild();
+  const heraldRate = events / (durationMs / 1000);
+  const db = sqliteHandle(ds);
+  const start = performance.now();
+  let parsed = 0;
+  for (const row of db.prepare('SELECT * FROM events ORDER BY position').iterate() as Iterable<{ data: string; metadata: string }>) {
+    JSON.parse(row.data);
+    JSON.parse(row.metadata);
+    parsed++;
+  }
+  const rawRate = parsed / ((performance.now() - start) / 1000);
+  await ds.destroy();
+  rows.push({ name: '(c) projection rebuild (events/s)', herald: `${fmt(heraldRate)} (${fmt(events)} events in ${durationMs} ms)`, baseline: `${fmt(rawRate)} raw ordered SELECT + JSON.parse`, ratio: heraldRate / rawRate, target: 0.5 });
+}
+
+await appends();
+await http('FULL');
+await http('NORMAL');
+await rebuild();
+rmSync(dir, { recursive: true, force: true });
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
+const table = [
+  '| measure | Herald | baseline | ratio | target |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.name} | ${r.herald} | ${r.baseline} | ${r.ratio.toFixed(2)} ${r.ratio >= r.target ? '✓' : '✗'} | ≥ ${r.target} |`),
+].join('\n');
+const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`).join('\n');
+console.log(`\n${machine}\n\n${table}\n${notes}`);
+writeFileSync(
+  'docs/benchmarks.md',
+  `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}; every figure comes from one run on one machine.\n\nMachine: ${machine}\n\n${table}\n\n${notes}\n`,
+);
