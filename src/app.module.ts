@@ -14,9 +14,13 @@ import { HealthController } from './shared/health.controller.js';
 import { ProblemFilter } from './shared/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
 import { UsersModule } from './users/users.module.js';
+import { WEBHOOK_RANDOM } from './webhooks/delivery/dispatcher.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppOptions {
   clock: Clock;
+  /** The jitter source of retry times (tests fix it for exact times). */
+  random?: () => number;
   /** Extra modules (the benchmark's no-I/O route). */
   extraModules?: Type[];
 }
@@ -42,16 +46,18 @@ export class AppModule {
         ProjectsModule,
         IssuesModule,
         EventsFeedModule,
+        WebhooksModule,
         ...(options.extraModules ?? []),
       ],
       controllers: [HealthController],
       providers: [
         { provide: HERALD_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock },
+        { provide: WEBHOOK_RANDOM, useValue: options.random ?? Math.random },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, CLOCK],
+      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM],
     };
   }
 }

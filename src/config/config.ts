@@ -11,6 +11,25 @@ export interface HeraldConfig {
   botEmail: string;
   bodyLimitBytes: number;
   logLevel: string;
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Delays after attempt 1, 2, …; retries stop after the last. */
+  retryScheduleMs: number[];
+  timeoutMs: number;
+  /** Private ranges the operator allows as destinations (metadata addresses stay refused). */
+  allowedCidrs: string[];
+  /** Hosts accepted for every provider, in addition to its own. */
+  extraHosts: string[];
+  /** Hosts accepted for one provider (WEBHOOK_EXTRA_HOSTS_SLACK=...). */
+  extraHostsByProvider: Record<string, string[]>;
+  allowHttp: boolean;
+  retentionDays: number;
+  /** Deliveries in flight at once, across webhooks. */
+  concurrency: number;
+  /** Run the dispatcher and the subscription in the background (tests drive them by hand). */
+  background: boolean;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +65,64 @@ function sqliteSynchronous(raw: string | undefined): 'FULL' | 'NORMAL' {
   return value;
 }
 
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDurations(name: string, raw: string): number[] {
+  const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new ConfigError(name, 'must list at least one duration such as 5s,5m,30m');
+  return parts.map((part) => {
+    const match = DURATION.exec(part);
+    if (!match) throw new ConfigError(name, `must be comma-separated durations like 5s,5m,2h (got "${part}")`);
+    return Number(match[1]) * UNIT_MS[match[2]];
+  });
+}
+
+function hostList(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function cidrList(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  for (const cidr of list) {
+    const [ip, bits] = cidr.split('/');
+    const v6 = ip.includes(':');
+    const okIp = v6 ? /^[0-9a-f:.]+$/i.test(ip) : /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+    const n = Number(bits);
+    if (!okIp || bits === undefined || !Number.isInteger(n) || n < 0 || n > (v6 ? 128 : 32)) {
+      throw new ConfigError('WEBHOOK_ALLOWED_CIDRS', `must be comma-separated CIDR ranges like 127.0.0.0/8 (got "${cidr}")`);
+    }
+  }
+  return list;
+}
+
+export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
+  const extraHostsByProvider: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^WEBHOOK_EXTRA_HOSTS_([A-Z]+)$/.exec(name);
+    if (match) extraHostsByProvider[match[1]] = hostList(value);
+  }
+  return {
+    retryScheduleMs: parseDurations('WEBHOOK_RETRY_SCHEDULE', env.WEBHOOK_RETRY_SCHEDULE || '5s,5m,30m,2h,5h,10h,10h'),
+    timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    allowedCidrs: cidrList(env.WEBHOOK_ALLOWED_CIDRS),
+    extraHosts: hostList(env.WEBHOOK_EXTRA_HOSTS),
+    extraHostsByProvider,
+    allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+    retentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 14, 1, 3650),
+    concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 64, 1, 10_000),
+    background: bool(env, 'HERALD_BACKGROUND_WORKERS', true),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HeraldConfig {
   const externalUrl = (env.EXTERNAL_URL || `http://localhost:${env.PORT || 8080}`).replace(/\/+$/, '');
   try {
@@ -67,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     botEmail: env.HERALD_BOT_EMAIL || 'support@bytebase.com',
     bodyLimitBytes: integer(env, 'HERALD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
+    webhooks: loadWebhookSettings(env),
   };
 }
 

@@ -6,7 +6,7 @@ import type { HeraldConfig } from '../config/config.js';
 import { migrations } from './migrations/index.js';
 
 /** The read-model tables a projection rebuild empties and refills. */
-export const READ_MODEL_TABLES = ['rm_users', 'rm_api_tokens', 'rm_projects', 'rm_project_members', 'rm_issues', 'rm_comments'];
+export const READ_MODEL_TABLES = ['rm_users', 'rm_api_tokens', 'rm_projects', 'rm_project_members', 'rm_issues', 'rm_comments', 'rm_webhooks'];
 
 export function dataSourceOptions(database: HeraldConfig['database']): DataSourceOptions {
   mkdirSync(dirname(database.path), { recursive: true });

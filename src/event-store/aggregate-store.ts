@@ -71,7 +71,13 @@ export class AggregateStore<S, E extends DomainEvent> {
    */
   async update(
     id: number,
-    request: { expectedVersion?: number; ids?: Record<string, number>; metadata: Metadata },
+    request: {
+      expectedVersion?: number;
+      ids?: Record<string, number>;
+      metadata: Metadata;
+      /** Operational writes that must commit with these events (delivery bookkeeping). */
+      also?: (tx: WriteTx) => void;
+    },
     decide: (state: S, ctx: DecisionContext, tx: WriteTx) => E[],
   ): Promise<Committed<S, E>> {
     for (let attempt = 1; ; attempt++) {
@@ -87,6 +93,7 @@ export class AggregateStore<S, E extends DomainEvent> {
           const ids: Record<string, number[]> = {};
           for (const [sequence, count] of Object.entries(request.ids ?? {})) ids[sequence] = tx.nextIds(sequence, count);
           const events = decide(state, { now: tx.now, ids }, tx);
+          request.also?.(tx);
           return this.commit(tx, id, version, state, events, request.metadata);
         });
         return this.remember(committed);

@@ -1,5 +1,6 @@
 import type { Evolving } from '../event-store/event.js';
 import { conflict, notFound } from '../shared/errors.js';
+import { evolveWebhooks, type Webhooks } from '../webhooks/config/webhook.decider.js';
 import { ProjectCreated, ProjectRenamed, type ProjectEvent } from './project.events.js';
 
 export interface ProjectState {
@@ -9,6 +10,7 @@ export interface ProjectState {
   key: string;
   creatorId: number;
   members: Record<number, 'OWNER' | 'DEVELOPER'>;
+  webhooks: Webhooks;
   createdAt: string;
   updatedAt: string;
 }
@@ -20,6 +22,7 @@ export const initialProjectState: ProjectState = {
   key: '',
   creatorId: 0,
   members: {},
+  webhooks: {},
   createdAt: '',
   updatedAt: '',
 };
@@ -39,6 +42,7 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
         key: d.key,
         creatorId: d.creatorId,
         members: { [d.creatorId]: 'OWNER' },
+        webhooks: {},
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
       };
@@ -46,7 +50,8 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
     case ProjectRenamed:
       return { ...state, name: event.data.to, updatedAt: event.occurredAt };
     default:
-      return state;
+      // webhook configuration and health live on the project's stream
+      return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
+import { webhookRows } from '../webhooks/config/webhook.projection.js';
 import { ProjectCreated, type ProjectEvent } from './project.events.js';
 
 export interface ProjectView {
@@ -42,6 +43,7 @@ function projectProjectState(state: ProjectState, version: number): SqlWrite[] {
       sql: `INSERT INTO rm_project_members (project_id, user_id, role) VALUES (?, ?, ?)`,
       params: [state.id, Number(userId), role],
     })),
+    ...webhookRows(state.id, state.webhooks),
   ];
 }
 
@@ -50,5 +52,6 @@ export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> =
   initialState: initialProjectState,
   evolve: evolveProject,
   projectState: projectProjectState,
-  allocatedIds: (event) => (event.type === ProjectCreated ? [['project', event.data.projectId]] : []),
+  allocatedIds: (event) =>
+    event.type === ProjectCreated ? [['project', event.data.projectId]] : event.type === 'webhook.created' ? [['webhook', event.data.webhookId]] : [],
 };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig, type HeraldConfig } from '../../src/config/config.js';
 import { ManualClock, type Clock } from '../../src/shared/clock.js';
@@ -10,6 +11,7 @@ import { ManualClock, type Clock } from '../../src/shared/clock.js';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface TestApp {
+  app: NestFastifyApplication;
   http: TestAgent;
   /** The admin's Authorization header. */
   auth: { Authorization: string };
@@ -24,7 +26,7 @@ export function tempDir(prefix = 'herald-test-'): string {
 }
 
 /** The whole service on a real SQLite file in a temp folder, not listening on a port. */
-export async function startTestApp(options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
+export async function startTestApp(options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv; random?: () => number } = {}): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const config = loadConfig({
     DATABASE_URL: `sqlite:${join(dir, 'herald.sqlite')}`,
@@ -34,9 +36,10 @@ export async function startTestApp(options: { dir?: string; clock?: Clock; env?:
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
-  const { app } = await createApp(config, { clock });
+  const { app } = await createApp(config, { clock, random: options.random });
   const http = request(app.getHttpServer());
   return {
+    app,
     http,
     auth: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     config,

@@ -1,0 +1,145 @@
+import type { Evolving } from '../event-store/event.js';
+import type { IssueState } from '../issues/issue.decider.js';
+import type { IssueEvent, TaskStatus } from '../issues/issue.events.js';
+import { issueSlug } from '../issues/issue.rules.js';
+import type { Activity, ActivityLevel, ActivityType, MetaLine, Person } from './activity.js';
+
+export interface MappingContext {
+  brand: string;
+  externalUrl: string;
+  project: { id: number; name: string };
+  /** Resolves a user id to a person (the System Bot included). */
+  person(id: number | null): Person;
+  bot: Person;
+}
+
+const DESCRIPTION_META_LIMIT = 450;
+
+/**
+ * The one mapping from a domain event to the activity a webhook reports, per the
+ * table in domain-and-activities.md. `after` is the issue right after the event (its
+ * names and statuses as they were then, so a replay maps identically); `before` right
+ * before it. Returns null for events that no webhook hears of (a comment edit, say).
+ */
+export function toActivity(event: Evolving<IssueEvent>, before: IssueState, after: IssueState, ctx: MappingContext): Activity | null {
+  const link = `${ctx.externalUrl}/issue/${issueSlug(after.name, after.id)}`;
+  const actor = ctx.person(event.metadata.actorId);
+  const base = (type: ActivityType, level: ActivityLevel, title: string, description = '', extra: MetaLine[] = [], who = actor, href = link): Activity => ({
+    type,
+    level,
+    title,
+    description,
+    link: href,
+    actor: who,
+    createdTs: Math.floor(Date.parse(event.occurredAt) / 1000),
+    project: ctx.project,
+    issue: {
+      id: after.id,
+      name: after.name,
+      status: after.status,
+      type: after.type,
+      description: after.description,
+      creator: ctx.person(after.creatorId),
+    },
+    meta: [...issueMeta(after, ctx), ...extra],
+  });
+
+  switch (event.type) {
+    case 'issue.created':
+      return base('bb.issue.create', 'INFO', `Issue created - ${after.name}`);
+    case 'issue.status-changed': {
+      const d = event.data;
+      const [level, verb]: [ActivityLevel, string] = d.to === 'DONE' ? ['SUCCESS', 'resolved'] : d.to === 'CANCELED' ? ['WARN', 'canceled'] : ['INFO', 'reopened'];
+      return base('bb.issue.status.update', level, `Issue ${verb} - ${after.name}`, d.comment ?? '');
+    }
+    case 'issue.comment-created':
+      return base('bb.issue.comment.create', 'INFO', `Comment created - ${after.name}`, event.data.content, [], actor, `${link}#activity${event.data.commentId}`);
+    case 'issue.field-updated': {
+      const d = event.data;
+      if (d.field === 'name') return base('bb.issue.field.update', 'INFO', `Changed issue name - ${after.name}`, `Renamed from "${String(d.from)}"`);
+      if (d.field === 'description') return base('bb.issue.field.update', 'INFO', `Changed issue description - ${after.name}`, String(d.to ?? ''));
+      const from = d.from === null ? null : ctx.person(Number(d.from)).name;
+      const to = d.to === null ? null : ctx.person(Number(d.to)).name;
+      const title =
+        from === null ? `Assigned issue to ${to} - ${after.name}` : to === null ? `Unassigned issue from ${from} - ${after.name}` : `Reassigned issue from ${from} to ${to} - ${after.name}`;
+      return base('bb.issue.field.update', 'INFO', title);
+    }
+    case 'issue.stage-status-changed': {
+      const d = event.data;
+      const stage = after.stages.find((s) => s.id === d.stageId);
+      const name = stage?.name ?? `stage ${d.stageId}`;
+      const tasks = stage?.tasks ?? [];
+      const level: ActivityLevel =
+        d.change === 'BEGIN' ? 'INFO' : tasks.every((t) => t.status === 'DONE') ? 'SUCCESS' : tasks.some((t) => t.status === 'FAILED') ? 'ERROR' : 'WARN';
+      const title = d.change === 'BEGIN' ? `Stage begins - ${name}` : `Stage ends - ${name}`;
+      return base('bb.pipeline.stage.status.update', level, title, '', [{ name: 'Stage', value: name }, { name: 'Status', value: d.status }], ctx.bot, `${link}?stage=${d.stageId}`);
+    }
+    case 'issue.task-status-changed': {
+      const d = event.data;
+      const task = after.stages.flatMap((s) => s.tasks).find((t) => t.id === d.taskId);
+      const name = task?.name ?? `task ${d.taskId}`;
+      const [level, title] = taskTitle(d.from, d.to, d.skipped === true);
+      const status = d.to === 'DONE' && d.skipped ? 'SKIPPED' : d.to;
+      const extra: MetaLine[] = [{ name: 'Task', value: name }, { name: 'Status', value: status }];
+      if (d.to === 'FAILED' && d.comment) extra.push({ name: 'Result Detail', value: d.comment });
+      if (d.skipped && d.skippedReason) extra.push({ name: 'Skipped Reason', value: d.skippedReason });
+      return base('bb.pipeline.task.status.update', level, `${title} - ${name}`, d.comment ?? '', extra);
+    }
+    default:
+      return null;
+  }
+}
+
+function taskTitle(from: TaskStatus, to: TaskStatus, skipped: boolean): [ActivityLevel, string] {
+  if (from === 'PENDING_APPROVAL' && to === 'PENDING') return ['INFO', 'Task approved'];
+  switch (to) {
+    case 'RUNNING':
+      return ['INFO', 'Task started'];
+    case 'DONE':
+      return ['SUCCESS', skipped ? 'Task skipped' : 'Task completed'];
+    case 'FAILED':
+      return ['ERROR', 'Task failed'];
+    case 'CANCELED':
+      return ['WARN', 'Task canceled'];
+    default:
+      return ['INFO', 'Task changed'];
+  }
+}
+
+function issueMeta(issue: IssueState, ctx: MappingContext): MetaLine[] {
+  const creator = ctx.person(issue.creatorId);
+  const lines: MetaLine[] = [
+    { name: 'Project Title', value: ctx.project.name },
+    { name: 'Project ID', value: String(ctx.project.id) },
+    { name: 'Issue', value: issue.name },
+    { name: 'Issue Creator', value: `${creator.name} (${creator.email})` },
+  ];
+  if (issue.description) lines.push({ name: 'Issue Description', value: cutDescription(issue.description, ctx.brand) });
+  return lines;
+}
+
+/** Cut to 450 characters (never inside a character), then point to the full text. */
+export function cutDescription(text: string, brand: string): string {
+  const chars = Array.from(text);
+  if (chars.length <= DESCRIPTION_META_LIMIT) return text;
+  return `${chars.slice(0, DESCRIPTION_META_LIMIT).join('')}... (view details in ${brand})`;
+}
+
+/** The message a webhook test sends. */
+export function testActivity(webhookName: string, project: { id: number; name: string }, ctx: { brand: string; externalUrl: string; bot: Person; now: Date }): Activity {
+  return {
+    type: 'bb.issue.create',
+    level: 'INFO',
+    title: `Test webhook "${webhookName}"`,
+    description: 'This is a test',
+    link: `${ctx.externalUrl}/project/${issueSlug(project.name, project.id)}`,
+    actor: ctx.bot,
+    createdTs: Math.floor(ctx.now.getTime() / 1000),
+    project,
+    issue: null,
+    meta: [
+      { name: 'Project Title', value: project.name },
+      { name: 'Project ID', value: String(project.id) },
+    ],
+  };
+}

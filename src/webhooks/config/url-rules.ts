@@ -1,0 +1,92 @@
+import type { WebhookSettings } from '../../config/config.js';
+import { invalid, type FieldError } from '../../shared/errors.js';
+import { WEBHOOK_TYPES, type ProviderAdapter, type WebhookType } from '../providers/provider.js';
+
+/** Accepts `SLACK` and `bb.plugin.webhook.slack`; returns the short form. */
+export function normalizeWebhookType(raw: string): WebhookType | undefined {
+  const short = raw.startsWith('bb.plugin.webhook.') ? raw.slice('bb.plugin.webhook.'.length).toUpperCase() : raw;
+  return (WEBHOOK_TYPES as readonly string[]).includes(short) ? (short as WebhookType) : undefined;
+}
+
+function hostMatches(host: string, pattern: string): boolean {
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return host === pattern;
+}
+
+/** The hosts a webhook of this type may post to: the provider's own plus the operator's. */
+export function allowedHosts(provider: ProviderAdapter, settings: WebhookSettings): string[] {
+  return [...provider.hosts, ...settings.extraHosts, ...(settings.extraHostsByProvider[provider.type] ?? [])];
+}
+
+/** Checks a webhook URL for its provider; returns the field errors (empty when valid). */
+export function checkWebhookUrl(raw: string, provider: ProviderAdapter, settings: WebhookSettings): FieldError[] {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return [{ field: 'url', message: 'must be an absolute URL' }];
+  }
+  const errors: FieldError[] = [];
+  const schemes = settings.allowHttp ? ['https:', 'http:'] : ['https:'];
+  if (!schemes.includes(url.protocol)) {
+    errors.push({ field: 'url', message: `must use ${schemes.map((s) => s.slice(0, -1)).join(' or ')}` });
+  }
+  if (url.username || url.password) errors.push({ field: 'url', message: 'must not carry a user name or password' });
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const hosts = allowedHosts(provider, settings);
+  if (provider.hosts.length > 0 && !hosts.some((pattern) => hostMatches(host, pattern))) {
+    errors.push({ field: 'url', message: `host ${host} is not allowed for ${provider.type}; allowed: ${hosts.join(', ')}` });
+  } else if (provider.checkUrl && !settings.extraHosts.includes(host) && !(settings.extraHostsByProvider[provider.type] ?? []).includes(host)) {
+    const problem = provider.checkUrl(url);
+    if (problem) errors.push({ field: 'url', message: problem });
+  }
+  return errors;
+}
+
+export function assertWebhookUrl(raw: string, provider: ProviderAdapter, settings: WebhookSettings): void {
+  const errors = checkWebhookUrl(raw, provider, settings);
+  if (errors.length > 0) throw invalid(errors.map((e) => e.message).join('; '), errors);
+}
+
+/**
+ * Webhook URLs embed tokens: shown as scheme, host and first path segment, the rest
+ * masked. Also used for every log line and recorded request.
+ */
+export function maskUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    const first = url.pathname.split('/').filter(Boolean)[0];
+    const rest = url.pathname.split('/').filter(Boolean).length > 1 || url.search ? '/***' : '';
+    return `${url.protocol}//${url.host}${first ? `/${first}` : ''}${rest}`;
+  } catch {
+    return '***';
+  }
+}
+
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding']);
+
+export function checkCustomHeaders(headers: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  const entries = Object.entries(headers);
+  if (entries.length > 20) errors.push({ field: 'headers', message: 'at most 20 headers' });
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(name)) errors.push({ field: `headers.${name}`, message: 'must be a valid header name' });
+    else if (RESERVED_HEADERS.has(name.toLowerCase())) errors.push({ field: `headers.${name}`, message: 'is set by Herald and cannot be overridden' });
+    if (typeof value !== 'string' || value.length > 2000 || /[\r\n\0]/.test(value)) {
+      errors.push({ field: `headers.${name}`, message: 'must be a string of at most 2000 characters without line breaks' });
+    }
+  }
+  return errors;
+}
+
+export function checkSigningSecret(type: WebhookType, secret: string): FieldError[] {
+  if (type === 'CUSTOM') {
+    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.alloc(0);
+    if (key.length < 24 || key.length > 64) return [{ field: 'signingSecret', message: 'must be whsec_ followed by a base64 key of 24 to 64 bytes' }];
+    return [];
+  }
+  if (type === 'DINGTALK' || type === 'FEISHU' || type === 'LARK') {
+    return secret.length >= 8 && secret.length <= 200 ? [] : [{ field: 'signingSecret', message: 'must be 8 to 200 characters' }];
+  }
+  return [{ field: 'signingSecret', message: `${type} webhooks are not signed` }];
+}

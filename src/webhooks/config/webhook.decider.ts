@@ -1,0 +1,111 @@
+import type { Evolving } from '../../event-store/event.js';
+import { conflict, notFound } from '../../shared/errors.js';
+import {
+  WebhookCreated,
+  WebhookDeleted,
+  WebhookHealthChanged,
+  WebhookUpdated,
+  type WebhookEvent,
+  type WebhookHealthState,
+  type WebhookSettingsData,
+} from './webhook.events.js';
+
+export interface WebhookConfig extends WebhookSettingsData {
+  id: number;
+  projectId: number;
+  health: { state: WebhookHealthState; disabledUntil: string | null; lastError: string | null };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type Webhooks = Readonly<Record<number, WebhookConfig>>;
+
+export type WebhookCommand =
+  | ({ kind: 'CreateWebhook'; webhookId: number } & WebhookSettingsData)
+  | { kind: 'UpdateWebhook'; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type'>> }
+  | { kind: 'DeleteWebhook'; webhookId: number }
+  | {
+      kind: 'ChangeWebhookHealth';
+      webhookId: number;
+      state: WebhookHealthState;
+      consecutiveFailures: number;
+      disabledUntil: string | null;
+      lastError: string | null;
+      cause: string;
+    };
+
+export function evolveWebhooks(webhooks: Webhooks, event: Evolving<WebhookEvent>): Webhooks {
+  const at = event.occurredAt;
+  switch (event.type) {
+    case WebhookCreated: {
+      const { projectId, webhookId, ...settings } = event.data;
+      return {
+        ...webhooks,
+        [webhookId]: { ...settings, id: webhookId, projectId, health: { state: 'ACTIVE', disabledUntil: null, lastError: null }, createdAt: at, updatedAt: at },
+      };
+    }
+    case WebhookUpdated: {
+      const hook = webhooks[event.data.webhookId];
+      if (!hook) return webhooks;
+      return { ...webhooks, [hook.id]: { ...hook, ...event.data.changes, updatedAt: at } };
+    }
+    case WebhookDeleted: {
+      const { [event.data.webhookId]: _deleted, ...rest } = webhooks;
+      return rest;
+    }
+    case WebhookHealthChanged: {
+      const hook = webhooks[event.data.webhookId];
+      if (!hook) return webhooks;
+      const { state, disabledUntil, lastError } = event.data;
+      return { ...webhooks, [hook.id]: { ...hook, health: { state, disabledUntil, lastError } } };
+    }
+    default:
+      return webhooks;
+  }
+}
+
+/** Decisions about a project's webhooks: the project's state is the consistency boundary (duplicate URLs). */
+export function decideWebhook(command: WebhookCommand, projectId: number, webhooks: Webhooks): WebhookEvent[] {
+  const base = { projectId, webhookId: command.webhookId };
+  const existing = webhooks[command.webhookId];
+  const duplicateOf = (url: string) => Object.values(webhooks).find((h) => h.id !== command.webhookId && h.url === url);
+  switch (command.kind) {
+    case 'CreateWebhook': {
+      const { kind: _kind, webhookId: _id, ...settings } = command;
+      const duplicate = duplicateOf(settings.url);
+      if (duplicate) throw conflict(`webhook ${duplicate.id} of this project already posts to this URL`);
+      return [{ type: WebhookCreated, schemaVersion: 1, data: { ...base, ...settings } }];
+    }
+    case 'UpdateWebhook': {
+      if (!existing) throw notFound('webhook', command.webhookId);
+      const changes: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(command.changes)) {
+        if (value !== undefined && JSON.stringify(value) !== JSON.stringify(existing[key as keyof WebhookConfig])) changes[key] = value;
+      }
+      if (typeof changes.url === 'string' && duplicateOf(changes.url)) throw conflict(`webhook ${duplicateOf(changes.url)!.id} of this project already posts to this URL`);
+      const events: WebhookEvent[] = [];
+      if (Object.keys(changes).length > 0) events.push({ type: WebhookUpdated, schemaVersion: 1, data: { ...base, changes } });
+      // setting a disabled webhook active again re-enables it
+      if (command.changes.active === true && existing.health.state !== 'ACTIVE') {
+        events.push(healthEvent(base, { state: 'ACTIVE', consecutiveFailures: 0, disabledUntil: null, lastError: existing.health.lastError, cause: 'reactivated' }));
+      }
+      return events;
+    }
+    case 'DeleteWebhook':
+      if (!existing) throw notFound('webhook', command.webhookId);
+      return [{ type: WebhookDeleted, schemaVersion: 1, data: base }];
+    case 'ChangeWebhookHealth': {
+      if (!existing) return [];
+      const { kind: _kind, webhookId: _id, ...health } = command;
+      if (health.state === existing.health.state && health.disabledUntil === existing.health.disabledUntil) return [];
+      return [healthEvent(base, health)];
+    }
+  }
+}
+
+function healthEvent(
+  base: { projectId: number; webhookId: number },
+  health: { state: WebhookHealthState; consecutiveFailures: number; disabledUntil: string | null; lastError: string | null; cause: string },
+): WebhookEvent {
+  return { type: WebhookHealthChanged, schemaVersion: 1, data: { ...base, ...health } };
+}

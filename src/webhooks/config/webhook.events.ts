@@ -1,0 +1,46 @@
+import type { DomainEvent } from '../../event-store/event.js';
+import type { ActivityType } from '../activity.js';
+import type { WebhookType } from '../providers/provider.js';
+
+export const WEBHOOK_STATES = ['ACTIVE', 'TEMPORARILY_DISABLED', 'DISABLED'] as const;
+export type WebhookHealthState = (typeof WEBHOOK_STATES)[number];
+
+/** Webhook configuration lives on its project's stream. */
+export const WebhookCreated = 'webhook.created';
+export const WebhookUpdated = 'webhook.updated';
+export const WebhookDeleted = 'webhook.deleted';
+export const WebhookHealthChanged = 'webhook.health-changed';
+
+export interface WebhookSettingsData {
+  type: WebhookType;
+  name: string;
+  url: string;
+  activityTypes: ActivityType[];
+  active: boolean;
+  signingSecret: string | null;
+  headers: Record<string, string>;
+  ordered: boolean;
+}
+
+export type WebhookCreatedV1 = DomainEvent<typeof WebhookCreated, { projectId: number; webhookId: number } & WebhookSettingsData> & {
+  schemaVersion: 1;
+};
+export type WebhookUpdatedV1 = DomainEvent<typeof WebhookUpdated, { projectId: number; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type'>> }> & {
+  schemaVersion: 1;
+};
+export type WebhookDeletedV1 = DomainEvent<typeof WebhookDeleted, { projectId: number; webhookId: number }> & { schemaVersion: 1 };
+export type WebhookHealthChangedV1 = DomainEvent<
+  typeof WebhookHealthChanged,
+  {
+    projectId: number;
+    webhookId: number;
+    state: WebhookHealthState;
+    consecutiveFailures: number;
+    disabledUntil: string | null;
+    lastError: string | null;
+    /** What moved it: 'failures', 'gone' (410 or similar), 'test-succeeded', 'reactivated', 'attempt-succeeded'. */
+    cause: string;
+  }
+> & { schemaVersion: 1 };
+
+export type WebhookEvent = WebhookCreatedV1 | WebhookUpdatedV1 | WebhookDeletedV1 | WebhookHealthChangedV1;

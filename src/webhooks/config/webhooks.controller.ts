@@ -1,0 +1,83 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { Metadata } from '../../event-store/aggregate-store.js';
+import { Actor } from '../../shared/request-context.js';
+import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from './webhook.dto.js';
+import {
+  CreateWebhookCommand,
+  DeleteWebhookCommand,
+  GetDeliveryQuery,
+  GetWebhookQuery,
+  ListDeliveriesQuery,
+  ListWebhooksQuery,
+  RecoverCommand,
+  RedeliverCommand,
+  TestWebhookCommand,
+  UpdateWebhookCommand,
+} from './webhooks.cqrs.js';
+
+const Id = (name: string) => Param(name, ParseIntPipe);
+
+@Controller('api/projects/:projectId/webhooks')
+export class WebhooksController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata) {
+    return this.commands.execute(new CreateWebhookCommand(projectId, body, actor));
+  }
+
+  @Get()
+  list(@Id('projectId') projectId: number) {
+    return this.queries.execute(new ListWebhooksQuery(projectId));
+  }
+
+  @Get(':webhookId')
+  get(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number) {
+    return this.queries.execute(new GetWebhookQuery(projectId, webhookId));
+  }
+
+  @Patch(':webhookId')
+  update(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Body() body: UpdateWebhookDto, @Actor() actor: Metadata) {
+    return this.commands.execute(new UpdateWebhookCommand(projectId, webhookId, body, actor));
+  }
+
+  @Delete(':webhookId')
+  @HttpCode(204)
+  async remove(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Actor() actor: Metadata) {
+    await this.commands.execute(new DeleteWebhookCommand(projectId, webhookId, actor));
+  }
+
+  @Post(':webhookId/test')
+  @HttpCode(200)
+  test(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number) {
+    return this.commands.execute(new TestWebhookCommand(projectId, webhookId));
+  }
+
+  @Get(':webhookId/deliveries')
+  deliveries(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Query() query: ListDeliveriesQueryDto) {
+    return this.queries.execute(new ListDeliveriesQuery(projectId, webhookId, query.status, query.limit ?? 50, query.cursor));
+  }
+
+  @Get(':webhookId/deliveries/:deliveryId')
+  delivery(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Param('deliveryId') deliveryId: string) {
+    return this.queries.execute(new GetDeliveryQuery(projectId, webhookId, deliveryId));
+  }
+
+  @Post(':webhookId/deliveries/:deliveryId/redeliver')
+  @HttpCode(202)
+  async redeliver(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Param('deliveryId') deliveryId: string) {
+    await this.commands.execute(new RedeliverCommand(projectId, webhookId, deliveryId));
+    return { accepted: true };
+  }
+
+  @Post(':webhookId/recover')
+  @HttpCode(202)
+  recover(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Body() body: RecoverDto) {
+    return this.commands.execute(new RecoverCommand(projectId, webhookId, new Date(body.since)));
+  }
+}

@@ -1,0 +1,295 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { AggregateStore, Metadata } from '../../event-store/aggregate-store.js';
+import { PROJECTS } from '../../event-store/event-store.module.js';
+import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
+import type { ProjectState } from '../../projects/project.decider.js';
+import type { ProjectEvent } from '../../projects/project.events.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import { conflict, invalid, notFound, type FieldError } from '../../shared/errors.js';
+import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
+import { testActivity } from '../activity-mapping.js';
+import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
+import { DeliveryDispatcher, type AttemptResult } from '../delivery/dispatcher.js';
+import { DeliveryWakeUp } from '../delivery/wake-up.js';
+import { providerFor } from '../providers/registry.js';
+import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
+import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
+import { configOf, type WebhookRow } from './webhook.projection.js';
+import { toWebhookView, type WebhookView } from './webhook.view.js';
+import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl, normalizeWebhookType } from './url-rules.js';
+
+type Projects = AggregateStore<ProjectState, ProjectEvent>;
+
+export class CreateWebhookCommand extends Command<WebhookView> {
+  constructor(readonly projectId: number, readonly input: CreateWebhookDto, readonly metadata: Metadata) {
+    super();
+  }
+}
+export class UpdateWebhookCommand extends Command<WebhookView> {
+  constructor(readonly projectId: number, readonly webhookId: number, readonly input: UpdateWebhookDto, readonly metadata: Metadata) {
+    super();
+  }
+}
+export class DeleteWebhookCommand extends Command<void> {
+  constructor(readonly projectId: number, readonly webhookId: number, readonly metadata: Metadata) {
+    super();
+  }
+}
+export class TestWebhookCommand extends Command<AttemptResult> {
+  constructor(readonly projectId: number, readonly webhookId: number) {
+    super();
+  }
+}
+export class RedeliverCommand extends Command<void> {
+  constructor(readonly projectId: number, readonly webhookId: number, readonly deliveryId: string) {
+    super();
+  }
+}
+export class RecoverCommand extends Command<{ requeued: number }> {
+  constructor(readonly projectId: number, readonly webhookId: number, readonly since: Date) {
+    super();
+  }
+}
+
+function viewOf(store: SqliteEventStore, hook: WebhookConfig): WebhookView {
+  const failures = store.queryOne<{ consecutive: number; last_error: string | null }>(`SELECT consecutive, last_error FROM webhook_failures WHERE webhook_id = ?`, [hook.id]);
+  const view = toWebhookView(hook, failures?.consecutive ?? 0);
+  return { ...view, lastError: hook.health.lastError ?? failures?.last_error ?? null };
+}
+
+function loadHook(store: SqliteEventStore, projectId: number, webhookId: number): WebhookConfig {
+  const row = store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ? AND project_id = ?`, [webhookId, projectId]);
+  if (!row) throw notFound('webhook', webhookId);
+  return configOf(row);
+}
+
+function projectMustExist(store: SqliteEventStore, projectId: number): void {
+  if (!store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+}
+
+@CommandHandler(CreateWebhookCommand)
+export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: SqliteEventStore, @Inject(HERALD_CONFIG) private readonly config: HeraldConfig) {}
+
+  async execute({ projectId, input, metadata }: CreateWebhookCommand): Promise<WebhookView> {
+    projectMustExist(this.store, projectId);
+    const type = normalizeWebhookType(input.type);
+    if (!type) throw invalid(`unknown webhook type ${input.type}`, [{ field: 'type', message: 'must be one of SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM, CUSTOM' }]);
+    const errors: FieldError[] = [
+      ...checkWebhookUrl(input.url, providerFor(type), this.config.webhooks),
+      ...(input.signingSecret !== undefined ? checkSigningSecret(type, input.signingSecret) : []),
+      ...(input.headers !== undefined ? (type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
+    ];
+    if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    let webhookId = 0;
+    const { state } = await this.projects.update(projectId, { metadata, ids: { webhook: 1 } }, (s, { ids }) => {
+      webhookId = ids.webhook[0];
+      return decideWebhook(
+        {
+          kind: 'CreateWebhook',
+          webhookId,
+          type,
+          name: input.name,
+          url: input.url,
+          activityTypes: [...new Set(input.activityTypes)],
+          active: input.active ?? true,
+          signingSecret: input.signingSecret ?? null,
+          headers: input.headers ?? {},
+          ordered: input.ordered ?? false,
+        },
+        s.id,
+        s.webhooks,
+      );
+    });
+    return viewOf(this.store, state.webhooks[webhookId]);
+  }
+}
+
+@CommandHandler(UpdateWebhookCommand)
+export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: SqliteEventStore, @Inject(HERALD_CONFIG) private readonly config: HeraldConfig) {}
+
+  async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
+    const hook = loadHook(this.store, projectId, webhookId);
+    const errors: FieldError[] = [
+      ...(input.url !== undefined ? checkWebhookUrl(input.url, providerFor(hook.type), this.config.webhooks) : []),
+      ...(typeof input.signingSecret === 'string' ? checkSigningSecret(hook.type, input.signingSecret) : []),
+      ...(input.headers !== undefined ? (hook.type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
+    ];
+    if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    const changes = { ...input, ...(input.activityTypes ? { activityTypes: [...new Set(input.activityTypes)] } : {}) };
+    const { state } = await this.projects.update(
+      projectId,
+      {
+        metadata,
+        // re-enabling by setting it active again clears the failure count
+        also: (tx) => {
+          if (input.active === true) tx.exec([{ sql: `UPDATE webhook_failures SET consecutive = 0 WHERE webhook_id = ?`, params: [webhookId] }]);
+        },
+      },
+      (s) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes }, s.id, s.webhooks),
+    );
+    return viewOf(this.store, state.webhooks[webhookId]);
+  }
+}
+
+@CommandHandler(DeleteWebhookCommand)
+export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: SqliteEventStore) {}
+  async execute({ projectId, webhookId, metadata }: DeleteWebhookCommand): Promise<void> {
+    loadHook(this.store, projectId, webhookId);
+    await this.projects.update(projectId, { metadata }, (s) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s.id, s.webhooks));
+  }
+}
+
+@CommandHandler(TestWebhookCommand)
+export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
+  constructor(
+    private readonly store: SqliteEventStore,
+    private readonly dispatcher: DeliveryDispatcher,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+  async execute({ projectId, webhookId }: TestWebhookCommand): Promise<AttemptResult> {
+    const hook = loadHook(this.store, projectId, webhookId);
+    const project = this.store.queryOne<{ id: number; name: string }>(`SELECT id, name FROM rm_projects WHERE id = ?`, [projectId])!;
+    const bot = { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
+    const activity = testActivity(hook.name, project, { brand: this.config.brand, externalUrl: this.config.externalUrl, bot, now: this.clock.now() });
+    return this.dispatcher.test(hook, activity);
+  }
+}
+
+@CommandHandler(RedeliverCommand)
+export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
+  constructor(private readonly store: SqliteEventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  async execute({ projectId, webhookId, deliveryId }: RedeliverCommand): Promise<void> {
+    loadHook(this.store, projectId, webhookId);
+    const now = this.clock.now().getTime();
+    this.store.transact((tx) => {
+      const row = tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
+      if (!row) throw notFound('delivery', deliveryId);
+      if (row.status === 'DELIVERING') throw conflict(`delivery ${deliveryId} is being attempted right now`);
+      // a new attempt with the same delivery id; the retry schedule starts over
+      tx.exec([
+        {
+          sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ? WHERE id = ?`,
+          params: [now, now, deliveryId],
+        },
+      ]);
+    });
+    this.wakeUp.wake();
+  }
+}
+
+@CommandHandler(RecoverCommand)
+export class RecoverHandler implements ICommandHandler<RecoverCommand> {
+  constructor(private readonly store: SqliteEventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  async execute({ projectId, webhookId, since }: RecoverCommand): Promise<{ requeued: number }> {
+    loadHook(this.store, projectId, webhookId);
+    const now = this.clock.now().getTime();
+    const requeued = this.store.transact((tx) => {
+      const { n } = tx.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND event_position IS NOT NULL`,
+        [webhookId, since.getTime()],
+      )!;
+      tx.exec([
+        {
+          sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ?
+                WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND event_position IS NOT NULL`,
+          params: [now, now, webhookId, since.getTime()],
+        },
+      ]);
+      return n;
+    });
+    if (requeued > 0) this.wakeUp.wake();
+    return { requeued };
+  }
+}
+
+// ---------------------------------------------------------------- queries
+
+export class ListWebhooksQuery extends Query<WebhookView[]> {
+  constructor(readonly projectId: number) {
+    super();
+  }
+}
+export class GetWebhookQuery extends Query<WebhookView> {
+  constructor(readonly projectId: number, readonly webhookId: number) {
+    super();
+  }
+}
+export class ListDeliveriesQuery extends Query<{ items: ReturnType<typeof toDeliveryView>[]; nextCursor: string | null }> {
+  constructor(readonly projectId: number, readonly webhookId: number, readonly status: DeliveryStatus | undefined, readonly limit: number, readonly cursor: string | undefined) {
+    super();
+  }
+}
+export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & { attempts: ReturnType<typeof toAttemptView>[] }> {
+  constructor(readonly projectId: number, readonly webhookId: number, readonly deliveryId: string) {
+    super();
+  }
+}
+
+@QueryHandler(ListWebhooksQuery)
+export class ListWebhooksHandler implements IQueryHandler<ListWebhooksQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId }: ListWebhooksQuery) {
+    projectMustExist(this.store, projectId);
+    return this.store.query<WebhookRow>(`SELECT * FROM rm_webhooks WHERE project_id = ? ORDER BY id`, [projectId]).map((row) => viewOf(this.store, configOf(row)));
+  }
+}
+
+@QueryHandler(GetWebhookQuery)
+export class GetWebhookHandler implements IQueryHandler<GetWebhookQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId, webhookId }: GetWebhookQuery) {
+    return viewOf(this.store, loadHook(this.store, projectId, webhookId));
+  }
+}
+
+const encodeDeliveryCursor = (webhookId: number, row: DeliveryRow) => Buffer.from(`${webhookId}:${row.created_at}:${row.id}`).toString('base64url');
+
+function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { createdAt: number; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  const [scope, createdAt, id] = Buffer.from(cursor, 'base64url').toString().split(':');
+  if (Number(scope) !== webhookId || !Number.isInteger(Number(createdAt)) || !id) {
+    throw invalid('the cursor does not belong to this list', [{ field: 'cursor', message: 'must be a nextCursor returned by this list' }]);
+  }
+  return { createdAt: Number(createdAt), id };
+}
+
+@QueryHandler(ListDeliveriesQuery)
+export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId, webhookId, status, limit, cursor }: ListDeliveriesQuery) {
+    loadHook(this.store, projectId, webhookId);
+    const after = decodeDeliveryCursor(webhookId, cursor);
+    const conditions = ['webhook_id = ?'];
+    const params: unknown[] = [webhookId];
+    if (status) {
+      conditions.push('status = ?');
+      params.push(status);
+    }
+    if (after) {
+      conditions.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(after.createdAt, after.createdAt, after.id);
+    }
+    // newest first
+    const rows = this.store.query<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, limit + 1]);
+    const items = rows.slice(0, limit);
+    return { items: items.map(toDeliveryView), nextCursor: rows.length > limit ? encodeDeliveryCursor(webhookId, items[items.length - 1]) : null };
+  }
+}
+
+@QueryHandler(GetDeliveryQuery)
+export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId, webhookId, deliveryId }: GetDeliveryQuery) {
+    loadHook(this.store, projectId, webhookId);
+    const row = this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
+    if (!row) throw notFound('delivery', deliveryId);
+    const attempts = this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
+    return { ...toDeliveryView(row), attempts: attempts.map(toAttemptView) };
+  }
+}

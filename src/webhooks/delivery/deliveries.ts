@@ -1,0 +1,65 @@
+/** The delivery queue's shapes (operational state, derived from the log by the webhook subscription). */
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface DeliveryRow {
+  id: string;
+  webhook_id: number;
+  project_id: number;
+  event_position: number | null;
+  issue_id: number | null;
+  activity_type: string;
+  activity: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  retry_base: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  number: number;
+  started_at: number;
+  duration_ms: number;
+  request: string;
+  response: string | null;
+  error: string | null;
+  verdict: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toDeliveryView(row: DeliveryRow) {
+  const waiting = row.status === 'RETRYING' || row.status === 'HELD' || row.status === 'PENDING';
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    eventPosition: row.event_position,
+    activityType: row.activity_type,
+    status: row.status,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: waiting ? iso(row.next_attempt_at) : null,
+    lastError: row.last_error,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
+}
+
+export function toAttemptView(row: AttemptRow) {
+  const verdict = JSON.parse(row.verdict) as { kind: string; reason?: string; notBefore?: string };
+  return {
+    number: row.number,
+    startedAt: iso(row.started_at)!,
+    durationMs: row.duration_ms,
+    request: JSON.parse(row.request) as { url: string; headers: Record<string, string>; body: string },
+    ...(row.response ? { response: JSON.parse(row.response) as { status: number; headers: Record<string, string>; body: string } } : {}),
+    ...(row.error ? { error: row.error } : {}),
+    verdict: verdict.kind,
+    ...(verdict.reason ? { reason: verdict.reason } : {}),
+  };
+}

@@ -1,0 +1,416 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { AggregateStore } from '../../event-store/aggregate-store.js';
+import { PROJECTS } from '../../event-store/event-store.module.js';
+import { SqliteEventStore, type WriteTx } from '../../event-store/sqlite-event-store.js';
+import type { ProjectState } from '../../projects/project.decider.js';
+import type { ProjectEvent } from '../../projects/project.events.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
+import { HERALD_VERSION } from '../../version.js';
+import type { Activity } from '../activity.js';
+import { decideWebhook, type WebhookConfig } from '../config/webhook.decider.js';
+import { configOf, type WebhookRow } from '../config/webhook.projection.js';
+import { maskUrl } from '../config/url-rules.js';
+import type { OutgoingRequest, Verdict, WebhookTarget } from '../providers/provider.js';
+import { providerFor } from '../providers/registry.js';
+import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
+import { nextAttemptAt, nextHealth } from './health.js';
+import { WebhookHttpClient, type HttpOutcome } from './http-client.js';
+import { PaceKeeper } from './pace.js';
+import { DeliveryWakeUp } from './wake-up.js';
+
+export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
+export const WEBHOOK_RANDOM = Symbol('WEBHOOK_RANDOM');
+
+const CLAIMABLE = `((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
+const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+
+export interface AttemptResult {
+  delivered: boolean;
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+}
+
+/**
+ * Claims due deliveries with a lease and delivers them: one worker per webhook (a slow
+ * or dead endpoint delays only itself), in event order, at the provider's pace. Every
+ * attempt is recorded with its verdict; retries follow the schedule; the webhook's
+ * health state machine runs on every outcome.
+ */
+@Injectable()
+export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('DeliveryDispatcher');
+  private readonly owner = `dispatcher-${randomUUID()}`;
+  private readonly pace = new PaceKeeper();
+  private readonly workers = new Map<number, Promise<number>>();
+  private inFlight = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private cleanupTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private wakePending = false;
+  private loop: Promise<number> | null = null;
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    @Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(WEBHOOK_HTTP) private readonly http: WebhookHttpClient,
+    @Inject(WEBHOOK_RANDOM) private readonly random: () => number,
+    private readonly wakeUp: DeliveryWakeUp,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.webhooks.background) return;
+    this.wakeUp.onWake(() => this.wake());
+    this.cleanupTimer = setInterval(() => this.cleanup(), 3_600_000);
+    this.cleanupTimer.unref();
+    this.wake();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    await Promise.allSettled([this.loop, ...this.workers.values()]);
+    // leases of what we still held go back to the queue at once
+    this.store.transact((tx) =>
+      tx.exec([
+        {
+          sql: `UPDATE webhook_deliveries SET status = CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END, lease_owner = NULL, lease_until = NULL
+                WHERE status = 'DELIVERING' AND lease_owner = ?`,
+          params: [this.owner],
+        },
+      ]),
+    );
+    await this.http.close();
+  }
+
+  /** Background: run now (coalesced), then again when the next delivery comes due. */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.loop) {
+      this.wakePending = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.loop = this.runOnce()
+      .catch((error) => {
+        this.logger.error({ err: error }, 'dispatcher round failed');
+        return 0;
+      })
+      .finally(() => {
+        this.loop = null;
+        if (this.stopping) return;
+        if (this.wakePending) {
+          this.wakePending = false;
+          setImmediate(() => this.wake());
+          return;
+        }
+        const next = this.store.queryOne<{ at: number | null }>(
+          `SELECT MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
+           WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`,
+        )?.at;
+        const delay = next === null || next === undefined ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000);
+        this.timer = setTimeout(() => this.wake(), delay);
+        this.timer.unref();
+      });
+  }
+
+  /** Delivers everything due now, webhook by webhook in parallel; resolves with the number of attempts made. */
+  async runOnce(): Promise<number> {
+    const now = this.clock.now().getTime();
+    const due = this.store.query<{ webhook_id: number }>(`SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE ${CLAIMABLE}`, [now, now]);
+    for (const { webhook_id } of due) {
+      if (!this.workers.has(webhook_id)) {
+        const worker = this.work(webhook_id).finally(() => this.workers.delete(webhook_id));
+        this.workers.set(webhook_id, worker);
+      }
+    }
+    const counts = await Promise.all(this.workers.values());
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** One webhook's deliveries, one at a time, in event order, until none is due. */
+  private async work(webhookId: number): Promise<number> {
+    let attempts = 0;
+    while (!this.stopping) {
+      const batch = this.claim(webhookId);
+      if (batch.length === 0) break;
+      for (const delivery of batch) {
+        if (this.stopping) {
+          this.release(delivery.id);
+          continue;
+        }
+        await this.acquireSlot();
+        try {
+          if (await this.process(delivery)) attempts++;
+        } catch (error) {
+          this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'delivery processing failed; its lease will expire and it will be retried');
+        } finally {
+          this.releaseSlot();
+        }
+      }
+    }
+    return attempts;
+  }
+
+  private claim(webhookId: number): DeliveryRow[] {
+    const hook = this.loadHook(webhookId);
+    const now = this.clock.now().getTime();
+    const leaseUntil = now + this.config.webhooks.timeoutMs * 2 + 30_000;
+    // an ordered webhook takes a delivery only when no earlier one of the same issue is still open
+    const ordered = hook?.ordered
+      ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
+           AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
+      : '';
+    const rows = this.store.transact((tx) => {
+      const ids = this.store
+        .query<{ id: string }>(
+          `SELECT id FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${ordered}
+           ORDER BY COALESCE(event_position, 0), created_at LIMIT 20`,
+          [webhookId, now, now],
+        )
+        .map((r) => r.id);
+      if (ids.length === 0) return [];
+      tx.exec(
+        ids.map((id) => ({
+          sql: `UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
+          params: [this.owner, leaseUntil, now, id],
+        })),
+      );
+      return ids.map((id) => tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!);
+    });
+    return rows;
+  }
+
+  /** Returns true when an attempt was made. */
+  private async process(delivery: DeliveryRow): Promise<boolean> {
+    const hook = this.loadHook(delivery.webhook_id);
+    const now = this.clock.now();
+    if (!hook) return this.settle(delivery, 'SKIPPED', 'webhook deleted'), false;
+    if (!hook.active) return this.settle(delivery, 'SKIPPED', 'webhook inactive'), false;
+    if (hook.health.state === 'DISABLED') return this.settle(delivery, 'SKIPPED', `webhook disabled: ${hook.health.lastError ?? 'unhealthy'}`), false;
+    if (hook.health.state === 'TEMPORARILY_DISABLED' && hook.health.disabledUntil && Date.parse(hook.health.disabledUntil) > now.getTime()) {
+      this.settle(delivery, 'HELD', `webhook temporarily disabled until ${hook.health.disabledUntil}`, Date.parse(hook.health.disabledUntil));
+      return false;
+    }
+    const provider = providerFor(hook.type);
+    const slot = this.pace.nextSlot(hook.id, provider.pace, now.getTime());
+    if (slot > now.getTime()) {
+      // waits for its slot: not an attempt, not a failure
+      this.settle(delivery, delivery.attempt_count > delivery.retry_base ? 'RETRYING' : 'PENDING', delivery.last_error, slot);
+      return false;
+    }
+    this.pace.record(hook.id, provider.pace, now.getTime());
+    const activity = JSON.parse(delivery.activity) as Activity;
+    const { verdict, outcome, request } = await this.send(hook, activity, delivery.id);
+    await this.record(delivery, hook, request, outcome, verdict, now, false);
+    return true;
+  }
+
+  private async send(hook: WebhookConfig, activity: Activity, deliveryId: string): Promise<{ request: OutgoingRequest; outcome: HttpOutcome; verdict: Verdict }> {
+    const provider = providerFor(hook.type);
+    const target: WebhookTarget = {
+      id: hook.id,
+      type: hook.type,
+      name: hook.name,
+      url: hook.url,
+      signingSecrets: hook.signingSecret ? [hook.signingSecret] : [],
+      headers: hook.headers,
+    };
+    const request = provider.render(activity, target, { now: this.clock.now(), brand: this.config.brand, deliveryId, version: HERALD_VERSION });
+    const outcome = await this.http.send(request);
+    const verdict: Verdict =
+      outcome.kind === 'response'
+        ? provider.judge({ status: outcome.status, headers: outcome.headers, body: outcome.body }, { now: this.clock.now() })
+        : outcome.error === 'blocked address'
+          ? { kind: 'failed', reason: `blocked address: ${outcome.detail}` }
+          : { kind: 'retry', reason: `${outcome.error}: ${outcome.detail}` };
+    if (verdict.kind !== 'delivered') {
+      this.logger.warn({ webhookId: hook.id, deliveryId, url: maskUrl(hook.url), verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
+    }
+    return { request, outcome, verdict };
+  }
+
+  /**
+   * Records one attempt: the attempt row, the delivery's new state, the failure count
+   * and, when the webhook's health changes, its event — in one transaction.
+   */
+  private async record(delivery: DeliveryRow, hook: WebhookConfig, request: OutgoingRequest, outcome: HttpOutcome, verdict: Verdict, startedAt: Date, isTest: boolean): Promise<void> {
+    const now = this.clock.now();
+    const number = delivery.attempt_count + 1;
+    let status: DeliveryStatus;
+    let next = now.getTime();
+    let lastError: string | null = verdict.kind === 'delivered' ? null : verdict.reason;
+    if (verdict.kind === 'delivered') status = 'DELIVERED';
+    else if (verdict.kind === 'failed' || isTest) status = 'FAILED';
+    else {
+      const at = nextAttemptAt(number - delivery.retry_base, this.config.webhooks.retryScheduleMs, now, this.random, verdict.notBefore);
+      if (at) {
+        status = 'RETRYING';
+        next = at.getTime();
+      } else {
+        status = 'FAILED';
+        lastError = `retries exhausted: ${verdict.reason}`;
+      }
+    }
+    const attemptRow = {
+      sql: `INSERT INTO webhook_delivery_attempts (delivery_id, number, started_at, duration_ms, request, response, error, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [
+        delivery.id,
+        number,
+        startedAt.getTime(),
+        Math.round(outcome.durationMs),
+        JSON.stringify({ url: maskUrl(request.url), headers: maskHeaders(request.headers), body: request.body }),
+        outcome.kind === 'response' ? JSON.stringify({ status: outcome.status, headers: outcome.headers, body: outcome.body }) : null,
+        outcome.kind === 'error' ? `${outcome.error}: ${outcome.detail}` : null,
+        JSON.stringify(verdict.kind === 'delivered' ? verdict : { ...verdict, notBefore: 'notBefore' in verdict ? verdict.notBefore?.toISOString() : undefined }),
+      ],
+    };
+    const deliveryRow = {
+      sql: `UPDATE webhook_deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
+      params: [status, number, next, lastError, now.getTime(), delivery.id],
+    };
+    let failures = 0;
+    await this.projects.update(
+      hook.projectId,
+      {
+        metadata: { actorId: SYSTEM_BOT_ID, correlationId: delivery.id },
+        also: (tx) => {
+          tx.exec([attemptRow, deliveryRow]);
+          if (!isTest || verdict.kind === 'delivered') {
+            tx.exec([
+              {
+                sql: `INSERT INTO webhook_failures (webhook_id, consecutive, last_error, updated_at) VALUES (?, ?, ?, ?)
+                      ON CONFLICT (webhook_id) DO UPDATE SET consecutive = excluded.consecutive, last_error = COALESCE(excluded.last_error, last_error), updated_at = excluded.updated_at`,
+                params: [hook.id, failures, lastError, now.getTime()],
+              },
+            ]);
+          }
+        },
+      },
+      (state, _ctx, tx) => {
+        const current = state.webhooks[hook.id];
+        if (!current) return [];
+        if (verdict.kind === 'delivered') {
+          failures = 0;
+          if (current.health.state === 'ACTIVE') return [];
+          return decideWebhook(
+            { kind: 'ChangeWebhookHealth', webhookId: hook.id, state: 'ACTIVE', consecutiveFailures: 0, disabledUntil: null, lastError: current.health.lastError, cause: isTest ? 'test-succeeded' : 'attempt-succeeded' },
+            state.id,
+            state.webhooks,
+          );
+        }
+        if (isTest) return [];
+        failures = (tx.get<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id])?.consecutive ?? 0) + 1;
+        const health = nextHealth(failures, verdict.kind === 'failed' && verdict.disable === true, now);
+        if (health.state === 'ACTIVE') return [];
+        return decideWebhook(
+          {
+            kind: 'ChangeWebhookHealth',
+            webhookId: hook.id,
+            state: health.state,
+            consecutiveFailures: failures,
+            disabledUntil: health.disabledUntil?.toISOString() ?? null,
+            lastError: verdict.reason,
+            cause: verdict.kind === 'failed' && verdict.disable ? 'gone' : 'failures',
+          },
+          state.id,
+          state.webhooks,
+        );
+      },
+    );
+  }
+
+  /** A delivery leaves DELIVERING without an attempt (skipped, held, or waiting for its pace slot). */
+  private settle(delivery: DeliveryRow, status: DeliveryStatus, lastError: string | null, nextAt = this.clock.now().getTime()): void {
+    this.store.transact((tx) =>
+      tx.exec([
+        {
+          sql: `UPDATE webhook_deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
+          params: [status, lastError, nextAt, this.clock.now().getTime(), delivery.id],
+        },
+      ]),
+    );
+  }
+
+  private release(id: string): void {
+    this.store.transact((tx) =>
+      tx.exec([
+        {
+          sql: `UPDATE webhook_deliveries SET status = CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END, lease_owner = NULL, lease_until = NULL WHERE id = ?`,
+          params: [id],
+        },
+      ]),
+    );
+  }
+
+  /** The test message: one synchronous attempt, recorded like any delivery, past pace and holds. */
+  async test(hook: WebhookConfig, activity: Activity): Promise<AttemptResult> {
+    const id = `msg_${randomUUID().replace(/-/g, '')}`;
+    const now = this.clock.now();
+    this.store.transact((tx) =>
+      tx.exec([
+        {
+          sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+                VALUES (?, ?, ?, NULL, NULL, ?, ?, 'DELIVERING', ?, ?, ?, ?, ?)`,
+          params: [id, hook.id, hook.projectId, activity.type, JSON.stringify(activity), now.getTime(), this.owner, now.getTime() + this.config.webhooks.timeoutMs * 2, now.getTime(), now.getTime()],
+        },
+      ]),
+    );
+    const delivery = this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!;
+    const { request, outcome, verdict } = await this.send(hook, activity, id);
+    await this.record(delivery, hook, request, outcome, verdict, now, true);
+    return {
+      delivered: verdict.kind === 'delivered',
+      ...(outcome.kind === 'response' ? { statusCode: outcome.status } : {}),
+      durationMs: Math.round(outcome.durationMs),
+      ...(verdict.kind !== 'delivered' ? { error: verdict.reason } : {}),
+    };
+  }
+
+  /** Removes finished deliveries (and their attempts) older than the retention period. */
+  cleanup(): number {
+    const before = this.clock.now().getTime() - this.config.webhooks.retentionDays * 86_400_000;
+    return this.store.transact((tx) => {
+      tx.exec([
+        {
+          sql: `DELETE FROM webhook_delivery_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?)`,
+          params: [before],
+        },
+      ]);
+      const { n } = tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?`, [before])!;
+      tx.exec([{ sql: `DELETE FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?`, params: [before] }]);
+      return n;
+    });
+  }
+
+  private loadHook(webhookId: number): WebhookConfig | undefined {
+    const row = this.store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ?`, [webhookId]);
+    return row ? configOf(row) : undefined;
+  }
+
+  private async acquireSlot(): Promise<void> {
+    if (this.inFlight < this.config.webhooks.concurrency) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+}
+
+/** Recorded requests keep the standard headers; operator headers may hold credentials. */
+function maskHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, STANDARD_HEADERS.has(name.toLowerCase()) ? value : '***']));
+}

@@ -1,0 +1,352 @@
+/**
+ * SSRF guard, part 2, and the one HTTP client of webhook deliveries (see docs: delivery.md).
+ *
+ * - One undici `Agent` (keep-alive, a few connections per origin) whose connector resolves the
+ *   host itself, checks EVERY resolved address with the `AddressPolicy`, and then connects to a
+ *   checked IP address: the socket never does a DNS lookup of its own, so nothing can rebind
+ *   between the check and the connection. TLS still verifies (and sends SNI for) the host name.
+ * - POST only, no redirects (undici's `request` follows none: a 3xx is returned as a response).
+ * - One overall deadline of `timeoutMs` for lookup, connect, headers and body.
+ * - The response body is kept up to `maxResponseBytes`; the rest is read and thrown away.
+ * - Errors never carry the URL's path or query (webhook URLs embed tokens).
+ */
+import dns from 'node:dns';
+import { isIP, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import { Agent, buildConnector } from 'undici';
+import { AddressPolicy, parseHostAsIp } from './address-policy.js';
+
+/** `dns.lookup(hostname, { all: true }, callback)`: the resolver, replaceable in tests. */
+export type LookupAllFn = (
+  hostname: string,
+  options: { all: true },
+  callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+) => void;
+
+export interface WebhookHttpClientOptions {
+  /** Operator-allowed CIDR ranges (see `parseCidrList`). */
+  allowedCidrs: string[];
+  /** Overall deadline of one request: lookup, connect, TLS, headers and body. */
+  timeoutMs: number;
+  /** Resolver (defaults to `dns.lookup`). */
+  lookup?: LookupAllFn;
+  /** Response body bytes kept (default 16 KB). */
+  maxResponseBytes?: number;
+}
+
+export interface HttpRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type HttpErrorKind = 'timeout' | 'dns' | 'connection refused' | 'tls' | 'blocked address' | 'network';
+
+export type HttpOutcome =
+  | {
+      kind: 'response';
+      status: number;
+      /** Lower-case names; repeated headers joined with ', '. */
+      headers: Record<string, string>;
+      /** UTF-8, cut to `maxResponseBytes`. */
+      body: string;
+      durationMs: number;
+    }
+  | { kind: 'error'; error: HttpErrorKind; detail: string; durationMs: number };
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024;
+/** Past the kept part, this much more is read and dropped (keeping the connection reusable); then the connection is cut. */
+const MAX_DISCARDED_BYTES = 1024 * 1024;
+const CONNECTIONS_PER_ORIGIN = 8;
+const KEEP_ALIVE_MS = 4_000;
+
+/** The destination resolved to (or is) a refused address. */
+export class BlockedAddressError extends Error {
+  readonly code = 'ERR_HERALD_BLOCKED_ADDRESS';
+  override readonly name = 'BlockedAddressError';
+}
+
+/** The host name could not be resolved. */
+export class DnsResolutionError extends Error {
+  readonly code = 'ERR_HERALD_DNS';
+  override readonly name = 'DnsResolutionError';
+}
+
+/** Codes after which the next resolved address is worth a try (the failure is quick and per address). */
+const NEXT_ADDRESS_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL']);
+const TLS_CODES = new Set([
+  'EPROTO',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'HOSTNAME_MISMATCH',
+]);
+
+type Connector = buildConnector.connector;
+
+export class WebhookHttpClient {
+  private readonly policy: AddressPolicy;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly lookup: LookupAllFn;
+  private readonly baseConnect: Connector;
+  private readonly agent: Agent;
+
+  constructor(options: WebhookHttpClientOptions) {
+    if (!(options.timeoutMs > 0)) throw new Error('WebhookHttpClient: timeoutMs must be positive');
+    this.policy = new AddressPolicy(options.allowedCidrs);
+    this.timeoutMs = options.timeoutMs;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.lookup = options.lookup ?? (dns.lookup as LookupAllFn);
+    this.baseConnect = buildConnector({ timeout: options.timeoutMs, keepAlive: true });
+    this.agent = new Agent({
+      connect: this.connect,
+      connections: CONNECTIONS_PER_ORIGIN,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  /** POSTs one webhook request. Never throws: every failure is an `error` outcome. */
+  async send(req: HttpRequest): Promise<HttpOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const fail = (error: HttpErrorKind, detail: string): HttpOutcome => ({ kind: 'error', error, detail, durationMs: elapsed() });
+
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return fail('network', 'invalid URL'); // never echo it: it may carry a token
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return fail('network', `unsupported URL scheme "${url.protocol}": only http: and https: are allowed`);
+    }
+
+    const controller = new AbortController();
+    let inBody = false;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutOutcome = () =>
+      fail(
+        'timeout',
+        inBody
+          ? `response body not complete within ${this.timeoutMs} ms`
+          : `no response within ${this.timeoutMs} ms (lookup, connect and response headers)`,
+      );
+    // The deadline resolves on its own, whatever undici is doing (a request still waiting for a
+    // connection only notices its abort signal once connected).
+    const deadline = new Promise<HttpOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve(timeoutOutcome());
+        controller.abort(new Error('webhook request timed out'));
+      }, this.timeoutMs);
+    });
+
+    const exchange = (async (): Promise<HttpOutcome> => {
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        signal: controller.signal,
+      });
+      inBody = true;
+      const body = await readCapped(res.body, this.maxResponseBytes);
+      return { kind: 'response', status: res.statusCode, headers: flattenHeaders(res.headers), body, durationMs: elapsed() };
+    })().catch((err: unknown): HttpOutcome => {
+      if (timedOut) return timeoutOutcome();
+      const { error, detail } = classify(err);
+      return fail(error, scrub(detail, url));
+    });
+
+    try {
+      return await Promise.race([exchange, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the agent (waits for requests in flight). */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection: resolve, check every address, connect to a checked one.
+  // -------------------------------------------------------------------------------------------
+
+  private readonly connect: Connector = (opts, callback) => {
+    const hostname = opts.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.resolveChecked(hostname).then(
+      (addresses) => this.connectTo(opts, hostname, addresses, 0, callback),
+      (err: Error) => callback(err, null),
+    );
+  };
+
+  /**
+   * The host's addresses, all of them allowed. One refused address refuses the host ("any", not
+   * "all"): a public webhook host has no business resolving to 169.254.169.254 or 10.0.0.5 as
+   * well; a mixed answer is the classic rebinding trick or a misconfiguration, and refusing it
+   * makes the outcome independent of which address would have been tried.
+   */
+  private async resolveChecked(hostname: string): Promise<string[]> {
+    const literal = parseHostAsIp(hostname);
+    if (literal !== null) {
+      const verdict = this.policy.check(literal);
+      if (!verdict.allowed) throw new BlockedAddressError(`refused address: ${verdict.reason}`);
+      return [literal];
+    }
+    const addresses = await this.lookupAll(hostname);
+    if (addresses.length === 0) throw new DnsResolutionError(`${hostname} has no address`);
+    for (const { address } of addresses) {
+      const verdict = this.policy.check(address);
+      if (!verdict.allowed) throw new BlockedAddressError(`${hostname} resolves to a refused address: ${verdict.reason}`);
+    }
+    return addresses.map((a) => a.address);
+  }
+
+  private lookupAll(hostname: string): Promise<dns.LookupAddress[]> {
+    return new Promise((resolve, reject) => {
+      // getaddrinfo cannot be cancelled; do not let a hung one hold the connection slot forever.
+      const timer = setTimeout(
+        () => reject(new DnsResolutionError(`lookup of ${hostname} not answered within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      try {
+        this.lookup(hostname, { all: true }, (err, addresses) => {
+          clearTimeout(timer);
+          if (err) reject(new DnsResolutionError(`cannot resolve ${hostname}: ${err.code ?? err.message}`));
+          else resolve(addresses ?? []);
+        });
+      } catch (err) {
+        clearTimeout(timer);
+        reject(new DnsResolutionError(`cannot resolve ${hostname}: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  /** Connects to addresses[i] (an IP: no lookup), falling back to the next one on a quick per-address failure. */
+  private connectTo(
+    opts: buildConnector.Options,
+    hostname: string,
+    addresses: string[],
+    i: number,
+    callback: buildConnector.Callback,
+  ): void {
+    this.baseConnect(
+      {
+        ...opts,
+        hostname: addresses[i]!,
+        // TLS: SNI and certificate check against the name, not the pinned address.
+        servername: opts.servername || (isIP(hostname) ? undefined : hostname),
+      },
+      (...args: [null, Socket] | [Error, null]) => {
+        const [err] = args;
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (err && code && NEXT_ADDRESS_CODES.has(code) && i + 1 < addresses.length) {
+          this.connectTo(opts, hostname, addresses, i + 1, callback);
+          return;
+        }
+        callback(...args);
+      },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    headers[key] = key in headers ? `${headers[key]}, ${joined}` : joined;
+  }
+  return headers;
+}
+
+/**
+ * Reads the body keeping the first `cap` bytes (decoded as UTF-8, never splitting a character);
+ * the rest is read and dropped, and past MAX_DISCARDED_BYTES the connection is cut.
+ */
+function readCapped(body: NodeJS.ReadableStream & { destroy(error?: Error): unknown }, cap: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    let kept = 0;
+    let discarded = 0;
+    let settled = false;
+    const done = (truncated: boolean) => {
+      if (settled) return;
+      settled = true;
+      resolve(truncated ? text : text + decoder.end());
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      const room = cap - kept;
+      if (room > 0) {
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        kept += part.length;
+        text += decoder.write(part);
+      }
+      discarded += Math.max(0, chunk.length - Math.max(room, 0));
+      if (discarded > MAX_DISCARDED_BYTES) {
+        done(true);
+        body.destroy();
+      }
+    });
+    body.on('end', () => done(discarded > 0));
+    body.on('close', () => done(discarded > 0));
+    body.on('error', (err: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    });
+  });
+}
+
+function classify(err: unknown): { error: HttpErrorKind; detail: string } {
+  if (err instanceof BlockedAddressError) return { error: 'blocked address', detail: err.message };
+  if (err instanceof DnsResolutionError) return { error: 'dns', detail: err.message };
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; library?: unknown; name?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  const detail = code && !message.includes(code) ? `${code}: ${message}` : message;
+  if (TIMEOUT_CODES.has(code) || e.name === 'TimeoutError') return { error: 'timeout', detail };
+  if (code === 'ECONNREFUSED') return { error: 'connection refused', detail };
+  if (DNS_CODES.has(code)) return { error: 'dns', detail };
+  if (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    TLS_CODES.has(code) ||
+    (typeof e.library === 'string' && /ssl/i.test(e.library))
+  ) {
+    return { error: 'tls', detail };
+  }
+  return { error: 'network', detail };
+}
+
+/** Belt and braces: no error text may carry the URL's path or query (they hold tokens). */
+function scrub(detail: string, url: URL): string {
+  const secrets = [url.href, `${url.pathname}${url.search}`, url.search, url.pathname]
+    .filter((s) => s.length > 1)
+    .sort((a, b) => b.length - a.length);
+  let out = detail;
+  for (const s of secrets) out = out.split(s).join('***');
+  return out;
+}

@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import type { Activity } from '../activity.js';
+import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { DELIVERED, describeResponse, failed, isSuccess, jsonObject, judgeStatus, retry, retryAfterOf } from './text.js';
+
+/** The seed's body, keys in the seed's order. */
+export function customBody(activity: Activity) {
+  const { issue } = activity;
+  return {
+    level: activity.level,
+    activity_type: activity.type,
+    title: activity.title,
+    description: activity.description,
+    link: activity.link,
+    creator_id: activity.actor.id,
+    creator_name: activity.actor.name,
+    created_ts: activity.createdTs,
+    issue: issue ? { id: issue.id, name: issue.name, status: issue.status, type: issue.type, description: issue.description } : null,
+    project: { id: activity.project.id, name: activity.project.name },
+  };
+}
+
+/**
+ * Standard Webhooks signature of one secret: `v1,` + Base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")),
+ * the key being the Base64 after the `whsec_` prefix.
+ */
+export function standardSignature(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`;
+}
+
+/** Headers the operator's custom headers can never set: ours, and those that belong to the HTTP client. */
+const RESERVED = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+const isReserved = (name: string) => RESERVED.has(name.toLowerCase()) || name.toLowerCase().startsWith('webhook-');
+/** RFC 9110 token characters; values must not contain CR, LF or NUL (header injection). */
+const VALID_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const VALID_VALUE = /^[^\r\n\0]*$/;
+
+export const CUSTOM: ProviderAdapter = {
+  type: 'CUSTOM',
+  hosts: [],
+  pace: [],
+
+  render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
+    const body = JSON.stringify(customBody(activity));
+    const timestamp = Math.floor(ctx.now.getTime() / 1000);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': `Herald-Webhook/${ctx.version}`,
+      'webhook-id': ctx.deliveryId,
+      'webhook-timestamp': String(timestamp),
+    };
+    if (hook.signingSecrets.length > 0) {
+      headers['webhook-signature'] = hook.signingSecrets.map((secret) => standardSignature(secret, ctx.deliveryId, timestamp, body)).join(' ');
+    }
+    for (const [name, value] of Object.entries(hook.headers)) {
+      if (!VALID_NAME.test(name) || !VALID_VALUE.test(value) || isReserved(name)) continue;
+      // Replace ours (User-Agent) whatever the case of the name, so a header is never sent twice.
+      for (const existing of Object.keys(headers)) if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+      headers[name] = value;
+    }
+    return { url: hook.url, headers, body };
+  },
+
+  judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+    const { status } = response;
+    if (isSuccess(status)) {
+      const text = response.body.trim();
+      if (text === '') return DELIVERED;
+      const json = jsonObject(text);
+      if (!json) return retry(`${describeResponse(response)} (not the JSON {code, message} the contract asks for)`);
+      if (!('code' in json)) return retry(`${describeResponse(response)} (no code)`);
+      if (json.code === 0 || json.code === '0') return DELIVERED;
+      const message = typeof json.message === 'string' && json.message !== '' ? json.message : `code ${JSON.stringify(json.code)}`;
+      return retry(message, retryAfterOf(response, ctx.now));
+    }
+    if (status === 408 || status === 425) return retry(describeResponse(response), retryAfterOf(response, ctx.now));
+    // 3xx failed, 410 failed + disable, 429/5xx retry (Retry-After), other 4xx failed.
+    return judgeStatus(response, ctx.now);
+  },
+};

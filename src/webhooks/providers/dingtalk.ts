@@ -1,0 +1,63 @@
+import { createHmac } from 'node:crypto';
+import type { Activity } from '../activity.js';
+import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, jsonObject, judgeStatus, later, numericCode, partsOf, quote, retry, retryAfterOf } from './text.js';
+
+/** DingTalk refuses robot messages over 20,000 bytes: the JSON body is kept within that. */
+export const DINGTALK_MAX_BODY_BYTES = 20_000;
+/** errcode 130101 (sending too fast): the robot is throttled for 10 minutes. */
+export const DINGTALK_THROTTLE_MS = 10 * 60 * 1000;
+
+export function dingtalkText(p: MessageParts, link: string, brand: string): string {
+  const lines = [`# ${p.title}`];
+  if (p.description) lines.push(quote(p.description));
+  for (const m of p.meta) lines.push(`##### **${m.name}:** ${m.value}`);
+  lines.push(`##### **By:** ${p.actor}`, `##### [View in ${brand}](${link})`);
+  return lines.join('\n');
+}
+
+/** Base64(HMAC-SHA256(key = secret, message = "{ms}\n{secret}")), the robot's "加签" signature. */
+export function dingtalkSign(secret: string, ms: number): string {
+  return createHmac('sha256', secret).update(`${ms}\n${secret}`, 'utf8').digest('base64');
+}
+
+/** The URL with `timestamp` and `sign` appended when the webhook has a signing secret. */
+function signedUrl(url: string, secret: string | undefined, now: Date): string {
+  if (!secret) return url;
+  const ms = now.getTime();
+  const separator = !url.includes('?') ? '?' : url.endsWith('?') || url.endsWith('&') ? '' : '&';
+  return `${url}${separator}timestamp=${ms}&sign=${encodeURIComponent(dingtalkSign(secret, ms))}`;
+}
+
+export const DINGTALK: ProviderAdapter = {
+  type: 'DINGTALK',
+  hosts: ['oapi.dingtalk.com', 'api.dingtalk.com'],
+  // 20 per minute per robot; going over throttles the robot for 10 minutes.
+  pace: [{ count: 20, perMs: 60_000 }],
+
+  render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
+    const message = (p: MessageParts) => ({ msgtype: 'markdown', markdown: { title: p.title, text: dingtalkText(p, activity.link, ctx.brand) } });
+    const size = (p: MessageParts) => Buffer.byteLength(JSON.stringify(message(p)), 'utf8');
+    const parts = fitParts(partsOf(activity), size, DINGTALK_MAX_BODY_BYTES);
+    return {
+      url: signedUrl(hook.url, hook.signingSecrets[0], ctx.now),
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(message(parts)),
+    };
+  },
+
+  judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+    if (response.status !== 200) return judgeStatus(response, ctx.now);
+    const body = jsonObject(response.body);
+    const code = numericCode(body?.errcode);
+    if (code === undefined) return failed(`${describeResponse(response)} (no errcode)`);
+    if (code === 0) return DELIVERED;
+    const reason = typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}`;
+    if (code === 130101) {
+      const throttle = new Date(ctx.now.getTime() + DINGTALK_THROTTLE_MS);
+      return retry(reason, later(throttle, retryAfterOf(response, ctx.now)));
+    }
+    // 310000 (keyword missing, signature mismatch, timestamp out of range, IP not allowed) and the rest.
+    return failed(reason);
+  },
+};

@@ -1,0 +1,96 @@
+import type { Activity } from '../activity.js';
+import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import {
+  DELIVERED,
+  LEVEL_COLOR,
+  UNICODE_EMOJI,
+  type MessageParts,
+  afterSeconds,
+  describeResponse,
+  failed,
+  fitParts,
+  hostMatches,
+  isSuccess,
+  jsonObject,
+  judgeStatus,
+  later,
+  partsOf,
+  retry,
+  retryAfterOf,
+  truncate,
+} from './text.js';
+
+/** Discord's embed limits, in characters, and the message content limit. */
+export const DISCORD_LIMITS = { title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, authorName: 256, embedTotal: 6000, content: 2000 } as const;
+
+const HOSTS = ['discord.com', 'discordapp.com'] as const;
+
+/** Discord refuses empty field names and values; a zero-width space shows as blank. */
+const nonEmpty = (text: string) => (text === '' ? '\u200b' : text);
+
+/** The embed's texts from (possibly shrunk) parts, each within its own limit. */
+function embedTexts(parts: MessageParts, emoji: string) {
+  const L = DISCORD_LIMITS;
+  return {
+    title: emoji + truncate(parts.title, L.title - emoji.length),
+    description: truncate(parts.description, L.description),
+    author: truncate(parts.actor, L.authorName),
+    fields: parts.meta.slice(0, L.fields).map((m) => ({ name: truncate(nonEmpty(m.name), L.fieldName), value: truncate(nonEmpty(m.value), L.fieldValue) })),
+  };
+}
+
+/** The characters Discord counts toward the 6,000 of an embed. */
+function embedSize(texts: ReturnType<typeof embedTexts>): number {
+  return texts.title.length + texts.description.length + texts.author.length + texts.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+}
+
+export const DISCORD: ProviderAdapter = {
+  type: 'DISCORD',
+  hosts: HOSTS,
+  pace: [
+    { count: 5, perMs: 2000 },
+    { count: 30, perMs: 60_000 },
+  ],
+
+  /** Discord's own hosts only take webhook URLs (`/api/webhooks/{id}/{token}`); operator-added hosts are left alone. */
+  checkUrl(url: URL): string | undefined {
+    if (hostMatches(url.hostname, HOSTS) && !url.pathname.startsWith('/api/webhooks/')) {
+      return 'A Discord webhook URL has a path starting with /api/webhooks/';
+    }
+    return undefined;
+  },
+
+  render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
+    const emoji = UNICODE_EMOJI[activity.level];
+    // Per-field limits first, then the 6,000 total: the description shrinks first.
+    const parts = fitParts(partsOf(activity), (p) => embedSize(embedTexts(p, emoji)), DISCORD_LIMITS.embedTotal);
+    const texts = embedTexts(parts, emoji);
+    const embed = {
+      title: texts.title,
+      ...(texts.description ? { description: texts.description } : {}),
+      url: activity.link,
+      color: LEVEL_COLOR[activity.level],
+      author: { name: texts.author },
+      fields: texts.fields,
+      timestamp: new Date(activity.createdTs * 1000).toISOString(),
+    };
+    // The embed title links to Herald; the message content carries the "View in {brand}" link
+    // that every chat message has (the embed itself has no place for it).
+    const link = `[View in ${ctx.brand}](${activity.link})`;
+    const content = link.length <= DISCORD_LIMITS.content ? link : truncate(`View in ${ctx.brand}`, DISCORD_LIMITS.content);
+    return { url: hook.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ content, embeds: [embed] }) };
+  },
+
+  judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+    // 204 No Content by default, 200 with `?wait=true`.
+    if (isSuccess(response.status)) return DELIVERED;
+    if (response.status === 429) {
+      const body = jsonObject(response.body);
+      // Both may be given: the header in whole seconds, the body's `retry_after` in (fractional) seconds.
+      const notBefore = later(retryAfterOf(response, ctx.now), afterSeconds(body?.retry_after, ctx.now));
+      return retry(describeResponse(response), notBefore);
+    }
+    if (response.status === 401 || response.status === 403 || response.status === 404) return failed(describeResponse(response));
+    return judgeStatus(response, ctx.now);
+  },
+};

@@ -1,0 +1,82 @@
+import { createHmac } from 'node:crypto';
+import type { Activity } from '../activity.js';
+import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget, WebhookType } from './provider.js';
+import {
+  DELIVERED,
+  FEISHU_TEMPLATE,
+  type MessageParts,
+  describeResponse,
+  failed,
+  fitParts,
+  jsonObject,
+  judgeStatus,
+  numericCode,
+  partsOf,
+  retry,
+  retryAfterOf,
+} from './text.js';
+
+/** Feishu/Lark refuse request bodies over 20 KB; read as 20,000 bytes, the stricter reading. */
+export const FEISHU_MAX_BODY_BYTES = 20_000;
+/** Codes meaning "rate limited": try again later. */
+const RATE_LIMITED = new Set([9499, 11232]);
+
+export function feishuMarkdown(p: MessageParts, link: string, brand: string): string {
+  const lines: string[] = [];
+  if (p.description) lines.push(p.description);
+  for (const m of p.meta) lines.push(`**${m.name}**: ${m.value}`);
+  lines.push(`**By**: ${p.actor}`, `[View in ${brand}](${link})`);
+  return lines.join('\n');
+}
+
+/** Base64(HMAC-SHA256(key = "{timestamp}\n{secret}", message = empty)). */
+export function feishuSign(secret: string, timestampSeconds: string): string {
+  return createHmac('sha256', `${timestampSeconds}\n${secret}`).update('').digest('base64');
+}
+
+/** Feishu (open.feishu.cn) and Lark (open.larksuite.com) speak the same custom-bot API. */
+function feishuLike(type: WebhookType, host: string): ProviderAdapter {
+  return {
+    type,
+    hosts: [host],
+    pace: [
+      { count: 5, perMs: 1000 },
+      { count: 100, perMs: 60_000 },
+    ],
+
+    render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
+      const secret = hook.signingSecrets[0];
+      const timestamp = String(Math.floor(ctx.now.getTime() / 1000));
+      const signature = secret ? { timestamp, sign: feishuSign(secret, timestamp) } : {};
+      const message = (p: MessageParts) => ({
+        ...signature,
+        msg_type: 'interactive',
+        card: {
+          config: { wide_screen_mode: true, enable_forward: true },
+          header: { title: { tag: 'plain_text', content: p.title }, template: FEISHU_TEMPLATE[activity.level] },
+          elements: [{ tag: 'markdown', content: feishuMarkdown(p, activity.link, ctx.brand) }],
+        },
+      });
+      const size = (p: MessageParts) => Buffer.byteLength(JSON.stringify(message(p)), 'utf8');
+      const parts = fitParts(partsOf(activity), size, FEISHU_MAX_BODY_BYTES);
+      return { url: hook.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(message(parts)) };
+    },
+
+    judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+      const body = jsonObject(response.body);
+      // `code`/`msg`; bots created long ago answer `StatusCode`/`StatusMessage`.
+      const code = numericCode(body?.code) ?? numericCode(body?.StatusCode);
+      const msg = [body?.msg, body?.StatusMessage].find((m): m is string => typeof m === 'string' && m !== '');
+      const reason = msg ?? (code === undefined ? describeResponse(response) : `code ${code}`);
+      if (code !== undefined && RATE_LIMITED.has(code)) return retry(reason, retryAfterOf(response, ctx.now));
+      if (response.status !== 200) return judgeStatus(response, ctx.now);
+      if (code === 0) return DELIVERED;
+      if (code === undefined) return failed(`${describeResponse(response)} (no code)`);
+      // 19021 (signature or timestamp), 19024 (keyword missing) and the rest.
+      return failed(reason);
+    },
+  };
+}
+
+export const FEISHU = feishuLike('FEISHU', 'open.feishu.cn');
+export const LARK = feishuLike('LARK', 'open.larksuite.com');

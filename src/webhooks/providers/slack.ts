@@ -1,0 +1,70 @@
+import type { Activity } from '../activity.js';
+import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { DELIVERED, SLACK_EMOJI, actorLine, describeResponse, failed, isSuccess, judgeStatus, truncate, truncateMeasured } from './text.js';
+
+/** Slack's limits (Block Kit and chat.postMessage). */
+export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, buttonText: 75, text: 40000 } as const;
+
+/** Slack errors meaning the webhook's channel or integration is gone for good. */
+const GONE = new Set(['action_prohibited', 'channel_not_found', 'no_service', 'channel_is_archived']);
+
+/**
+ * Slack mrkdwn control characters. Escaping them keeps what users typed (an issue named
+ * `<!channel>`) from becoming a mention or a link; Slack displays the escaped text unchanged.
+ */
+const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapedLength = (text: string) => escapeMrkdwn(text).length;
+
+/** `text` escaped for mrkdwn, cut so that the escaped form has at most `max` characters. */
+function mrkdwn(text: string, max: number): string {
+  return escapeMrkdwn(truncateMeasured(text, max, escapedLength));
+}
+
+const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+
+function blocks(activity: Activity, brand: string): object[] {
+  const max = SLACK_LIMITS.sectionText;
+  const emoji = SLACK_EMOJI[activity.level];
+  const head = [section(`*${emoji}${mrkdwn(activity.title, max - emoji.length - 2)}*`)];
+  if (activity.description) head.push(section('```' + mrkdwn(activity.description, max - 6) + '```'));
+  const tail = [
+    section(`By: ${mrkdwn(actorLine(activity), max - 4)}`),
+    {
+      type: 'actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: truncate(`View in ${brand}`, SLACK_LIMITS.buttonText) }, url: activity.link }],
+    },
+  ];
+  // Meta lines get the blocks left over; beyond 50 blocks the last lines are dropped.
+  const room = SLACK_LIMITS.blocks - head.length - tail.length;
+  const meta = activity.meta.slice(0, Math.max(0, room)).map((line) => {
+    const name = `*${mrkdwn(line.name, 200)}:* `;
+    return section(name + mrkdwn(line.value, max - name.length));
+  });
+  return [...head, ...meta, ...tail];
+}
+
+export const SLACK: ProviderAdapter = {
+  type: 'SLACK',
+  hosts: ['hooks.slack.com', 'hooks.slack-gov.com'],
+  // "About 1 per second, short bursts allowed": a sliding window of 3 per 3 s keeps the average
+  // at 1/s while letting a burst of 3 go at once. (Adding {1, 1000} would forbid the burst.)
+  pace: [{ count: 3, perMs: 3000 }],
+
+  render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
+    const body = { text: mrkdwn(activity.title, SLACK_LIMITS.text), blocks: blocks(activity, ctx.brand) };
+    return { url: hook.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+  },
+
+  judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+    const error = response.body.trim();
+    // Slack answers 200 `ok`; Slack-compatible servers may answer other bodies: any 2xx is delivered.
+    if (isSuccess(response.status)) return DELIVERED;
+    if (response.status === 400 && error === 'invalid_payload') {
+      return failed(`${describeResponse(response)} (Slack refused the message Herald rendered: a bug in the Slack adapter)`);
+    }
+    if (response.status >= 400 && response.status < 500 && GONE.has(error)) {
+      return failed(`${describeResponse(response)} (the channel or integration is gone)`, true);
+    }
+    return judgeStatus(response, ctx.now);
+  },
+};

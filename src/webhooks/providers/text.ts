@@ -1,0 +1,329 @@
+import type { Activity, ActivityLevel, MetaLine } from '../activity.js';
+import type { ProviderResponse, Verdict } from './provider.js';
+
+/*
+ * Helpers shared by the provider adapters: size-safe truncation, level styling, the
+ * message parts every chat card shows, and the parts of judging that all providers share.
+ * Pure functions: no I/O, no clock.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Truncation
+// ---------------------------------------------------------------------------------------------
+
+/** How a provider counts a text's size. Must be additive over grapheme clusters. */
+export type Measure = (text: string) => number;
+
+/**
+ * "Characters" are counted as UTF-16 code units (JavaScript's `length`): never fewer than code
+ * points or grapheme clusters, so a text within a limit by this count is within it however the
+ * provider counts characters.
+ */
+export const charLength: Measure = (text) => text.length;
+export const utf8Length: Measure = (text) => Buffer.byteLength(text, 'utf8');
+/** Bytes the text takes inside a JSON string literal (escapes included, quotes excluded). */
+export const jsonUtf8Length: Measure = (text) => Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** The longest prefix of `text` ending between two grapheme clusters whose measure is at most `budget`. */
+function prefixWithin(text: string, budget: number, measure: Measure): string {
+  if (budget <= 0) return '';
+  let used = 0;
+  let end = 0;
+  for (const { segment, index } of graphemes.segment(text)) {
+    used += measure(segment);
+    if (used > budget) break;
+    end = index + segment.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * `text` if its measure is at most `max`; otherwise its longest prefix that, with `suffix`
+ * appended, measures at most `max`. Cuts only between grapheme clusters, so it never splits a
+ * surrogate pair, an emoji ZWJ sequence or a base character from its combining marks. When not
+ * even the suffix fits, the bare prefix is returned.
+ */
+export function truncateMeasured(text: string, max: number, measure: Measure, suffix = '…'): string {
+  if (measure(text) <= max) return text;
+  const suffixSize = measure(suffix);
+  if (suffixSize > max) return prefixWithin(text, max, measure);
+  return prefixWithin(text, max - suffixSize, measure) + suffix;
+}
+
+/** At most `maxChars` characters (UTF-16 code units, see `charLength`), suffix included. */
+export function truncate(text: string, maxChars: number, suffix = '…'): string {
+  return truncateMeasured(text, maxChars, charLength, suffix);
+}
+
+/**
+ * At most `maxBytes` bytes of UTF-8, cut between grapheme clusters. No suffix unless one is given
+ * (the suffix counts toward the limit).
+ */
+export function truncateUtf8Bytes(text: string, maxBytes: number, suffix = ''): string {
+  return truncateMeasured(text, maxBytes, utf8Length, suffix);
+}
+
+/** The end offsets of the grapheme clusters of `text`. */
+function graphemeEnds(text: string): number[] {
+  const ends: number[] = [];
+  for (const { segment, index } of graphemes.segment(text)) ends.push(index + segment.length);
+  return ends;
+}
+
+/** Largest n in [lo, hi] for which the monotone predicate (true, …, true, false, …) holds; lo - 1 if none. */
+function largest(lo: number, hi: number, ok: (n: number) => boolean): number {
+  let best = lo - 1;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid)) {
+      best = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
+}
+
+/**
+ * The longest grapheme prefix of `text` (plus '…' when cut) that `fits`, or undefined when not even
+ * one grapheme does. `cap` is an upper bound on how many characters could possibly fit (every
+ * measure used here counts at least one per UTF-16 code unit), which keeps the search short.
+ */
+function shrinkToFit(text: string, fits: (candidate: string) => boolean, cap: number): string | undefined {
+  if (fits(text)) return text;
+  const capped = truncate(text, Math.max(0, cap), '');
+  const ends = graphemeEnds(capped);
+  const candidate = (k: number) => capped.slice(0, ends[k - 1]) + '…';
+  const k = largest(1, ends.length, (n) => fits(candidate(n)));
+  return k >= 1 ? candidate(k) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message parts and fitting a whole message into a size limit
+// ---------------------------------------------------------------------------------------------
+
+/** The variable texts of a chat message: what gets shrunk when the message is too big. */
+export interface MessageParts {
+  title: string;
+  description: string;
+  meta: MetaLine[];
+  /** `name (email)` of the actor. */
+  actor: string;
+}
+
+/** `name (email)` of the activity's actor. */
+export function actorLine(activity: Activity): string {
+  return `${activity.actor.name} (${activity.actor.email})`;
+}
+
+export function partsOf(activity: Activity): MessageParts {
+  return { title: activity.title, description: activity.description, meta: activity.meta, actor: actorLine(activity) };
+}
+
+/**
+ * Shrink `parts` until `size(parts) <= limit`: first the description, then the meta values (one
+ * common cap for all of them, then dropping lines from the end), then the title, then the actor.
+ * `size` must grow with the texts (it is the size of the message rendered from the parts, in the
+ * provider's unit, which counts at least one per UTF-16 code unit). Messages that already fit are
+ * returned unchanged.
+ */
+export function fitParts(parts: MessageParts, size: (p: MessageParts) => number, limit: number): MessageParts {
+  const fits = (p: MessageParts) => size(p) <= limit;
+  if (fits(parts)) return parts;
+  let p = parts;
+
+  const description = shrinkToFit(p.description, (d) => fits({ ...p, description: d }), limit);
+  if (description !== undefined) return { ...p, description };
+  p = { ...p, description: '' };
+  if (fits(p)) return p;
+
+  const longest = p.meta.reduce((max, m) => Math.max(max, m.value.length), 0);
+  const capMeta = (cap: number) => p.meta.map((m) => ({ name: m.name, value: truncate(m.value, cap) }));
+  const cap = largest(1, Math.min(longest, limit), (c) => fits({ ...p, meta: capMeta(c) }));
+  if (cap >= 1) return { ...p, meta: capMeta(cap) };
+  p = { ...p, meta: capMeta(1) };
+  const lines = largest(0, p.meta.length, (n) => fits({ ...p, meta: p.meta.slice(0, n) }));
+  if (lines >= 0) return { ...p, meta: p.meta.slice(0, lines) };
+  p = { ...p, meta: [] };
+
+  const title = shrinkToFit(p.title, (t) => fits({ ...p, title: t }), limit);
+  if (title !== undefined) return { ...p, title };
+  p = { ...p, title: '…' };
+
+  const actor = shrinkToFit(p.actor, (a) => fits({ ...p, actor: a }), limit);
+  return { ...p, actor: actor ?? '…' };
+}
+
+/** Markdown block quote of a (possibly multi-line) text. */
+export function quote(text: string): string {
+  return `> ${text.replace(/\r?\n/g, '\n> ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Level styling
+// ---------------------------------------------------------------------------------------------
+
+/** Slack mrkdwn emoji shortcodes (providers.md). */
+export const SLACK_EMOJI: Record<ActivityLevel, string> = {
+  INFO: '',
+  SUCCESS: ':white_check_mark: ',
+  WARN: ':warning: ',
+  ERROR: ':exclamation: ',
+};
+
+/** The same emoji as Unicode, for services that do not expand Slack shortcodes in API messages (Discord). */
+export const UNICODE_EMOJI: Record<ActivityLevel, string> = {
+  INFO: '',
+  SUCCESS: '\u2705 ',
+  WARN: '\u26A0\uFE0F ',
+  ERROR: '\u2757 ',
+};
+
+/** Level colors (Discord embed color, Teams themeColor). */
+export const LEVEL_COLOR: Record<ActivityLevel, number> = {
+  INFO: 0x1264a3,
+  SUCCESS: 0x2eb67d,
+  WARN: 0xecb22e,
+  ERROR: 0xe01e5a,
+};
+
+/** `1264A3`: the level color as six hex digits, without '#'. */
+export function levelColorHex(level: ActivityLevel): string {
+  return LEVEL_COLOR[level].toString(16).toUpperCase().padStart(6, '0');
+}
+
+/** Feishu/Lark card header templates. */
+export const FEISHU_TEMPLATE: Record<ActivityLevel, string> = {
+  INFO: 'blue',
+  SUCCESS: 'green',
+  WARN: 'orange',
+  ERROR: 'red',
+};
+
+/** WeCom markdown status prefixes (WeCom only knows the colors info, comment and warning). */
+export const WECOM_STATUS: Record<ActivityLevel, string> = {
+  INFO: '',
+  SUCCESS: '<font color="info">Success</font> ',
+  WARN: '<font color="warning">Warn</font> ',
+  ERROR: '<font color="warning">Error</font> ',
+};
+
+// ---------------------------------------------------------------------------------------------
+// URLs
+// ---------------------------------------------------------------------------------------------
+
+/** Whether `host` matches one of the patterns: an exact host, or `*.domain` for any subdomain of it. */
+export function hostMatches(host: string, patterns: readonly string[]): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return patterns.some((pattern) => {
+    const p = pattern.toLowerCase();
+    return p.startsWith('*.') ? h.endsWith(p.slice(1)) && h.length > p.length - 1 : h === p;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judging
+// ---------------------------------------------------------------------------------------------
+
+/** Retry-After (and providers' own waits) move an attempt at most this far ahead. */
+export const MAX_WAIT_MS = 24 * 60 * 60 * 1000;
+
+function clampNotBefore(ms: number, now: Date): Date {
+  const from = now.getTime();
+  return new Date(Math.min(Math.max(ms, from), from + MAX_WAIT_MS));
+}
+
+/** `now + seconds` (fractions allowed), clamped to [now, now + 24 h]; undefined when not a finite number. */
+export function afterSeconds(seconds: unknown, now: Date): Date | undefined {
+  const n = typeof seconds === 'string' && seconds.trim() !== '' ? Number(seconds) : seconds;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return undefined;
+  return clampNotBefore(now.getTime() + Math.round(n * 1000), now);
+}
+
+/**
+ * A `Retry-After` value (delay in seconds, or an HTTP date) as the earliest time of the next
+ * attempt: never earlier than `now`, never more than 24 h ahead; undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined, now: Date): Date | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (v === '') return undefined;
+  if (/^[+-]?\d+(\.\d+)?$/.test(v)) return afterSeconds(Number(v), now);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : clampNotBefore(at, now);
+}
+
+/** The later of two optional times. */
+export function later(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a.getTime() >= b.getTime() ? a : b;
+}
+
+/** A response header by name, whatever its case. */
+export function header(response: ProviderResponse, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  if (response.headers[wanted] !== undefined) return response.headers[wanted];
+  const key = Object.keys(response.headers).find((k) => k.toLowerCase() === wanted);
+  return key === undefined ? undefined : response.headers[key];
+}
+
+export function retryAfterOf(response: ProviderResponse, now: Date): Date | undefined {
+  return parseRetryAfter(header(response, 'retry-after'), now);
+}
+
+/** The body parsed as a JSON object, or undefined. */
+export function jsonObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A numeric code (number or numeric string) as a number; undefined otherwise. */
+export function numericCode(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** A short, single-line excerpt of a response body for reasons and logs. */
+export function excerpt(body: string, max = 200): string {
+  return truncate(body.replace(/\s+/g, ' ').trim(), max);
+}
+
+export const DELIVERED: Verdict = { kind: 'delivered' };
+
+export function retry(reason: string, notBefore?: Date): Verdict {
+  return notBefore ? { kind: 'retry', reason, notBefore } : { kind: 'retry', reason };
+}
+
+export function failed(reason: string, disable = false): Verdict {
+  return disable ? { kind: 'failed', reason, disable: true } : { kind: 'failed', reason };
+}
+
+export function describeResponse(response: ProviderResponse): string {
+  const text = excerpt(response.body);
+  return text ? `HTTP ${response.status}: ${text}` : `HTTP ${response.status}`;
+}
+
+/**
+ * What every provider does with a status its own rules did not settle: 3xx failed (redirects are
+ * never followed), 410 failed and disable, 429 and 5xx retry (honouring Retry-After), other 4xx
+ * failed, and anything else (an unexpected 1xx/2xx) failed.
+ */
+export function judgeStatus(response: ProviderResponse, now: Date): Verdict {
+  const { status } = response;
+  const what = describeResponse(response);
+  if (status >= 300 && status < 400) return failed(`${what} (redirects are not followed)`);
+  if (status === 410) return failed(`${what} (endpoint gone)`, true);
+  if (status === 429 || (status >= 500 && status < 600)) return retry(what, retryAfterOf(response, now));
+  return failed(what);
+}
+
+export const isSuccess = (status: number) => status >= 200 && status < 300;

@@ -1,0 +1,56 @@
+import type { Activity } from '../activity.js';
+import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import {
+  DELIVERED,
+  type MessageParts,
+  WECOM_STATUS,
+  describeResponse,
+  failed,
+  fitParts,
+  jsonObject,
+  judgeStatus,
+  later,
+  numericCode,
+  partsOf,
+  quote,
+  retry,
+  retryAfterOf,
+  utf8Length,
+} from './text.js';
+
+/** WeCom refuses markdown content over 4,096 bytes of UTF-8. */
+export const WECOM_MAX_CONTENT_BYTES = 4096;
+/** errcode 45009 (rate limited): try again after a minute. */
+export const WECOM_THROTTLE_MS = 60 * 1000;
+
+export function wecomContent(p: MessageParts, activity: Activity, brand: string): string {
+  const lines = [`# ${WECOM_STATUS[activity.level]}${p.title}`];
+  if (p.description) lines.push(quote(p.description));
+  lines.push('');
+  for (const m of p.meta) lines.push(`${m.name}: <font color="comment">${m.value}</font>`);
+  lines.push(`By: <font color="comment">${p.actor}</font>`, `[View in ${brand}](${activity.link})`);
+  return lines.join('\n');
+}
+
+export const WECOM: ProviderAdapter = {
+  type: 'WECOM',
+  hosts: ['qyapi.weixin.qq.com'],
+  pace: [{ count: 20, perMs: 60_000 }],
+
+  render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
+    const parts = fitParts(partsOf(activity), (p) => utf8Length(wecomContent(p, activity, ctx.brand)), WECOM_MAX_CONTENT_BYTES);
+    const body = { msgtype: 'markdown', markdown: { content: wecomContent(parts, activity, ctx.brand) } };
+    return { url: hook.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+  },
+
+  judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+    if (response.status !== 200) return judgeStatus(response, ctx.now);
+    const body = jsonObject(response.body);
+    const code = numericCode(body?.errcode);
+    if (code === undefined) return failed(`${describeResponse(response)} (no errcode)`);
+    if (code === 0) return DELIVERED;
+    const reason = typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}`;
+    if (code === 45009) return retry(reason, later(new Date(ctx.now.getTime() + WECOM_THROTTLE_MS), retryAfterOf(response, ctx.now)));
+    return failed(reason);
+  },
+};

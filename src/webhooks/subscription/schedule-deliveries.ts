@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Command, CommandHandler, ofType, Saga, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
+import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { Evolving, RecordedEvent } from '../../event-store/event.js';
+import { SqliteEventStore, type WriteTx } from '../../event-store/sqlite-event-store.js';
+import type { IssueState } from '../../issues/issue.decider.js';
+import type { IssueEvent } from '../../issues/issue.events.js';
+import { issueAggregate } from '../../issues/issue.projection.js';
+import type { ProjectState } from '../../projects/project.decider.js';
+import { projectAggregate } from '../../projects/project.projection.js';
+import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
+import type { Person } from '../activity.js';
+import { toActivity } from '../activity-mapping.js';
+import { DeliveryWakeUp } from '../delivery/wake-up.js';
+import { StreamStates } from './stream-states.js';
+
+/** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
+export class LogEventsRead implements IEvent {
+  constructor(
+    readonly subscription: string,
+    readonly events: RecordedEvent[],
+    /** Settled by the scheduling command once its transaction has committed (or failed). */
+    readonly done: { resolve: () => void; reject: (error: unknown) => void },
+  ) {}
+}
+
+export class ScheduleWebhookDeliveriesCommand extends Command<void> {
+  constructor(readonly read: LogEventsRead) {
+    super();
+  }
+}
+
+/** Events → deliveries: the saga only routes; the command handler does the work. */
+@Injectable()
+export class WebhookSagas {
+  private readonly logger = new Logger('WebhookSagas');
+
+  @Saga()
+  logEventsRead = (events$: Observable<IEvent>): Observable<Command<void>> =>
+    events$.pipe(
+      ofType(LogEventsRead),
+      // an error while mapping one batch must not end the saga's stream
+      mergeMap((read) =>
+        of(read).pipe(
+          map((r) => new ScheduleWebhookDeliveriesCommand(r)),
+          catchError((error) => {
+            this.logger.error({ err: error }, 'could not route a log slice to the webhook scheduler');
+            read.done.reject(error);
+            return EMPTY;
+          }),
+        ),
+      ),
+    );
+}
+
+export const SUBSCRIPTION_NAME = 'webhooks';
+
+/**
+ * Inserts one delivery per (event, subscribed webhook) and advances the subscription's
+ * checkpoint, in one transaction: a crash before COMMIT redoes the slice, after it the
+ * unique (event, webhook) key makes a replay add nothing.
+ */
+@CommandHandler(ScheduleWebhookDeliveriesCommand)
+export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<ScheduleWebhookDeliveriesCommand> {
+  private readonly logger = new Logger('WebhookScheduler');
+  private readonly issues: StreamStates<IssueState>;
+  private readonly projects: StreamStates<ProjectState>;
+  private readonly people = new Map<number, Person>();
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly wakeUp: DeliveryWakeUp,
+  ) {
+    this.issues = new StreamStates(issueAggregate, store);
+    this.projects = new StreamStates(projectAggregate, store);
+  }
+
+  async execute({ read }: ScheduleWebhookDeliveriesCommand): Promise<void> {
+    const { events } = read;
+    try {
+      const created = await this.store.enqueue((tx) => {
+        let count = 0;
+        for (const event of events) count += this.schedule(tx, event);
+        const last = events[events.length - 1].position;
+        tx.exec([
+          {
+            sql: `INSERT INTO subscription_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
+                  ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+            params: [read.subscription, last, tx.now.toISOString()],
+          },
+        ]);
+        return count;
+      });
+      if (created > 0) this.wakeUp.wake();
+      read.done.resolve();
+    } catch (error) {
+      // the states stepped in memory are ahead of the checkpoint now: forget them
+      this.issues.clear();
+      this.projects.clear();
+      read.done.reject(error);
+    }
+  }
+
+  /** Deliveries for one event; returns how many were inserted. */
+  private schedule(tx: WriteTx, event: RecordedEvent): number {
+    if (event.streamId.startsWith('project-')) {
+      this.projects.step(event);
+      return 0;
+    }
+    if (!event.streamId.startsWith('issue-')) return 0;
+    const { before, after } = this.issues.step(event);
+    const project = this.projects.stateAt(`project-${after.projectId}`, event.position);
+    const hooks = Object.values(project.webhooks);
+    if (hooks.length === 0) return 0;
+    let activity;
+    try {
+      activity = toActivity(event as unknown as Evolving<IssueEvent>, before, after, {
+        brand: this.config.brand,
+        externalUrl: this.config.externalUrl,
+        project: { id: project.id, name: project.name },
+        person: (id) => this.person(tx, id),
+        bot: this.person(tx, SYSTEM_BOT_ID),
+      });
+    } catch (error) {
+      // a bug in mapping one event must not stop every later delivery: log it loudly and go on
+      this.logger.error({ err: error, position: event.position, type: event.type }, 'could not map an event to a webhook activity');
+      return 0;
+    }
+    if (!activity) return 0;
+    let inserted = 0;
+    const now = tx.now.getTime();
+    const json = JSON.stringify(activity);
+    for (const hook of hooks) {
+      if (!hook.active || !hook.activityTypes.includes(activity.type)) continue;
+      tx.exec([
+        {
+          sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT (event_position, webhook_id) DO NOTHING`,
+          params: [newDeliveryId(), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
+        },
+      ]);
+      inserted++;
+    }
+    return inserted;
+  }
+
+  private person(tx: WriteTx, id: number | null): Person {
+    if (id === SYSTEM_BOT_ID || id === null) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
+    let person = this.people.get(id);
+    if (!person) {
+      const row = tx.get<{ name: string; email: string }>(`SELECT name, email FROM rm_users WHERE id = ?`, [id]);
+      person = { id, name: row?.name ?? `user ${id}`, email: row?.email ?? '' };
+      if (row) this.people.set(id, person);
+    }
+    return person;
+  }
+}
+
+/** Delivery ids in the Standard Webhooks style; stable for the delivery's whole life. */
+export function newDeliveryId(): string {
+  return `msg_${randomUUID().replace(/-/g, '')}`;
+}

@@ -1,0 +1,67 @@
+import type { AggregateDefinition } from '../../event-store/aggregate-store.js';
+import type { DomainEvent, Evolving, RecordedEvent } from '../../event-store/event.js';
+import type { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
+
+/**
+ * Aggregate states as of a position in the log, for a consumer that reads the log in
+ * order: each event moves its stream's state one step, so an activity is mapped from
+ * the issue and project exactly as they were when the event happened (a replay after a
+ * crash maps identically). Streams first met mid-way are folded from the store up to
+ * the event. Bounded: least recently used streams are dropped and reloaded on demand.
+ */
+export class StreamStates<S> {
+  private readonly states = new Map<string, { version: number; state: S }>();
+
+  constructor(
+    private readonly definition: AggregateDefinition<S, any>,
+    private readonly store: SqliteEventStore,
+    private readonly limit = 10_000,
+  ) {}
+
+  /** The stream's state right before `event`, and right after it (which becomes the cached state). */
+  step(event: RecordedEvent): { before: S; after: S } {
+    const before = this.stateBefore(event.streamId, event.version, event.position);
+    const after = this.definition.evolve(before, event as unknown as Evolving<DomainEvent>);
+    this.put(event.streamId, event.version, after);
+    return { before, after };
+  }
+
+  /** The stream's state as of a log position (for a stream other than the event's own). */
+  stateAt(streamId: string, position: number): S {
+    const cached = this.states.get(streamId);
+    if (cached) return cached.state;
+    let state = this.definition.initialState;
+    let version = 0;
+    for (const e of this.store.readStream(streamId)) {
+      if (e.position > position) break;
+      state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
+      version = e.version;
+    }
+    this.put(streamId, version, state);
+    return state;
+  }
+
+  clear(): void {
+    this.states.clear();
+  }
+
+  private stateBefore(streamId: string, version: number, position: number): S {
+    const cached = this.states.get(streamId);
+    if (cached && cached.version === version - 1) return cached.state;
+    let state = this.definition.initialState;
+    for (const e of this.store.readStream(streamId)) {
+      if (e.version >= version || e.position >= position) break;
+      state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
+    }
+    return state;
+  }
+
+  private put(streamId: string, version: number, state: S): void {
+    this.states.delete(streamId);
+    if (this.states.size >= this.limit) {
+      const oldest = this.states.keys().next().value;
+      if (oldest !== undefined) this.states.delete(oldest);
+    }
+    this.states.set(streamId, { version, state });
+  }
+}

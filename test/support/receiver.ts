@@ -1,0 +1,69 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  json: any;
+}
+
+export interface Reply {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+/** A webhook receiver on 127.0.0.1 that records every request and answers as told. */
+export class Receiver {
+  readonly received: Received[] = [];
+  /** Answers in order; the last one repeats. */
+  replies: Reply[] = [{ status: 200, body: '{"code":0,"message":""}', headers: { 'content-type': 'application/json' } }];
+  private server: Server | null = null;
+  port = 0;
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          json = undefined;
+        }
+        this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
+        const reply = this.replies.length > 1 ? this.replies.shift()! : this.replies[0];
+        res.writeHead(reply.status, reply.headers ?? {});
+        res.end(reply.body ?? '');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server!.address() as AddressInfo).port;
+    return this;
+  }
+
+  url(path = '/hook'): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  answer(...replies: Reply[]): void {
+    this.replies = replies;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+/** Lets local receivers stand in for every provider's host. */
+export const LOCAL_WEBHOOK_ENV = {
+  WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+  WEBHOOK_EXTRA_HOSTS: '127.0.0.1',
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  HERALD_BACKGROUND_WORKERS: 'false',
+};
