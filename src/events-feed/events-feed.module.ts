@@ -6,6 +6,7 @@ import type { RecordedEvent } from '../event-store/event.js';
 import { ProjectionRebuilder } from '../event-store/projection-rebuilder.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { AdminOnly } from '../users/auth.guard.js';
+import { redactEvent } from '../webhooks/config/redact.js';
 
 export class EventFeedQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
@@ -27,7 +28,7 @@ export class RebuildProjectionsCommand extends Command<{ events: number; duratio
 export class ReadEventLogHandler implements IQueryHandler<ReadEventLogQuery> {
   constructor(private readonly store: SqliteEventStore) {}
   async execute({ after, limit }: ReadEventLogQuery) {
-    return this.store.readAll(after, limit);
+    return this.store.readAll(after, limit).map(redactEvent);
   }
 }
 

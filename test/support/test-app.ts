@@ -32,7 +32,7 @@ export async function startTestApp(options: { dir?: string; clock?: Clock; env?:
     DATABASE_URL: `sqlite:${join(dir, 'herald.sqlite')}`,
     HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
     EXTERNAL_URL: 'https://herald.example.com',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');

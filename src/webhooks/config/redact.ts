@@ -1,0 +1,24 @@
+import type { RecordedEvent } from '../../event-store/event.js';
+import { maskUrl } from './url-rules.js';
+
+/**
+ * Webhook URLs and signing secrets are credentials: events that carry them are shown
+ * with the URL masked, the secret and header values hidden, wherever events leave the
+ * service (the event feeds).
+ */
+export function redactEvent(event: RecordedEvent): RecordedEvent {
+  if (event.type !== 'webhook.created' && event.type !== 'webhook.updated') return event;
+  const hide = (settings: Record<string, unknown>) => ({
+    ...settings,
+    ...(typeof settings.url === 'string' ? { url: maskUrl(settings.url) } : {}),
+    ...(settings.signingSecret ? { signingSecret: '***' } : {}),
+    ...(settings.headers && typeof settings.headers === 'object'
+      ? { headers: Object.fromEntries(Object.keys(settings.headers).map((name) => [name, '***'])) }
+      : {}),
+  });
+  const data = event.data as Record<string, unknown>;
+  return {
+    ...event,
+    data: event.type === 'webhook.created' ? hide(data) : { ...data, changes: hide(data.changes as Record<string, unknown>) },
+  };
+}

@@ -1,0 +1,90 @@
+import { api } from '../support/api.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const ALL = ['bb.issue.create', 'bb.issue.comment.create', 'bb.issue.field.update', 'bb.issue.status.update', 'bb.pipeline.stage.status.update', 'bb.pipeline.task.status.update'];
+const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXSECRETTOKEN';
+
+describe('webhook configuration', () => {
+  let t: TestApp;
+  let a: ReturnType<typeof api>;
+  let projectId: number;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', WEBHOOK_EXTRA_HOSTS_SLACK: 'chat.internal.example' } });
+    a = api(t);
+    projectId = (await a.createProject('Hooks')).id;
+  });
+  afterAll(() => t.close());
+
+  const create = (body: Record<string, unknown>) => t.http.post(`/api/projects/${projectId}/webhooks`).set(t.auth).send({ type: 'SLACK', name: 'alerts', url: SLACK, activityTypes: ALL, ...body });
+
+  it('creates a webhook, accepting the long type name, and never shows the token or secret', async () => {
+    const res = await create({ type: 'bb.plugin.webhook.slack' }).expect(201);
+    expect(res.body).toEqual({
+      id: expect.any(Number),
+      projectId,
+      type: 'SLACK',
+      name: 'alerts',
+      url: 'https://hooks.slack.com/services/***',
+      activityTypes: ALL,
+      active: true,
+      state: 'ACTIVE',
+      consecutiveFailures: 0,
+      disabledUntil: null,
+      lastError: null,
+      hasSigningSecret: false,
+      headerNames: [],
+      ordered: false,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    const listed = await a.get(`/api/projects/${projectId}/webhooks`);
+    expect(JSON.stringify(listed)).not.toContain('SECRETTOKEN');
+    const feed = await a.get('/api/events?limit=1000');
+    expect(JSON.stringify(feed)).not.toContain('SECRETTOKEN');
+    expect(feed.find((e: { type: string }) => e.type === 'webhook.created').data.url).toBe('https://hooks.slack.com/services/***');
+  });
+
+  it('refuses the same URL twice in a project with 409', async () => {
+    const res = await create({ name: 'again' }).expect(409);
+    expect(res.body.detail).toMatch(/already posts to this URL/);
+  });
+
+  it('refuses bad fields with 400, naming each, and records nothing', async () => {
+    const before = (await a.get('/api/events?limit=1000')).length;
+    const type = await create({ type: 'PIGEON', url: 'https://hooks.slack.com/services/other' }).expect(400);
+    expect(type.body.errors).toEqual([{ field: 'type', message: expect.stringContaining('SLACK') }]);
+    const host = await create({ url: 'https://evil.example.com/services/x' }).expect(400);
+    expect(host.body.errors[0]).toEqual({ field: 'url', message: expect.stringContaining('allowed: hooks.slack.com, hooks.slack-gov.com, chat.internal.example') });
+    const http = await create({ url: 'http://hooks.slack.com/services/y' }).expect(400);
+    expect(http.body.errors[0]).toEqual({ field: 'url', message: 'must use https' });
+    const name = await create({ name: '', url: 'https://hooks.slack.com/services/z' }).expect(400);
+    expect(name.body.errors[0].field).toBe('name');
+    const activities = await create({ activityTypes: [], url: 'https://hooks.slack.com/services/z' }).expect(400);
+    expect(activities.body.errors[0].field).toBe('activityTypes');
+    const unknownActivity = await create({ activityTypes: ['bb.issue.created'], url: 'https://hooks.slack.com/services/z' }).expect(400);
+    expect(unknownActivity.body.errors[0].field).toBe('activityTypes');
+    const discord = await t.http.post(`/api/projects/${projectId}/webhooks`).set(t.auth).send({ type: 'DISCORD', name: 'd', url: 'https://discord.com/not-webhooks/1', activityTypes: ALL }).expect(400);
+    expect(discord.body.errors[0].field).toBe('url');
+    const secret = await t.http.post(`/api/projects/${projectId}/webhooks`).set(t.auth).send({ type: 'CUSTOM', name: 'c', url: 'https://example.com/h', activityTypes: ALL, signingSecret: 'plain' }).expect(400);
+    expect(secret.body.errors[0].field).toBe('signingSecret');
+    const headers = await t.http.post(`/api/projects/${projectId}/webhooks`).set(t.auth).send({ type: 'CUSTOM', name: 'c', url: 'https://example.com/h', activityTypes: ALL, headers: { 'webhook-id': 'x' } }).expect(400);
+    expect(headers.body.errors[0].field).toBe('headers.webhook-id');
+    expect((await a.get('/api/events?limit=1000')).length).toBe(before);
+  });
+
+  it('accepts an operator-added host for one provider', async () => {
+    await create({ url: 'https://chat.internal.example/hooks/abc' }).expect(201);
+  });
+
+  it('updates, re-reads and deletes a webhook; unknown ones are 404', async () => {
+    const hook = (await create({ url: 'https://hooks.slack.com/services/T1/B1/other' }).expect(201)).body;
+    const updated = await t.http.patch(`/api/projects/${projectId}/webhooks/${hook.id}`).set(t.auth).send({ name: 'renamed', activityTypes: ['bb.issue.create'], active: false }).expect(200);
+    expect(updated.body).toMatchObject({ name: 'renamed', activityTypes: ['bb.issue.create'], active: false });
+    expect((await a.get(`/api/projects/${projectId}/webhooks/${hook.id}`)).name).toBe('renamed');
+    await t.http.delete(`/api/projects/${projectId}/webhooks/${hook.id}`).set(t.auth).expect(204);
+    await t.http.get(`/api/projects/${projectId}/webhooks/${hook.id}`).set(t.auth).expect(404);
+    await t.http.get(`/api/projects/999/webhooks`).set(t.auth).expect(404);
+    const other = await a.createProject('Other');
+    await t.http.get(`/api/projects/${other.id}/webhooks/${hook.id - 1}`).set(t.auth).expect(404);
+  });
+});
