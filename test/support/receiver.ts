@@ -22,8 +22,10 @@ export class Receiver {
   replies: Reply[] = [{ status: 200, body: '{"code":0,"message":""}', headers: { 'content-type': 'application/json' } }];
   private server: Server | null = null;
   port = 0;
+  /** Answer after this long (Infinity: never answer). */
+  delayMs = 0;
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,11 +39,16 @@ export class Receiver {
         }
         this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
         const reply = this.replies.length > 1 ? this.replies.shift()! : this.replies[0];
-        res.writeHead(reply.status, reply.headers ?? {});
-        res.end(reply.body ?? '');
+        const send = () => {
+          if (res.destroyed) return;
+          res.writeHead(reply.status, reply.headers ?? {});
+          res.end(reply.body ?? '');
+        };
+        if (this.delayMs === 0) send();
+        else if (Number.isFinite(this.delayMs)) setTimeout(send, this.delayMs);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server!.address() as AddressInfo).port;
     return this;
   }
@@ -55,6 +62,7 @@ export class Receiver {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 }

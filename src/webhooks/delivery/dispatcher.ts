@@ -42,6 +42,7 @@ export interface AttemptResult {
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private static readonly CLAIM_BATCH = 5;
   private readonly logger = new Logger('DeliveryDispatcher');
   private readonly owner = `dispatcher-${randomUUID()}`;
   private readonly pace = new PaceKeeper();
@@ -159,42 +160,49 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     return attempts;
   }
 
+  /**
+   * Takes the next few due deliveries of one webhook. They are attempted one after
+   * another, so the k-th one's lease covers k attempts: after a crash the first is
+   * taken over within one timeout, and none is ever held by two dispatchers at once.
+   */
   private claim(webhookId: number): DeliveryRow[] {
     const hook = this.loadHook(webhookId);
     const now = this.clock.now().getTime();
-    const leaseUntil = now + this.config.webhooks.timeoutMs * 2 + 30_000;
+    const leaseStep = this.config.webhooks.timeoutMs + 2_000;
     // an ordered webhook takes a delivery only when no earlier one of the same issue is still open
     const ordered = hook?.ordered
       ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
            AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
       : '';
-    const rows = this.store.transact((tx) => {
+    return this.store.transact((tx) => {
       const ids = this.store
         .query<{ id: string }>(
           `SELECT id FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${ordered}
-           ORDER BY COALESCE(event_position, 0), created_at LIMIT 20`,
+           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryDispatcher.CLAIM_BATCH}`,
           [webhookId, now, now],
         )
         .map((r) => r.id);
-      if (ids.length === 0) return [];
       tx.exec(
-        ids.map((id) => ({
+        ids.map((id, k) => ({
           sql: `UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
-          params: [this.owner, leaseUntil, now, id],
+          params: [this.owner, now + (k + 1) * leaseStep, now, id],
         })),
       );
       return ids.map((id) => tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!);
     });
-    return rows;
   }
 
   /** Returns true when an attempt was made. */
   private async process(delivery: DeliveryRow): Promise<boolean> {
     const hook = this.loadHook(delivery.webhook_id);
     const now = this.clock.now();
-    if (!hook) return this.settle(delivery, 'SKIPPED', 'webhook deleted'), false;
-    if (!hook.active) return this.settle(delivery, 'SKIPPED', 'webhook inactive'), false;
-    if (hook.health.state === 'DISABLED') return this.settle(delivery, 'SKIPPED', `webhook disabled: ${hook.health.lastError ?? 'unhealthy'}`), false;
+    // past our lease another dispatcher may have taken it over: leave it to them
+    if (delivery.lease_until !== null && now.getTime() >= delivery.lease_until) return false;
+    const skipped = !hook ? 'webhook deleted' : !hook.active ? 'webhook inactive' : hook.health.state === 'DISABLED' ? `webhook disabled: ${hook.health.lastError ?? 'unhealthy'}` : null;
+    if (skipped || !hook) {
+      this.settle(delivery, 'SKIPPED', skipped);
+      return false;
+    }
     if (hook.health.state === 'TEMPORARILY_DISABLED' && hook.health.disabledUntil && Date.parse(hook.health.disabledUntil) > now.getTime()) {
       this.settle(delivery, 'HELD', `webhook temporarily disabled until ${hook.health.disabledUntil}`, Date.parse(hook.health.disabledUntil));
       return false;

@@ -11,7 +11,10 @@ import type { ProviderResponse, Verdict } from './provider.js';
 // Truncation
 // ---------------------------------------------------------------------------------------------
 
-/** How a provider counts a text's size. Must be additive over grapheme clusters. */
+/**
+ * How a provider counts a text's size. Must be additive over grapheme clusters and count at least
+ * one per UTF-16 code unit (true of characters, UTF-8 bytes and escaped forms).
+ */
 export type Measure = (text: string) => number;
 
 /**
@@ -29,12 +32,19 @@ const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 /** The longest prefix of `text` ending between two grapheme clusters whose measure is at most `budget`. */
 function prefixWithin(text: string, budget: number, measure: Measure): string {
   if (budget <= 0) return '';
+  // Segmenting costs time in the length of the whole string, and no prefix within the budget is
+  // longer than `budget` code units: segment only a window one unit longer. Every boundary inside
+  // the window is a true one (a boundary depends on what precedes it and on the next character);
+  // only the window's own end is not, so a segment ending there is dropped unless it ends the text.
+  const window = text.length > budget + 1 ? text.slice(0, budget + 1) : text;
+  const whole = window.length === text.length;
   let used = 0;
   let end = 0;
-  for (const { segment, index } of graphemes.segment(text)) {
+  for (const { segment, index } of graphemes.segment(window)) {
+    const segmentEnd = index + segment.length;
     used += measure(segment);
-    if (used > budget) break;
-    end = index + segment.length;
+    if (used > budget || (!whole && segmentEnd === window.length)) break;
+    end = segmentEnd;
   }
   return text.slice(0, end);
 }
@@ -65,11 +75,51 @@ export function truncateUtf8Bytes(text: string, maxBytes: number, suffix = ''): 
   return truncateMeasured(text, maxBytes, utf8Length, suffix);
 }
 
-/** The end offsets of the grapheme clusters of `text`. */
-function graphemeEnds(text: string): number[] {
+/**
+ * The end offsets of the grapheme clusters of `text` that end at most `cap` code units in (only
+ * true boundaries: the window trick of `prefixWithin`).
+ */
+function graphemeEnds(text: string, cap: number): number[] {
+  const window = text.length > cap + 1 ? text.slice(0, cap + 1) : text;
   const ends: number[] = [];
-  for (const { segment, index } of graphemes.segment(text)) ends.push(index + segment.length);
+  for (const { segment, index } of graphemes.segment(window)) {
+    const end = index + segment.length;
+    if (end > cap || (end === window.length && window.length < text.length)) break;
+    ends.push(end);
+  }
   return ends;
+}
+
+/** The index of the largest element of ascending `values` at most `max`, or -1. */
+function lastAtMost(values: readonly number[], max: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (values[mid] <= max) {
+      best = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
+}
+
+/**
+ * `(max) => truncate(text, max)` for any `max <= cap`, segmenting `text` once: for searches that
+ * try many lengths of the same long text.
+ */
+function truncator(text: string, cap: number): (maxChars: number) => string {
+  let ends: number[] | undefined;
+  return (max) => {
+    if (text.length <= max) return text;
+    if (max < 1) return '';
+    ends ??= graphemeEnds(text, cap);
+    const i = lastAtMost(ends, max - 1);
+    return (i < 0 ? '' : text.slice(0, ends[i])) + '…';
+  };
 }
 
 /** Largest n in [lo, hi] for which the monotone predicate (true, …, true, false, …) holds; lo - 1 if none. */
@@ -94,9 +144,8 @@ function largest(lo: number, hi: number, ok: (n: number) => boolean): number {
  */
 function shrinkToFit(text: string, fits: (candidate: string) => boolean, cap: number): string | undefined {
   if (fits(text)) return text;
-  const capped = truncate(text, Math.max(0, cap), '');
-  const ends = graphemeEnds(capped);
-  const candidate = (k: number) => capped.slice(0, ends[k - 1]) + '…';
+  const ends = graphemeEnds(text, Math.max(0, cap));
+  const candidate = (k: number) => text.slice(0, ends[k - 1]) + '…';
   const k = largest(1, ends.length, (n) => fits(candidate(n)));
   return k >= 1 ? candidate(k) : undefined;
 }
@@ -140,9 +189,10 @@ export function fitParts(parts: MessageParts, size: (p: MessageParts) => number,
   p = { ...p, description: '' };
   if (fits(p)) return p;
 
-  const longest = p.meta.reduce((max, m) => Math.max(max, m.value.length), 0);
-  const capMeta = (cap: number) => p.meta.map((m) => ({ name: m.name, value: truncate(m.value, cap) }));
-  const cap = largest(1, Math.min(longest, limit), (c) => fits({ ...p, meta: capMeta(c) }));
+  const longest = Math.min(limit, p.meta.reduce((max, m) => Math.max(max, m.value.length), 0));
+  const cutters = p.meta.map((m) => truncator(m.value, longest));
+  const capMeta = (cap: number) => p.meta.map((m, i) => ({ name: m.name, value: cutters[i](cap) }));
+  const cap = largest(1, longest, (c) => fits({ ...p, meta: capMeta(c) }));
   if (cap >= 1) return { ...p, meta: capMeta(cap) };
   p = { ...p, meta: capMeta(1) };
   const lines = largest(0, p.meta.length, (n) => fits({ ...p, meta: p.meta.slice(0, n) }));

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+/** A real Herald process (the built dist/src/main.js) on a SQLite file, for crash tests. */
+export class ChildHerald {
+  private child: ChildProcess | null = null;
+  port = 0;
+  output = '';
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  async start(): Promise<this> {
+    this.output = '';
+    this.child = spawn(process.execPath, ['dist/src/main.js'], {
+      env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'error', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const listening = new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.output);
+        if (match) {
+          this.port = Number(match[1]);
+          resolve();
+        }
+      };
+      this.child!.stdout!.on('data', onData);
+      this.child!.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
+      this.child!.once('exit', (code) => reject(new Error(`Herald exited with ${code} before listening:\n${this.output}`)));
+    });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start:\n${this.output}`)), 20_000).unref());
+    await Promise.race([listening, timeout]);
+    return this;
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    return code;
+  }
+}
