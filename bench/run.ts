@@ -19,6 +19,7 @@ import { issueAggregate } from '../src/issues/issue.projection.js';
 import { projectAggregate } from '../src/projects/project.projection.js';
 import { systemClock } from '../src/shared/clock.js';
 import { userAggregate } from '../src/users/user.aggregate.js';
+import { latency, throughput } from './webhooks.js';
 
 interface Row {
   name: string;
@@ -134,6 +135,9 @@ await appends();
 await http('FULL');
 await http('NORMAL');
 await rebuild();
+rows.push(await latency(dir));
+rows.push(await throughput(dir, 1, 2000));
+rows.push(await throughput(dir, 50, 5000));
 rmSync(dir, { recursive: true, force: true });
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;

@@ -77,6 +77,8 @@ export class AggregateStore<S, E extends DomainEvent> {
       metadata: Metadata;
       /** Operational writes that must commit with these events (delivery bookkeeping). */
       also?: (tx: WriteTx) => void;
+      /** See WriteOptions.durable: only for bookkeeping whose events may be redone. */
+      durable?: boolean;
     },
     decide: (state: S, ctx: DecisionContext, tx: WriteTx) => E[],
   ): Promise<Committed<S, E>> {
@@ -95,7 +97,7 @@ export class AggregateStore<S, E extends DomainEvent> {
           const events = decide(state, { now: tx.now, ids }, tx);
           request.also?.(tx);
           return this.commit(tx, id, version, state, events, request.metadata);
-        });
+        }, { durable: request.durable });
         return this.remember(committed);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError) || request.expectedVersion !== undefined || attempt >= 5) throw error;

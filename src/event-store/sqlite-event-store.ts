@@ -41,7 +41,17 @@ export interface WriteTx {
 
 type CommitListener = (lastPosition: number) => void;
 
+export interface WriteOptions {
+  /**
+   * false for operational bookkeeping (delivery queue, checkpoints) that a power cut
+   * may roll back without harm (it is redone, at least once): committed without an
+   * fsync. Domain events are always durable. Default true.
+   */
+  durable?: boolean;
+}
+
 interface QueuedUnit {
+  durable: boolean;
   fn: (tx: WriteTx) => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -75,6 +85,9 @@ export class SqliteEventStore {
   private readonly queue: QueuedUnit[] = [];
   private flushScheduled = false;
   private inTransaction = false;
+  /** The level durable commits use (FULL unless configured otherwise), and the one in force. */
+  private readonly durableLevel: string;
+  private currentLevel: string;
   /** The last position appended by the running transaction; announced after COMMIT. */
   private appendedUpTo = 0;
 
@@ -83,6 +96,8 @@ export class SqliteEventStore {
     private readonly clock: Clock,
     readonly upcasters = new UpcasterRegistry(),
   ) {
+    this.durableLevel = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
+    this.currentLevel = this.durableLevel;
     this.insertEvent = db.prepare(
       `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -122,8 +137,9 @@ export class SqliteEventStore {
    * Runs fn inside one immediate write transaction and returns its result. fn must be
    * synchronous; if it throws, nothing it did is kept. Listeners are told after COMMIT.
    */
-  transact<T>(fn: (tx: WriteTx) => T): T {
+  transact<T>(fn: (tx: WriteTx) => T, options: WriteOptions = {}): T {
     if (this.inTransaction) throw new Error('nested write transaction: every write must be one critical section');
+    this.setDurable(options.durable !== false);
     this.inTransaction = true;
     let result: T;
     this.appendedUpTo = 0;
@@ -141,9 +157,9 @@ export class SqliteEventStore {
    * The same as transact, through the group-commit queue: the way commands write.
    * The promise settles only after the batch holding this unit has committed.
    */
-  enqueue<T>(fn: (tx: WriteTx) => T): Promise<T> {
+  enqueue<T>(fn: (tx: WriteTx) => T, options: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ durable: options.durable !== false, fn, resolve: resolve as (value: unknown) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -159,6 +175,7 @@ export class SqliteEventStore {
       setImmediate(() => this.flush());
     }
     if (this.inTransaction) throw new Error('nested write transaction: every write must be one critical section');
+    this.setDurable(batch.some((unit) => unit.durable));
     this.inTransaction = true;
     this.appendedUpTo = 0;
     let outcomes: Outcome[];
@@ -178,6 +195,15 @@ export class SqliteEventStore {
       else unit.reject(outcome.error);
     });
     if (appended > 0) for (const listener of this.listeners) listener(appended);
+  }
+
+  /** SQLite's synchronous level can only change between transactions: set it for the next COMMIT. */
+  private setDurable(durable: boolean): void {
+    const level = durable ? this.durableLevel : 'NORMAL';
+    if (level !== this.currentLevel) {
+      this.db.pragma(`synchronous = ${level}`);
+      this.currentLevel = level;
+    }
   }
 
   onCommit(listener: CommitListener): () => void {

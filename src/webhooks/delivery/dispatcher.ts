@@ -16,7 +16,7 @@ import { maskUrl } from '../config/url-rules.js';
 import type { OutgoingRequest, Verdict, WebhookTarget } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
-import { nextAttemptAt, nextHealth } from './health.js';
+import { nextAttemptAt, nextHealth, TEMPORARY_DISABLE_AFTER } from './health.js';
 import { WebhookHttpClient, type HttpOutcome } from './http-client.js';
 import { PaceKeeper } from './pace.js';
 import { DeliveryWakeUp } from './wake-up.js';
@@ -25,6 +25,8 @@ export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
 export const WEBHOOK_RANDOM = Symbol('WEBHOOK_RANDOM');
 
 const CLAIMABLE = `((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
+/** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
+const NOT_DURABLE = { durable: false };
 const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
 
 export interface AttemptResult {
@@ -87,6 +89,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           params: [this.owner],
         },
       ]),
+      NOT_DURABLE,
     );
     await this.http.close();
   }
@@ -136,12 +139,18 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** One webhook's deliveries, one at a time, in event order, until none is due. */
+  /**
+   * One webhook's deliveries, one at a time, in event order, until none is due. After a
+   * success the next request goes out while the previous record is still committing
+   * (records share group commits); after anything else the worker waits for the record,
+   * so the next delivery sees the webhook's new health.
+   */
   private async work(webhookId: number): Promise<number> {
     let attempts = 0;
     while (!this.stopping) {
       const batch = this.claim(webhookId);
       if (batch.length === 0) break;
+      const recording: Promise<void>[] = [];
       for (const delivery of batch) {
         if (this.stopping) {
           this.release(delivery.id);
@@ -149,13 +158,22 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         }
         await this.acquireSlot();
         try {
-          if (await this.process(delivery)) attempts++;
+          const attempt = await this.process(delivery);
+          if (attempt) {
+            attempts++;
+            const recorded = attempt.recorded.catch((error) => {
+              this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'could not record an attempt; the lease will expire and it will be attempted again');
+            });
+            if (attempt.delivered) recording.push(recorded);
+            else await recorded;
+          }
         } catch (error) {
           this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'delivery processing failed; its lease will expire and it will be retried');
         } finally {
           this.releaseSlot();
         }
       }
+      await Promise.all(recording);
     }
     return attempts;
   }
@@ -189,36 +207,35 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         })),
       );
       return ids.map((id) => tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!);
-    });
+    }, NOT_DURABLE);
   }
 
-  /** Returns true when an attempt was made. */
-  private async process(delivery: DeliveryRow): Promise<boolean> {
+  /** Sends one delivery if it may go now; returns the attempt (and its record being committed), or null. */
+  private async process(delivery: DeliveryRow): Promise<{ delivered: boolean; recorded: Promise<void> } | null> {
     const hook = this.loadHook(delivery.webhook_id);
     const now = this.clock.now();
     // past our lease another dispatcher may have taken it over: leave it to them
-    if (delivery.lease_until !== null && now.getTime() >= delivery.lease_until) return false;
+    if (delivery.lease_until !== null && now.getTime() >= delivery.lease_until) return null;
     const skipped = !hook ? 'webhook deleted' : !hook.active ? 'webhook inactive' : hook.health.state === 'DISABLED' ? `webhook disabled: ${hook.health.lastError ?? 'unhealthy'}` : null;
     if (skipped || !hook) {
       this.settle(delivery, 'SKIPPED', skipped);
-      return false;
+      return null;
     }
     if (hook.health.state === 'TEMPORARILY_DISABLED' && hook.health.disabledUntil && Date.parse(hook.health.disabledUntil) > now.getTime()) {
       this.settle(delivery, 'HELD', `webhook temporarily disabled until ${hook.health.disabledUntil}`, Date.parse(hook.health.disabledUntil));
-      return false;
+      return null;
     }
     const provider = providerFor(hook.type);
     const slot = this.pace.nextSlot(hook.id, provider.pace, now.getTime());
     if (slot > now.getTime()) {
       // waits for its slot: not an attempt, not a failure
       this.settle(delivery, delivery.attempt_count > delivery.retry_base ? 'RETRYING' : 'PENDING', delivery.last_error, slot);
-      return false;
+      return null;
     }
     this.pace.record(hook.id, provider.pace, now.getTime());
     const activity = JSON.parse(delivery.activity) as Activity;
     const { verdict, outcome, request } = await this.send(hook, activity, delivery.id);
-    await this.record(delivery, hook, request, outcome, verdict, now, false);
-    return true;
+    return { delivered: verdict.kind === 'delivered', recorded: this.record(delivery, hook, request, outcome, verdict, now, false) };
   }
 
   private async send(hook: WebhookConfig, activity: Activity, deliveryId: string): Promise<{ request: OutgoingRequest; outcome: HttpOutcome; verdict: Verdict }> {
@@ -285,9 +302,21 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       params: [status, number, next, lastError, now.getTime(), delivery.id],
     };
     let failures = 0;
+    // an attempt that may change the webhook's health appends an event: that commit is durable
+    const previous = this.store.queryOne<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id])?.consecutive ?? 0;
+    const mayChangeHealth =
+      verdict.kind === 'delivered' ? hook.health.state !== 'ACTIVE' : !isTest && (previous + 1 >= TEMPORARY_DISABLE_AFTER || (verdict.kind === 'failed' && verdict.disable === true));
+    if (!mayChangeHealth) {
+      await this.store.enqueue((tx) => {
+        tx.exec([attemptRow, deliveryRow]);
+        if (!isTest || verdict.kind === 'delivered') tx.exec([failureCount(hook.id, verdict.kind === 'delivered', lastError, now)]);
+      }, NOT_DURABLE);
+      return;
+    }
     await this.projects.update(
       hook.projectId,
       {
+        durable: true,
         metadata: { actorId: SYSTEM_BOT_ID, correlationId: delivery.id },
         also: (tx) => {
           tx.exec([attemptRow, deliveryRow]);
@@ -344,6 +373,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           params: [status, lastError, nextAt, this.clock.now().getTime(), delivery.id],
         },
       ]),
+      NOT_DURABLE,
     );
   }
 
@@ -355,6 +385,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           params: [id],
         },
       ]),
+      NOT_DURABLE,
     );
   }
 
@@ -370,6 +401,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           params: [id, hook.id, hook.projectId, activity.type, JSON.stringify(activity), now.getTime(), this.owner, now.getTime() + this.config.webhooks.timeoutMs * 2, now.getTime(), now.getTime()],
         },
       ]),
+      NOT_DURABLE,
     );
     const delivery = this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!;
     const { request, outcome, verdict } = await this.send(hook, activity, id);
@@ -395,7 +427,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const { n } = tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?`, [before])!;
       tx.exec([{ sql: `DELETE FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?`, params: [before] }]);
       return n;
-    });
+    }, NOT_DURABLE);
   }
 
   private loadHook(webhookId: number): WebhookConfig | undefined {
@@ -416,6 +448,15 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (next) next();
     else this.inFlight--;
   }
+}
+
+/** The webhook's run of unsuccessful attempts: reset by a success, counted up otherwise. */
+function failureCount(webhookId: number, success: boolean, lastError: string | null, now: Date) {
+  return {
+    sql: `INSERT INTO webhook_failures (webhook_id, consecutive, last_error, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (webhook_id) DO UPDATE SET consecutive = ${success ? '0' : 'consecutive + 1'}, last_error = COALESCE(excluded.last_error, last_error), updated_at = excluded.updated_at`,
+    params: [webhookId, success ? 0 : 1, lastError, now.getTime()],
+  };
 }
 
 /** Recorded requests keep the standard headers; operator headers may hold credentials. */

@@ -24,29 +24,39 @@ export type Measure = (text: string) => number;
  */
 export const charLength: Measure = (text) => text.length;
 export const utf8Length: Measure = (text) => Buffer.byteLength(text, 'utf8');
-/** Bytes the text takes inside a JSON string literal (escapes included, quotes excluded). */
-export const jsonUtf8Length: Measure = (text) => Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * The largest grapheme cluster boundary at or before code unit `pos` of `text`.
+ *
+ * V8's segment iterator is slow on long strings (each step costs time in the string's length), so
+ * this asks for the one segment containing `pos`, in a window of the text ending just after the
+ * code point at `pos`: a boundary depends only on what precedes it and on the character right
+ * after it, so the window gives the same answer as the whole text.
+ */
+function boundaryAtOrBefore(text: string, pos: number): number {
+  if (pos >= text.length) return text.length;
+  if (pos <= 0) return 0;
+  const window = text.length > pos + 2 ? text.slice(0, pos + 2) : text;
+  return graphemes.segment(window).containing(pos)?.index ?? 0;
+}
 
 /** The longest prefix of `text` ending between two grapheme clusters whose measure is at most `budget`. */
 function prefixWithin(text: string, budget: number, measure: Measure): string {
   if (budget <= 0) return '';
-  // Segmenting costs time in the length of the whole string, and no prefix within the budget is
-  // longer than `budget` code units: segment only a window one unit longer. Every boundary inside
-  // the window is a true one (a boundary depends on what precedes it and on the next character);
-  // only the window's own end is not, so a segment ending there is dropped unless it ends the text.
-  const window = text.length > budget + 1 ? text.slice(0, budget + 1) : text;
-  const whole = window.length === text.length;
-  let used = 0;
-  let end = 0;
-  for (const { segment, index } of graphemes.segment(window)) {
-    const segmentEnd = index + segment.length;
-    used += measure(segment);
-    if (used > budget || (!whole && segmentEnd === window.length)) break;
-    end = segmentEnd;
+  let pos = 0;
+  if (measure === charLength) {
+    pos = Math.min(budget, text.length);
+  } else {
+    let used = 0;
+    for (const codePoint of text) {
+      used += measure(codePoint);
+      if (used > budget) break;
+      pos += codePoint.length;
+    }
   }
-  return text.slice(0, end);
+  return text.slice(0, boundaryAtOrBefore(text, pos));
 }
 
 /**
@@ -75,53 +85,6 @@ export function truncateUtf8Bytes(text: string, maxBytes: number, suffix = ''): 
   return truncateMeasured(text, maxBytes, utf8Length, suffix);
 }
 
-/**
- * The end offsets of the grapheme clusters of `text` that end at most `cap` code units in (only
- * true boundaries: the window trick of `prefixWithin`).
- */
-function graphemeEnds(text: string, cap: number): number[] {
-  const window = text.length > cap + 1 ? text.slice(0, cap + 1) : text;
-  const ends: number[] = [];
-  for (const { segment, index } of graphemes.segment(window)) {
-    const end = index + segment.length;
-    if (end > cap || (end === window.length && window.length < text.length)) break;
-    ends.push(end);
-  }
-  return ends;
-}
-
-/** The index of the largest element of ascending `values` at most `max`, or -1. */
-function lastAtMost(values: readonly number[], max: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  let best = -1;
-  while (lo <= hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (values[mid] <= max) {
-      best = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return best;
-}
-
-/**
- * `(max) => truncate(text, max)` for any `max <= cap`, segmenting `text` once: for searches that
- * try many lengths of the same long text.
- */
-function truncator(text: string, cap: number): (maxChars: number) => string {
-  let ends: number[] | undefined;
-  return (max) => {
-    if (text.length <= max) return text;
-    if (max < 1) return '';
-    ends ??= graphemeEnds(text, cap);
-    const i = lastAtMost(ends, max - 1);
-    return (i < 0 ? '' : text.slice(0, ends[i])) + '…';
-  };
-}
-
 /** Largest n in [lo, hi] for which the monotone predicate (true, …, true, false, …) holds; lo - 1 if none. */
 function largest(lo: number, hi: number, ok: (n: number) => boolean): number {
   let best = lo - 1;
@@ -144,10 +107,16 @@ function largest(lo: number, hi: number, ok: (n: number) => boolean): number {
  */
 function shrinkToFit(text: string, fits: (candidate: string) => boolean, cap: number): string | undefined {
   if (fits(text)) return text;
-  const ends = graphemeEnds(text, Math.max(0, cap));
-  const candidate = (k: number) => text.slice(0, ends[k - 1]) + '…';
-  const k = largest(1, ends.length, (n) => fits(candidate(n)));
-  return k >= 1 ? candidate(k) : undefined;
+  const candidate = (pos: number) => {
+    const end = boundaryAtOrBefore(text, pos);
+    return end > 0 ? text.slice(0, end) + '…' : undefined;
+  };
+  // Candidates grow with `pos` (undefined before the first boundary counts as "fits").
+  const pos = largest(1, Math.min(cap, text.length), (n) => {
+    const c = candidate(n);
+    return c === undefined || fits(c);
+  });
+  return pos >= 1 ? candidate(pos) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,8 +159,7 @@ export function fitParts(parts: MessageParts, size: (p: MessageParts) => number,
   if (fits(p)) return p;
 
   const longest = Math.min(limit, p.meta.reduce((max, m) => Math.max(max, m.value.length), 0));
-  const cutters = p.meta.map((m) => truncator(m.value, longest));
-  const capMeta = (cap: number) => p.meta.map((m, i) => ({ name: m.name, value: cutters[i](cap) }));
+  const capMeta = (cap: number) => p.meta.map((m) => ({ name: m.name, value: truncate(m.value, cap) }));
   const cap = largest(1, longest, (c) => fits({ ...p, meta: capMeta(c) }));
   if (cap >= 1) return { ...p, meta: capMeta(cap) };
   p = { ...p, meta: capMeta(1) };
@@ -347,7 +315,7 @@ export function excerpt(body: string, max = 200): string {
   return truncate(body.replace(/\s+/g, ' ').trim(), max);
 }
 
-export const DELIVERED: Verdict = { kind: 'delivered' };
+export const DELIVERED: Verdict = Object.freeze({ kind: 'delivered' });
 
 export function retry(reason: string, notBefore?: Date): Verdict {
   return notBefore ? { kind: 'retry', reason, notBefore } : { kind: 'retry', reason };

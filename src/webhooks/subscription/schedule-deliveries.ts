@@ -93,7 +93,8 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
           },
         ]);
         return count;
-      });
+        // a power cut may undo this slice: the checkpoint goes back with it and the slice is redone
+      }, { durable: false });
       if (created > 0) this.wakeUp.wake();
       read.done.resolve();
     } catch (error) {

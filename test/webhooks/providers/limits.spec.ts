@@ -5,7 +5,6 @@ import { LONE_SURROGATE, TEAMS_WORKFLOWS_URL, ctx, hook, huge, utf8 } from './ac
 
 /* Oversized activities: every provider's body stays within every limit, valid JSON of the right shape. */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const FAMILY = '👩‍👩‍👧‍👦'; // 11 UTF-16 code units, 25 bytes, one grapheme
@@ -22,6 +21,10 @@ const fillers: Record<string, string> = {
 const cases: [string, Activity][] = Object.entries(fillers).flatMap(([name, filler]) => [
   [`${name} (description and meta values)`, huge(filler)] as [string, Activity],
   [`${name} everywhere (title and actor too)`, huge(filler, { title: filler, actor: { id: 9, name: filler, email: 'x@example.com' } })] as [string, Activity],
+]);
+cases.push([
+  '100 meta lines',
+  huge('short', { meta: Array.from({ length: 100 }, (_, i) => ({ name: `Line ${i}`, value: `${FAMILY} value ${i}` })) }),
 ]);
 
 /** Every limit of providers.md for one provider's JSON body; returns the texts to scan for lone surrogates. */

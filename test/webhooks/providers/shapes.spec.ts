@@ -6,7 +6,6 @@ import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.
 
 /* Shapes a receiver checks, asserted independently of the golden files. */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const at = (level: ActivityLevel) => ({ ...ACTIVITIES.taskCanceled, level });

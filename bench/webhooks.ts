@@ -1,0 +1,145 @@
+/** Webhook benchmarks: end-to-end latency and delivery throughput against a raw undici loop. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { createApp } from '../src/app.factory.js';
+import { loadConfig } from '../src/config/config.js';
+import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
+
+const TOKEN = 'bench-admin-token-0123456789';
+const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true' };
+
+export interface Row {
+  name: string;
+  herald: string;
+  baseline: string;
+  ratio: number;
+  target: number;
+  note?: string;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function startReceiver(report: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(join(import.meta.dirname, 'receiver.js'), report ? ['--report'] : [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return { child, port };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A command's HTTP response → the receiver holding its webhook, at a steady 100 commands/s. */
+export async function latency(dir: string): Promise<Row> {
+  const receiver = await startReceiver(true);
+  const arrivals = new Map<number, number>();
+  receiver.child.on('message', (m: { issueId?: number; at?: number }) => {
+    if (m.issueId !== undefined && m.at !== undefined) arrivals.set(m.issueId, m.at);
+  });
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const server = fork(join(import.meta.dirname, 'server.js'), [], {
+    env: { ...process.env, ...LOCAL, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'latency.sqlite')}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve) => server.once('message', resolve));
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 10 });
+  const call = async (path: string, body: unknown) => {
+    const res = await pool.request({ path, method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await res.body.json()) as { id: number };
+  };
+  const project = await call('/api/projects', { name: 'Latency' });
+  await call(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'sink', url: `http://127.0.0.1:${receiver.port}/hook`, activityTypes: ['bb.issue.create'] });
+  const responded = new Map<number, number>();
+  const N = 1000;
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < N; i++) {
+    const due = start + i * 10; // 100 commands per second
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(
+      call(`/api/projects/${project.id}/issues`, { name: `latency ${i}`, type: 'bb.issue.general' }).then((issue) => {
+        responded.set(issue.id, performance.timeOrigin + performance.now());
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const deadline = Date.now() + 30_000;
+  while (arrivals.size < N && Date.now() < deadline) await sleep(20);
+  const lat = [...responded].filter(([id]) => arrivals.has(id)).map(([id, at]) => Math.max(0, arrivals.get(id)! - at));
+  await pool.close();
+  server.kill('SIGTERM');
+  receiver.child.kill('SIGTERM');
+  const p50 = percentile(lat, 50);
+  const p99 = percentile(lat, 99);
+  return {
+    name: '(d) command response → webhook at the receiver, 100 commands/s',
+    herald: `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${lat.length}/${N} arrived)`,
+    baseline: 'targets p50 < 10 ms, p99 < 50 ms',
+    ratio: p50 < 10 && p99 < 50 ? 1 : 0,
+    target: 1,
+    note: 'ratio column: 1 = both latency targets met',
+  };
+}
+
+/** Deliveries per second from the dispatcher alone (the queue filled first), vs raw undici POSTs at the same concurrency. */
+export async function throughput(dir: string, webhooks: number, deliveries: number): Promise<Row> {
+  const receiver = await startReceiver(false);
+  let received = 0;
+  receiver.child.on('message', () => received++);
+  const env = { ...process.env, ...LOCAL, DATABASE_URL: `sqlite:${join(dir, `throughput-${webhooks}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', HERALD_BACKGROUND_WORKERS: 'false' };
+  const { app } = await createApp(loadConfig(env));
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 10 });
+  const call = async (path: string, body: unknown) => {
+    const res = await pool.request({ path, method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await res.body.json()) as { id: number };
+  };
+  const project = await call('/api/projects', { name: `Throughput ${webhooks}` });
+  for (let w = 0; w < webhooks; w++) {
+    await call(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: `sink ${w}`, url: `http://127.0.0.1:${receiver.port}/hook/${w}`, activityTypes: ['bb.issue.create'] });
+  }
+  const issues = Math.ceil(deliveries / webhooks);
+  for (let i = 0; i < issues; i += 10) {
+    await Promise.all(Array.from({ length: Math.min(10, issues - i) }, (_, k) => call(`/api/projects/${project.id}/issues`, { name: `t ${i + k}`, type: 'bb.issue.general' })));
+  }
+  await app.get(WebhookSubscription).catchUp();
+  const total = issues * webhooks;
+  let start = performance.now();
+  const dispatcher = app.get(DeliveryDispatcher);
+  while (received < total) {
+    const made = await dispatcher.runOnce();
+    if (made === 0) await sleep(5);
+  }
+  const heraldRate = total / ((performance.now() - start) / 1000);
+  await pool.close();
+  await app.close();
+
+  // the same POSTs, raw, at the same concurrency (one in flight per webhook)
+  const body = JSON.stringify({ level: 'INFO', activity_type: 'bb.issue.create', title: 'x', description: '', link: 'x', creator_id: 1, creator_name: 'x', created_ts: 0, issue: { id: 1 }, project: { id: 1, name: 'x' } });
+  const raw = new Pool(`http://127.0.0.1:${receiver.port}`, { connections: webhooks });
+  received = 0;
+  start = performance.now();
+  await Promise.all(
+    Array.from({ length: webhooks }, async (_, w) => {
+      for (let i = 0; i < issues; i++) {
+        const res = await raw.request({ path: `/hook/${w}`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await res.body.text();
+      }
+    }),
+  );
+  const rawRate = total / ((performance.now() - start) / 1000);
+  await raw.close();
+  receiver.child.kill('SIGTERM');
+  return {
+    name: `(e) deliveries/s, ${webhooks} webhook${webhooks > 1 ? 's' : ''} (${total} deliveries)`,
+    herald: Math.round(heraldRate).toLocaleString('en-US'),
+    baseline: `${Math.round(rawRate).toLocaleString('en-US')} raw undici POSTs, concurrency ${webhooks}`,
+    ratio: heraldRate / rawRate,
+    target: 0.5,
+  };
+}
