@@ -44,7 +44,7 @@ export interface AttemptResult {
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
-  private static readonly CLAIM_BATCH = 5;
+  private static readonly CLAIM_BATCH = 10;
   private readonly logger = new Logger('DeliveryDispatcher');
   private readonly owner = `dispatcher-${randomUUID()}`;
   private readonly pace = new PaceKeeper();
@@ -151,6 +151,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const batch = this.claim(webhookId);
       if (batch.length === 0) break;
       const recording: Promise<void>[] = [];
+      // the webhook's settings and health, read once per batch and again after anything but a success
+      let hook = this.loadHook(webhookId);
       for (const delivery of batch) {
         if (this.stopping) {
           this.release(delivery.id);
@@ -158,14 +160,17 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         }
         await this.acquireSlot();
         try {
-          const attempt = await this.process(delivery);
+          const attempt = await this.process(delivery, hook);
           if (attempt) {
             attempts++;
             const recorded = attempt.recorded.catch((error) => {
               this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'could not record an attempt; the lease will expire and it will be attempted again');
             });
             if (attempt.delivered) recording.push(recorded);
-            else await recorded;
+            else {
+              await recorded;
+              hook = this.loadHook(webhookId);
+            }
           }
         } catch (error) {
           this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'delivery processing failed; its lease will expire and it will be retried');
@@ -211,8 +216,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** Sends one delivery if it may go now; returns the attempt (and its record being committed), or null. */
-  private async process(delivery: DeliveryRow): Promise<{ delivered: boolean; recorded: Promise<void> } | null> {
-    const hook = this.loadHook(delivery.webhook_id);
+  private async process(delivery: DeliveryRow, hook: WebhookConfig | undefined): Promise<{ delivered: boolean; recorded: Promise<void> } | null> {
     const now = this.clock.now();
     // past our lease another dispatcher may have taken it over: leave it to them
     if (delivery.lease_until !== null && now.getTime() >= delivery.lease_until) return null;

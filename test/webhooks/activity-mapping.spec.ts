@@ -1,0 +1,119 @@
+import { toActivity, cutDescription, testActivity, type MappingContext } from '../../src/webhooks/activity-mapping.js';
+import type { IssueEvent } from '../../src/issues/issue.events.js';
+import { fold, issueCreated, issueStatus, stage, taskChanged } from '../support/issue-given.js';
+
+const people: Record<number, { name: string; email: string }> = {
+  1: { name: 'Bytebase', email: 'support@bytebase.com' },
+  2: { name: 'Ada', email: 'ada@example.com' },
+  5: { name: 'Bob', email: 'bob@example.com' },
+  6: { name: 'Cyd', email: 'cyd@example.com' },
+};
+const ctx: MappingContext = {
+  brand: 'Bytebase',
+  externalUrl: 'https://herald.example.com',
+  project: { id: 3, name: 'Payments' },
+  person: (id) => ({ id: id ?? 1, ...people[id ?? 1] }),
+  bot: { id: 1, ...people[1] },
+};
+
+/** Maps the last event of a history, as the subscription does: state before and after it. */
+function map(history: IssueEvent[], actorId = 2) {
+  const before = fold(history.slice(0, -1));
+  const after = fold(history);
+  const event = { ...history[history.length - 1], occurredAt: '2026-03-01T10:00:00.000Z', metadata: { actorId } };
+  return toActivity(event, before, after, ctx);
+}
+
+const created = issueCreated({ test: ['db-test'], prod: ['db-prod-1', 'db-prod-2'] });
+const link = 'https://herald.example.com/issue/add-index-7';
+const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: 7, projectId: 3, field: f, from, to } }) as IssueEvent;
+
+describe('activity mapping, row by row', () => {
+  it.each([
+    ['issue created', [created], 'bb.issue.create', 'INFO', 'Issue created - Add index', ''],
+    ['reopened', [created, issueStatus('OPEN', 'CANCELED'), issueStatus('CANCELED', 'OPEN', 'again')], 'bb.issue.status.update', 'INFO', 'Issue reopened - Add index', 'again'],
+    ['resolved', [issueCreated({}), issueStatus('OPEN', 'DONE', 'shipped')], 'bb.issue.status.update', 'SUCCESS', 'Issue resolved - Add index', 'shipped'],
+    ['canceled', [created, issueStatus('OPEN', 'CANCELED')], 'bb.issue.status.update', 'WARN', 'Issue canceled - Add index', ''],
+    ['assignee set', [created, field('assigneeId', null, 5)], 'bb.issue.field.update', 'INFO', 'Assigned issue to Bob - Add index', ''],
+    ['assignee changed', [created, field('assigneeId', null, 5), field('assigneeId', 5, 6)], 'bb.issue.field.update', 'INFO', 'Reassigned issue from Bob to Cyd - Add index', ''],
+    ['assignee removed', [created, field('assigneeId', null, 5), field('assigneeId', 5, null)], 'bb.issue.field.update', 'INFO', 'Unassigned issue from Bob - Add index', ''],
+    ['description', [created, field('description', 'CREATE INDEX', 'DROP INDEX')], 'bb.issue.field.update', 'INFO', 'Changed issue description - Add index', 'DROP INDEX'],
+    ['name', [created, field('name', 'Add index', 'Add index v2')], 'bb.issue.field.update', 'INFO', 'Changed issue name - Add index v2', 'Renamed from "Add index"'],
+    ['stage begins', [created, stage(10, 'BEGIN', 'PENDING_APPROVAL')], 'bb.pipeline.stage.status.update', 'INFO', 'Stage begins - test', ''],
+    ['stage ends, all done', [created, taskChanged(10, 100, 'PENDING_APPROVAL', 'DONE', { skipped: true, skippedReason: 'x' }), stage(10, 'END', 'DONE')], 'bb.pipeline.stage.status.update', 'SUCCESS', 'Stage ends - test', ''],
+    ['stage ends, failed', [created, taskChanged(10, 100, 'PENDING_APPROVAL', 'FAILED'), stage(10, 'END', 'FAILED')], 'bb.pipeline.stage.status.update', 'ERROR', 'Stage ends - test', ''],
+    ['stage ends, canceled', [created, taskChanged(10, 100, 'PENDING_APPROVAL', 'CANCELED'), stage(10, 'END', 'CANCELED')], 'bb.pipeline.stage.status.update', 'WARN', 'Stage ends - test', ''],
+    ['task approved', [created, taskChanged(10, 100, 'PENDING_APPROVAL', 'PENDING')], 'bb.pipeline.task.status.update', 'INFO', 'Task approved - db-test', ''],
+    ['task started', [created, taskChanged(10, 100, 'PENDING', 'RUNNING')], 'bb.pipeline.task.status.update', 'INFO', 'Task started - db-test', ''],
+    ['task completed', [created, taskChanged(10, 100, 'RUNNING', 'DONE', { comment: 'ok' })], 'bb.pipeline.task.status.update', 'SUCCESS', 'Task completed - db-test', 'ok'],
+    ['task skipped', [created, taskChanged(10, 100, 'PENDING_APPROVAL', 'DONE', { skipped: true, skippedReason: 'replica' })], 'bb.pipeline.task.status.update', 'SUCCESS', 'Task skipped - db-test', ''],
+    ['task failed', [created, taskChanged(10, 100, 'RUNNING', 'FAILED', { comment: 'lock timeout' })], 'bb.pipeline.task.status.update', 'ERROR', 'Task failed - db-test', 'lock timeout'],
+    ['task canceled from running', [created, taskChanged(10, 100, 'RUNNING', 'CANCELED')], 'bb.pipeline.task.status.update', 'WARN', 'Task canceled - db-test', ''],
+    ['any other task change', [created, taskChanged(10, 100, 'FAILED', 'PENDING_APPROVAL')], 'bb.pipeline.task.status.update', 'INFO', 'Task changed - db-test', ''],
+    ['comment', [created, { type: 'issue.comment-created', schemaVersion: 1, data: { issueId: 7, projectId: 3, commentId: 44, content: 'LGTM' } } as IssueEvent], 'bb.issue.comment.create', 'INFO', 'Comment created - Add index', 'LGTM'],
+  ])('%s', (_, history, type, level, title, description) => {
+    expect(map(history as IssueEvent[])).toMatchObject({ type, level, title, description });
+  });
+
+  it('links to the issue by slug, with the comment anchor and the stage parameter', () => {
+    expect(map([created])!.link).toBe(link);
+    const comment = { type: 'issue.comment-created', schemaVersion: 1, data: { issueId: 7, projectId: 3, commentId: 44, content: 'x' } } as IssueEvent;
+    expect(map([created, comment])!.link).toBe(`${link}#activity44`);
+    expect(map([created, stage(11, 'BEGIN', 'PENDING_APPROVAL')])!.link).toBe(`${link}?stage=11`);
+  });
+
+  it('reports stage activities as the System Bot, everything else as the actor', () => {
+    expect(map([created, stage(10, 'BEGIN', 'PENDING_APPROVAL')])!.actor).toEqual({ id: 1, name: 'Bytebase', email: 'support@bytebase.com' });
+    expect(map([created, taskChanged(10, 100, 'PENDING', 'RUNNING')], 5)!.actor).toEqual({ id: 5, name: 'Bob', email: 'bob@example.com' });
+  });
+
+  it('keeps the event time in epoch seconds and the issue as it was after the event', () => {
+    const a = map([created, field('name', 'Add index', 'Renamed')])!;
+    expect(a.createdTs).toBe(Date.parse('2026-03-01T10:00:00.000Z') / 1000);
+    expect(a.issue).toMatchObject({ id: 7, name: 'Renamed', status: 'OPEN', type: 'bb.issue.database.schema.update', description: 'CREATE INDEX' });
+  });
+
+  it('builds the meta lines in order, with task details, result and skip reason', () => {
+    expect(map([created, taskChanged(10, 100, 'RUNNING', 'FAILED', { comment: 'lock timeout' })])!.meta).toEqual([
+      { name: 'Project Title', value: 'Payments' },
+      { name: 'Project ID', value: '3' },
+      { name: 'Issue', value: 'Add index' },
+      { name: 'Issue Creator', value: 'Ada (ada@example.com)' },
+      { name: 'Issue Description', value: 'CREATE INDEX' },
+      { name: 'Task', value: 'db-test' },
+      { name: 'Status', value: 'FAILED' },
+      { name: 'Result Detail', value: 'lock timeout' },
+    ]);
+    expect(map([created, taskChanged(10, 100, 'PENDING_APPROVAL', 'DONE', { skipped: true, skippedReason: 'replica' })])!.meta.slice(-3)).toEqual([
+      { name: 'Task', value: 'db-test' },
+      { name: 'Status', value: 'SKIPPED' },
+      { name: 'Skipped Reason', value: 'replica' },
+    ]);
+    expect(map([created, stage(10, 'END', 'FAILED')])!.meta.slice(-2)).toEqual([
+      { name: 'Stage', value: 'test' },
+      { name: 'Status', value: 'FAILED' },
+    ]);
+  });
+
+  it('cuts a long description in the meta lines to 450 characters, never inside one', () => {
+    expect(cutDescription('x'.repeat(450), 'Bytebase')).toBe('x'.repeat(450));
+    expect(cutDescription('😀'.repeat(500), 'Herald')).toBe(`${'😀'.repeat(450)}... (view details in Herald)`);
+  });
+
+  it('maps a comment edit to no activity', () => {
+    const comment = { type: 'issue.comment-created', schemaVersion: 1, data: { issueId: 7, projectId: 3, commentId: 44, content: 'x' } } as IssueEvent;
+    const edit = { type: 'issue.comment-edited', schemaVersion: 1, data: { issueId: 7, projectId: 3, commentId: 44, content: 'y' } } as IssueEvent;
+    expect(map([created, comment, edit])).toBeNull();
+  });
+
+  it('builds the test message', () => {
+    expect(testActivity('ops', { id: 3, name: 'Payments' }, { brand: 'Bytebase', externalUrl: 'https://h.example', bot: ctx.bot, now: new Date('2026-03-01T10:00:00Z') })).toMatchObject({
+      type: 'bb.issue.create',
+      level: 'INFO',
+      title: 'Test webhook "ops"',
+      description: 'This is a test',
+      link: 'https://h.example/project/payments-3',
+      issue: null,
+    });
+  });
+});
