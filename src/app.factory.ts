@@ -30,7 +30,6 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
-  app.enableShutdownHooks();
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const bootstrap = await app.get(UsersService).bootstrap();

@@ -13,6 +13,21 @@ async function main(): Promise<void> {
     throw error;
   }
   const { app, adminToken } = await createApp(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // stop taking requests, let in-flight work and attempts finish, release leases, close the database
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        process.stderr.write(`Herald did not stop cleanly after ${signal}: ${String(error)}\n`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -77,6 +77,8 @@ describe('crash safety (a real process killed with SIGKILL)', () => {
         (await call(herald.base, 'GET', `/api/projects/${project.id}/webhooks/1/deliveries?limit=200`)).items.map((d: { status: string }) => d.status) as string[];
       await until(async () => (await statuses()).every((s) => s === 'DELIVERED'), 'every delivery recorded as delivered');
       expect(await statuses()).toHaveLength(expected);
+      // and SIGTERM stops it cleanly
+      expect(await herald.stop()).toBe(0);
     } finally {
       await herald.stop();
       await receiver.stop();

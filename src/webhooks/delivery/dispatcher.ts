@@ -44,7 +44,7 @@ export interface AttemptResult {
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
-  private static readonly CLAIM_BATCH = 10;
+  private static readonly CLAIM_BATCH = 5;
   private readonly logger = new Logger('DeliveryDispatcher');
   private readonly owner = `dispatcher-${randomUUID()}`;
   private readonly pace = new PaceKeeper();
