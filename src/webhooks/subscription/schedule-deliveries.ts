@@ -3,13 +3,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Command, CommandHandler, ofType, Saga, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
 import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
-import type { Evolving, RecordedEvent } from '../../event-store/event.js';
-import { SqliteEventStore, type WriteTx } from '../../event-store/sqlite-event-store.js';
+import type { Evolving, RecordedEvent, SqlWrite } from '../../event-store/event.js';
+import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
 import type { IssueState } from '../../issues/issue.decider.js';
 import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import type { ProjectState } from '../../projects/project.decider.js';
 import { projectAggregate } from '../../projects/project.projection.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import type { Person } from '../activity.js';
 import { toActivity } from '../activity-mapping.js';
@@ -21,8 +22,8 @@ export class LogEventsRead implements IEvent {
   constructor(
     readonly subscription: string,
     readonly events: RecordedEvent[],
-    /** Settled by the scheduling command once its transaction has committed (or failed). */
-    readonly done: { resolve: () => void; reject: (error: unknown) => void },
+    /** Settled by the scheduling command once its transaction has committed (or failed), with the deliveries created. */
+    readonly done: { resolve: (created: number) => void; reject: (error: unknown) => void },
   ) {}
 }
 
@@ -72,6 +73,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   constructor(
     private readonly store: SqliteEventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly wakeUp: DeliveryWakeUp,
   ) {
     this.issues = new StreamStates(issueAggregate, store);
@@ -81,22 +83,19 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   async execute({ read }: ScheduleWebhookDeliveriesCommand): Promise<void> {
     const { events } = read;
     try {
-      const created = await this.store.enqueue((tx) => {
-        let count = 0;
-        for (const event of events) count += this.schedule(tx, event);
-        const last = events[events.length - 1].position;
-        tx.exec([
-          {
-            sql: `INSERT INTO subscription_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-                  ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-            params: [read.subscription, last, tx.now.toISOString()],
-          },
-        ]);
-        return count;
-        // a power cut may undo this slice: the checkpoint goes back with it and the slice is redone
-      }, { durable: false });
-      if (created > 0) this.wakeUp.wake();
-      read.done.resolve();
+      const now = this.clock.now();
+      const rows = events.flatMap((event) => this.deliveriesFor(event, now));
+      if (rows.length > 0) {
+        // the deliveries commit with the new checkpoint; a slice that created none leaves
+        // the checkpoint to the subscription (redoing it would add nothing)
+        await this.store.enqueue(
+          (tx) => tx.exec([...rows, checkpointWrite(read.subscription, events[events.length - 1].position, now)]),
+          // a power cut may undo this slice: the checkpoint goes back with it and the slice is redone
+          { durable: false },
+        );
+        this.wakeUp.wake();
+      }
+      read.done.resolve(rows.length);
     } catch (error) {
       // the states stepped in memory are ahead of the checkpoint now: forget them
       this.issues.clear();
@@ -105,59 +104,61 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     }
   }
 
-  /** Deliveries for one event; returns how many were inserted. */
-  private schedule(tx: WriteTx, event: RecordedEvent): number {
+  /** The delivery rows one event calls for (none for most). */
+  private deliveriesFor(event: RecordedEvent, at: Date): SqlWrite[] {
     if (event.streamId.startsWith('project-')) {
       this.projects.step(event);
-      return 0;
+      return [];
     }
-    if (!event.streamId.startsWith('issue-')) return 0;
+    if (!event.streamId.startsWith('issue-')) return [];
     const { before, after } = this.issues.step(event);
     const project = this.projects.stateAt(`project-${after.projectId}`, event.position);
     const hooks = Object.values(project.webhooks);
-    if (hooks.length === 0) return 0;
+    if (hooks.length === 0) return [];
     let activity;
     try {
       activity = toActivity(event as unknown as Evolving<IssueEvent>, before, after, {
         brand: this.config.brand,
         externalUrl: this.config.externalUrl,
         project: { id: project.id, name: project.name },
-        person: (id) => this.person(tx, id),
-        bot: this.person(tx, SYSTEM_BOT_ID),
+        person: (id) => this.person(id),
+        bot: this.person(SYSTEM_BOT_ID),
       });
     } catch (error) {
       // a bug in mapping one event must not stop every later delivery: log it loudly and go on
       this.logger.error({ err: error, position: event.position, type: event.type }, 'could not map an event to a webhook activity');
-      return 0;
+      return [];
     }
-    if (!activity) return 0;
-    let inserted = 0;
-    const now = tx.now.getTime();
+    if (!activity) return [];
     const json = JSON.stringify(activity);
-    for (const hook of hooks) {
-      if (!hook.active || !hook.activityTypes.includes(activity.type)) continue;
-      tx.exec([
-        {
-          sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT (event_position, webhook_id) DO NOTHING`,
-          params: [newDeliveryId(), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
-        },
-      ]);
-      inserted++;
-    }
-    return inserted;
+    const now = at.getTime();
+    return hooks
+      .filter((hook) => hook.active && hook.activityTypes.includes(activity.type))
+      .map((hook) => ({
+        sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT (event_position, webhook_id) DO NOTHING`,
+        params: [newDeliveryId(), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
+      }));
   }
 
-  private person(tx: WriteTx, id: number | null): Person {
+  private person(id: number | null): Person {
     if (id === SYSTEM_BOT_ID || id === null) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
     let person = this.people.get(id);
     if (!person) {
-      const row = tx.get<{ name: string; email: string }>(`SELECT name, email FROM rm_users WHERE id = ?`, [id]);
+      const row = this.store.queryOne<{ name: string; email: string }>(`SELECT name, email FROM rm_users WHERE id = ?`, [id]);
       person = { id, name: row?.name ?? `user ${id}`, email: row?.email ?? '' };
       if (row) this.people.set(id, person);
     }
     return person;
   }
+}
+
+export function checkpointWrite(subscription: string, position: number, now: Date) {
+  return {
+    sql: `INSERT INTO subscription_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
+          ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position), updated_at = excluded.updated_at`,
+    params: [subscription, position, now.toISOString()],
+  };
 }
 
 /** Delivery ids in the Standard Webhooks style; stable for the delivery's whole life. */

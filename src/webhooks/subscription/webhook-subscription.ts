@@ -2,13 +2,15 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { EventBus } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
-import { LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
+import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
 
 /**
  * The checkpointed subscription over the global log that feeds webhooks. It hands the
  * next slice to the EventBus only after the previous slice's scheduling transaction
- * committed (it awaits it), so the checkpoint never passes an unprocessed event. Woken
- * right after each commit; polls as a fallback.
+ * committed (it awaits it), so the checkpoint never passes an unprocessed event. A slice
+ * that creates deliveries stores the checkpoint with them; one that creates none moves
+ * it in memory and stores it within a second (a crash then redoes slices that add
+ * nothing). Woken right after each commit; polls as a fallback.
  */
 @Injectable()
 export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDestroy {
@@ -20,6 +22,10 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** Processed up to here; the stored checkpoint may lag while slices create no deliveries. */
+  private position: number | null = null;
+  private storedPosition = 0;
+  private lastStored = 0;
 
   constructor(
     private readonly store: SqliteEventStore,
@@ -40,10 +46,28 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
+    this.storeCheckpoint();
   }
 
+  /** The position processed so far. */
   checkpoint(): number {
-    return this.store.queryOne<{ position: number }>(`SELECT position FROM subscription_checkpoints WHERE name = ?`, [SUBSCRIPTION_NAME])?.position ?? 0;
+    if (this.position === null) {
+      this.storedPosition =
+        this.store.queryOne<{ position: number }>(`SELECT position FROM subscription_checkpoints WHERE name = ?`, [SUBSCRIPTION_NAME])?.position ?? 0;
+      this.position = this.storedPosition;
+    }
+    return this.position;
+  }
+
+  /** Writes the in-memory position when slices without deliveries moved it (at most once a second, and at shutdown). */
+  private storeCheckpoint(force = true): void {
+    if (this.position === null || this.position <= this.storedPosition) return;
+    const now = Date.now();
+    if (!force && now - this.lastStored < 1000) return;
+    const position = this.position;
+    this.store.transact((tx) => tx.exec([checkpointWrite(SUBSCRIPTION_NAME, position, tx.now)]), { durable: false });
+    this.storedPosition = position;
+    this.lastStored = now;
   }
 
   /** Runs a catch-up now (coalescing concurrent wake-ups). */
@@ -73,8 +97,19 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     for (;;) {
       if (this.stopped) return processed;
       const events = this.store.readAll(this.checkpoint(), WebhookSubscription.SLICE);
-      if (events.length === 0) return processed;
-      await new Promise<void>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, { resolve, reject })));
+      if (events.length === 0) {
+        this.storeCheckpoint(false);
+        return processed;
+      }
+      let created: number;
+      try {
+        created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, { resolve, reject })));
+      } catch (error) {
+        this.position = null; // start again from the stored checkpoint
+        throw error;
+      }
+      this.position = events[events.length - 1].position;
+      if (created > 0) this.storedPosition = Math.max(this.storedPosition, this.position);
       processed += events.length;
     }
   }
