@@ -1,5 +1,6 @@
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { deliveryId } from '../../src/webhooks/subscription/schedule-deliveries.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
@@ -154,7 +155,10 @@ describe('delivery policy with an injected clock', () => {
     expect((await hook()).state).toBe('ACTIVE');
     const test = receiver.received.at(-1)!.json;
     expect(test).toMatchObject({ level: 'INFO', activity_type: 'bb.issue.create', title: 'Test webhook "svc"', description: 'This is a test', issue: null, creator_id: 1, creator_name: 'Bytebase' });
-    expect((await deliveries()).some((d: { eventPosition: number | null; status: string }) => d.eventPosition === null && d.status === 'DELIVERED')).toBe(true);
+    const testDelivery = (await deliveries()).find((d: { eventPosition: number | null }) => d.eventPosition === null);
+    expect(testDelivery.status).toBe('DELIVERED');
+    // a test message is not queued again: a new test is the way
+    await t.http.post(`/api/projects/${projectId}/webhooks/${hookId}/deliveries/${testDelivery.id}/redeliver`).set(t.auth).expect(409);
   });
 
   it('reports a failing test without disabling the webhook', async () => {
@@ -173,6 +177,10 @@ describe('delivery policy with an injected clock', () => {
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([d.id, d.id]);
     expect((await detail(d.id)).attempts.map((x: { number: number }) => x.number)).toEqual([1, 2]);
     await t.http.post(`/api/projects/${projectId}/webhooks/${hookId}/deliveries/msg_nope/redeliver`).set(t.auth).expect(404);
+    // the id is derived from (event, webhook): created again, it would be the same
+    const events = await a.get('/api/events?limit=1000');
+    const created = events.find((e: { type: string }) => e.type === 'issue.created');
+    expect(d.id).toBe(deliveryId(created.eventId, hookId));
   });
 
   it('refuses a blocked address as a failed attempt', async () => {

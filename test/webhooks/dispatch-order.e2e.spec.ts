@@ -97,3 +97,34 @@ describe('dispatch: pace, independence and order', () => {
     ]);
   });
 });
+
+describe('dispatch in the background', () => {
+  it('delivers to a healthy webhook at once while another webhook\'s endpoint hangs', async () => {
+    const dead = await new Receiver().start();
+    dead.delayMs = Infinity;
+    const fast = await new Receiver().start();
+    const t = await startTestApp({ env: { ...LOCAL_WEBHOOK_ENV, HERALD_BACKGROUND_WORKERS: 'true', WEBHOOK_TIMEOUT_MS: '3000' } });
+    try {
+      const a = api(t);
+      const projectId = (await a.createProject('Background')).id;
+      await a.post(`/api/projects/${projectId}/webhooks`, { type: 'CUSTOM', name: 'dead', url: dead.url(), activityTypes: ['bb.issue.create'] }, 201);
+      await a.post(`/api/projects/${projectId}/webhooks`, { type: 'CUSTOM', name: 'fast', url: fast.url(), activityTypes: ['bb.issue.create'] }, 201);
+      await a.createIssue(projectId, { name: 'first' });
+      const waitFor = async (check: () => boolean) => {
+        const deadline = Date.now() + 2500;
+        while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      };
+      await waitFor(() => fast.received.length === 1 && dead.received.length === 1);
+      // the dead endpoint's worker is now stuck in its 3 s timeout; a new issue still reaches the fast one quickly
+      const sent = Date.now();
+      await a.createIssue(projectId, { name: 'second' });
+      await waitFor(() => fast.received.length === 2);
+      expect(fast.received.map((r) => r.json.title)).toEqual(['Issue created - first', 'Issue created - second']);
+      expect(Date.now() - sent).toBeLessThan(1000);
+    } finally {
+      await t.close();
+      await dead.stop();
+      await fast.stop();
+    }
+  });
+});

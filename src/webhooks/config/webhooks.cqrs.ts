@@ -171,6 +171,7 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
       const row = tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
       if (!row) throw notFound('delivery', deliveryId);
       if (row.status === 'DELIVERING') throw conflict(`delivery ${deliveryId} is being attempted right now`);
+      if (row.event_position === null) throw conflict(`delivery ${deliveryId} is a test message: send a new test instead`);
       // a new attempt with the same delivery id; the retry schedule starts over
       tx.exec([
         {

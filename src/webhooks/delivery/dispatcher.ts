@@ -24,7 +24,8 @@ import { DeliveryWakeUp } from './wake-up.js';
 export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
 export const WEBHOOK_RANDOM = Symbol('WEBHOOK_RANDOM');
 
-const CLAIMABLE = `((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
+/** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
+const CLAIMABLE = `event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
 /** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
 const NOT_DURABLE = { durable: false };
 const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
@@ -54,8 +55,6 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   private timer: NodeJS.Timeout | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  private wakePending = false;
-  private loop: Promise<number> | null = null;
 
   constructor(
     private readonly store: SqliteEventStore,
@@ -72,6 +71,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     this.wakeUp.onWake(() => this.wake());
     this.cleanupTimer = setInterval(() => this.cleanup(), 3_600_000);
     this.cleanupTimer.unref();
+    this.cleanup();
     this.wake();
   }
 
@@ -79,13 +79,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
-    await Promise.allSettled([this.loop, ...this.workers.values()]);
+    await Promise.allSettled([...this.workers.values()]);
     // leases of what we still held go back to the queue at once
     this.store.transact((tx) =>
       tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END, lease_owner = NULL, lease_until = NULL
-                WHERE status = 'DELIVERING' AND lease_owner = ?`,
+                WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL`,
           params: [this.owner],
         },
       ]),
@@ -94,49 +94,49 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     await this.http.close();
   }
 
-  /** Background: run now (coalesced), then again when the next delivery comes due. */
+  /**
+   * Background: start a worker for every webhook with something due that has none yet
+   * (never waiting for the others: a slow endpoint delays only itself), then look again
+   * when the next delivery comes due.
+   */
   wake(): void {
     if (this.stopping) return;
-    if (this.loop) {
-      this.wakePending = true;
-      return;
-    }
+    this.startDueWorkers(true);
     if (this.timer) clearTimeout(this.timer);
-    this.loop = this.runOnce()
-      .catch((error) => {
-        this.logger.error({ err: error }, 'dispatcher round failed');
-        return 0;
-      })
-      .finally(() => {
-        this.loop = null;
-        if (this.stopping) return;
-        if (this.wakePending) {
-          this.wakePending = false;
-          setImmediate(() => this.wake());
-          return;
-        }
-        const next = this.store.queryOne<{ at: number | null }>(
-          `SELECT MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
-           WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`,
-        )?.at;
-        const delay = next === null || next === undefined ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000);
-        this.timer = setTimeout(() => this.wake(), delay);
-        this.timer.unref();
-      });
+    const busy = [...this.workers.keys()];
+    const next = this.store.queryOne<{ at: number | null }>(
+      `SELECT MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
+       WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING') AND event_position IS NOT NULL
+       ${busy.length > 0 ? `AND webhook_id NOT IN (${busy.join(',')})` : ''}`,
+    )?.at;
+    const delay = next === null || next === undefined ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000);
+    this.timer = setTimeout(() => this.wake(), delay);
+    this.timer.unref();
   }
 
-  /** Delivers everything due now, webhook by webhook in parallel; resolves with the number of attempts made. */
+  /** Delivers everything due now, webhook by webhook in parallel; resolves with the number of attempts made. Tests drive it. */
   async runOnce(): Promise<number> {
+    this.startDueWorkers(false);
+    const counts = await Promise.all(this.workers.values());
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private startDueWorkers(background: boolean): void {
     const now = this.clock.now().getTime();
     const due = this.store.query<{ webhook_id: number }>(`SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE ${CLAIMABLE}`, [now, now]);
     for (const { webhook_id } of due) {
-      if (!this.workers.has(webhook_id)) {
-        const worker = this.work(webhook_id).finally(() => this.workers.delete(webhook_id));
-        this.workers.set(webhook_id, worker);
-      }
+      if (this.workers.has(webhook_id)) continue;
+      const worker = this.work(webhook_id)
+        .catch((error) => {
+          this.logger.error({ err: error, webhookId: webhook_id }, 'webhook worker failed');
+          return 0;
+        })
+        .finally(() => {
+          this.workers.delete(webhook_id);
+          if (background) setImmediate(() => this.wake());
+        });
+      this.workers.set(webhook_id, worker);
     }
-    const counts = await Promise.all(this.workers.values());
-    return counts.reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -151,8 +151,6 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const batch = this.claim(webhookId);
       if (batch.length === 0) break;
       const recording: Promise<void>[] = [];
-      // the webhook's settings and health, read once per batch and again after anything but a success
-      let hook = this.loadHook(webhookId);
       for (const delivery of batch) {
         if (this.stopping) {
           this.release(delivery.id);
@@ -160,17 +158,14 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         }
         await this.acquireSlot();
         try {
-          const attempt = await this.process(delivery, hook);
+          const attempt = await this.process(delivery, this.loadHook(webhookId));
           if (attempt) {
             attempts++;
             const recorded = attempt.recorded.catch((error) => {
               this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'could not record an attempt; the lease will expire and it will be attempted again');
             });
             if (attempt.delivered) recording.push(recorded);
-            else {
-              await recorded;
-              hook = this.loadHook(webhookId);
-            }
+            else await recorded;
           }
         } catch (error) {
           this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'delivery processing failed; its lease will expire and it will be retried');
@@ -215,11 +210,35 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     }, NOT_DURABLE);
   }
 
+  /**
+   * An attempt starts only with a whole timeout left on our lease, so it ends before
+   * anyone may take the delivery over; a lease running short is extended first, if it
+   * is still ours.
+   */
+  private holdLease(delivery: DeliveryRow, now: number): boolean {
+    const needed = this.config.webhooks.timeoutMs + 1_000;
+    if (delivery.lease_until !== null && delivery.lease_until - now >= needed) return true;
+    const until = now + needed + 1_000;
+    const renewed = this.store.transact(
+      (tx) => {
+        const row = tx.get<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM webhook_deliveries WHERE id = ? AND status = 'DELIVERING' AND lease_owner = ?`,
+          [delivery.id, this.owner],
+        )!;
+        if (row.n === 0) return false;
+        tx.exec([{ sql: `UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?`, params: [until, delivery.id] }]);
+        return true;
+      },
+      NOT_DURABLE,
+    );
+    if (renewed) delivery.lease_until = until;
+    return renewed;
+  }
+
   /** Sends one delivery if it may go now; returns the attempt (and its record being committed), or null. */
   private async process(delivery: DeliveryRow, hook: WebhookConfig | undefined): Promise<{ delivered: boolean; recorded: Promise<void> } | null> {
     const now = this.clock.now();
-    // past our lease another dispatcher may have taken it over: leave it to them
-    if (delivery.lease_until !== null && now.getTime() >= delivery.lease_until) return null;
+    if (!this.holdLease(delivery, now.getTime())) return null;
     const skipped = !hook ? 'webhook deleted' : !hook.active ? 'webhook inactive' : hook.health.state === 'DISABLED' ? `webhook disabled: ${hook.health.lastError ?? 'unhealthy'}` : null;
     if (skipped || !hook) {
       this.settle(delivery, 'SKIPPED', skipped);
@@ -237,8 +256,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       return null;
     }
     this.pace.record(hook.id, provider.pace, now.getTime());
-    const activity = JSON.parse(delivery.activity) as Activity;
-    const { verdict, outcome, request } = await this.send(hook, activity, delivery.id);
+    const { verdict, outcome, request } = await this.send(hook, JSON.parse(delivery.activity) as Activity, delivery.id);
     return { delivered: verdict.kind === 'delivered', recorded: this.record(delivery, hook, request, outcome, verdict, now, false) };
   }
 
@@ -252,7 +270,18 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       signingSecrets: hook.signingSecret ? [hook.signingSecret] : [],
       headers: hook.headers,
     };
-    const request = provider.render(activity, target, { now: this.clock.now(), brand: this.config.brand, deliveryId, version: HERALD_VERSION });
+    let request: OutgoingRequest;
+    try {
+      request = provider.render(activity, target, { now: this.clock.now(), brand: this.config.brand, deliveryId, version: HERALD_VERSION });
+    } catch (error) {
+      // a message we cannot build is our bug: record it as a failed attempt rather than retrying it forever
+      this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
+      return {
+        request: { url: hook.url, headers: {}, body: '' },
+        outcome: { kind: 'error', error: 'network', detail: `could not render the message: ${(error as Error).message}`, durationMs: 0 },
+        verdict: { kind: 'failed', reason: `could not render the message: ${(error as Error).message}` },
+      };
+    }
     const outcome = await this.http.send(request);
     const verdict: Verdict =
       outcome.kind === 'response'
@@ -302,8 +331,9 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       ],
     };
     const deliveryRow = {
-      sql: `UPDATE webhook_deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
-      params: [status, number, next, lastError, now.getTime(), delivery.id],
+      sql: `UPDATE webhook_deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+            WHERE id = ? AND lease_owner = ?`,
+      params: [status, number, next, lastError, now.getTime(), delivery.id, this.owner],
     };
     let failures = 0;
     // an attempt that may change the webhook's health appends an event: that commit is durable
@@ -418,20 +448,39 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     };
   }
 
-  /** Removes finished deliveries (and their attempts) older than the retention period. */
+  /** Removes finished deliveries (and their attempts) not touched for the retention period, in chunks. */
   cleanup(): number {
     const before = this.clock.now().getTime() - this.config.webhooks.retentionDays * 86_400_000;
-    return this.store.transact((tx) => {
-      tx.exec([
-        {
-          sql: `DELETE FROM webhook_delivery_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?)`,
-          params: [before],
-        },
-      ]);
-      const { n } = tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?`, [before])!;
-      tx.exec([{ sql: `DELETE FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND created_at < ?`, params: [before] }]);
-      return n;
-    }, NOT_DURABLE);
+    // a test whose process died mid-attempt never got its result: say so
+    const now = this.clock.now().getTime();
+    this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'interrupted before its result was recorded', lease_owner = NULL, lease_until = NULL, updated_at = ?
+                  WHERE event_position IS NULL AND status = 'DELIVERING' AND lease_until < ?`,
+            params: [now, now],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+    let removed = 0;
+    for (;;) {
+      const chunk = this.store.transact((tx) => {
+        const ids = this.store
+          .query<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND updated_at < ? LIMIT 500`, [before])
+          .map((r) => r.id);
+        for (const id of ids) {
+          tx.exec([
+            { sql: `DELETE FROM webhook_delivery_attempts WHERE delivery_id = ?`, params: [id] },
+            { sql: `DELETE FROM webhook_deliveries WHERE id = ?`, params: [id] },
+          ]);
+        }
+        return ids.length;
+      }, NOT_DURABLE);
+      removed += chunk;
+      if (chunk < 500) return removed;
+    }
   }
 
   private loadHook(webhookId: number): WebhookConfig | undefined {

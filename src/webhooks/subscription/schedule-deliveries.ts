@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Command, CommandHandler, ofType, Saga, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
 import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
@@ -137,7 +137,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
       .map((hook) => ({
         sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
               VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT (event_position, webhook_id) DO NOTHING`,
-        params: [newDeliveryId(), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
+        params: [deliveryId(event.eventId, hook.id), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
       }));
   }
 
@@ -161,7 +161,11 @@ export function checkpointWrite(subscription: string, position: number, now: Dat
   };
 }
 
-/** Delivery ids in the Standard Webhooks style; stable for the delivery's whole life. */
-export function newDeliveryId(): string {
-  return `msg_${randomUUID().replace(/-/g, '')}`;
+/**
+ * Delivery ids in the Standard Webhooks style, derived from (event, webhook): the same
+ * delivery keeps its id on every attempt, and even if a power cut makes the scheduler
+ * create it again, so receivers can always deduplicate.
+ */
+export function deliveryId(eventId: string, webhookId: number): string {
+  return `msg_${createHash('sha256').update(`${eventId}:${webhookId}`).digest('hex').slice(0, 32)}`;
 }

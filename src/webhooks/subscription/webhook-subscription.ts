@@ -101,13 +101,8 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
         this.storeCheckpoint(false);
         return processed;
       }
-      let created: number;
-      try {
-        created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, { resolve, reject })));
-      } catch (error) {
-        this.position = null; // start again from the stored checkpoint
-        throw error;
-      }
+      // a failed slice leaves the position where it was: the next round tries the same slice
+      const created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, { resolve, reject })));
       this.position = events[events.length - 1].position;
       if (created > 0) this.storedPosition = Math.max(this.storedPosition, this.position);
       processed += events.length;
