@@ -19,16 +19,7 @@ import { issueAggregate } from '../src/issues/issue.projection.js';
 import { projectAggregate } from '../src/projects/project.projection.js';
 import { systemClock } from '../src/shared/clock.js';
 import { userAggregate } from '../src/users/user.aggregate.js';
-import { latency, throughput } from './webhooks.js';
-
-interface Row {
-  name: string;
-  herald: string;
-  baseline: string;
-  ratio: number;
-  target: number;
-  note?: string;
-}
+import { latency, throughput, type Row } from './webhooks.js';
 
 const rows: Row[] = [];
 
