@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from './event-id.js';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
 import {
@@ -255,7 +255,7 @@ export class SqliteEventStore {
         if (actual !== expectedVersion) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
         const metadataJson = JSON.stringify(metadata);
         const recorded = events.map((event, i) => {
-          const eventId = randomUUID();
+          const eventId = uuidv7();
           const version = expectedVersion + i + 1;
           const info = this.insertEvent.run(
             eventId,

@@ -93,3 +93,14 @@ describe('the SQLite event store', () => {
     expect(store.readAll(0, 10).at(-1)).toMatchObject({ schemaVersion: 3 });
   });
 });
+
+describe('event ids', () => {
+  it('are UUID version 7, ordered by time', async () => {
+    const { uuidv7 } = await import('../../src/event-store/event-id.js');
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a < b).toBe(true);
+    expect(a.slice(0, 13)).toBe('018bcfe5-6800');
+  });
+});
