@@ -106,21 +106,12 @@ export class AggregateStore<S, E extends DomainEvent> {
     }
   }
 
-  /** The current state, read outside a write transaction. */
-  load(id: number): { state: S; version: number } {
-    return this.fold(id, (streamId, after) => this.store.readStream(streamId, after));
-  }
-
   private loadIn(tx: WriteTx, id: number): { state: S; version: number } {
-    return this.fold(id, (streamId, after) => tx.readStream(streamId, after));
-  }
-
-  private fold(id: number, read: (streamId: string, afterVersion: number) => RecordedEvent[]): { state: S; version: number } {
     const streamId = this.streamId(id);
     const cached = this.cache.get(streamId);
     let state = cached?.state ?? this.definition.initialState;
     let version = cached?.version ?? 0;
-    for (const event of read(streamId, version)) {
+    for (const event of tx.readStream(streamId, version)) {
       state = this.definition.evolve(state, event as unknown as Evolving<E>);
       version = event.version;
     }

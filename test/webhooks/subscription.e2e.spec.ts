@@ -1,0 +1,56 @@
+import { jest } from '@jest/globals';
+import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
+import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
+import { api } from '../support/api.js';
+import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('the webhook subscription', () => {
+  let t: TestApp;
+  let receiver: Receiver;
+  beforeEach(async () => {
+    receiver = await new Receiver().start();
+    t = await startTestApp({ env: LOCAL_WEBHOOK_ENV });
+  });
+  afterEach(async () => {
+    await t.close();
+    await receiver.stop();
+  });
+
+  it('survives a failed scheduling transaction: the slice is redone, the saga keeps running, nothing doubles', async () => {
+    const a = api(t);
+    const project = await a.createProject('Resilient');
+    const hookId = (await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'h', url: receiver.url(), activityTypes: ['bb.issue.create'] }, 201)).id;
+    await a.createIssue(project.id, { name: 'one' });
+    const store = t.app.get(SqliteEventStore);
+    const original = store.enqueue.bind(store);
+    const spy = jest.spyOn(store, 'enqueue').mockImplementationOnce(() => Promise.reject(new Error('disk I/O error')));
+    const subscription = t.app.get(WebhookSubscription);
+    await expect(subscription.catchUp()).rejects.toThrow('disk I/O error');
+    spy.mockImplementation(original);
+    await subscription.catchUp();
+    await a.createIssue(project.id, { name: 'two' });
+    await subscription.catchUp();
+    await subscription.catchUp(); // a replay of nothing new adds nothing
+    await t.app.get(DeliveryDispatcher).runOnce();
+    expect(receiver.received.map((r) => r.json.title)).toEqual(['Issue created - one', 'Issue created - two']);
+    expect((await a.get(`/api/projects/${project.id}/webhooks/${hookId}/deliveries`)).items).toHaveLength(2);
+  });
+
+  it('only delivers events that happened after a webhook was created, and stops after it was deleted', async () => {
+    const a = api(t);
+    const project = await a.createProject('Timeline');
+    await a.createIssue(project.id, { name: 'before' });
+    const hookId = (await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'h', url: receiver.url(), activityTypes: ['bb.issue.create'] }, 201)).id;
+    await a.createIssue(project.id, { name: 'during' });
+    await t.http.delete(`/api/projects/${project.id}/webhooks/${hookId}`).set(t.auth).expect(204);
+    await a.createIssue(project.id, { name: 'after' });
+    // the subscription runs only now, behind all of it: the webhook's lifetime is judged by the log's order
+    await t.app.get(WebhookSubscription).catchUp();
+    await t.app.get(DeliveryDispatcher).runOnce();
+    expect(receiver.received).toEqual([]);
+    const rows = t.app.get(SqliteEventStore).query<{ activity_type: string; status: string }>(`SELECT activity_type, status FROM webhook_deliveries`);
+    expect(rows).toEqual([{ activity_type: 'bb.issue.create', status: 'SKIPPED' }]);
+  });
+});
