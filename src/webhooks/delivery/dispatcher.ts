@@ -148,7 +148,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   private async work(webhookId: number): Promise<number> {
     let attempts = 0;
     while (!this.stopping) {
-      const batch = this.claim(webhookId);
+      const batch = await this.claim(webhookId);
       if (batch.length === 0) break;
       const recording: Promise<void>[] = [];
       for (const delivery of batch) {
@@ -183,16 +183,17 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * another, so the k-th one's lease covers k attempts: after a crash the first is
    * taken over within one timeout, and none is ever held by two dispatchers at once.
    */
-  private claim(webhookId: number): DeliveryRow[] {
+  private claim(webhookId: number): Promise<DeliveryRow[]> {
     const hook = this.loadHook(webhookId);
-    const now = this.clock.now().getTime();
     const leaseStep = this.config.webhooks.timeoutMs + 2_000;
     // an ordered webhook takes a delivery only when no earlier one of the same issue is still open
     const ordered = hook?.ordered
       ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
            AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
       : '';
-    return this.store.transact((tx) => {
+    // through the group-commit queue: the claims of many webhooks' workers share one COMMIT
+    return this.store.enqueue((tx) => {
+      const now = tx.now.getTime();
       const ids = this.store
         .query<{ id: string }>(
           `SELECT id FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${ordered}
