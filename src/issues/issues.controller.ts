@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
 import { Actor } from '../shared/request-context.js';
+import { ForProject } from '../users/auth.guard.js';
 import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, UpdateIssueDto } from './dto/issue.dto.js';
 import type { IssueView } from './issue.projection.js';
 import {
@@ -30,6 +31,7 @@ const withEtag = (reply: Reply, issue: IssueView) => {
 const Id = (name: string) => Param(name, ParseIntPipe);
 
 @Controller('api')
+@ForProject('member')
 export class IssuesController {
   constructor(
     private readonly commands: CommandBus,

@@ -1,7 +1,7 @@
 import type { Evolving } from '../event-store/event.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { evolveWebhooks, type Webhooks } from '../webhooks/config/webhook.decider.js';
-import { ProjectCreated, ProjectRenamed, type ProjectEvent } from './project.events.js';
+import { MemberRemoved, MemberSet, ProjectCreated, ProjectRenamed, type ProjectEvent, type ProjectRole } from './project.events.js';
 
 export interface ProjectState {
   exists: boolean;
@@ -9,7 +9,7 @@ export interface ProjectState {
   name: string;
   key: string;
   creatorId: number;
-  members: Record<number, 'OWNER' | 'DEVELOPER'>;
+  members: Readonly<Record<number, ProjectRole>>;
   webhooks: Webhooks;
   createdAt: string;
   updatedAt: string;
@@ -29,7 +29,9 @@ export const initialProjectState: ProjectState = {
 
 export type ProjectCommand =
   | { kind: 'CreateProject'; projectId: number; name: string; key: string }
-  | { kind: 'RenameProject'; name: string };
+  | { kind: 'RenameProject'; name: string }
+  | { kind: 'SetMember'; userId: number; role: ProjectRole }
+  | { kind: 'RemoveMember'; userId: number };
 
 export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>): ProjectState {
   switch (event.type) {
@@ -49,6 +51,12 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
     }
     case ProjectRenamed:
       return { ...state, name: event.data.to, updatedAt: event.occurredAt };
+    case MemberSet:
+      return { ...state, members: { ...state.members, [event.data.userId]: event.data.role } };
+    case MemberRemoved: {
+      const { [event.data.userId]: _removed, ...members } = state.members;
+      return { ...state, members };
+    }
     default:
       // webhook configuration and health live on the project's stream
       return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
@@ -70,8 +78,24 @@ export function decideProject(command: ProjectCommand, state: ProjectState, ctx:
       if (!state.exists) throw notFound('project', state.id || '?');
       if (command.name === state.name) return [];
       return [{ type: ProjectRenamed, schemaVersion: 1, data: { projectId: state.id, from: state.name, to: command.name } }];
+    case 'SetMember': {
+      if (!state.exists) throw notFound('project', state.id || '?');
+      const current = state.members[command.userId];
+      if (current === command.role) return [];
+      if (current === 'OWNER' && ownerCount(state) === 1) throw conflict(`user ${command.userId} is the project's last owner`);
+      return [{ type: MemberSet, schemaVersion: 1, data: { projectId: state.id, userId: command.userId, role: command.role } }];
+    }
+    case 'RemoveMember': {
+      if (!state.exists) throw notFound('project', state.id || '?');
+      const current = state.members[command.userId];
+      if (!current) throw notFound('member', command.userId);
+      if (current === 'OWNER' && ownerCount(state) === 1) throw conflict(`user ${command.userId} is the project's last owner`);
+      return [{ type: MemberRemoved, schemaVersion: 1, data: { projectId: state.id, userId: command.userId } }];
+    }
   }
 }
+
+const ownerCount = (state: ProjectState) => Object.values(state.members).filter((role) => role === 'OWNER').length;
 
 /** A default project key from its name: upper-case letters and digits, at most 10. */
 export function keyFromName(name: string): string {

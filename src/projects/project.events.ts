@@ -9,4 +9,13 @@ export type ProjectCreatedV1 = DomainEvent<typeof ProjectCreated, { projectId: n
 };
 export type ProjectRenamedV1 = DomainEvent<typeof ProjectRenamed, { projectId: number; from: string; to: string }> & { schemaVersion: 1 };
 
-export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | WebhookEvent;
+export const PROJECT_ROLES = ['OWNER', 'DEVELOPER'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+export const MemberSet = 'project.member-set';
+export const MemberRemoved = 'project.member-removed';
+
+export type MemberSetV1 = DomainEvent<typeof MemberSet, { projectId: number; userId: number; role: ProjectRole }> & { schemaVersion: 1 };
+export type MemberRemovedV1 = DomainEvent<typeof MemberRemoved, { projectId: number; userId: number }> & { schemaVersion: 1 };
+
+export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | MemberSetV1 | MemberRemovedV1 | WebhookEvent;

@@ -1,17 +1,23 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ForProject } from '../users/auth.guard.js';
+import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
 import { PageQuery } from '../shared/pagination.js';
 import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
 import type { ProjectView } from './project.projection.js';
-import { CreateProjectCommand, GetProjectQuery, ListProjectsQuery, RenameProjectCommand } from './projects.cqrs.js';
+import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, RemoveMemberCommand, RenameProjectCommand, SetMemberCommand } from './projects.cqrs.js';
 
 export class CreateProjectDto {
   @IsString() @Length(1, 200) name: string;
   @IsOptional() @IsString() @Matches(/^[A-Z][A-Z0-9_]{0,15}$/, { message: 'key must be 1-16 upper-case letters, digits or _, starting with a letter' })
   key?: string;
+}
+
+export class SetMemberDto {
+  @IsIn(PROJECT_ROLES) role: ProjectRole;
 }
 
 export class RenameProjectDto {
@@ -46,11 +52,13 @@ export class ProjectsController {
   }
 
   @Get(':projectId')
+  @ForProject('member')
   async get(@Param('projectId', ParseIntPipe) projectId: number, @Res({ passthrough: true }) reply: Reply) {
     return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
   }
 
   @Patch(':projectId')
+  @ForProject('owner')
   async rename(
     @Param('projectId', ParseIntPipe) projectId: number,
     @Body() body: RenameProjectDto,
@@ -61,5 +69,24 @@ export class ProjectsController {
     const version = expectedVersion(ifMatch);
     if (body.name === undefined) return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
     return withEtag(reply, await this.commands.execute(new RenameProjectCommand(projectId, body.name, version, actor)));
+  }
+
+  @Get(':projectId/members')
+  @ForProject('member')
+  members(@Param('projectId', ParseIntPipe) projectId: number) {
+    return this.queries.execute(new ListMembersQuery(projectId));
+  }
+
+  @Put(':projectId/members/:userId')
+  @ForProject('owner')
+  setMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Body() body: SetMemberDto, @Actor() actor: Metadata) {
+    return this.commands.execute(new SetMemberCommand(projectId, userId, body.role, actor));
+  }
+
+  @Delete(':projectId/members/:userId')
+  @ForProject('owner')
+  @HttpCode(204)
+  async removeMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Actor() actor: Metadata) {
+    await this.commands.execute(new RemoveMemberCommand(projectId, userId, actor));
   }
 }

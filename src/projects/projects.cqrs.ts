@@ -7,7 +7,7 @@ import { conflict, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import type { AuthenticatedUser } from '../shared/request-context.js';
 import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
-import type { ProjectEvent } from './project.events.js';
+import type { ProjectEvent, ProjectRole } from './project.events.js';
 import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
 
 export class CreateProjectCommand extends Command<ProjectView> {
@@ -109,5 +109,62 @@ export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery> {
             [user.id, after, limit + 1],
           );
     return pageOf('projects', rows.map(toProjectView), limit);
+  }
+}
+
+export class SetMemberCommand extends Command<{ projectId: number; userId: number; role: ProjectRole }> {
+  constructor(
+    readonly projectId: number,
+    readonly userId: number,
+    readonly role: ProjectRole,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+export class RemoveMemberCommand extends Command<void> {
+  constructor(
+    readonly projectId: number,
+    readonly userId: number,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+export class ListMembersQuery extends Query<{ userId: number; name: string; email: string; role: ProjectRole }[]> {
+  constructor(readonly projectId: number) {
+    super();
+  }
+}
+
+@CommandHandler(SetMemberCommand)
+export class SetMemberHandler implements ICommandHandler<SetMemberCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>, private readonly store: SqliteEventStore) {}
+  async execute({ projectId, userId, role, metadata }: SetMemberCommand) {
+    if (!this.store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [userId])) throw notFound('user', userId);
+    await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'SetMember', userId, role }, s, metadata));
+    return { projectId, userId, role };
+  }
+}
+
+@CommandHandler(RemoveMemberCommand)
+export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand> {
+  constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
+  async execute({ projectId, userId, metadata }: RemoveMemberCommand) {
+    await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'RemoveMember', userId }, s, metadata));
+  }
+}
+
+@QueryHandler(ListMembersQuery)
+export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId }: ListMembersQuery) {
+    if (!this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+    return this.store.query<{ userId: number; name: string; email: string; role: ProjectRole }>(
+      `SELECT m.user_id AS userId, u.name, u.email, m.role FROM rm_project_members m JOIN rm_users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.user_id`,
+      [projectId],
+    );
   }
 }

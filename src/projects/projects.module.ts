@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ProjectsController } from './projects.controller.js';
-import { CreateProjectHandler, GetProjectHandler, ListProjectsHandler, RenameProjectHandler } from './projects.cqrs.js';
+import { CreateProjectHandler, GetProjectHandler, ListMembersHandler, ListProjectsHandler, RemoveMemberHandler, RenameProjectHandler, SetMemberHandler } from './projects.cqrs.js';
 
 @Module({
   controllers: [ProjectsController],
-  providers: [CreateProjectHandler, RenameProjectHandler, GetProjectHandler, ListProjectsHandler],
+  providers: [CreateProjectHandler, RenameProjectHandler, GetProjectHandler, ListProjectsHandler, SetMemberHandler, RemoveMemberHandler, ListMembersHandler],
 })
 export class ProjectsModule {}
 

@@ -11,6 +11,7 @@ export interface AuthenticatedUser {
 export interface HeraldRequest {
   id: string;
   headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, string>;
   user?: AuthenticatedUser;
 }
 

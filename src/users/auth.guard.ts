@@ -1,12 +1,21 @@
 import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
-import { forbidden, unauthorized } from '../shared/errors.js';
+import { forbidden, notFound, unauthorized } from '../shared/errors.js';
 import type { AuthenticatedUser, HeraldRequest } from '../shared/request-context.js';
 import { hashToken } from './user.aggregate.js';
 
 const PUBLIC = 'herald:public';
 const ADMIN_ONLY = 'herald:admin-only';
+const PROJECT_ACCESS = 'herald:project-access';
+
+/**
+ * Who may call a route under a project (found from :projectId, or from :issueId's
+ * project): any member, or only its OWNERs. Workspace admins may always. A caller who
+ * is not a member gets 404, as if the project (or issue) did not exist.
+ */
+export type ProjectAccess = 'member' | 'owner';
+export const ForProject = (access: ProjectAccess) => SetMetadata(PROJECT_ACCESS, access);
 
 /** A route anyone may call (health, the bare benchmark route). */
 export const Public = () => SetMetadata(PUBLIC, true);
@@ -40,7 +49,26 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && user.role !== 'ADMIN') {
       throw forbidden('this route is for workspace admins');
     }
+    const access = this.reflector.getAllAndOverride<ProjectAccess>(PROJECT_ACCESS, targets);
+    if (access && user.role !== 'ADMIN') this.checkProject(request, user, access);
     return true;
+  }
+
+  private checkProject(request: HeraldRequest, user: AuthenticatedUser, access: ProjectAccess): void {
+    const params = request.params ?? {};
+    let projectId = Number(params.projectId);
+    let hidden = notFound('project', params.projectId ?? '?');
+    if (params.projectId === undefined && params.issueId !== undefined) {
+      if (!/^\d{1,15}$/.test(params.issueId)) return; // a malformed id: the route's own validation answers 400
+      hidden = notFound('issue', params.issueId);
+      const issue = this.store.queryOne<{ project_id: number }>(`SELECT project_id FROM rm_issues WHERE id = ?`, [Number(params.issueId)]);
+      if (!issue) throw hidden;
+      projectId = issue.project_id;
+    }
+    if (!Number.isInteger(projectId)) return; // a malformed id: the route's own validation answers 400
+    const member = this.store.queryOne<{ role: string }>(`SELECT role FROM rm_project_members WHERE project_id = ? AND user_id = ?`, [projectId, user.id]);
+    if (!member) throw hidden;
+    if (access === 'owner' && member.role !== 'OWNER') throw forbidden(`only the project's owners may do this (you are ${member.role})`);
   }
 
   private lookup(hash: string): AuthenticatedUser | undefined {

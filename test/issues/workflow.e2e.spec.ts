@@ -117,6 +117,9 @@ describe('an issue workflow over HTTP', () => {
     const edited = await t.http.patch(`/api/issues/${issue.id}/comments/${comment.id}`).set(t.auth).send({ content: 'edited' }).expect(200);
     expect(edited.body.content).toBe('edited');
     const dev = await a.post('/api/users', { name: 'Dev', email: 'dev@example.com' }, 201);
+    // not a member: the issue does not exist for them
+    await t.http.patch(`/api/issues/${issue.id}/comments/${comment.id}`).set({ Authorization: `Bearer ${dev.token}` }).send({ content: 'mine now' }).expect(404);
+    await t.http.put(`/api/projects/${project.id}/members/${dev.id}`).set(t.auth).send({ role: 'DEVELOPER' }).expect(200);
     const other = await t.http.patch(`/api/issues/${issue.id}/comments/${comment.id}`).set({ Authorization: `Bearer ${dev.token}` }).send({ content: 'mine now' }).expect(403);
     expect(other.body.detail).toMatch(/author/);
     expect(await a.get(`/api/issues/${issue.id}/comments`)).toEqual([expect.objectContaining({ id: comment.id, content: 'edited' })]);

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Po
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Metadata } from '../../event-store/aggregate-store.js';
 import { Actor } from '../../shared/request-context.js';
+import { ForProject } from '../../users/auth.guard.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from './webhook.dto.js';
 import {
   CreateWebhookCommand,
@@ -18,7 +19,9 @@ import {
 
 const Id = (name: string) => Param(name, ParseIntPipe);
 
+/** DEVELOPERs may list and read webhooks (URLs masked) and their delivery log; OWNERs manage them and read request bodies. */
 @Controller('api/projects/:projectId/webhooks')
+@ForProject('member')
 export class WebhooksController {
   constructor(
     private readonly commands: CommandBus,
@@ -26,6 +29,7 @@ export class WebhooksController {
   ) {}
 
   @Post()
+  @ForProject('owner')
   @HttpCode(201)
   create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata) {
     return this.commands.execute(new CreateWebhookCommand(projectId, body, actor));
@@ -42,17 +46,20 @@ export class WebhooksController {
   }
 
   @Patch(':webhookId')
+  @ForProject('owner')
   update(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Body() body: UpdateWebhookDto, @Actor() actor: Metadata) {
     return this.commands.execute(new UpdateWebhookCommand(projectId, webhookId, body, actor));
   }
 
   @Delete(':webhookId')
+  @ForProject('owner')
   @HttpCode(204)
   async remove(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Actor() actor: Metadata) {
     await this.commands.execute(new DeleteWebhookCommand(projectId, webhookId, actor));
   }
 
   @Post(':webhookId/test')
+  @ForProject('owner')
   @HttpCode(200)
   test(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number) {
     return this.commands.execute(new TestWebhookCommand(projectId, webhookId));
@@ -64,11 +71,13 @@ export class WebhooksController {
   }
 
   @Get(':webhookId/deliveries/:deliveryId')
+  @ForProject('owner')
   delivery(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Param('deliveryId') deliveryId: string) {
     return this.queries.execute(new GetDeliveryQuery(projectId, webhookId, deliveryId));
   }
 
   @Post(':webhookId/deliveries/:deliveryId/redeliver')
+  @ForProject('owner')
   @HttpCode(202)
   async redeliver(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Param('deliveryId') deliveryId: string) {
     await this.commands.execute(new RedeliverCommand(projectId, webhookId, deliveryId));
@@ -76,6 +85,7 @@ export class WebhooksController {
   }
 
   @Post(':webhookId/recover')
+  @ForProject('owner')
   @HttpCode(202)
   recover(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Body() body: RecoverDto) {
     return this.commands.execute(new RecoverCommand(projectId, webhookId, new Date(body.since)));
