@@ -13,6 +13,7 @@ import { CLOCK, type Clock } from './shared/clock.js';
 import { HealthController } from './shared/health.controller.js';
 import { ProblemFilter } from './shared/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
+import { TokenRevocations } from './users/token-revocations.js';
 import { UsersModule } from './users/users.module.js';
 import { WEBHOOK_RANDOM } from './webhooks/delivery/dispatcher.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -54,10 +55,11 @@ export class AppModule {
         { provide: HERALD_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock },
         { provide: WEBHOOK_RANDOM, useValue: options.random ?? Math.random },
+        TokenRevocations,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM],
+      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM, TokenRevocations],
     };
   }
 }

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { forbidden, notFound, unauthorized } from '../shared/errors.js';
 import type { AuthenticatedUser, HeraldRequest } from '../shared/request-context.js';
+import { TokenRevocations } from './token-revocations.js';
 import { hashToken } from './user.aggregate.js';
 
 const PUBLIC = 'herald:public';
@@ -29,11 +30,12 @@ export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 @Injectable()
 export class AuthGuard implements CanActivate {
   private static readonly CACHE_MS = 5000;
-  private readonly cache = new Map<string, { user: AuthenticatedUser; until: number }>();
+  private readonly cache = new Map<string, { user: AuthenticatedUser; until: number; generation: number }>();
 
   constructor(
     private readonly reflector: Reflector,
     private readonly store: SqliteEventStore,
+    private readonly revocations: TokenRevocations,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -74,13 +76,13 @@ export class AuthGuard implements CanActivate {
   private lookup(hash: string): AuthenticatedUser | undefined {
     const now = Date.now();
     const hit = this.cache.get(hash);
-    if (hit && hit.until > now) return hit.user;
+    if (hit && hit.until > now && hit.generation === this.revocations.generation) return hit.user;
     const user = this.store.queryOne<AuthenticatedUser>(
       `SELECT u.id, u.name, u.email, u.role FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id WHERE t.token_hash = ?`,
       [hash],
     );
     if (this.cache.size > 10_000) this.cache.clear();
-    if (user) this.cache.set(hash, { user, until: now + AuthGuard.CACHE_MS });
+    if (user) this.cache.set(hash, { user, until: now + AuthGuard.CACHE_MS, generation: this.revocations.generation });
     else this.cache.delete(hash);
     return user;
   }

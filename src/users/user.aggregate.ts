@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
-import { TokenIssued, UserCreated, type TokenIssuedV1, type UserEvent, type UserRole } from './user.events.js';
+import { TokenIssued, TokenRevoked, UserCreated, type TokenIssuedV1, type TokenRevokedV1, type UserEvent, type UserRole } from './user.events.js';
 
 export const SYSTEM_BOT_ID = 1;
 
@@ -42,6 +42,8 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       };
     case TokenIssued:
       return { ...state, tokens: [...state.tokens, { id: event.data.tokenId, hash: event.data.tokenHash, issuedAt: event.occurredAt }] };
+    case TokenRevoked:
+      return { ...state, tokens: state.tokens.filter((t) => t.id !== event.data.tokenId) };
     default:
       return state;
   }
@@ -67,6 +69,7 @@ function projectUserState(state: UserState): SqlWrite[] {
 }
 
 function projectUserEvent(event: RecordedEvent<UserEvent>): SqlWrite[] {
+  if (event.type === TokenRevoked) return [{ sql: `DELETE FROM rm_api_tokens WHERE token_id = ?`, params: [(event.data as TokenRevokedV1['data']).tokenId] }];
   if (event.type !== TokenIssued) return [];
   const d = event.data as TokenIssuedV1['data'];
   return [{ sql: `INSERT INTO rm_api_tokens (token_hash, token_id, user_id, created_at) VALUES (?, ?, ?, ?)`, params: [d.tokenHash, d.tokenId, d.userId, event.occurredAt] }];

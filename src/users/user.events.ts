@@ -14,4 +14,7 @@ export type TokenIssuedV1 = DomainEvent<typeof TokenIssued, { userId: number; to
   schemaVersion: 1;
 };
 
-export type UserEvent = UserCreatedV1 | TokenIssuedV1;
+export const TokenRevoked = 'user.token-revoked';
+export type TokenRevokedV1 = DomainEvent<typeof TokenRevoked, { userId: number; tokenId: number }> & { schemaVersion: 1 };
+
+export type UserEvent = UserCreatedV1 | TokenIssuedV1 | TokenRevokedV1;

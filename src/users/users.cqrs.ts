@@ -33,3 +33,52 @@ export class GetUserHandler implements IQueryHandler<GetUserQuery> {
     return this.users.get(query.userId) ?? Promise.reject(notFound('user', query.userId));
   }
 }
+
+export class IssueTokenCommand extends Command<{ id: number; token: string; createdAt: string }> {
+  constructor(
+    readonly userId: number,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+export class RevokeTokenCommand extends Command<void> {
+  constructor(
+    readonly userId: number,
+    readonly tokenId: number,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+export class ListTokensQuery extends Query<{ id: number; createdAt: string }[]> {
+  constructor(readonly userId: number) {
+    super();
+  }
+}
+
+@CommandHandler(IssueTokenCommand)
+export class IssueTokenHandler implements ICommandHandler<IssueTokenCommand> {
+  constructor(private readonly users: UsersService) {}
+  execute({ userId, metadata }: IssueTokenCommand) {
+    return this.users.issueToken(userId, metadata);
+  }
+}
+
+@CommandHandler(RevokeTokenCommand)
+export class RevokeTokenHandler implements ICommandHandler<RevokeTokenCommand> {
+  constructor(private readonly users: UsersService) {}
+  execute({ userId, tokenId, metadata }: RevokeTokenCommand) {
+    return this.users.revokeToken(userId, tokenId, metadata);
+  }
+}
+
+@QueryHandler(ListTokensQuery)
+export class ListTokensHandler implements IQueryHandler<ListTokensQuery> {
+  constructor(private readonly users: UsersService) {}
+  async execute({ userId }: ListTokensQuery) {
+    return this.users.listTokens(userId);
+  }
+}

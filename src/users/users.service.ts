@@ -3,9 +3,10 @@ import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import { USERS } from '../event-store/event-store.module.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
-import { conflict } from '../shared/errors.js';
+import { conflict, forbidden, notFound } from '../shared/errors.js';
+import { TokenRevocations } from './token-revocations.js';
 import { generateToken, hashToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
-import { TokenIssued, UserCreated, type UserEvent, type UserRole } from './user.events.js';
+import { TokenIssued, TokenRevoked, UserCreated, type UserEvent, type UserRole } from './user.events.js';
 
 export interface UserView {
   id: number;
@@ -29,6 +30,7 @@ export class UsersService {
     @Inject(USERS) private readonly users: AggregateStore<UserState, UserEvent>,
     private readonly store: SqliteEventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly revocations: TokenRevocations,
   ) {}
 
   /**
@@ -58,6 +60,30 @@ export class UsersService {
     });
     const s = committed.state;
     return { id: s.id, name: s.name, email: s.email, role: s.role, createdAt: s.createdAt, token };
+  }
+
+  /** A new token for a user, shown once. */
+  async issueToken(userId: number, metadata: Metadata): Promise<{ id: number; token: string; createdAt: string }> {
+    const token = generateToken();
+    const { events } = await this.users.update(userId, { metadata, ids: { token: 1 } }, (state, { ids }) => {
+      if (state.role === 'SYSTEM') throw forbidden('the System Bot has no tokens');
+      return [{ type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: hashToken(token) } }];
+    });
+    return { id: (events[0].data as { tokenId: number }).tokenId, token, createdAt: events[0].occurredAt };
+  }
+
+  listTokens(userId: number): { id: number; createdAt: string }[] {
+    if (!this.get(userId)) throw notFound('user', userId);
+    return this.store.query<{ id: number; createdAt: string }>(`SELECT token_id AS id, created_at AS createdAt FROM rm_api_tokens WHERE user_id = ? ORDER BY token_id`, [userId]);
+  }
+
+  /** Revokes a token: it stops working at once in this process (and within the auth cache's few seconds elsewhere). */
+  async revokeToken(userId: number, tokenId: number, metadata: Metadata): Promise<void> {
+    await this.users.update(userId, { metadata }, (state) => {
+      if (!state.tokens.some((t) => t.id === tokenId)) throw notFound('token', tokenId);
+      return [{ type: TokenRevoked, schemaVersion: 1, data: { userId, tokenId } }];
+    });
+    this.revocations.revoked();
   }
 
   get(id: number): UserView | undefined {
