@@ -79,6 +79,21 @@ describe('project membership and access', () => {
     expect(feed.filter((type: string) => type.startsWith('project.member'))).toEqual(['project.member-set', 'project.member-set', 'project.member-removed']);
   });
 
+  it('shows OWNERs who changed members and webhooks, secrets redacted', async () => {
+    const audit = (await t.http.get(`/api/projects/${projectId}/audit?limit=200`).set(as(owner)).expect(200)).body;
+    const byType = (type: string) => audit.items.filter((e: { type: string }) => e.type === type);
+    expect(byType('project.created')[0]).toMatchObject({ actorId: owner.id });
+    expect(byType('project.member-set')[0]).toMatchObject({ actorId: owner.id, data: { userId: dev.id, role: 'DEVELOPER' } });
+    expect(byType('webhook.created')[0]).toMatchObject({ actorId: owner.id, data: { url: 'https://hooks.slack.com/services/***' } });
+    expect(JSON.stringify(audit)).not.toContain('XXXXSECRET');
+    const page = (await t.http.get(`/api/projects/${projectId}/audit?limit=1`).set(as(owner)).expect(200)).body;
+    expect(page.items).toHaveLength(1);
+    const next = (await t.http.get(`/api/projects/${projectId}/audit?limit=1&cursor=${page.nextCursor}`).set(as(owner)).expect(200)).body;
+    expect(next.items[0].id).toBe(page.items[0].id + 1);
+    await t.http.get(`/api/projects/${projectId}/audit`).set(as(dev)).expect(403);
+    await t.http.get(`/api/projects/${projectId}/audit`).set(as(stranger)).expect(404);
+  });
+
   it('lets workspace admins into every project', async () => {
     await t.http.get(`/api/projects/${projectId}/webhooks`).set(t.auth).expect(200);
     await t.http.patch(`/api/projects/${projectId}/webhooks/${hookId}`).set(t.auth).send({ name: 'by admin' }).expect(200);

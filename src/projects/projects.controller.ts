@@ -8,7 +8,7 @@ import { etag, expectedVersion } from '../shared/etag.js';
 import { PageQuery } from '../shared/pagination.js';
 import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
 import type { ProjectView } from './project.projection.js';
-import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, RemoveMemberCommand, RenameProjectCommand, SetMemberCommand } from './projects.cqrs.js';
+import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, ProjectAuditQuery, RemoveMemberCommand, RenameProjectCommand, SetMemberCommand } from './projects.cqrs.js';
 
 export class CreateProjectDto {
   @IsString() @Length(1, 200) name: string;
@@ -88,5 +88,11 @@ export class ProjectsController {
   @HttpCode(204)
   async removeMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Actor() actor: Metadata) {
     await this.commands.execute(new RemoveMemberCommand(projectId, userId, actor));
+  }
+
+  @Get(':projectId/audit')
+  @ForProject('owner')
+  audit(@Param('projectId', ParseIntPipe) projectId: number, @Query() page: PageQuery) {
+    return this.queries.execute(new ProjectAuditQuery(projectId, page.limit ?? 50, page.cursor));
   }
 }

@@ -9,6 +9,7 @@ import type { AuthenticatedUser } from '../shared/request-context.js';
 import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
 import type { ProjectEvent, ProjectRole } from './project.events.js';
 import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
+import { redactEvent } from '../webhooks/config/redact.js';
 
 export class CreateProjectCommand extends Command<ProjectView> {
   constructor(
@@ -166,5 +167,40 @@ export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
       `SELECT m.user_id AS userId, u.name, u.email, m.role FROM rm_project_members m JOIN rm_users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.user_id`,
       [projectId],
     );
+  }
+}
+
+export interface AuditEntry {
+  position: number;
+  type: string;
+  actorId: number;
+  occurredAt: string;
+  data: unknown;
+}
+
+/** Who changed a project's settings, members and webhooks: its own stream, secrets redacted. */
+export class ProjectAuditQuery extends Query<Page<AuditEntry & { id: number }>> {
+  constructor(
+    readonly projectId: number,
+    readonly limit: number,
+    readonly cursor: string | undefined,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ProjectAuditQuery)
+export class ProjectAuditHandler implements IQueryHandler<ProjectAuditQuery> {
+  constructor(private readonly store: SqliteEventStore) {}
+  async execute({ projectId, limit, cursor }: ProjectAuditQuery) {
+    const scope = `audit-${projectId}`;
+    const after = decodeCursor(scope, cursor) ?? 0;
+    const events = this.store.readStream(`project-${projectId}`);
+    if (events.length === 0) throw notFound('project', projectId);
+    const entries = events
+      .filter((e) => e.version > after)
+      .map(redactEvent)
+      .map((e) => ({ id: e.version, position: e.position, type: e.type, actorId: e.metadata.actorId, occurredAt: e.occurredAt, data: e.data }));
+    return pageOf(scope, entries.slice(0, limit + 1), limit);
   }
 }
