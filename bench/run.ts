@@ -76,7 +76,7 @@ async function http(synchronous: 'FULL' | 'NORMAL'): Promise<void> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const token = 'bench-admin-token-0123456789';
   const child = fork(join(import.meta.dirname, 'server.js'), [], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `http-${synchronous}.sqlite`)}`, HERALD_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', HERALD_SQLITE_SYNCHRONOUS: synchronous },
+    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `http-${synchronous}.sqlite`)}`, HERALD_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', HERALD_SQLITE_SYNCHRONOUS: synchronous, HERALD_RATE_LIMIT_PER_MINUTE: '0' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {

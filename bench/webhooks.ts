@@ -8,7 +8,7 @@ import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
-const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true' };
+const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
 
 export interface Row {
   name: string;

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -29,6 +31,22 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // per token (its hash: tokens never sit in memory as keys), else per address
+      keyGenerator: (request) => {
+        const header = request.headers.authorization;
+        return typeof header === 'string' ? `t:${createHash('sha256').update(header).digest('base64url')}` : `a:${request.ip}`;
+      },
+      allowList: (request) => request.url.startsWith('/health/'),
+      // thrown, so the problem filter answers it like every other error (with the Retry-After the plugin set)
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`at most ${context.max} requests per minute per token; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }),
+    });
+  }
   app.useGlobalPipes(validationPipe());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

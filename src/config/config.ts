@@ -10,6 +10,8 @@ export interface HeraldConfig {
   brand: string;
   botEmail: string;
   bodyLimitBytes: number;
+  /** Requests per minute per token (or per address without one); 0 turns the limit off. */
+  rateLimitPerMinute: number;
   logLevel: string;
   webhooks: WebhookSettings;
 }
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     brand: env.HERALD_BRAND || 'Bytebase',
     botEmail: env.HERALD_BOT_EMAIL || 'support@bytebase.com',
     bodyLimitBytes: integer(env, 'HERALD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    rateLimitPerMinute: integer(env, 'HERALD_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     webhooks: loadWebhookSettings(env),
   };
