@@ -13,6 +13,8 @@ import { UsersService } from './users/users.service.js';
 
 export interface HeraldApp {
   app: NestFastifyApplication;
+  /** Every route the app serves, as "METHOD /path" (the authorization table test checks each has an entry). */
+  routes: string[];
   /** Set only when this start created the admin (an empty database). */
   adminToken?: string;
 }
@@ -26,6 +28,10 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     // strict JSON: prototype-poisoning keys are refused rather than silently dropped
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+  });
+  const routes: string[] = [];
+  adapter.getInstance().addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock ?? systemClock, ...options }), adapter, {
     bufferLogs: true,
@@ -51,5 +57,5 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const bootstrap = await app.get(UsersService).bootstrap();
-  return { app, adminToken: bootstrap?.adminToken };
+  return { app, routes, adminToken: bootstrap?.adminToken };
 }

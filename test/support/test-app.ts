@@ -12,6 +12,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface TestApp {
   app: NestFastifyApplication;
+  routes: string[];
   http: TestAgent;
   /** The admin's Authorization header. */
   auth: { Authorization: string };
@@ -36,10 +37,11 @@ export async function startTestApp(options: { dir?: string; clock?: Clock; env?:
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
-  const { app } = await createApp(config, { clock, random: options.random });
+  const { app, routes } = await createApp(config, { clock, random: options.random });
   const http = request(app.getHttpServer());
   return {
     app,
+    routes,
     http,
     auth: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     config,
