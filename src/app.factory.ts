@@ -35,6 +35,8 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock ?? systemClock, ...options }), adapter, {
     bufferLogs: true,
+    // only Fastify's own strict JSON parser: no form bodies
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
