@@ -11,6 +11,7 @@ import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { CLOCK, type Clock } from './shared/clock.js';
 import { HealthController } from './shared/health.controller.js';
+import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
 import { ProblemFilter } from './shared/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
 import { TokenRevocations } from './users/token-revocations.js';
@@ -20,6 +21,8 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppOptions {
   clock: Clock;
+  /** Where log lines go (tests read them); stdout by default. */
+  logStream?: NodeJS.WritableStream;
   /** The jitter source of retry times (tests fix it for exact times). */
   random?: () => number;
   /** Extra modules (the benchmark's no-I/O route). */
@@ -34,11 +37,14 @@ export class AppModule {
       global: true,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace',
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-          },
+          pinoHttp: [
+            {
+              level: config.logLevel,
+              autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace',
+              redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+            },
+            options.logStream ?? process.stdout,
+          ],
         }),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: true }),
         CqrsModule.forRoot(),
@@ -56,10 +62,11 @@ export class AppModule {
         { provide: CLOCK, useValue: options.clock },
         { provide: WEBHOOK_RANDOM, useValue: options.random ?? Math.random },
         TokenRevocations,
+        { provide: SECRET_BOX, useFactory: () => new SecretBox(loadKeyRing(config.secrets)) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM, TokenRevocations],
+      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX],
     };
   }
 }

@@ -74,6 +74,7 @@ const TABLE: Record<string, Case> = {
   'GET /api/issues/:issueId/events': { path: (c) => `/api/issues/${c.ids.issue}/events`, expect: member(200) },
   'GET /api/events': { path: () => '/api/events', expect: adminOnly(200) },
   'POST /api/admin/projections/rebuild': { path: () => '/api/admin/projections/rebuild', expect: adminOnly(200) },
+  'POST /api/admin/secrets/reseal': { path: () => '/api/admin/secrets/reseal', expect: adminOnly(200) },
   'POST /api/projects/:projectId/webhooks': {
     path: (c) => `/api/projects/${c.ids.project}/webhooks`,
     body: (c) => ({ type: 'CUSTOM', name: 'w', url: `https://hooks.example.com/${c.n}`, activityTypes: ALL }),

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface HeraldConfig {
@@ -14,6 +14,7 @@ export interface HeraldConfig {
   rateLimitPerMinute: number;
   logLevel: string;
   webhooks: WebhookSettings;
+  secrets: { current?: string; previous: string[]; keyFile: string };
 }
 
 export interface WebhookSettings {
@@ -125,7 +126,16 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
   };
 }
 
+function secretKey(name: string, raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const trimmed = raw.trim();
+  const bytes = /^[0-9a-f]{64}$/i.test(trimmed) ? 32 : Buffer.from(trimmed, 'base64').length;
+  if (bytes !== 32) throw new ConfigError(name, 'must be 32 bytes, base64 or hex (openssl rand -base64 32)');
+  return trimmed;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HeraldConfig {
+  const database = { ...parseDatabaseUrl(env.DATABASE_URL, cwd), synchronous: sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS) };
   const externalUrl = (env.EXTERNAL_URL || `http://localhost:${env.PORT || 8080}`).replace(/\/+$/, '');
   try {
     new URL(externalUrl);
@@ -139,7 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    database: { ...parseDatabaseUrl(env.DATABASE_URL, cwd), synchronous: sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS) },
+    database,
     adminToken,
     externalUrl,
     brand: env.HERALD_BRAND || 'Bytebase',
@@ -148,6 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerMinute: integer(env, 'HERALD_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     webhooks: loadWebhookSettings(env),
+    secrets: {
+      current: secretKey('HERALD_SECRET_KEY', env.HERALD_SECRET_KEY),
+      previous: (env.HERALD_SECRET_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => secretKey('HERALD_SECRET_KEY_PREVIOUS', k)!),
+      keyFile: resolve(dirname(database.path), 'secret.key'),
+    },
   };
 }
 

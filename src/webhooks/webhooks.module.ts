@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
-import { WebhooksController } from './config/webhooks.controller.js';
+import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import {
   CreateWebhookHandler,
   DeleteWebhookHandler,
@@ -10,6 +10,7 @@ import {
   ListWebhooksHandler,
   RecoverHandler,
   RedeliverHandler,
+  ResealWebhookSecretsHandler,
   TestWebhookHandler,
   UpdateWebhookHandler,
 } from './config/webhooks.cqrs.js';
@@ -20,7 +21,7 @@ import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/s
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
 
 @Module({
-  controllers: [WebhooksController],
+  controllers: [WebhooksController, SecretsAdminController],
   providers: [
     DeliveryWakeUp,
     {
@@ -38,6 +39,7 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     TestWebhookHandler,
     RedeliverHandler,
     RecoverHandler,
+    ResealWebhookSecretsHandler,
     ListWebhooksHandler,
     GetWebhookHandler,
     ListDeliveriesHandler,

@@ -27,7 +27,9 @@ export function tempDir(prefix = 'herald-test-'): string {
 }
 
 /** The whole service on a real SQLite file in a temp folder, not listening on a port. */
-export async function startTestApp(options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv; random?: () => number } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv; random?: () => number; logStream?: NodeJS.WritableStream } = {},
+): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const config = loadConfig({
     DATABASE_URL: `sqlite:${join(dir, 'herald.sqlite')}`,
@@ -37,7 +39,7 @@ export async function startTestApp(options: { dir?: string; clock?: Clock; env?:
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
-  const { app, routes } = await createApp(config, { clock, random: options.random });
+  const { app, routes } = await createApp(config, { clock, random: options.random, logStream: options.logStream });
   const http = request(app.getHttpServer());
   return {
     app,

@@ -7,11 +7,12 @@ import { maskUrl } from './url-rules.js';
  * service (the event feeds).
  */
 export function redactEvent(event: RecordedEvent): RecordedEvent {
-  if (event.type !== 'webhook.created' && event.type !== 'webhook.updated') return event;
+  if (event.type !== 'webhook.created' && event.type !== 'webhook.updated' && event.type !== 'webhook.secrets-resealed') return event;
   const hide = (settings: Record<string, unknown>) => ({
     ...settings,
-    ...(typeof settings.url === 'string' ? { url: maskUrl(settings.url) } : {}),
+    ...(typeof settings.url === 'string' ? { url: typeof settings.urlMasked === 'string' ? settings.urlMasked : maskUrl(settings.url) } : {}),
     ...(settings.signingSecret ? { signingSecret: '***' } : {}),
+    ...(settings.previousSigningSecret ? { previousSigningSecret: '***' } : {}),
     ...(settings.headers && typeof settings.headers === 'object'
       ? { headers: Object.fromEntries(Object.keys(settings.headers).map((name) => [name, '***'])) }
       : {}),
@@ -19,6 +20,6 @@ export function redactEvent(event: RecordedEvent): RecordedEvent {
   const data = event.data as Record<string, unknown>;
   return {
     ...event,
-    data: event.type === 'webhook.created' ? hide(data) : { ...data, changes: hide(data.changes as Record<string, unknown>) },
+    data: event.type === 'webhook.updated' ? { ...data, changes: hide(data.changes as Record<string, unknown>) } : hide(data),
   };
 }

@@ -4,6 +4,7 @@ import {
   WebhookCreated,
   WebhookDeleted,
   WebhookHealthChanged,
+  WebhookSecretsResealed,
   WebhookUpdated,
   type WebhookEvent,
   type WebhookHealthState,
@@ -22,7 +23,8 @@ export type Webhooks = Readonly<Record<number, WebhookConfig>>;
 
 export type WebhookCommand =
   | ({ kind: 'CreateWebhook'; webhookId: number } & WebhookSettingsData)
-  | { kind: 'UpdateWebhook'; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type'>> }
+  | { kind: 'UpdateWebhook'; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type' | 'previousSigningSecret'>>; now: Date }
+  | ({ kind: 'ResealSecrets'; webhookId: number; keyId: string } & Pick<WebhookSettingsData, 'url' | 'urlDigest' | 'signingSecret' | 'previousSigningSecret' | 'headers'>)
   | { kind: 'DeleteWebhook'; webhookId: number }
   | {
       kind: 'ChangeWebhookHealth';
@@ -53,6 +55,12 @@ export function evolveWebhooks(webhooks: Webhooks, event: Evolving<WebhookEvent>
       const { [event.data.webhookId]: _deleted, ...rest } = webhooks;
       return rest;
     }
+    case WebhookSecretsResealed: {
+      const hook = webhooks[event.data.webhookId];
+      if (!hook) return webhooks;
+      const { projectId: _p, webhookId: _w, keyId: _k, ...sealed } = event.data;
+      return { ...webhooks, [hook.id]: { ...hook, ...sealed } };
+    }
     case WebhookHealthChanged: {
       const hook = webhooks[event.data.webhookId];
       if (!hook) return webhooks;
@@ -68,11 +76,11 @@ export function evolveWebhooks(webhooks: Webhooks, event: Evolving<WebhookEvent>
 export function decideWebhook(command: WebhookCommand, projectId: number, webhooks: Webhooks): WebhookEvent[] {
   const base = { projectId, webhookId: command.webhookId };
   const existing = webhooks[command.webhookId];
-  const duplicateOf = (url: string) => Object.values(webhooks).find((h) => h.id !== command.webhookId && h.url === url);
+  const duplicateOf = (urlDigest: string) => Object.values(webhooks).find((h) => h.id !== command.webhookId && h.urlDigest === urlDigest);
   switch (command.kind) {
     case 'CreateWebhook': {
       const { kind: _kind, webhookId: _id, ...settings } = command;
-      const duplicate = duplicateOf(settings.url);
+      const duplicate = duplicateOf(settings.urlDigest);
       if (duplicate) throw conflict(`webhook ${duplicate.id} of this project already posts to this URL`);
       return [{ type: WebhookCreated, schemaVersion: 1, data: { ...base, ...settings } }];
     }
@@ -82,7 +90,17 @@ export function decideWebhook(command: WebhookCommand, projectId: number, webhoo
       for (const [key, value] of Object.entries(command.changes)) {
         if (value !== undefined && JSON.stringify(value) !== JSON.stringify(existing[key as keyof WebhookConfig])) changes[key] = value;
       }
-      if (typeof changes.url === 'string' && duplicateOf(changes.url)) throw conflict(`webhook ${duplicateOf(changes.url)!.id} of this project already posts to this URL`);
+      // sealed values differ on every sealing: the same URL is told by its digest
+      if (command.changes.urlDigest === existing.urlDigest) {
+        delete changes.url;
+        delete changes.urlMasked;
+        delete changes.urlDigest;
+      }
+      if (typeof changes.urlDigest === 'string' && duplicateOf(changes.urlDigest)) throw conflict(`webhook ${duplicateOf(changes.urlDigest)!.id} of this project already posts to this URL`);
+      // a new signing secret: the old one keeps signing for 24 hours, so receivers can roll over
+      if ('signingSecret' in changes) {
+        changes.previousSigningSecret = existing.signingSecret ? { secret: existing.signingSecret, until: new Date(command.now.getTime() + 86_400_000).toISOString() } : null;
+      }
       const events: WebhookEvent[] = [];
       if (Object.keys(changes).length > 0) events.push({ type: WebhookUpdated, schemaVersion: 1, data: { ...base, changes } });
       // setting a disabled webhook active again re-enables it
@@ -90,6 +108,11 @@ export function decideWebhook(command: WebhookCommand, projectId: number, webhoo
         events.push(healthEvent(base, { state: 'ACTIVE', consecutiveFailures: 0, disabledUntil: null, lastError: existing.health.lastError, cause: 'reactivated' }));
       }
       return events;
+    }
+    case 'ResealSecrets': {
+      if (!existing) return [];
+      const { kind: _kind, ...data } = command;
+      return [{ type: WebhookSecretsResealed, schemaVersion: 1, data: { ...data, projectId } }];
     }
     case 'DeleteWebhook':
       if (!existing) throw notFound('webhook', command.webhookId);

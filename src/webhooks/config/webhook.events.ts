@@ -10,14 +10,29 @@ export const WebhookCreated = 'webhook.created';
 export const WebhookUpdated = 'webhook.updated';
 export const WebhookDeleted = 'webhook.deleted';
 export const WebhookHealthChanged = 'webhook.health-changed';
+/** The webhook's credentials sealed again under the current key (key rotation). */
+export const WebhookSecretsResealed = 'webhook.secrets-resealed';
 
+/**
+ * Credentials (the URL, the signing secret, custom header values) are stored sealed
+ * (see SecretBox): the log and the read models never hold them in clear.
+ */
 export interface WebhookSettingsData {
   type: WebhookType;
   name: string;
+  /** Sealed. */
   url: string;
+  /** What may be shown: scheme, host and first path segment. */
+  urlMasked: string;
+  /** A keyed digest of the URL, to find duplicates without the URL in clear. */
+  urlDigest: string;
   activityTypes: ActivityType[];
   active: boolean;
+  /** Sealed, or null. */
   signingSecret: string | null;
+  /** The secret a rotation replaced: it keeps signing (a second `v1,` entry) until `until`. */
+  previousSigningSecret: { secret: string; until: string } | null;
+  /** Values sealed. */
   headers: Record<string, string>;
   ordered: boolean;
 }
@@ -43,4 +58,9 @@ export type WebhookHealthChangedV1 = DomainEvent<
   }
 > & { schemaVersion: 1 };
 
-export type WebhookEvent = WebhookCreatedV1 | WebhookUpdatedV1 | WebhookDeletedV1 | WebhookHealthChangedV1;
+export type WebhookSecretsResealedV1 = DomainEvent<
+  typeof WebhookSecretsResealed,
+  { projectId: number; webhookId: number; keyId: string } & Pick<WebhookSettingsData, 'url' | 'urlDigest' | 'signingSecret' | 'previousSigningSecret' | 'headers'>
+> & { schemaVersion: 1 };
+
+export type WebhookEvent = WebhookCreatedV1 | WebhookUpdatedV1 | WebhookDeletedV1 | WebhookHealthChangedV1 | WebhookSecretsResealedV1;

@@ -1,5 +1,4 @@
 import type { WebhookConfig } from './webhook.decider.js';
-import { maskUrl } from './url-rules.js';
 
 export interface WebhookView {
   id: number;
@@ -27,7 +26,7 @@ export function toWebhookView(hook: WebhookConfig, consecutiveFailures: number):
     projectId: hook.projectId,
     type: hook.type,
     name: hook.name,
-    url: maskUrl(hook.url),
+    url: hook.urlMasked,
     activityTypes: hook.activityTypes,
     active: hook.active,
     state: hook.health.state,

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Po
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Metadata } from '../../event-store/aggregate-store.js';
 import { Actor } from '../../shared/request-context.js';
-import { ForProject } from '../../users/auth.guard.js';
+import { AdminOnly, ForProject } from '../../users/auth.guard.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from './webhook.dto.js';
 import {
   CreateWebhookCommand,
@@ -13,6 +13,7 @@ import {
   ListWebhooksQuery,
   RecoverCommand,
   RedeliverCommand,
+  ResealWebhookSecretsCommand,
   TestWebhookCommand,
   UpdateWebhookCommand,
 } from './webhooks.cqrs.js';
@@ -89,5 +90,18 @@ export class WebhooksController {
   @HttpCode(202)
   recover(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Body() body: RecoverDto) {
     return this.commands.execute(new RecoverCommand(projectId, webhookId, new Date(body.since)));
+  }
+}
+
+/** Key rotation (admins): seal every webhook credential again under the current HERALD_SECRET_KEY. */
+@Controller('api/admin/secrets')
+@AdminOnly()
+export class SecretsAdminController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post('reseal')
+  @HttpCode(200)
+  reseal(@Actor() actor: Metadata) {
+    return this.commands.execute(new ResealWebhookSecretsCommand(actor));
   }
 }

@@ -18,7 +18,8 @@ import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
 import { configOf, type WebhookRow } from './webhook.projection.js';
 import { toWebhookView, type WebhookView } from './webhook.view.js';
-import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl, normalizeWebhookType } from './url-rules.js';
+import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl, maskUrl, normalizeWebhookType } from './url-rules.js';
+import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 
 type Projects = AggregateStore<ProjectState, ProjectEvent>;
 
@@ -69,9 +70,23 @@ function projectMustExist(store: SqliteEventStore, projectId: number): void {
   if (!store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
 }
 
+/** The credentials of a webhook, sealed for storage (and the URL's masked form and digest). */
+function sealUrl(box: SecretBox, url: string) {
+  return { url: box.seal(url), urlMasked: maskUrl(url), urlDigest: box.digest(url) };
+}
+
+function sealHeaders(box: SecretBox, headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, box.seal(value)]));
+}
+
 @CommandHandler(CreateWebhookCommand)
 export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
-  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: SqliteEventStore, @Inject(HERALD_CONFIG) private readonly config: HeraldConfig) {}
+  constructor(
+    @Inject(PROJECTS) private readonly projects: Projects,
+    private readonly store: SqliteEventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
 
   async execute({ projectId, input, metadata }: CreateWebhookCommand): Promise<WebhookView> {
     projectMustExist(this.store, projectId);
@@ -92,11 +107,12 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           webhookId,
           type,
           name: input.name,
-          url: input.url,
+          ...sealUrl(this.box, input.url),
           activityTypes: [...new Set(input.activityTypes)],
           active: input.active ?? true,
-          signingSecret: input.signingSecret ?? null,
-          headers: input.headers ?? {},
+          signingSecret: input.signingSecret ? this.box.seal(input.signingSecret) : null,
+          previousSigningSecret: null,
+          headers: sealHeaders(this.box, input.headers ?? {}),
           ordered: input.ordered ?? false,
         },
         s.id,
@@ -109,7 +125,12 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
 
 @CommandHandler(UpdateWebhookCommand)
 export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookCommand> {
-  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: SqliteEventStore, @Inject(HERALD_CONFIG) private readonly config: HeraldConfig) {}
+  constructor(
+    @Inject(PROJECTS) private readonly projects: Projects,
+    private readonly store: SqliteEventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
 
   async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
     const hook = loadHook(this.store, projectId, webhookId);
@@ -119,7 +140,14 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
       ...(input.headers !== undefined ? (hook.type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
     ];
     if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
-    const changes = { ...input, ...(input.activityTypes ? { activityTypes: [...new Set(input.activityTypes)] } : {}) };
+    const { url, signingSecret, headers, ...plain } = input;
+    const changes = {
+      ...plain,
+      ...(input.activityTypes ? { activityTypes: [...new Set(input.activityTypes)] } : {}),
+      ...(url !== undefined ? sealUrl(this.box, url) : {}),
+      ...(signingSecret !== undefined ? { signingSecret: signingSecret === null ? null : this.box.seal(signingSecret) } : {}),
+      ...(headers !== undefined ? { headers: sealHeaders(this.box, headers) } : {}),
+    };
     const { state } = await this.projects.update(
       projectId,
       {
@@ -129,7 +157,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
           if (input.active === true) tx.exec([{ sql: `UPDATE webhook_failures SET consecutive = 0 WHERE webhook_id = ?`, params: [webhookId] }]);
         },
       },
-      (s) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes }, s.id, s.webhooks),
+      (s, { now }) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes, now }, s.id, s.webhooks),
     );
     return viewOf(this.store, state.webhooks[webhookId]);
   }
@@ -206,6 +234,52 @@ export class RecoverHandler implements ICommandHandler<RecoverCommand> {
     });
     if (requeued > 0) this.wakeUp.wake();
     return { requeued };
+  }
+}
+
+/** Key rotation: every webhook whose credentials are sealed under an older key is sealed again under the current one. */
+export class ResealWebhookSecretsCommand extends Command<{ resealed: number; keyId: string }> {
+  constructor(readonly metadata: Metadata) {
+    super();
+  }
+}
+
+@CommandHandler(ResealWebhookSecretsCommand)
+export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhookSecretsCommand> {
+  constructor(
+    @Inject(PROJECTS) private readonly projects: Projects,
+    private readonly store: SqliteEventStore,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  async execute({ metadata }: ResealWebhookSecretsCommand) {
+    const box = this.box;
+    const reseal = (value: string) => (box.isStale(value) ? box.seal(box.open(value)) : value);
+    let resealed = 0;
+    const rows = this.store.query<WebhookRow>(`SELECT * FROM rm_webhooks ORDER BY id`);
+    for (const hook of rows.map(configOf)) {
+      const values = [hook.url, hook.signingSecret, hook.previousSigningSecret?.secret, ...Object.values(hook.headers)].filter((v): v is string => typeof v === 'string');
+      if (!values.some((v) => box.isStale(v)) && hook.urlDigest.startsWith(`h1:${box.currentKeyId}:`)) continue;
+      const url = box.open(hook.url);
+      await this.projects.update(hook.projectId, { metadata }, (s) =>
+        decideWebhook(
+          {
+            kind: 'ResealSecrets',
+            webhookId: hook.id,
+            keyId: box.currentKeyId,
+            url: reseal(hook.url),
+            urlDigest: box.digest(url),
+            signingSecret: hook.signingSecret ? reseal(hook.signingSecret) : null,
+            previousSigningSecret: hook.previousSigningSecret ? { ...hook.previousSigningSecret, secret: reseal(hook.previousSigningSecret.secret) } : null,
+            headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, reseal(value)])),
+          },
+          s.id,
+          s.webhooks,
+        ),
+      );
+      resealed++;
+    }
+    return { resealed, keyId: box.currentKeyId };
   }
 }
 

@@ -7,6 +7,7 @@ import { SqliteEventStore, type WriteTx } from '../../event-store/sqlite-event-s
 import type { ProjectState } from '../../projects/project.decider.js';
 import type { ProjectEvent } from '../../projects/project.events.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
+import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { HERALD_VERSION } from '../../version.js';
 import type { Activity } from '../activity.js';
@@ -63,6 +64,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(WEBHOOK_HTTP) private readonly http: WebhookHttpClient,
     @Inject(WEBHOOK_RANDOM) private readonly random: () => number,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
     private readonly wakeUp: DeliveryWakeUp,
   ) {}
 
@@ -263,22 +265,25 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
 
   private async send(hook: WebhookConfig, activity: Activity, deliveryId: string): Promise<{ request: OutgoingRequest; outcome: HttpOutcome; verdict: Verdict }> {
     const provider = providerFor(hook.type);
-    const target: WebhookTarget = {
-      id: hook.id,
-      type: hook.type,
-      name: hook.name,
-      url: hook.url,
-      signingSecrets: hook.signingSecret ? [hook.signingSecret] : [],
-      headers: hook.headers,
-    };
     let request: OutgoingRequest;
     try {
+      // credentials are opened only here, for this request, and never logged
+      const now = this.clock.now();
+      const previous = hook.previousSigningSecret && Date.parse(hook.previousSigningSecret.until) > now.getTime() ? [this.box.open(hook.previousSigningSecret.secret)] : [];
+      const target: WebhookTarget = {
+        id: hook.id,
+        type: hook.type,
+        name: hook.name,
+        url: this.box.open(hook.url),
+        signingSecrets: [...(hook.signingSecret ? [this.box.open(hook.signingSecret)] : []), ...previous],
+        headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, this.box.open(value)])),
+      };
       request = provider.render(activity, target, { now: this.clock.now(), brand: this.config.brand, deliveryId, version: HERALD_VERSION });
     } catch (error) {
       // a message we cannot build is our bug: record it as a failed attempt rather than retrying it forever
       this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
       return {
-        request: { url: hook.url, headers: {}, body: '' },
+        request: { url: hook.urlMasked, headers: {}, body: '' },
         outcome: { kind: 'error', error: 'network', detail: `could not render the message: ${(error as Error).message}`, durationMs: 0 },
         verdict: { kind: 'failed', reason: `could not render the message: ${(error as Error).message}` },
       };
@@ -291,7 +296,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           ? { kind: 'failed', reason: `blocked address: ${outcome.detail}` }
           : { kind: 'retry', reason: `${outcome.error}: ${outcome.detail}` };
     if (verdict.kind !== 'delivered') {
-      this.logger.warn({ webhookId: hook.id, deliveryId, url: maskUrl(hook.url), verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
+      this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
     }
     return { request, outcome, verdict };
   }
