@@ -8,6 +8,7 @@ interface Key {
   id: string;
   encryption: Buffer;
   mac: Buffer;
+  tokens: Buffer;
 }
 
 function deriveKey(raw: Buffer): Key {
@@ -15,6 +16,7 @@ function deriveKey(raw: Buffer): Key {
     id: createHash('sha256').update(raw).digest('hex').slice(0, 8),
     encryption: Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), 'herald secrets: encryption', 32)),
     mac: Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), 'herald secrets: digest', 32)),
+    tokens: Buffer.from(hkdfSync('sha256', raw, Buffer.alloc(0), 'herald secrets: api tokens', 32)),
   };
 }
 
@@ -64,6 +66,23 @@ export class SecretBox {
   /** A keyed digest: equal plain texts compare equal without being stored in clear. */
   digest(plain: string): string {
     return `h1:${this.keys[0].id}:${createHmac('sha256', this.keys[0].mac).update(plain).digest('base64url')}`;
+  }
+
+  /** How an API token is stored: a keyed hash (HMAC-SHA256) under the current key. */
+  tokenHash(token: string): string {
+    return `t1:${this.keys[0].id}:${createHmac('sha256', this.keys[0].tokens).update(token).digest('base64url')}`;
+  }
+
+  /**
+   * Every stored form a presented token may have: under each key of the ring (tokens
+   * issued before a rotation keep working while the old key is in the ring), and the
+   * plain SHA-256 of tokens stored before hashes were keyed.
+   */
+  tokenHashCandidates(token: string): string[] {
+    return [
+      ...this.keys.map((key) => `t1:${key.id}:${createHmac('sha256', key.tokens).update(token).digest('base64url')}`),
+      createHash('sha256').update(token).digest('hex'),
+    ];
   }
 
   static isSealed(value: string): boolean {

@@ -1,10 +1,15 @@
-import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { createHmac, randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { AggregateStore } from '../event-store/aggregate-store.js';
+import { USERS } from '../event-store/event-store.module.js';
+import type { UserState } from './user.aggregate.js';
+import { TokenRehashed, type UserEvent } from './user.events.js';
 import { Reflector } from '@nestjs/core';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { forbidden, notFound, unauthorized } from '../shared/errors.js';
 import type { AuthenticatedUser, HeraldRequest } from '../shared/request-context.js';
 import { TokenRevocations } from './token-revocations.js';
-import { hashToken } from './user.aggregate.js';
+import { SECRET_BOX, SecretBox } from '../shared/secret-box.js';
 
 const PUBLIC = 'herald:public';
 const ADMIN_ONLY = 'herald:admin-only';
@@ -31,11 +36,15 @@ export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 export class AuthGuard implements CanActivate {
   private static readonly CACHE_MS = 5000;
   private readonly cache = new Map<string, { user: AuthenticatedUser; until: number; generation: number }>();
+  private readonly cacheKey = randomBytes(32);
+  private readonly logger = new Logger('AuthGuard');
 
   constructor(
     private readonly reflector: Reflector,
     private readonly store: SqliteEventStore,
     private readonly revocations: TokenRevocations,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(USERS) private readonly users: AggregateStore<UserState, UserEvent>,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -45,7 +54,7 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
     if (!match) throw unauthorized('an Authorization: Bearer <token> header is required');
-    const user = this.lookup(hashToken(match[1]));
+    const user = this.lookup(match[1]);
     if (!user) throw unauthorized('the bearer token is not valid');
     request.user = user;
     if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && user.role !== 'ADMIN') {
@@ -54,6 +63,15 @@ export class AuthGuard implements CanActivate {
     const access = this.reflector.getAllAndOverride<ProjectAccess>(PROJECT_ACCESS, targets);
     if (access && user.role !== 'ADMIN') this.checkProject(request, user, access);
     return true;
+  }
+
+  /** A token found under an older key (or unkeyed) is stored again under the current key, so the old key can go. */
+  private rehash(userId: number, tokenId: number, tokenHash: string): void {
+    this.users
+      .update(userId, { metadata: { actorId: userId, correlationId: `rehash-token-${tokenId}` } }, (state) =>
+        state.tokens.some((t) => t.id === tokenId && t.hash !== tokenHash) ? [{ type: TokenRehashed, schemaVersion: 1, data: { userId, tokenId, tokenHash } }] : [],
+      )
+      .catch((error) => this.logger.error({ err: error, userId, tokenId }, 'could not store a token under the current key'));
   }
 
   private checkProject(request: HeraldRequest, user: AuthenticatedUser, access: ProjectAccess): void {
@@ -73,17 +91,27 @@ export class AuthGuard implements CanActivate {
     if (access === 'owner' && member.role !== 'OWNER') throw forbidden(`only the project's owners may do this (you are ${member.role})`);
   }
 
-  private lookup(hash: string): AuthenticatedUser | undefined {
+  /**
+   * Tokens are stored as keyed hashes: the presented token is hashed the ways it may have
+   * been stored and looked up by those hashes. The cache is keyed by a hash under a key
+   * that lives only in this process.
+   */
+  private lookup(token: string): AuthenticatedUser | undefined {
     const now = Date.now();
-    const hit = this.cache.get(hash);
+    const cacheKey = createHmac('sha256', this.cacheKey).update(token).digest('base64url');
+    const hit = this.cache.get(cacheKey);
     if (hit && hit.until > now && hit.generation === this.revocations.generation) return hit.user;
-    const user = this.store.queryOne<AuthenticatedUser>(
-      `SELECT u.id, u.name, u.email, u.role FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id WHERE t.token_hash = ?`,
-      [hash],
+    const candidates = this.box.tokenHashCandidates(token);
+    const row = this.store.queryOne<AuthenticatedUser & { tokenId: number; tokenHash: string }>(
+      `SELECT u.id, u.name, u.email, u.role, t.token_id AS tokenId, t.token_hash AS tokenHash FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id
+       WHERE t.token_hash IN (${candidates.map(() => '?').join(', ')})`,
+      candidates,
     );
+    const user = row ? { id: row.id, name: row.name, email: row.email, role: row.role } : undefined;
+    if (row && row.tokenHash !== candidates[0]) this.rehash(row.id, row.tokenId, candidates[0]);
     if (this.cache.size > 10_000) this.cache.clear();
-    if (user) this.cache.set(hash, { user, until: now + AuthGuard.CACHE_MS, generation: this.revocations.generation });
-    else this.cache.delete(hash);
+    if (user) this.cache.set(cacheKey, { user, until: now + AuthGuard.CACHE_MS, generation: this.revocations.generation });
+    else this.cache.delete(cacheKey);
     return user;
   }
 }

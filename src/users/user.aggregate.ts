@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
-import { TokenIssued, TokenRevoked, UserCreated, type TokenIssuedV1, type TokenRevokedV1, type UserEvent, type UserRole } from './user.events.js';
+import { TokenIssued, TokenRehashed, TokenRevoked, UserCreated, type TokenIssuedV1, type TokenRehashedV1, type TokenRevokedV1, type UserEvent, type UserRole } from './user.events.js';
 
 export const SYSTEM_BOT_ID = 1;
 
@@ -44,6 +44,10 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return { ...state, tokens: [...state.tokens, { id: event.data.tokenId, hash: event.data.tokenHash, issuedAt: event.occurredAt }] };
     case TokenRevoked:
       return { ...state, tokens: state.tokens.filter((t) => t.id !== event.data.tokenId) };
+    case TokenRehashed: {
+      const { tokenId, tokenHash } = event.data;
+      return { ...state, tokens: state.tokens.map((t) => (t.id === tokenId ? { ...t, hash: tokenHash } : t)) };
+    }
     default:
       return state;
   }
@@ -54,9 +58,6 @@ export function generateToken(): string {
   return `hrld_${randomBytes(32).toString('base64url')}`;
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 function projectUserState(state: UserState): SqlWrite[] {
   return [
@@ -69,6 +70,10 @@ function projectUserState(state: UserState): SqlWrite[] {
 }
 
 function projectUserEvent(event: RecordedEvent<UserEvent>): SqlWrite[] {
+  if (event.type === TokenRehashed) {
+    const d = event.data as TokenRehashedV1['data'];
+    return [{ sql: `UPDATE rm_api_tokens SET token_hash = ? WHERE token_id = ?`, params: [d.tokenHash, d.tokenId] }];
+  }
   if (event.type === TokenRevoked) return [{ sql: `DELETE FROM rm_api_tokens WHERE token_id = ?`, params: [(event.data as TokenRevokedV1['data']).tokenId] }];
   if (event.type !== TokenIssued) return [];
   const d = event.data as TokenIssuedV1['data'];

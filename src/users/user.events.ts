@@ -17,4 +17,8 @@ export type TokenIssuedV1 = DomainEvent<typeof TokenIssued, { userId: number; to
 export const TokenRevoked = 'user.token-revoked';
 export type TokenRevokedV1 = DomainEvent<typeof TokenRevoked, { userId: number; tokenId: number }> & { schemaVersion: 1 };
 
-export type UserEvent = UserCreatedV1 | TokenIssuedV1 | TokenRevokedV1;
+/** A token stored again under the current key (found under an older one while that was still in the key ring). */
+export const TokenRehashed = 'user.token-rehashed';
+export type TokenRehashedV1 = DomainEvent<typeof TokenRehashed, { userId: number; tokenId: number; tokenHash: string }> & { schemaVersion: 1 };
+
+export type UserEvent = UserCreatedV1 | TokenIssuedV1 | TokenRevokedV1 | TokenRehashedV1;

@@ -5,7 +5,8 @@ import { USERS } from '../event-store/event-store.module.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { conflict, forbidden, notFound } from '../shared/errors.js';
 import { TokenRevocations } from './token-revocations.js';
-import { generateToken, hashToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
+import { generateToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
+import { SECRET_BOX, SecretBox } from '../shared/secret-box.js';
 import { TokenIssued, TokenRevoked, UserCreated, type UserEvent, type UserRole } from './user.events.js';
 
 export interface UserView {
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly store: SqliteEventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly revocations: TokenRevocations,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
   /**
@@ -55,7 +57,7 @@ export class UsersService {
       const userId = ids.user[0];
       return [
         { type: UserCreated, schemaVersion: 1, data: { userId, name: input.name, email, role: input.role } },
-        { type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: hashToken(token) } },
+        { type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) } },
       ];
     });
     const s = committed.state;
@@ -67,7 +69,7 @@ export class UsersService {
     const token = generateToken();
     const { events } = await this.users.update(userId, { metadata, ids: { token: 1 } }, (state, { ids }) => {
       if (state.role === 'SYSTEM') throw forbidden('the System Bot has no tokens');
-      return [{ type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: hashToken(token) } }];
+      return [{ type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) } }];
     });
     return { id: (events[0].data as { tokenId: number }).tokenId, token, createdAt: events[0].occurredAt };
   }
