@@ -57,6 +57,7 @@ describe('project membership and access', () => {
     await t.http.post(`/api/issues/${issueId}/comments`).set(as(dev)).send({ content: 'on it' }).expect(201);
     const hooks = (await t.http.get(`/api/projects/${projectId}/webhooks`).set(as(dev)).expect(200)).body;
     expect(hooks[0].url).toBe('https://hooks.slack.com/services/***');
+    await t.http.get(`/api/projects/${projectId}/webhooks/${hookId}/url`).set(as(dev)).expect(403);
     await t.http.post(`/api/projects/${projectId}/webhooks`).set(as(dev)).send({ type: 'SLACK', name: 'd', url: `${SLACK}2`, activityTypes: ['bb.issue.create'] }).expect(403);
     await t.http.patch(`/api/projects/${projectId}/webhooks/${hookId}`).set(as(dev)).send({ name: 'mine' }).expect(403);
     await t.http.delete(`/api/projects/${projectId}/webhooks/${hookId}`).set(as(dev)).expect(403);
@@ -92,6 +93,10 @@ describe('project membership and access', () => {
     expect(next.items[0].id).toBe(page.items[0].id + 1);
     await t.http.get(`/api/projects/${projectId}/audit`).set(as(dev)).expect(403);
     await t.http.get(`/api/projects/${projectId}/audit`).set(as(stranger)).expect(404);
+  });
+
+  it('shows the URL in clear to an OWNER who asks for it explicitly', async () => {
+    expect((await t.http.get(`/api/projects/${projectId}/webhooks/${hookId}/url`).set(as(owner)).expect(200)).body).toEqual({ url: SLACK });
   });
 
   it('lets workspace admins into every project', async () => {

@@ -11,6 +11,7 @@ import {
   RecoverHandler,
   RedeliverHandler,
   ResealWebhookSecretsHandler,
+  RevealWebhookUrlHandler,
   TestWebhookHandler,
   UpdateWebhookHandler,
 } from './config/webhooks.cqrs.js';
@@ -40,6 +41,7 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     RedeliverHandler,
     RecoverHandler,
     ResealWebhookSecretsHandler,
+    RevealWebhookUrlHandler,
     ListWebhooksHandler,
     GetWebhookHandler,
     ListDeliveriesHandler,

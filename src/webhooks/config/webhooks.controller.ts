@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Logger, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Metadata } from '../../event-store/aggregate-store.js';
 import { Actor } from '../../shared/request-context.js';
@@ -14,6 +14,7 @@ import {
   RecoverCommand,
   RedeliverCommand,
   ResealWebhookSecretsCommand,
+  RevealWebhookUrlQuery,
   TestWebhookCommand,
   UpdateWebhookCommand,
 } from './webhooks.cqrs.js';
@@ -24,6 +25,8 @@ const Id = (name: string) => Param(name, ParseIntPipe);
 @Controller('api/projects/:projectId/webhooks')
 @ForProject('member')
 export class WebhooksController {
+  private readonly logger = new Logger('Webhooks');
+
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
@@ -44,6 +47,14 @@ export class WebhooksController {
   @Get(':webhookId')
   get(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number) {
     return this.queries.execute(new GetWebhookQuery(projectId, webhookId));
+  }
+
+  /** The URL in clear, for its managers: every call is recorded in the log (not as an event) with who asked. */
+  @Get(':webhookId/url')
+  @ForProject('owner')
+  revealUrl(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Actor() actor: Metadata) {
+    this.logger.log({ projectId, webhookId, actorId: actor.actorId }, 'webhook URL revealed');
+    return this.queries.execute(new RevealWebhookUrlQuery(projectId, webhookId));
   }
 
   @Patch(':webhookId')

@@ -323,6 +323,21 @@ export class GetWebhookHandler implements IQueryHandler<GetWebhookQuery> {
   }
 }
 
+/** The URL in clear: only for the webhook's managers, asking explicitly. */
+export class RevealWebhookUrlQuery extends Query<{ url: string }> {
+  constructor(readonly projectId: number, readonly webhookId: number) {
+    super();
+  }
+}
+
+@QueryHandler(RevealWebhookUrlQuery)
+export class RevealWebhookUrlHandler implements IQueryHandler<RevealWebhookUrlQuery> {
+  constructor(private readonly store: SqliteEventStore, @Inject(SECRET_BOX) private readonly box: SecretBox) {}
+  async execute({ projectId, webhookId }: RevealWebhookUrlQuery) {
+    return { url: this.box.open(loadHook(this.store, projectId, webhookId).url) };
+  }
+}
+
 const encodeDeliveryCursor = (webhookId: number, row: DeliveryRow) => Buffer.from(`${webhookId}:${row.created_at}:${row.id}`).toString('base64url');
 
 function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { createdAt: number; id: string } | undefined {
