@@ -13,6 +13,7 @@ import { testActivity } from '../activity-mapping.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { DeliveryDispatcher, type AttemptResult } from '../delivery/dispatcher.js';
 import { DeliveryWakeUp } from '../delivery/wake-up.js';
+import type { WebhookType } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
@@ -70,6 +71,16 @@ function projectMustExist(store: SqliteEventStore, projectId: number): void {
   if (!store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
 }
 
+/** The rules a webhook's URL, signing secret and headers must meet for its type (400 naming each field). */
+function assertSettings(type: WebhookType, input: { url?: string; signingSecret?: string | null; headers?: Record<string, string> }, config: HeraldConfig): void {
+  const errors: FieldError[] = [
+    ...(input.url !== undefined ? checkWebhookUrl(input.url, providerFor(type), config.webhooks) : []),
+    ...(typeof input.signingSecret === 'string' ? checkSigningSecret(type, input.signingSecret) : []),
+    ...(input.headers !== undefined ? (type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
+  ];
+  if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+}
+
 /** The credentials of a webhook, sealed for storage (and the URL's masked form and digest). */
 function sealUrl(box: SecretBox, url: string) {
   return { url: box.seal(url), urlMasked: maskUrl(url), urlDigest: box.digest(url) };
@@ -92,12 +103,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     projectMustExist(this.store, projectId);
     const type = normalizeWebhookType(input.type);
     if (!type) throw invalid(`unknown webhook type ${input.type}`, [{ field: 'type', message: 'must be one of SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM, CUSTOM' }]);
-    const errors: FieldError[] = [
-      ...checkWebhookUrl(input.url, providerFor(type), this.config.webhooks),
-      ...(input.signingSecret !== undefined ? checkSigningSecret(type, input.signingSecret) : []),
-      ...(input.headers !== undefined ? (type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
-    ];
-    if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    assertSettings(type, input, this.config);
     let webhookId = 0;
     const { state } = await this.projects.update(projectId, { metadata, ids: { webhook: 1 } }, (s, { ids }) => {
       webhookId = ids.webhook[0];
@@ -134,12 +140,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
 
   async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
     const hook = loadHook(this.store, projectId, webhookId);
-    const errors: FieldError[] = [
-      ...(input.url !== undefined ? checkWebhookUrl(input.url, providerFor(hook.type), this.config.webhooks) : []),
-      ...(typeof input.signingSecret === 'string' ? checkSigningSecret(hook.type, input.signingSecret) : []),
-      ...(input.headers !== undefined ? (hook.type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
-    ];
-    if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    assertSettings(hook.type, input, this.config);
     const { url, signingSecret, headers, ...plain } = input;
     const changes = {
       ...plain,
