@@ -105,13 +105,15 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (this.stopping) return;
     this.startDueWorkers(true);
     if (this.timer) clearTimeout(this.timer);
-    const busy = [...this.workers.keys()];
-    const next = this.store.queryOne<{ at: number | null }>(
-      `SELECT MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
-       WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING') AND event_position IS NOT NULL
-       ${busy.length > 0 ? `AND webhook_id NOT IN (${busy.join(',')})` : ''}`,
-    )?.at;
-    const delay = next === null || next === undefined ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000);
+    // the next time something comes due for a webhook that has no worker now (a busy one looks again when it ends)
+    const next = this.store
+      .query<{ webhook_id: number; at: number }>(
+        `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
+         WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING') AND event_position IS NOT NULL GROUP BY webhook_id`,
+      )
+      .filter((row) => !this.workers.has(row.webhook_id))
+      .reduce<number | null>((min, row) => (min === null || row.at < min ? row.at : min), null);
+    const delay = next === null ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000);
     this.timer = setTimeout(() => this.wake(), delay);
     this.timer.unref();
   }
