@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { EventBus } from '@nestjs/cqrs';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
@@ -36,6 +37,22 @@ describe('the webhook subscription', () => {
     await t.app.get(DeliveryDispatcher).runOnce();
     expect(receiver.received.map((r) => r.json.title)).toEqual(['Issue created - one', 'Issue created - two']);
     expect((await a.get(`/api/projects/${project.id}/webhooks/${hookId}/deliveries`)).items).toHaveLength(2);
+  });
+
+  it('adds nothing when the log is replayed from an older checkpoint (as after a power cut)', async () => {
+    const a = api(t);
+    const project = await a.createProject('Replay');
+    await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'h', url: receiver.url(), activityTypes: ['bb.issue.create'] }, 201);
+    await a.createIssue(project.id, { name: 'once' });
+    await t.app.get(WebhookSubscription).catchUp();
+    const store = t.app.get(SqliteEventStore);
+    const count = () => store.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries`)!.n;
+    expect(count()).toBe(1);
+    // a fresh subscription over the same database, its checkpoint set back to the start
+    store.transact((tx) => tx.exec([{ sql: `UPDATE subscription_checkpoints SET position = 0`, params: [] }]));
+    const again = new WebhookSubscription(store, t.app.get(EventBus), t.config);
+    await again.catchUp();
+    expect(count()).toBe(1);
   });
 
   it('only delivers events that happened after a webhook was created, and stops after it was deleted', async () => {

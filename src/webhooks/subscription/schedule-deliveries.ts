@@ -136,7 +136,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
       .filter((hook) => hook.active && hook.activityTypes.includes(activity.type))
       .map((hook) => ({
         sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT (event_position, webhook_id) DO NOTHING`,
+              VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING`,
         params: [deliveryId(event.eventId, hook.id), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
       }));
   }
