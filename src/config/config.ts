@@ -136,7 +136,8 @@ function secretKey(name: string, raw: string | undefined): string | undefined {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HeraldConfig {
   const database = { ...parseDatabaseUrl(env.DATABASE_URL, cwd), synchronous: sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS) };
-  const externalUrl = (env.EXTERNAL_URL || `http://localhost:${env.PORT || 8080}`).replace(/\/+$/, '');
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const externalUrl = (env.EXTERNAL_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   try {
     new URL(externalUrl);
   } catch {
@@ -147,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError('HERALD_ADMIN_TOKEN', 'must be at least 16 characters');
   }
   return {
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port,
     host: env.HOST || '127.0.0.1',
     database,
     adminToken,

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ChildHerald } from './support/child-herald.js';
+import { Receiver } from './support/receiver.js';
+import { tempDir } from './support/test-app.js';
+
+const TOKEN = 'lifecycle-admin-token-0123456789';
+
+describe('the service as a process', () => {
+  it('refuses a wrong configuration with one message naming the variable and the rule', () => {
+    for (const [name, value, rule] of [
+      ['PORT', 'eighty', /PORT must be an integer from 0 to 65535/],
+      ['WEBHOOK_RETRY_SCHEDULE', '5s,soon', /WEBHOOK_RETRY_SCHEDULE must be comma-separated durations/],
+      ['WEBHOOK_ALLOWED_CIDRS', '10.0.0.0/33', /WEBHOOK_ALLOWED_CIDRS must be comma-separated CIDR ranges/],
+      ['HERALD_SECRET_KEY', 'short', /HERALD_SECRET_KEY must be 32 bytes/],
+      ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be unset or sqlite:<path>/],
+    ] as const) {
+      const run = spawnSync(process.execPath, ['dist/src/main.js'], { env: { PATH: process.env.PATH, [name]: value }, encoding: 'utf8', timeout: 15_000 });
+      expect({ name, status: run.status, stderr: run.stderr.trim().split('\n').length }).toEqual({ name, status: 2, stderr: 1 });
+      expect(run.stderr).toMatch(rule);
+    }
+  });
+
+  it('stops cleanly on SIGTERM under load: nothing accepted is lost, no delivery is left claimed', async () => {
+    const receiver = await new Receiver().start();
+    receiver.delayMs = 300; // deliveries are in flight when the signal comes
+    const dir = tempDir('herald-lifecycle-');
+    const env = {
+      DATABASE_URL: `sqlite:${join(dir, 'herald.sqlite')}`,
+      HERALD_ADMIN_TOKEN: TOKEN,
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_TIMEOUT_MS: '2000',
+    };
+    const herald = await new ChildHerald(env).start();
+    const call = async (base: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: res.status === 204 ? null : await res.json() };
+    };
+    try {
+      const project = (await call(herald.base, 'POST', '/api/projects', { name: 'Lifecycle' })).body;
+      await call(herald.base, 'POST', `/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'slow', url: receiver.url(), activityTypes: ['bb.issue.comment.create'] });
+      const issue = (await call(herald.base, 'POST', `/api/projects/${project.id}/issues`, { name: 'busy', type: 'bb.issue.general' })).body;
+      const outcomes: { status: number; id?: number }[] = [];
+      const load = Array.from({ length: 150 }, (_, i) =>
+        call(herald.base, 'POST', `/api/issues/${issue.id}/comments`, { content: `load ${i}` })
+          .then((r) => outcomes.push({ status: r.status, id: r.body?.id }))
+          .catch(() => outcomes.push({ status: 0 })), // refused once the server stopped listening
+      );
+      while (outcomes.length < 40) await new Promise((r) => setTimeout(r, 5));
+      const exit = herald.stop();
+      await Promise.all(load);
+      expect(await exit).toBe(0);
+      expect(outcomes.filter((o) => o.status >= 500)).toEqual([]);
+      const accepted = outcomes.filter((o) => o.status === 201).map((o) => o.id);
+      expect(accepted.length).toBeGreaterThanOrEqual(40);
+
+      await herald.start();
+      const comments = (await call(herald.base, 'GET', `/api/issues/${issue.id}/comments`)).body as { id: number }[];
+      expect(comments.map((c) => c.id)).toEqual(expect.arrayContaining(accepted));
+      const deliveries = (await call(herald.base, 'GET', `/api/projects/${project.id}/webhooks/1/deliveries?limit=200&status=DELIVERING`)).body;
+      // right after the restart nothing is held by the stopped process (its leases were given back)
+      expect(deliveries.items.filter((d: { updatedAt: string }) => Date.parse(d.updatedAt) < Date.now() - 1000)).toEqual([]);
+    } finally {
+      await herald.stop();
+      await receiver.stop();
+    }
+  }, 60_000);
+});
