@@ -33,7 +33,7 @@ describe('the service as a process', () => {
       WEBHOOK_TIMEOUT_MS: '2000',
     };
     const herald = await new ChildHerald(env).start();
-    const call = async (base: string, method: string, path: string, body?: unknown) => {
+    const call = async (base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
       const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, body: res.status === 204 ? null : await res.json() };
     };
