@@ -23,11 +23,20 @@ export interface HeraldApp {
 export async function createApp(config: HeraldConfig, options: Partial<AppOptions> = {}): Promise<HeraldApp> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // a caller's id is kept when it is sane, else a new one is made
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
     // strict JSON: prototype-poisoning keys are refused rather than silently dropped
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+  });
+  // every response names its request (the caller's x-request-id, or a new one): the same id is the
+  // correlation id of the events the request appends
+  adapter.getInstance().addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
   });
   const routes: string[] = [];
   adapter.getInstance().addHook('onRoute', (route) => {
