@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
@@ -54,6 +55,7 @@ export class AppModule {
         IssuesModule,
         EventsFeedModule,
         WebhooksModule,
+        TerminusModule,
         ...(options.extraModules ?? []),
       ],
       controllers: [HealthController],

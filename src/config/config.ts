@@ -15,6 +15,8 @@ export interface HeraldConfig {
   logLevel: string;
   webhooks: WebhookSettings;
   secrets: { current?: string; previous: string[]; keyFile: string };
+  /** /health/ready fails when the webhook subscription is further behind the log than this. */
+  readiness: { maxLagEvents: number; maxLagSeconds: number };
 }
 
 export interface WebhookSettings {
@@ -159,6 +161,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerMinute: integer(env, 'HERALD_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     webhooks: loadWebhookSettings(env),
+    readiness: {
+      maxLagEvents: integer(env, 'HERALD_READY_MAX_LAG_EVENTS', 10_000, 1, 100_000_000),
+      maxLagSeconds: integer(env, 'HERALD_READY_MAX_LAG_SECONDS', 60, 1, 86_400),
+    },
     secrets: {
       current: secretKey('HERALD_SECRET_KEY', env.HERALD_SECRET_KEY),
       previous: (env.HERALD_SECRET_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => secretKey('HERALD_SECRET_KEY_PREVIOUS', k)!),

@@ -96,6 +96,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     await this.http.close();
   }
 
+  /** Whether deliveries are being dispatched in the background (readiness). */
+  isRunning(): boolean {
+    return this.config.webhooks.background && !this.stopping && (this.timer !== null || this.workers.size > 0);
+  }
+
   /**
    * Background: start a worker for every webhook with something due that has none yet
    * (never waiting for the others: a slow endpoint delays only itself), then look again

@@ -49,6 +49,15 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     this.storeCheckpoint();
   }
 
+  /** How far behind the log the subscription is: events not yet processed, and the age of the oldest of them. */
+  lag(now: Date): { events: number; seconds: number } {
+    const position = this.checkpoint();
+    const head = this.store.head();
+    if (head <= position) return { events: 0, seconds: 0 };
+    const [oldest] = this.store.readAll(position, 1);
+    return { events: head - position, seconds: Math.max(0, Math.round((now.getTime() - Date.parse(oldest.occurredAt)) / 1000)) };
+  }
+
   /** The position processed so far. */
   checkpoint(): number {
     if (this.position === null) {
