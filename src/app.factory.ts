@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { HeraldConfig } from './config/config.js';
 import { systemClock } from './shared/clock.js';
+import { Metrics } from './shared/metrics.js';
 import { validationPipe } from './shared/validation.js';
 import { UsersService } from './users/users.service.js';
 
@@ -48,6 +49,10 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  const metrics = app.get(Metrics);
+  adapter.getInstance().addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {

@@ -12,6 +12,7 @@ import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { CLOCK, type Clock } from './shared/clock.js';
 import { HealthController } from './shared/health.controller.js';
+import { Metrics, MetricsController } from './shared/metrics.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
 import { ProblemFilter } from './shared/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
@@ -58,17 +59,18 @@ export class AppModule {
         TerminusModule,
         ...(options.extraModules ?? []),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: HERALD_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock },
         { provide: WEBHOOK_RANDOM, useValue: options.random ?? Math.random },
         TokenRevocations,
+        Metrics,
         { provide: SECRET_BOX, useFactory: () => new SecretBox(loadKeyRing(config.secrets)) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX],
+      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, Metrics],
     };
   }
 }

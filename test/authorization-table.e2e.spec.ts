@@ -32,6 +32,7 @@ const freshIssue = async (c: Ctx) => (await c.admin('post', `/api/projects/${c.i
 const TABLE: Record<string, Case> = {
   'GET /health/live': { path: () => '/health/live', expect: [200, 200, 200, 200, 200, 200] },
   'GET /health/ready': { path: () => '/health/ready', expect: [200, 200, 200, 200, 200, 200] },
+  'GET /metrics': { path: () => '/metrics', expect: [200, 200, 200, 200, 200, 200] },
   'POST /api/users': { path: () => '/api/users', body: (c) => ({ name: 'New', email: `new${c.n}@example.com` }), expect: adminOnly(201) },
   'GET /api/users/me': { path: () => '/api/users/me', expect: anyUser(200) },
   'POST /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(201) },

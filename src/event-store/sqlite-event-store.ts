@@ -39,7 +39,8 @@ export interface WriteTx {
   get<T>(sql: string, params?: unknown[]): T | undefined;
 }
 
-type CommitListener = (lastPosition: number) => void;
+/** Told after each COMMIT that appended: the last position, and the types appended (for metrics). */
+type CommitListener = (lastPosition: number, types: readonly string[]) => void;
 
 export interface WriteOptions {
   /**
@@ -90,6 +91,8 @@ export class SqliteEventStore {
   private currentLevel: string;
   /** The last position appended by the running transaction; announced after COMMIT. */
   private appendedUpTo = 0;
+  /** The event types appended by the running transaction (units rolled back to their SAVEPOINT are taken out). */
+  private appendedTypes: string[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -124,9 +127,11 @@ export class SqliteEventStore {
       // a lone unit needs no SAVEPOINT: if it throws, the whole transaction is its own
       if (units.length === 1) return [{ ok: true, value: this.runInTransaction(units[0].fn) }];
       return units.map((unit): Outcome => {
+        const typesBefore = this.appendedTypes.length;
         try {
           return { ok: true, value: this.runInTransaction(unit.fn) };
         } catch (error) {
+          this.appendedTypes.length = typesBefore;
           return { ok: false, error };
         }
       });
@@ -143,13 +148,14 @@ export class SqliteEventStore {
     this.inTransaction = true;
     let result: T;
     this.appendedUpTo = 0;
+    this.appendedTypes = [];
     try {
       result = this.runInTransaction.immediate(fn) as T;
     } finally {
       this.inTransaction = false;
     }
     const appended = this.appendedUpTo;
-    if (appended > 0) for (const listener of this.listeners) listener(appended);
+    if (appended > 0) for (const listener of this.listeners) listener(appended, this.appendedTypes);
     return result;
   }
 
@@ -178,6 +184,7 @@ export class SqliteEventStore {
     this.setDurable(batch.some((unit) => unit.durable));
     this.inTransaction = true;
     this.appendedUpTo = 0;
+    this.appendedTypes = [];
     let outcomes: Outcome[];
     try {
       outcomes = this.runBatch.immediate(batch);
@@ -194,7 +201,7 @@ export class SqliteEventStore {
       if (outcome.ok) unit.resolve(outcome.value);
       else unit.reject(outcome.error);
     });
-    if (appended > 0) for (const listener of this.listeners) listener(appended);
+    if (appended > 0) for (const listener of this.listeners) listener(appended, this.appendedTypes);
   }
 
   /** SQLite's synchronous level can only change between transactions: set it for the next COMMIT. */
@@ -280,6 +287,7 @@ export class SqliteEventStore {
           };
         });
         if (recorded.length > 0) this.appendedUpTo = recorded[recorded.length - 1].position;
+        for (const event of recorded) this.appendedTypes.push(event.type);
         return recorded;
       },
       nextIds: (sequence, count) => {

@@ -7,6 +7,7 @@ import { SqliteEventStore, type WriteTx } from '../../event-store/sqlite-event-s
 import type { ProjectState } from '../../projects/project.decider.js';
 import type { ProjectEvent } from '../../projects/project.events.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
+import { Metrics } from '../../shared/metrics.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { HERALD_VERSION } from '../../version.js';
@@ -66,6 +67,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     @Inject(WEBHOOK_RANDOM) private readonly random: () => number,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     private readonly wakeUp: DeliveryWakeUp,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -353,11 +355,16 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     const previous = this.store.queryOne<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id])?.consecutive ?? 0;
     const mayChangeHealth =
       verdict.kind === 'delivered' ? hook.health.state !== 'ACTIVE' : !isTest && (previous + 1 >= TEMPORARY_DISABLE_AFTER || (verdict.kind === 'failed' && verdict.disable === true));
+    const observed = () => {
+      this.metrics.attemptDuration.observe({ provider: hook.type, verdict: verdict.kind }, outcome.durationMs / 1000);
+      if (status === 'DELIVERED' || status === 'FAILED') this.metrics.deliveries.inc({ provider: hook.type, status });
+    };
     if (!mayChangeHealth) {
       await this.store.enqueue((tx) => {
         tx.exec([attemptRow, deliveryRow]);
         if (!isTest || verdict.kind === 'delivered') tx.exec([failureCount(hook.id, verdict.kind === 'delivered', lastError, now)]);
       }, NOT_DURABLE);
+      observed();
       return;
     }
     await this.projects.update(
@@ -409,6 +416,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         );
       },
     );
+    observed();
   }
 
   /** A delivery leaves DELIVERING without an attempt (skipped, held, or waiting for its pace slot). */
@@ -422,6 +430,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       ]),
       NOT_DURABLE,
     );
+    if (status === 'SKIPPED') this.metrics.deliveries.inc({ provider: 'any', status });
   }
 
   private release(id: string): void {

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Metrics } from '../../shared/metrics.js';
 import { EventBus } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
@@ -31,7 +32,10 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     private readonly store: SqliteEventStore,
     private readonly eventBus: EventBus,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-  ) {}
+    @Optional() metrics?: Metrics,
+  ) {
+    if (metrics) metrics.lagSource = (now) => this.lag(now);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;

@@ -1,0 +1,111 @@
+import { Controller, Get, Header, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { CLOCK, type Clock } from './clock.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { Public } from '../users/auth.guard.js';
+import type { WebhookConfig } from '../webhooks/config/webhook.decider.js';
+
+/**
+ * Prometheus metrics, on a registry of this app's own (so several apps in one process
+ * keep theirs apart). Gauges about state are read when scraped.
+ */
+@Injectable()
+export class Metrics implements OnModuleDestroy {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'herald_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly eventsAppended = new Counter({
+    name: 'herald_events_appended_total',
+    help: 'Events appended to the log, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'herald_webhook_deliveries_total',
+    help: 'Webhook deliveries that reached a final status, by provider and status',
+    labelNames: ['provider', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly attemptDuration = new Histogram({
+    name: 'herald_webhook_attempt_duration_seconds',
+    help: 'Webhook attempt duration, by provider and verdict',
+    labelNames: ['provider', 'verdict'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  /** Set by the webhook subscription (it knows its lag); read at scrape time. */
+  lagSource: ((now: Date) => { events: number; seconds: number }) | null = null;
+  private readonly unsubscribe: () => void;
+
+  constructor(store: SqliteEventStore, @Inject(CLOCK) clock: Clock) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
+    this.unsubscribe = store.onCommit((_position, types) => {
+      for (const type of types) this.eventsAppended.inc({ type });
+    });
+    const lag = () => this.lagSource?.(clock.now()) ?? { events: 0, seconds: 0 };
+    new Gauge({
+      name: 'herald_subscription_lag_events',
+      help: 'Events the webhook subscription has not processed yet',
+      registers: [this.registry],
+      collect() {
+        this.set(lag().events);
+      },
+    });
+    new Gauge({
+      name: 'herald_subscription_lag_seconds',
+      help: 'Age of the oldest event the webhook subscription has not processed yet',
+      registers: [this.registry],
+      collect() {
+        this.set(lag().seconds);
+      },
+    });
+    new Gauge({
+      name: 'herald_webhook_delivery_queue',
+      help: 'Webhook deliveries by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const row of store.query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status`)) {
+          this.set({ state: row.status }, row.n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'herald_webhooks',
+      help: 'Webhooks by health state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const counts: Record<string, number> = { ACTIVE: 0, TEMPORARILY_DISABLED: 0, DISABLED: 0 };
+        for (const { config } of store.query<{ config: string }>(`SELECT config FROM rm_webhooks`)) {
+          const state = (JSON.parse(config) as WebhookConfig).health.state;
+          counts[state] = (counts[state] ?? 0) + 1;
+        }
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+}
+
+@Controller('metrics')
+@Public()
+export class MetricsController {
+  constructor(private readonly metrics: Metrics) {}
+
+  @Get()
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  scrape() {
+    return this.metrics.registry.metrics();
+  }
+}
