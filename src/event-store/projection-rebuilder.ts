@@ -20,7 +20,8 @@ export class ProjectionRebuilder {
     this.byKind = new Map(aggregates.map((a) => [a.kind, a]));
   }
 
-  rebuild(): { events: number; durationMs: number } {
+  rebuild(onProgress?: (done: number, total: number) => void): { events: number; durationMs: number } {
+    const total = this.store.head();
     const started = performance.now();
     const events = this.store.transact((tx) => {
       for (const table of READ_MODEL_TABLES) tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
@@ -45,6 +46,7 @@ export class ProjectionRebuilder {
           stream.version = event.version;
           if (stream.definition.projectEvent) tx.exec(stream.definition.projectEvent(event));
         }
+        onProgress?.(count, total);
       }
       for (const { definition, state, version } of streams.values()) tx.exec(definition.projectState(state, version));
       // ids are derived from the log too: never hand out one that an event already holds

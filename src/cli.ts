@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * The herald command line: operations on a Herald database without the server, and a
+ * development receiver for webhooks. Reads the same environment as the service.
+ */
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import { Webhook } from 'standardwebhooks';
+import { loadConfig } from './config/config.js';
+import { openDataSource, sqliteHandle } from './database/data-source.js';
+import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
+import { importEvents, type ExportedEvent } from './event-store/import.js';
+import { ProjectionRebuilder } from './event-store/projection-rebuilder.js';
+import { SqliteEventStore } from './event-store/sqlite-event-store.js';
+import { issueAggregate } from './issues/issue.projection.js';
+import { projectAggregate } from './projects/project.projection.js';
+import { systemClock } from './shared/clock.js';
+import { userAggregate } from './users/user.aggregate.js';
+import { HERALD_VERSION } from './version.js';
+
+/** A progress bar on a terminal; plain lines (at most one per 10 %) otherwise. */
+function progress(label: string) {
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} events`, stream: process.stderr });
+    let started = false;
+    return {
+      update(done: number, total: number) {
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(done);
+      },
+      stop: () => started && bar.stop(),
+    };
+  }
+  let lastTenth = -1;
+  return {
+    update(done: number, total: number) {
+      const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        process.stderr.write(`${label}: ${done}/${total} events\n`);
+      }
+    },
+    stop: () => undefined,
+  };
+}
+
+async function withStore<T>(run: (store: SqliteEventStore) => T | Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const ds = await openDataSource(config.database);
+  try {
+    return await run(new SqliteEventStore(sqliteHandle(ds), systemClock));
+  } finally {
+    await ds.destroy();
+  }
+}
+
+const integer = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+};
+
+const program = new Command('herald').description('Herald: event-sourced issue workflows with project webhooks').version(HERALD_VERSION);
+
+program
+  .command('migrate')
+  .description('apply the database migrations (the service also does this at start)')
+  .action(async () => {
+    const config = loadConfig();
+    const ds = await openDataSource(config.database);
+    const applied = await ds.query(`SELECT name FROM migrations ORDER BY id`);
+    await ds.destroy();
+    process.stdout.write(`database ${config.database.path} is at migration ${applied[applied.length - 1]?.name ?? '(none)'} (${applied.length} applied)\n`);
+  });
+
+program
+  .command('rebuild-projections')
+  .description('drop every read model and rebuild it from the event log')
+  .action(async () => {
+    await withStore((store) => {
+      const bar = progress('rebuilding');
+      const result = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild((done, total) => bar.update(done, total));
+      bar.stop();
+      process.stdout.write(`rebuilt the read models from ${result.events} events in ${result.durationMs} ms\n`);
+    });
+  });
+
+const events = program.command('events').description('export and import the event log');
+
+events
+  .command('export')
+  .description('write events as JSON lines (webhook credentials stay sealed: import them where the same HERALD_SECRET_KEY is set)')
+  .option('--stream <id>', 'one stream, e.g. issue-7')
+  .option('--after <position>', 'the global log after this position', integer)
+  .action(async (options: { stream?: string; after?: number }) => {
+    if ((options.stream === undefined) === (options.after === undefined)) throw new InvalidArgumentError('give exactly one of --stream or --after');
+    await withStore((store) => {
+      const write = (e: RecordedEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
+      if (options.stream !== undefined) {
+        for (const e of store.readStream(options.stream)) write(e);
+        return;
+      }
+      for (let after = options.after!, page = store.readAll(after, 1000); page.length > 0; after = page[page.length - 1].position, page = store.readAll(after, 1000)) {
+        for (const e of page) write(e);
+      }
+    });
+  });
+
+events
+  .command('import <file>')
+  .description('append exported events (JSON lines) at their stream versions; a version already taken is refused and nothing is kept')
+  .action(async (file: string) => {
+    const lines: ExportedEvent[] = [];
+    for await (const line of createInterface({ input: createReadStream(file) })) if (line.trim()) lines.push(JSON.parse(line) as ExportedEvent);
+    await withStore((store) => {
+      const bar = progress('importing');
+      bar.update(0, lines.length);
+      try {
+        importEvents(store, lines);
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) {
+          throw new Error(`refused: ${error.message}; nothing was imported`);
+        }
+        throw error;
+      }
+      bar.update(lines.length, lines.length);
+      bar.stop();
+      const rebuilt = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();
+      process.stdout.write(`imported ${lines.length} events; read models rebuilt from ${rebuilt.events}\n`);
+    });
+  });
+
+program
+  .command('receiver')
+  .description('a development webhook receiver: prints each webhook, checks its signature, answers {"code":0}')
+  .requiredOption('--port <port>', 'port on 127.0.0.1', integer)
+  .option('--secret <whsec>', 'the webhook signing secret (whsec_...) to verify with')
+  .action((options: { port: number; secret?: string }) => {
+    const verifier = options.secret ? new Webhook(options.secret) : null;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let signature = 'not checked';
+        if (verifier) {
+          try {
+            verifier.verify(body, req.headers as Record<string, string>);
+            signature = 'valid';
+          } catch (error) {
+            signature = `INVALID (${(error as Error).message})`;
+          }
+        }
+        process.stdout.write(`${JSON.stringify({ id: req.headers['webhook-id'] ?? null, signature, body: safeJson(body) })}\n`);
+        res.writeHead(verifier && signature !== 'valid' ? 400 : 200, { 'content-type': 'application/json' });
+        res.end(verifier && signature !== 'valid' ? '{"code":400,"message":"bad signature"}' : '{"code":0,"message":""}');
+      });
+    });
+    server.listen(options.port, '127.0.0.1', () => process.stderr.write(`receiving webhooks on http://127.0.0.1:${options.port}/\n`));
+    process.once('SIGTERM', () => server.close(() => process.exit(0)));
+    process.once('SIGINT', () => server.close(() => process.exit(0)));
+  });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
