@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { HeraldConfig } from './config/config.js';
 import { systemClock } from './shared/clock.js';
@@ -50,8 +50,18 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   });
   app.useLogger(app.get(Logger));
   const metrics = app.get(Metrics);
+  const requestLog = await app.resolve(PinoLogger);
+  const logRequests = requestLog.logger.isLevelEnabled('info');
   adapter.getInstance().addHook('onResponse', async (request, reply) => {
-    metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    // one line per request: no headers, no bodies (they may carry tokens and webhook URLs)
+    if (logRequests) {
+      requestLog.logger.info(
+        { requestId: request.id, method: request.method, url: request.url.split('?')[0], route, status: reply.statusCode, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
+        'request completed',
+      );
+    }
   });
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   if (config.rateLimitPerMinute > 0) {

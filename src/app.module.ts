@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type DynamicModule, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
@@ -36,8 +36,6 @@ export class AppModule {
   static forRoot(config: HeraldConfig, options: AppOptions): DynamicModule {
     const pinoOptions = {
       level: config.logLevel,
-      // one line per request (method, route, status, time, request id); bodies are never logged
-      autoLogging: true,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
     };
     // human-readable in a terminal during development, JSON lines everywhere else
@@ -47,8 +45,8 @@ export class AppModule {
       global: true,
       imports: [
         LoggerModule.forRoot({
-          // every route (Nest 12's path syntax; the default wildcard does not reach Fastify routes)
-          forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
+          // request lines are written by a Fastify hook (see app.factory), far cheaper than middleware
+          forRoutes: [],
           pinoHttp: pretty ? { ...pinoOptions, transport: { target: 'pino-pretty', options: { singleLine: true } } } : [pinoOptions, options.logStream ?? process.stdout],
         }),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: true }),
