@@ -33,7 +33,7 @@ describe('the herald command line (built binary)', () => {
     const target = tempDir();
     const targetEnv = { DATABASE_URL: `sqlite:${join(target, 'herald.sqlite')}` };
     const migrated = herald(['migrate'], targetEnv);
-    expect(migrated.stdout).toMatch(/is at migration Webhooks1764100000000 \(2 applied\)/);
+    expect(migrated.stdout).toMatch(/is at migration PostgresEngine1764200000000 \(3 applied\)/);
     const imported = herald(['events', 'import', file], targetEnv);
     expect(imported.status).toBe(0);
     expect(imported.stdout).toMatch(new RegExp(`imported ${all.stdout.trim().split('\n').length} events`));
