@@ -11,6 +11,9 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  // one PostgreSQL for the whole run: DATABASE_URL_POSTGRES if set, else an embedded one (test/support/postgres.ts)
+  globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
 };

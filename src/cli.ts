@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from './config/config.js';
+import { describeDatabase, loadConfig } from './config/config.js';
 import { openDataSource } from './database/data-source.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
 import { importEvents, type ExportedEvent } from './event-store/import.js';
@@ -82,7 +82,7 @@ program
     const ds = await openDataSource(config.database);
     const applied = await ds.query(`SELECT name FROM migrations ORDER BY id`);
     await ds.destroy();
-    process.stdout.write(`database ${config.database.path} is at migration ${applied[applied.length - 1]?.name ?? '(none)'} (${applied.length} applied)\n`);
+    process.stdout.write(`database ${describeDatabase(config.database)} is at migration ${applied[applied.length - 1]?.name ?? '(none)'} (${applied.length} applied)\n`);
   });
 
 program

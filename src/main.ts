@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, describeDatabase, loadConfig } from './config/config.js';
 import { createApp } from './app.factory.js';
 
 async function main(): Promise<void> {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  process.stdout.write(`Herald listening on http://${config.host}:${port} (database: ${config.database.path})\n`);
+  process.stdout.write(`Herald listening on http://${config.host}:${port} (database: ${describeDatabase(config.database)})\n`);
   if (adminToken && !config.adminToken) {
     // printed once, on the start that created the admin; never logged again
     process.stdout.write(`Admin token (shown once, keep it): ${adminToken}\n`);

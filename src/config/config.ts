@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 export interface HeraldConfig {
   port: number;
   host: string;
-  database: { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' };
+  database: DatabaseConfig;
   adminToken?: string;
   externalUrl: string;
   brand: string;
@@ -18,6 +18,14 @@ export interface HeraldConfig {
   /** /health/ready fails when the webhook subscription is further behind the log than this. */
   readiness: { maxLagEvents: number; maxLagSeconds: number };
 }
+
+/**
+ * Which engine holds the event log, the read models and the delivery queue. SQLite serves
+ * one process; PostgreSQL serves several instances on one database.
+ */
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' }
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface WebhookSettings {
   /** Delays after attempt 1, 2, …; retries stop after the last. */
@@ -54,14 +62,50 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-export function parseDatabaseUrl(raw: string | undefined, cwd: string): HeraldConfig['database'] {
+const POSTGRES_SCHEME = /^postgres(?:ql)?:\/\//i;
+
+/**
+ * DATABASE_URL: unset (./data/herald.sqlite), sqlite:<path>, or postgres://user:password@host:port/database
+ * (postgresql:// too). An error never repeats a postgres URL: it may hold a password.
+ */
+export function parseDatabaseUrl(raw: string | undefined, cwd: string, env: NodeJS.ProcessEnv = {}): DatabaseConfig {
   if (!raw) return { kind: 'sqlite', path: resolve(cwd, 'data', 'herald.sqlite') };
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (!path) throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/herald.sqlite');
     return { kind: 'sqlite', path: resolve(cwd, path) };
   }
-  throw new ConfigError('DATABASE_URL', `must be unset or sqlite:<path> (got scheme "${raw.split(':')[0]}")`);
+  if (POSTGRES_SCHEME.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'must be a valid URL such as postgres://user:password@host:5432/herald (special characters in the password percent-encoded)');
+    }
+    if (!url.hostname && !url.searchParams.get('host')) {
+      throw new ConfigError('DATABASE_URL', 'postgres:// needs a host, e.g. postgres://user:password@host:5432/herald');
+    }
+    return { kind: 'postgres', url: raw, poolSize: integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000) };
+  }
+  throw new ConfigError(
+    'DATABASE_URL',
+    `must be unset or sqlite:<path>, or postgres://user:password@host:port/database (got scheme "${raw.split(':')[0]}")`,
+  );
+}
+
+/** The database as it may be printed or logged: a file path, or the URL with any password masked. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.kind === 'sqlite') return database.path;
+  try {
+    const url = new URL(database.url);
+    if (url.password) url.password = '***';
+    for (const name of [...url.searchParams.keys()]) {
+      if (/pass/i.test(name)) url.searchParams.set(name, '***');
+    }
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
 }
 
 function sqliteSynchronous(raw: string | undefined): 'FULL' | 'NORMAL' {
@@ -137,7 +181,10 @@ function secretKey(name: string, raw: string | undefined): string | undefined {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HeraldConfig {
-  const database = { ...parseDatabaseUrl(env.DATABASE_URL, cwd), synchronous: sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS) };
+  const parsed = parseDatabaseUrl(env.DATABASE_URL, cwd, env);
+  const synchronous = sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS);
+  integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000); // checked with either engine: a wrong value is a mistake either way
+  const database: DatabaseConfig = parsed.kind === 'sqlite' ? { ...parsed, synchronous } : parsed;
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const externalUrl = (env.EXTERNAL_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   try {
@@ -168,7 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     secrets: {
       current: secretKey('HERALD_SECRET_KEY', env.HERALD_SECRET_KEY),
       previous: (env.HERALD_SECRET_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => secretKey('HERALD_SECRET_KEY_PREVIOUS', k)!),
-      keyFile: resolve(dirname(database.path), 'secret.key'),
+      // beside the SQLite file; with PostgreSQL, ./data/secret.key (instances sharing one database
+      // must share one key: set HERALD_SECRET_KEY on each)
+      keyFile: database.kind === 'sqlite' ? resolve(dirname(database.path), 'secret.key') : resolve(cwd, 'data', 'secret.key'),
     },
   };
 }

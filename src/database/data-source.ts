@@ -1,14 +1,33 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type Database from 'better-sqlite3';
-import type { HeraldConfig } from '../config/config.js';
+import type { DatabaseConfig } from '../config/config.js';
 import { migrations } from './migrations/index.js';
 
 /** The read-model tables a projection rebuild empties and refills. */
 export const READ_MODEL_TABLES = ['rm_users', 'rm_api_tokens', 'rm_projects', 'rm_project_members', 'rm_issues', 'rm_comments', 'rm_webhooks'];
 
-export function dataSourceOptions(database: HeraldConfig['database']): DataSourceOptions {
+export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+  if (database.kind === 'postgres') {
+    return {
+      type: 'postgres',
+      url: database.url,
+      // the same `pg` module the app imports: type parsers it sets (int8, see pg.types) apply to this pool too
+      driver: pg,
+      applicationName: 'herald',
+      // node-postgres Pool options: at most this many connections per instance
+      extra: { max: database.poolSize },
+      // no entities: nothing for TypeORM to install (uuid-ossp and the like)
+      installExtensions: false,
+      migrations,
+      migrationsRun: false,
+      synchronize: false,
+      logging: ['error'],
+    };
+  }
   mkdirSync(dirname(database.path), { recursive: true });
   return {
     type: 'better-sqlite3',
@@ -28,7 +47,7 @@ export function dataSourceOptions(database: HeraldConfig['database']): DataSourc
   };
 }
 
-export async function openDataSource(database: HeraldConfig['database']): Promise<DataSource> {
+export async function openDataSource(database: DatabaseConfig): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(database));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
@@ -38,4 +57,17 @@ export async function openDataSource(database: HeraldConfig['database']): Promis
 /** The better-sqlite3 handle behind TypeORM's driver: write transactions run on it synchronously. */
 export function sqliteHandle(ds: DataSource): Database.Database {
   return (ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+}
+
+/**
+ * The node-postgres pool behind TypeORM's postgres driver (its `master` pool, created on
+ * initialize and ended on destroy): take a client from it for a transaction of your own.
+ * Its size is DatabaseConfig.poolSize. Note that `pg` returns BIGINT (int8) columns as
+ * strings unless `pg.types.setTypeParser(20, ...)` says otherwise.
+ */
+export function pgPool(ds: DataSource): pg.Pool {
+  if (ds.options.type !== 'postgres') throw new Error(`pgPool needs a postgres DataSource (this one is ${ds.options.type})`);
+  const pool = (ds.driver as PostgresDriver).master as pg.Pool | undefined;
+  if (!pool) throw new Error('pgPool: the DataSource is not initialized');
+  return pool;
 }

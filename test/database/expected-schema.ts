@@ -1,0 +1,58 @@
+/**
+ * The schema the migrations give, per engine: table -> column -> type (PostgreSQL's
+ * udt_name; SQLite's declared type). Both engines have the same tables and columns.
+ */
+export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
+  events: {
+    position: 'int8', transaction_id: 'xid8', event_id: 'text', stream_id: 'text', version: 'int4', type: 'text',
+    schema_version: 'int4', data: 'jsonb', metadata: 'jsonb', occurred_at: 'text',
+  },
+  id_sequences: { name: 'text', value: 'int8' },
+  subscription_checkpoints: { name: 'text', position: 'int8', updated_at: 'text', transaction_id: 'xid8' },
+  subscription_leases: { name: 'text', owner: 'text', lease_until: 'int8' },
+  rm_users: { id: 'int8', name: 'text', email: 'text', role: 'text', created_at: 'text', updated_at: 'text' },
+  rm_api_tokens: { token_hash: 'text', token_id: 'int8', user_id: 'int8', created_at: 'text' },
+  rm_projects: { id: 'int8', name: 'text', key: 'text', creator_id: 'int8', version: 'int4', created_at: 'text', updated_at: 'text' },
+  rm_project_members: { project_id: 'int8', user_id: 'int8', role: 'text' },
+  rm_issues: { id: 'int8', project_id: 'int8', status: 'text', version: 'int4', doc: 'text', created_at: 'text', updated_at: 'text' },
+  rm_comments: { id: 'int8', issue_id: 'int8', creator_id: 'int8', content: 'text', created_at: 'text', updated_at: 'text' },
+  rm_webhooks: { id: 'int8', project_id: 'int8', config: 'text' },
+  webhook_deliveries: {
+    id: 'text', webhook_id: 'int8', project_id: 'int8', event_position: 'int8', issue_id: 'int8', activity_type: 'text',
+    activity: 'text', status: 'text', attempt_count: 'int4', retry_base: 'int4', next_attempt_at: 'int8', lease_owner: 'text',
+    lease_until: 'int8', last_error: 'text', created_at: 'int8', updated_at: 'int8',
+  },
+  webhook_delivery_attempts: {
+    delivery_id: 'text', number: 'int4', started_at: 'int8', duration_ms: 'int4', request: 'text', response: 'text',
+    error: 'text', verdict: 'text',
+  },
+  webhook_failures: { webhook_id: 'int8', consecutive: 'int4', last_error: 'text', updated_at: 'int8' },
+};
+
+export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
+  events: {
+    position: 'INTEGER', event_id: 'TEXT', stream_id: 'TEXT', version: 'INTEGER', type: 'TEXT', schema_version: 'INTEGER',
+    data: 'TEXT', metadata: 'TEXT', occurred_at: 'TEXT',
+    // no transaction_id: a single SQLite writer commits positions in order
+  },
+  id_sequences: { name: 'TEXT', value: 'INTEGER' },
+  subscription_checkpoints: { name: 'TEXT', position: 'INTEGER', updated_at: 'TEXT', transaction_id: 'TEXT' },
+  subscription_leases: { name: 'TEXT', owner: 'TEXT', lease_until: 'INTEGER' },
+  rm_users: { id: 'INTEGER', name: 'TEXT', email: 'TEXT', role: 'TEXT', created_at: 'TEXT', updated_at: 'TEXT' },
+  rm_api_tokens: { token_hash: 'TEXT', token_id: 'INTEGER', user_id: 'INTEGER', created_at: 'TEXT' },
+  rm_projects: { id: 'INTEGER', name: 'TEXT', key: 'TEXT', creator_id: 'INTEGER', version: 'INTEGER', created_at: 'TEXT', updated_at: 'TEXT' },
+  rm_project_members: { project_id: 'INTEGER', user_id: 'INTEGER', role: 'TEXT' },
+  rm_issues: { id: 'INTEGER', project_id: 'INTEGER', status: 'TEXT', version: 'INTEGER', doc: 'TEXT', created_at: 'TEXT', updated_at: 'TEXT' },
+  rm_comments: { id: 'INTEGER', issue_id: 'INTEGER', creator_id: 'INTEGER', content: 'TEXT', created_at: 'TEXT', updated_at: 'TEXT' },
+  rm_webhooks: { id: 'INTEGER', project_id: 'INTEGER', config: 'TEXT' },
+  webhook_deliveries: {
+    id: 'TEXT', webhook_id: 'INTEGER', project_id: 'INTEGER', event_position: 'INTEGER', issue_id: 'INTEGER', activity_type: 'TEXT',
+    activity: 'TEXT', status: 'TEXT', attempt_count: 'INTEGER', retry_base: 'INTEGER', next_attempt_at: 'INTEGER', lease_owner: 'TEXT',
+    lease_until: 'INTEGER', last_error: 'TEXT', created_at: 'INTEGER', updated_at: 'INTEGER',
+  },
+  webhook_delivery_attempts: {
+    delivery_id: 'TEXT', number: 'INTEGER', started_at: 'INTEGER', duration_ms: 'INTEGER', request: 'TEXT', response: 'TEXT',
+    error: 'TEXT', verdict: 'TEXT',
+  },
+  webhook_failures: { webhook_id: 'INTEGER', consecutive: 'INTEGER', last_error: 'TEXT', updated_at: 'INTEGER' },
+};
