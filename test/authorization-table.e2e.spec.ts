@@ -107,6 +107,10 @@ const TABLE: Record<string, Case> = {
     body: () => ({ since: '2026-01-01T00:00:00Z' }),
     expect: ownerOnly(202),
   },
+  'GET /api/projects/:projectId/webhooks/:webhookId/deliveries/hourly': {
+    path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/deliveries/hourly`,
+    expect: member(200),
+  },
 };
 
 describe('authorization: every route × role', () => {
