@@ -33,6 +33,9 @@ const TABLE: Record<string, Case> = {
   'GET /health/live': { path: () => '/health/live', expect: [200, 200, 200, 200, 200, 200] },
   'GET /health/ready': { path: () => '/health/ready', expect: [200, 200, 200, 200, 200, 200] },
   'GET /metrics': { path: () => '/metrics', expect: [200, 200, 200, 200, 200, 200] },
+  // the delivery console's page and files hold no data: public (the page calls the API with the user's token)
+  'GET /console': { path: () => '/console', expect: [200, 200, 200, 200, 200, 200] },
+  'GET /console/assets/:file': { path: () => '/console/assets/console.css', expect: [200, 200, 200, 200, 200, 200] },
   'POST /api/users': { path: () => '/api/users', body: (c) => ({ name: 'New', email: `new${c.n}@example.com` }), expect: adminOnly(201) },
   'GET /api/users/me': { path: () => '/api/users/me', expect: anyUser(200) },
   'POST /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(201) },
