@@ -137,12 +137,13 @@ export function webhookForm(existing: Webhook | undefined, submit: (input: Webho
     clearErrors();
     const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? '';
     const checked = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.checked ?? false;
-    const input: WebhookInput = {
-      name: value('name'),
-      activityTypes: [...form.querySelectorAll<HTMLInputElement>('input[name="activityTypes"]:checked')].map((c) => c.value),
-      active: checked('active'),
-      ordered: checked('ordered'),
-    };
+    const activityTypes = [...form.querySelectorAll<HTMLInputElement>('input[name="activityTypes"]:checked')].map((c) => c.value);
+    const input: WebhookInput = {};
+    // an edit sends only what changed: `active: true` re-enables a disabled webhook, which saving a name must not do
+    if (!editing || value('name') !== existing.name) input.name = value('name');
+    if (!editing || [...activityTypes].sort().join() !== [...existing.activityTypes].sort().join()) input.activityTypes = activityTypes;
+    if (!editing || checked('active') !== existing.active) input.active = checked('active');
+    if (!editing || checked('ordered') !== existing.ordered) input.ordered = checked('ordered');
     if (!editing) input.type = value('type');
     if (!editing || value('url') !== '') input.url = value('url');
     if (value('signingSecret') !== '') input.signingSecret = value('signingSecret');

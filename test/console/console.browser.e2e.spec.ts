@@ -39,6 +39,7 @@ describe('delivery console (headless chromium)', () => {
   let hookId: number;
   let developerToken: string;
   let failedId: string;
+  let issueId: number;
   /** Everything each page asked for, and everything it complained about. */
   const requests: string[] = [];
   const problems: string[] = [];
@@ -81,7 +82,7 @@ describe('delivery console (headless chromium)', () => {
     developerToken = developer.token;
     await t.http.put(`/api/projects/${projectId}/members/${developer.id}`).set(t.auth).send({ role: 'DEVELOPER' }).expect(200);
     // the receiver refuses the first message for good: a failed delivery to look into
-    await a.createIssue(projectId, { name: 'Rotate the keys' });
+    issueId = (await a.createIssue(projectId, { name: 'Rotate the keys' })).id;
     failedId = (await until(async () => (await deliveries()).find((d) => d.status === 'FAILED'), 'the failed delivery')).id;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   });
@@ -180,9 +181,31 @@ describe('delivery console (headless chromium)', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('#name-error').filter({ hasText: /name/ }).waitFor(WAIT);
     await page.getByLabel('Name').fill('team room (renamed)');
+    const patch = page.waitForRequest((request) => request.method() === 'PATCH', WAIT);
     await page.getByRole('button', { name: 'Save changes' }).click();
+    // only what changed is sent (`active: true` would re-enable a disabled webhook)
+    expect((await patch).postDataJSON()).toEqual({ name: 'team room (renamed)' });
     await page.getByRole('heading', { name: 'team room (renamed)', level: 1 }).waitFor(WAIT);
     await context.close();
+  });
+
+  it('shows a disabled webhook as disabled, and re-enables it', async () => {
+    const gone = await new Receiver().start();
+    gone.answer({ status: 410, body: 'this hook was removed' });
+    const retired = (await a.post(`/api/projects/${projectId}/webhooks`, { type: 'CUSTOM', name: 'retired', url: gone.url(), activityTypes: ['bb.issue.comment.create'] }, 201)).id;
+    await a.comment(issueId, 'anyone there?');
+    await until(async () => (await a.get(`/api/projects/${projectId}/webhooks/${retired}`)).state === 'DISABLED', 'the webhook to be disabled');
+    const { context, page } = await open({ token: ADMIN_TOKEN });
+    await page.getByRole('link', { name: 'Ops' }).click();
+    const card = page.locator(`li[data-webhook="${retired}"]`);
+    await card.getByText('Disabled', { exact: true }).waitFor(WAIT);
+    await card.getByRole('link', { name: 'retired' }).click();
+    await page.getByRole('button', { name: 'Re-enable' }).click();
+    await page.getByText('Active', { exact: true }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Re-enable' }).waitFor({ state: 'detached', ...WAIT });
+    expect(await a.get(`/api/projects/${projectId}/webhooks/${retired}`)).toMatchObject({ active: true, state: 'ACTIVE', consecutiveFailures: 0 });
+    await context.close();
+    await gone.stop();
   });
 
   it('a DEVELOPER reads the webhook and its delivery log, with no action buttons and no request bodies', async () => {
