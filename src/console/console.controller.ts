@@ -21,7 +21,7 @@ export class ConsoleController {
   async page(@Res() reply: Reply) {
     const file = await this.assets.page();
     if (!file) throw notFound('console page', 'index.html');
-    return send(reply, file).header('content-security-policy', CONSOLE_CSP).send(file.body);
+    return withFileHeaders(reply, file).header('content-security-policy', CONSOLE_CSP).send(file.body);
   }
 
   @Get('assets/:file')
@@ -29,10 +29,11 @@ export class ConsoleController {
     const file = await this.assets.asset(name);
     // the scripts exist after `npm run build`
     if (!file) throw notFound('console file', name);
-    return send(reply, file).send(file.body);
+    return withFileHeaders(reply, file).send(file.body);
   }
 }
 
-function send(reply: Reply, file: ConsoleFile): Reply {
+/** Its type, and asked again on each use (a rebuild shows at once). */
+function withFileHeaders(reply: Reply, file: ConsoleFile): Reply {
   return reply.header('content-type', file.type).header('cache-control', 'no-cache');
 }
