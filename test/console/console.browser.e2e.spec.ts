@@ -154,6 +154,13 @@ describe('delivery console (headless chromium)', () => {
     await page.locator('tr[data-delivery] [data-status="DELIVERED"]').nth(1).waitFor(WAIT);
     await page.getByLabel('Status', { exact: true }).selectOption('FAILED');
     await page.getByText('No deliveries.').waitFor(WAIT);
+
+    // the other actions answer in the status line
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await page.getByRole('status').filter({ hasText: /^Test delivered: HTTP 200 in \d+ ms\.$/ }).waitFor(WAIT);
+    await page.getByLabel('Recover deliveries created since').fill('2020-01-01T00:00');
+    await page.getByRole('button', { name: 'Recover', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: '0 deliveries queued again.' }).waitFor(WAIT);
     await context.close();
   });
 
