@@ -9,6 +9,7 @@ import { AppModule, type AppOptions } from './app.module.js';
 import type { HeraldConfig } from './config/config.js';
 import { systemClock } from './shared/clock.js';
 import { Metrics } from './shared/metrics.js';
+import { serveOpenApi } from './shared/openapi.js';
 import { validationPipe } from './shared/validation.js';
 import { UsersService } from './users/users.service.js';
 
@@ -80,6 +81,7 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     });
   }
   app.useGlobalPipes(validationPipe());
+  serveOpenApi(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const bootstrap = await app.get(UsersService).bootstrap();

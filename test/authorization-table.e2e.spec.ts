@@ -1,4 +1,5 @@
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
+import { OpenApiConformance } from './support/openapi-conformance.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -25,6 +26,7 @@ const member = (ok: number): Case['expect'] => [ok, ok, ok, 404, 401, 401];
 const ownerOnly = (ok: number): Case['expect'] => [ok, ok, 403, 404, 401, 401];
 const adminOnly = (ok: number): Case['expect'] => [ok, 403, 403, 403, 401, 401];
 const anyUser = (ok: number): Case['expect'] => [ok, ok, ok, ok, 401, 401];
+const anyone: Case['expect'] = [200, 200, 200, 200, 200, 200];
 const selfOrAdmin = (ok: number): Case['expect'] => [ok, 404, ok, 404, 401, 401];
 const freshIssue = async (c: Ctx) => (await c.admin('post', `/api/projects/${c.ids.project}/issues`, { name: `fresh ${c.n}`, type: 'bb.issue.general', pipeline: { stages: [{ name: 's', tasks: [{ name: 't' }] }] } })) as { id: number; pipeline: any };
 
@@ -33,9 +35,19 @@ const TABLE: Record<string, Case> = {
   'GET /health/live': { path: () => '/health/live', expect: [200, 200, 200, 200, 200, 200] },
   'GET /health/ready': { path: () => '/health/ready', expect: [200, 200, 200, 200, 200, 200] },
   'GET /metrics': { path: () => '/metrics', expect: [200, 200, 200, 200, 200, 200] },
+  // the OpenAPI document and its UI are public: they describe the API, they hold no data
+  'GET /docs': { path: () => '/docs', expect: anyone },
+  'GET /docs/': { path: () => '/docs/', expect: anyone },
+  'GET /docs/index.html': { path: () => '/docs/index.html', expect: anyone },
+  // registered by @nestjs/swagger, but swagger-ui-dist ships no LICENSE file to serve
+  'GET /docs/LICENSE': { path: () => '/docs/LICENSE', expect: [404, 404, 404, 404, 404, 404] },
+  'GET /docs/swagger-ui-init.js': { path: () => '/docs/swagger-ui-init.js', expect: anyone },
+  'GET /docs/docs/swagger-ui-init.js': { path: () => '/docs/docs/swagger-ui-init.js', expect: anyone },
+  'GET /docs/*': { path: () => '/docs/swagger-ui.css', expect: anyone },
+  'GET /docs-json': { path: () => '/docs-json', expect: anyone },
   // the delivery console's page and files hold no data: public (the page calls the API with the user's token)
-  'GET /console': { path: () => '/console', expect: [200, 200, 200, 200, 200, 200] },
-  'GET /console/assets/:file': { path: () => '/console/assets/console.css', expect: [200, 200, 200, 200, 200, 200] },
+  'GET /console': { path: () => '/console', expect: anyone },
+  'GET /console/assets/:file': { path: () => '/console/assets/console.css', expect: anyone },
   'POST /api/users': { path: () => '/api/users', body: (c) => ({ name: 'New', email: `new${c.n}@example.com` }), expect: adminOnly(201) },
   'GET /api/users/me': { path: () => '/api/users/me', expect: anyUser(200) },
   'POST /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(201) },
@@ -119,6 +131,9 @@ const TABLE: Record<string, Case> = {
 describe('authorization: every route × role', () => {
   let t: TestApp;
   let receiver: Receiver;
+  let conformance: OpenApiConformance;
+  /** Answers that do not match the OpenAPI document (checked for every case below). */
+  const nonConforming: string[] = [];
   const tokens: Partial<Record<Role, string>> = {};
   const ids: Record<string, number | string> = {};
   let n = 0;
@@ -132,6 +147,7 @@ describe('authorization: every route × role', () => {
   beforeAll(async () => {
     receiver = await new Receiver().start();
     t = await startTestApp({ env: LOCAL_WEBHOOK_ENV });
+    conformance = new OpenApiConformance((await t.http.get('/docs-json').expect(200)).body);
     const c = ctx();
     const user = (name: string) => c.admin('post', '/api/users', { name, email: `${name}@example.com` });
     const owner = await user('owner');
@@ -171,6 +187,9 @@ describe('authorization: every route × role', () => {
         if (role !== 'noToken') request = request.set('Authorization', `Bearer ${tokens[role]}`);
         const res = await request.send(spec.body?.(c) ?? (method === 'GET' || method === 'DELETE' ? undefined : {}));
         got[role] = res.status;
+        if (!template.startsWith('/docs') && !template.startsWith('/console')) {
+          nonConforming.push(...conformance.check(method, path, res.status, res.headers['content-type'], /json/.test(res.headers['content-type'] ?? '') ? res.body : res.text));
+        }
       }
       expect({ route: template, ...got }).toEqual({ route: template, ...Object.fromEntries(ROLES.map((r, i) => [r, spec.expect[i]])) });
     });
@@ -178,5 +197,10 @@ describe('authorization: every route × role', () => {
 
   it('has an entry for every route the app serves', () => {
     expect(t.routes.filter((r) => !(r in TABLE))).toEqual([]);
+  });
+
+  it('answered every case above as the OpenAPI document says (status, content type, shape)', () => {
+    expect(conformance.checked.size).toBeGreaterThan(100);
+    expect(nonConforming).toEqual([]);
   });
 });

@@ -1,15 +1,19 @@
 import { Controller, Get, HttpCode, Module, Post, Query } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, Query as CqrsQuery, QueryBus, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { RecordedEvent } from '../event-store/event.js';
+import { RecordedEventSchema } from '../event-store/event.schema.js';
 import { ProjectionRebuilder } from '../event-store/projection-rebuilder.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { AdminOnly } from '../users/auth.guard.js';
 import { redactEvent } from '../webhooks/config/redact.js';
 
 export class EventFeedQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Events after this position.' })
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
 
@@ -20,6 +24,11 @@ export class ReadEventLogQuery extends CqrsQuery<RecordedEvent[]> {
   ) {
     super();
   }
+}
+
+export class RebuildResultSchema {
+  @ApiProperty({ description: 'Events replayed.' }) events: number;
+  @ApiProperty() durationMs: number;
 }
 
 export class RebuildProjectionsCommand extends Command<{ events: number; durationMs: number }> {}
@@ -41,6 +50,7 @@ export class RebuildProjectionsHandler implements ICommandHandler<RebuildProject
 }
 
 /** The global log for consumers and audits, and the projection rebuild (admins only). */
+@ApiTags('admin')
 @Controller('api')
 @AdminOnly()
 export class EventsFeedController {
@@ -50,12 +60,16 @@ export class EventsFeedController {
   ) {}
 
   @Get('events')
+  @ApiOperation({ summary: 'The global event log after a position, in order (secrets redacted)' })
+  @ApiOkResponse({ type: [RecordedEventSchema] })
   feed(@Query() query: EventFeedQueryDto) {
     return this.queries.execute(new ReadEventLogQuery(query.after ?? 0, query.limit ?? 100));
   }
 
   @Post('admin/projections/rebuild')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Rebuild every read model by replaying the log' })
+  @ApiOkResponse({ type: RebuildResultSchema })
   rebuild() {
     return this.commands.execute(new RebuildProjectionsCommand());
   }

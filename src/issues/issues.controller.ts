@@ -1,10 +1,14 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RecordedEventSchema } from '../event-store/event.schema.js';
+import { ApiIfMatch, ApiProblem, ApiVersioned } from '../shared/openapi.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
 import { Actor } from '../shared/request-context.js';
 import { ForProject } from '../users/auth.guard.js';
 import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, UpdateIssueDto } from './dto/issue.dto.js';
+import { CommentSchema, IssuePageSchema, IssueSchema } from './dto/issue.responses.js';
 import type { IssueView } from './issue.projection.js';
 import {
   ChangeIssueStatusCommand,
@@ -30,6 +34,7 @@ const withEtag = (reply: Reply, issue: IssueView) => {
 
 const Id = (name: string) => Param(name, ParseIntPipe);
 
+@ApiTags('issues')
 @Controller('api')
 @ForProject('member')
 export class IssuesController {
@@ -40,21 +45,31 @@ export class IssuesController {
 
   @Post('projects/:projectId/issues')
   @HttpCode(201)
+  @ApiOperation({ summary: 'Create an issue, with its pipeline of stages and tasks' })
+  @ApiVersioned(201, IssueSchema, 'The new issue.')
   async create(@Id('projectId') projectId: number, @Body() body: CreateIssueDto, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
     return withEtag(reply, await this.commands.execute(new CreateIssueCommand(projectId, body, actor)));
   }
 
   @Get('projects/:projectId/issues')
+  @ApiOperation({ summary: 'List a project’s issues, newest first' })
+  @ApiOkResponse({ type: IssuePageSchema })
   list(@Id('projectId') projectId: number, @Query() query: ListIssuesQueryDto) {
     return this.queries.execute(new ListIssuesQuery(projectId, query.status, query.limit ?? 50, query.cursor));
   }
 
   @Get('issues/:issueId')
+  @ApiOperation({ summary: 'Read an issue' })
+  @ApiVersioned(200, IssueSchema, 'The issue.')
   async get(@Id('issueId') issueId: number, @Res({ passthrough: true }) reply: Reply) {
     return withEtag(reply, await this.queries.execute(new GetIssueQuery(issueId)));
   }
 
   @Patch('issues/:issueId')
+  @ApiOperation({ summary: 'Change an issue’s name, description or assignee' })
+  @ApiVersioned(200, IssueSchema, 'The issue after the change.')
+  @ApiIfMatch()
+  @ApiProblem(409, 'The issue is not OPEN.')
   async update(
     @Id('issueId') issueId: number,
     @Body() body: UpdateIssueDto,
@@ -68,6 +83,10 @@ export class IssuesController {
 
   @Post('issues/:issueId/status')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Resolve, cancel or reopen an issue' })
+  @ApiVersioned(200, IssueSchema, 'The issue after the change.')
+  @ApiIfMatch()
+  @ApiProblem(409, 'The issue already has that status, or cannot be resolved while tasks are unfinished.')
   async changeStatus(
     @Id('issueId') issueId: number,
     @Body() body: ChangeIssueStatusDto,
@@ -80,6 +99,10 @@ export class IssuesController {
 
   @Post('issues/:issueId/tasks/:taskId/status')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Move a task to another status (or skip it)', description: 'Stage status changes follow from task changes.' })
+  @ApiVersioned(200, IssueSchema, 'The issue after the change.')
+  @ApiIfMatch()
+  @ApiProblem(409, 'The move is not allowed from the task’s status, an earlier stage is not done, or the issue is not OPEN.')
   async changeTaskStatus(
     @Id('issueId') issueId: number,
     @Id('taskId') taskId: number,
@@ -94,16 +117,25 @@ export class IssuesController {
 
   @Post('issues/:issueId/comments')
   @HttpCode(201)
+  @ApiOperation({ summary: 'Comment on an issue' })
+  @ApiCreatedResponse({ type: CommentSchema, description: 'The new comment.' })
+  @ApiIfMatch()
   createComment(@Id('issueId') issueId: number, @Body() body: CommentDto, @Headers('if-match') ifMatch: string | undefined, @Actor() actor: Metadata) {
     return this.commands.execute(new CreateCommentCommand(issueId, body.content, expectedVersion(ifMatch), actor));
   }
 
   @Get('issues/:issueId/comments')
+  @ApiOperation({ summary: 'List an issue’s comments, oldest first' })
+  @ApiOkResponse({ type: [CommentSchema] })
   comments(@Id('issueId') issueId: number) {
     return this.queries.execute(new ListCommentsQuery(issueId));
   }
 
   @Patch('issues/:issueId/comments/:commentId')
+  @ApiOperation({ summary: 'Edit a comment (its author only)' })
+  @ApiOkResponse({ type: CommentSchema, description: 'The comment after the edit.' })
+  @ApiIfMatch()
+  @ApiProblem(403, 'The caller is not the comment’s author.')
   editComment(
     @Id('issueId') issueId: number,
     @Id('commentId') commentId: number,
@@ -115,6 +147,8 @@ export class IssuesController {
   }
 
   @Get('issues/:issueId/events')
+  @ApiOperation({ summary: 'The issue’s event stream, in order' })
+  @ApiOkResponse({ type: [RecordedEventSchema] })
   events(@Id('issueId') issueId: number) {
     return this.queries.execute(new GetIssueEventsQuery(issueId));
   }

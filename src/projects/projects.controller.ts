@@ -1,5 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiIfMatch, ApiProblem, ApiVersioned } from '../shared/openapi.js';
+import { AuditPageSchema, MemberSchema, MembershipSchema, ProjectPageSchema, ProjectSchema } from './project.schemas.js';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ForProject } from '../users/auth.guard.js';
 import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
@@ -11,16 +14,20 @@ import type { ProjectView } from './project.projection.js';
 import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, ProjectAuditQuery, RemoveMemberCommand, RenameProjectCommand, SetMemberCommand } from './projects.cqrs.js';
 
 export class CreateProjectDto {
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Payments' })
   @IsString() @Length(1, 200) name: string;
+  @ApiPropertyOptional({ pattern: '^[A-Z][A-Z0-9_]{0,15}$', description: 'A short upper-case key; made from the name when absent.', example: 'PAY' })
   @IsOptional() @IsString() @Matches(/^[A-Z][A-Z0-9_]{0,15}$/, { message: 'key must be 1-16 upper-case letters, digits or _, starting with a letter' })
   key?: string;
 }
 
 export class SetMemberDto {
+  @ApiProperty({ enum: PROJECT_ROLES })
   @IsIn(PROJECT_ROLES) role: ProjectRole;
 }
 
 export class RenameProjectDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @IsOptional() @IsString() @Length(1, 200) name?: string;
 }
 
@@ -33,6 +40,7 @@ const withEtag = (reply: Reply, view: ProjectView) => {
   return view;
 };
 
+@ApiTags('projects')
 @Controller('api/projects')
 export class ProjectsController {
   constructor(
@@ -42,23 +50,33 @@ export class ProjectsController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Create a project (the caller becomes its OWNER)' })
+  @ApiVersioned(201, ProjectSchema, 'The new project.')
+  @ApiProblem(409, 'The key is already used by another project.')
   async create(@Body() body: CreateProjectDto, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
     return withEtag(reply, await this.commands.execute(new CreateProjectCommand(body.name, body.key, actor)));
   }
 
   @Get()
+  @ApiOperation({ summary: 'List the projects the caller is a member of (all of them for admins)' })
+  @ApiOkResponse({ type: ProjectPageSchema })
   list(@Query() page: PageQuery, @CurrentUser() user: AuthenticatedUser) {
     return this.queries.execute(new ListProjectsQuery(user, page.limit ?? 50, page.cursor));
   }
 
   @Get(':projectId')
   @ForProject('member')
+  @ApiOperation({ summary: 'Read a project' })
+  @ApiVersioned(200, ProjectSchema, 'The project.')
   async get(@Param('projectId', ParseIntPipe) projectId: number, @Res({ passthrough: true }) reply: Reply) {
     return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
   }
 
   @Patch(':projectId')
   @ForProject('owner')
+  @ApiOperation({ summary: 'Rename a project' })
+  @ApiVersioned(200, ProjectSchema, 'The project after the change.')
+  @ApiIfMatch()
   async rename(
     @Param('projectId', ParseIntPipe) projectId: number,
     @Body() body: RenameProjectDto,
@@ -73,12 +91,17 @@ export class ProjectsController {
 
   @Get(':projectId/members')
   @ForProject('member')
+  @ApiOperation({ summary: 'List a project’s members and their roles' })
+  @ApiOkResponse({ type: [MemberSchema] })
   members(@Param('projectId', ParseIntPipe) projectId: number) {
     return this.queries.execute(new ListMembersQuery(projectId));
   }
 
   @Put(':projectId/members/:userId')
   @ForProject('owner')
+  @ApiOperation({ summary: 'Add a member, or change a member’s role' })
+  @ApiOkResponse({ type: MembershipSchema })
+  @ApiProblem(409, 'The change would leave the project without an OWNER.')
   setMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Body() body: SetMemberDto, @Actor() actor: Metadata) {
     return this.commands.execute(new SetMemberCommand(projectId, userId, body.role, actor));
   }
@@ -86,12 +109,17 @@ export class ProjectsController {
   @Delete(':projectId/members/:userId')
   @ForProject('owner')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a member' })
+  @ApiNoContentResponse({ description: 'Removed.' })
+  @ApiProblem(409, 'The user is the project’s last OWNER.')
   async removeMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Actor() actor: Metadata) {
     await this.commands.execute(new RemoveMemberCommand(projectId, userId, actor));
   }
 
   @Get(':projectId/audit')
   @ForProject('owner')
+  @ApiOperation({ summary: 'Who changed the project, its members and its webhooks, and when (secrets redacted)' })
+  @ApiOkResponse({ type: AuditPageSchema })
   audit(@Param('projectId', ParseIntPipe) projectId: number, @Query() page: PageQuery) {
     return this.queries.execute(new ProjectAuditQuery(projectId, page.limit ?? 50, page.cursor));
   }

@@ -1,4 +1,5 @@
 import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
@@ -6,6 +7,35 @@ import { Public } from '../users/auth.guard.js';
 import { DeliveryDispatcher } from '../webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../webhooks/subscription/webhook-subscription.js';
 import { CLOCK, type Clock } from './clock.js';
+
+/** terminus' report, with the details Herald's indicators give. */
+const indicators = {
+  type: 'object',
+  properties: {
+    database: { type: 'object', properties: { status: { enum: ['up', 'down'] }, head: { type: 'integer', description: 'The log’s last position.' }, message: { type: 'string' } }, required: ['status'] },
+    webhooks: {
+      type: 'object',
+      properties: {
+        status: { enum: ['up', 'down'] },
+        lagEvents: { type: 'integer', description: 'Events the webhook subscription has not processed yet.' },
+        lagSeconds: { type: 'number', description: 'Age of the oldest of them.' },
+        dispatcher: { enum: ['running', 'stopped'] },
+        background: { type: 'boolean', description: 'false when background workers are off (HERALD_BACKGROUND_WORKERS=false).' },
+        message: { type: 'string' },
+      },
+      required: ['status'],
+    },
+  },
+  additionalProperties: false,
+};
+const report = (statuses: string[]) => ({
+  type: 'object',
+  properties: { status: { enum: statuses }, info: indicators, error: indicators, details: indicators },
+  required: ['status', 'details'],
+});
+// terminus' own swagger decorators load @nestjs/swagger with require(), which only some runtimes allow: documented here instead
+const HEALTH_CHECK = { noCache: true, swaggerDocumentation: false };
+const HealthOk = ApiOkResponse({ description: 'Healthy.', schema: report(['ok']) });
 
 interface Reply {
   status(code: number): Reply;
@@ -15,6 +45,7 @@ interface Reply {
  * /health/live: the process answers. /health/ready: the database answers, the webhook
  * subscription keeps up with the log, and the dispatcher runs (terminus' report shape).
  */
+@ApiTags('operations')
 @Controller('health')
 @Public()
 export class HealthController {
@@ -29,13 +60,21 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @HealthCheck()
+  @HealthCheck(HEALTH_CHECK)
+  @HealthOk
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return this.health.check([]);
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck(HEALTH_CHECK)
+  @HealthOk
+  @ApiServiceUnavailableResponse({ description: 'Not ready: `error` names what failed.', schema: report(['error', 'shutting_down']) })
+  @ApiOperation({
+    summary: 'Readiness: the database answers, the webhook subscription keeps up with the log, the dispatcher runs',
+    description: '503 with the same report when one of them fails (terminus’ shape, not a problem document).',
+  })
   async ready(@Res({ passthrough: true }) reply: Reply) {
     try {
       return await this.health.check([() => this.database(), () => this.webhooks()]);

@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from './clock.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
@@ -98,6 +99,7 @@ export class Metrics implements OnModuleDestroy {
   }
 }
 
+@ApiTags('operations')
 @Controller('metrics')
 @Public()
 export class MetricsController {
@@ -105,6 +107,8 @@ export class MetricsController {
 
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiOkResponse({ description: 'HTTP, event, subscription, delivery and process metrics.', content: { 'text/plain': { schema: { type: 'string' } } } })
   scrape() {
     return this.metrics.registry.metrics();
   }

@@ -28,6 +28,21 @@ export const Public = () => SetMetadata(PUBLIC, true);
 /** A route only workspace admins may call. */
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 
+export interface RouteAccess {
+  public: boolean;
+  adminOnly: boolean;
+  project?: ProjectAccess;
+}
+
+/** Who may call a route, from its decorators (method over class): the guard acts on it, the OpenAPI document describes it. */
+export function routeAccess(reflector: Reflector, targets: [handler: Function, controller: Function]): RouteAccess {
+  return {
+    public: reflector.getAllAndOverride<boolean>(PUBLIC, targets) === true,
+    adminOnly: reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true,
+    project: reflector.getAllAndOverride<ProjectAccess | undefined>(PROJECT_ACCESS, targets),
+  };
+}
+
 /**
  * Bearer tokens on every route unless marked public. Known tokens are cached for a
  * few seconds (a lookup per request would cost more than the command it guards).
@@ -48,8 +63,8 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const access = routeAccess(this.reflector, [context.getHandler(), context.getClass()]);
+    if (access.public) return true;
     const request = context.switchToHttp().getRequest<HeraldRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
@@ -57,11 +72,8 @@ export class AuthGuard implements CanActivate {
     const user = this.lookup(match[1]);
     if (!user) throw unauthorized('the bearer token is not valid');
     request.user = user;
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && user.role !== 'ADMIN') {
-      throw forbidden('this route is for workspace admins');
-    }
-    const access = this.reflector.getAllAndOverride<ProjectAccess>(PROJECT_ACCESS, targets);
-    if (access && user.role !== 'ADMIN') this.checkProject(request, user, access);
+    if (access.adminOnly && user.role !== 'ADMIN') throw forbidden('this route is for workspace admins');
+    if (access.project && user.role !== 'ADMIN') this.checkProject(request, user, access.project);
     return true;
   }
 

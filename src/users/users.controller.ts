@@ -1,5 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiProblem } from '../shared/openapi.js';
+import { CreatedUserSchema, IssuedTokenSchema, TokenSchema, UserSchema } from './user.schemas.js';
 import { IsEmail, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
@@ -8,11 +11,15 @@ import { notFound } from '../shared/errors.js';
 import { CreateUserCommand, GetUserQuery, IssueTokenCommand, ListTokensQuery, RevokeTokenCommand } from './users.cqrs.js';
 
 export class CreateUserDto {
+  @ApiProperty({ minLength: 1, maxLength: 200 })
   @IsString() @Length(1, 200) name: string;
+  @ApiProperty({ format: 'email', minLength: 3, maxLength: 320, description: 'Unique, case-insensitively.' })
   @IsEmail() @Length(3, 320) email: string;
+  @ApiPropertyOptional({ enum: ['ADMIN', 'MEMBER'], default: 'MEMBER' })
   @IsOptional() @IsIn(['ADMIN', 'MEMBER']) role?: 'ADMIN' | 'MEMBER';
 }
 
+@ApiTags('users')
 @Controller('api/users')
 export class UsersController {
   constructor(
@@ -23,11 +30,16 @@ export class UsersController {
   @Post()
   @HttpCode(201)
   @AdminOnly()
+  @ApiOperation({ summary: 'Create a user, with a first API token' })
+  @ApiCreatedResponse({ type: CreatedUserSchema })
+  @ApiProblem(409, 'A user with this email exists.')
   create(@Body() body: CreateUserDto, @Actor() actor: Metadata) {
     return this.commands.execute(new CreateUserCommand({ name: body.name, email: body.email, role: body.role ?? 'MEMBER' }, actor));
   }
 
   @Get('me')
+  @ApiOperation({ summary: 'The caller' })
+  @ApiOkResponse({ type: UserSchema })
   me(@CurrentUser() user: AuthenticatedUser) {
     return this.queries.execute(new GetUserQuery(user.id));
   }
@@ -39,12 +51,17 @@ export class UsersController {
 
   @Post(':userId/tokens')
   @HttpCode(201)
+  @ApiOperation({ summary: 'Issue another API token (the user themself, or an admin)', description: 'To anyone else the user does not exist (404).' })
+  @ApiCreatedResponse({ type: IssuedTokenSchema })
+  @ApiProblem(403, 'The user is the System Bot, which has no tokens.')
   issueToken(@Param('userId', ParseIntPipe) userId: number, @CurrentUser() user: AuthenticatedUser, @Actor() actor: Metadata) {
     this.own(user, userId);
     return this.commands.execute(new IssueTokenCommand(userId, actor));
   }
 
   @Get(':userId/tokens')
+  @ApiOperation({ summary: 'List a user’s tokens (ids only: tokens are never shown again)' })
+  @ApiOkResponse({ type: [TokenSchema] })
   tokens(@Param('userId', ParseIntPipe) userId: number, @CurrentUser() user: AuthenticatedUser) {
     this.own(user, userId);
     return this.queries.execute(new ListTokensQuery(userId));
@@ -52,6 +69,8 @@ export class UsersController {
 
   @Delete(':userId/tokens/:tokenId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a token (it stops working at once)' })
+  @ApiNoContentResponse({ description: 'Revoked.' })
   async revokeToken(
     @Param('userId', ParseIntPipe) userId: number,
     @Param('tokenId', ParseIntPipe) tokenId: number,

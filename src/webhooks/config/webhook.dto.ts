@@ -1,36 +1,62 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 
+const TYPE_DOC = 'SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM or CUSTOM (or Bytebase’s `bb.plugin.webhook.<type>`).';
+const URL_DOC = 'https (http only where allowed); the host must be the provider’s own (any host for CUSTOM). Stored sealed, shown masked.';
+const SECRET_DOC = 'CUSTOM: a Standard Webhooks secret (`whsec_` + base64); DINGTALK and FEISHU/LARK: the robot’s signing secret. Never shown again.';
+const HEADERS_DOC = 'Extra headers for CUSTOM webhooks (values are stored sealed and never shown).';
+const ORDERED_DOC = 'Deliver strictly in event order: a failing delivery holds back later ones.';
+
 export class CreateWebhookDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, description: TYPE_DOC, example: 'SLACK' })
   @IsString() @Length(1, 100) type: string;
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'deploys' })
   @IsString() @Length(1, 200) name: string;
+  @ApiProperty({ minLength: 1, maxLength: 2048, description: URL_DOC, example: 'https://hooks.slack.com/services/T000/B000/XXXX' })
   @IsString() @Length(1, 2048) url: string;
+  @ApiProperty({ enum: ACTIVITY_TYPES, isArray: true, minItems: 1, maxItems: ACTIVITY_TYPES.length })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPES.length) @IsIn(ACTIVITY_TYPES, { each: true }) activityTypes: ActivityType[];
+  @ApiPropertyOptional({ default: true })
   @IsOptional() @IsBoolean() active?: boolean;
+  @ApiPropertyOptional({ maxLength: 200, description: SECRET_DOC })
   @IsOptional() @IsString() @MaxLength(200) signingSecret?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: HEADERS_DOC })
   @IsOptional() @IsObject() headers?: Record<string, string>;
+  @ApiPropertyOptional({ default: false, description: ORDERED_DOC })
   @IsOptional() @IsBoolean() ordered?: boolean;
 }
 
 export class UpdateWebhookDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional({ minLength: 1, maxLength: 2048, description: URL_DOC })
   @IsOptional() @IsString() @Length(1, 2048) url?: string;
+  @ApiPropertyOptional({ enum: ACTIVITY_TYPES, isArray: true, minItems: 1, maxItems: ACTIVITY_TYPES.length })
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPES.length) @IsIn(ACTIVITY_TYPES, { each: true }) activityTypes?: ActivityType[];
+  @ApiPropertyOptional({ description: 'true also re-enables a webhook its health had disabled.' })
   @IsOptional() @IsBoolean() active?: boolean;
   /** null removes the secret. */
+  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true, description: `${SECRET_DOC} null removes it; a new CUSTOM secret keeps the old one signing for 24 h.` })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(200) signingSecret?: string | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `${HEADERS_DOC} Replaces the set.` })
   @IsOptional() @IsObject() headers?: Record<string, string>;
+  @ApiPropertyOptional({ description: ORDERED_DOC })
   @IsOptional() @IsBoolean() ordered?: boolean;
 }
 
 export class ListDeliveriesQueryDto {
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional() @IsIn(DELIVERY_STATUSES) status?: DeliveryStatus;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiPropertyOptional({ maxLength: 200, description: 'The `nextCursor` of the previous page.' })
   @IsOptional() @IsString() @MaxLength(200) cursor?: string;
 }
 
 export class RecoverDto {
+  @ApiProperty({ format: 'date-time', description: 'Queue again every FAILED or SKIPPED delivery created since this time.', example: '2026-03-01T00:00:00Z' })
   @IsISO8601({ strict: true }) since: string;
 }

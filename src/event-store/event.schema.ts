@@ -1,0 +1,21 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { EventMetadata, RecordedEvent } from './event.js';
+
+export class EventMetadataSchema implements EventMetadata {
+  @ApiProperty({ description: 'The user who caused it (1 is the System Bot).' }) actorId: number;
+  @ApiProperty({ description: 'The request id of the request that appended it.' }) correlationId: string;
+  @ApiProperty({ type: String, nullable: true }) causationId: string | null;
+}
+
+/** An event as the log holds it (secrets redacted). */
+export class RecordedEventSchema implements RecordedEvent {
+  @ApiProperty({ description: 'The global position in the log.' }) position: number;
+  @ApiProperty({ format: 'uuid' }) eventId: string;
+  @ApiProperty({ example: 'issue-12' }) streamId: string;
+  @ApiProperty({ description: 'The version of its stream (1 for the first event).' }) version: number;
+  @ApiProperty({ example: 'issue.task-status-changed', description: 'A stable type string.' }) type: string;
+  @ApiProperty({ example: 1 }) schemaVersion: number;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The payload, as of its type and schema version.' }) data: unknown;
+  @ApiProperty({ type: EventMetadataSchema }) metadata: EventMetadataSchema;
+  @ApiProperty({ format: 'date-time' }) occurredAt: string;
+}

@@ -1,0 +1,97 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageSchema } from '../../shared/openapi.js';
+import { ACTIVITY_TYPES } from '../activity.js';
+import { DELIVERY_STATUSES, type DeliveryStatus, type toAttemptView, type toDeliveryView } from '../delivery/deliveries.js';
+import type { AttemptResult } from '../delivery/dispatcher.js';
+import { WEBHOOK_TYPES } from '../providers/provider.js';
+import { WEBHOOK_STATES } from './webhook.events.js';
+import type { WebhookView } from './webhook.view.js';
+
+/** The API's shapes of webhooks and deliveries, as documented in OpenAPI (`implements` keeps them in step with the views). */
+export class WebhookSchema implements WebhookView {
+  @ApiProperty() id: number;
+  @ApiProperty() projectId: number;
+  @ApiProperty({ enum: WEBHOOK_TYPES }) type: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'Masked: scheme, host and first path segment only (URLs carry tokens).', example: 'https://hooks.slack.com/services/***' }) url: string;
+  @ApiProperty({ enum: ACTIVITY_TYPES, isArray: true }) activityTypes: string[];
+  @ApiProperty({ description: 'Set by its managers; false pauses deliveries (they wait as HELD).' }) active: boolean;
+  @ApiProperty({ enum: WEBHOOK_STATES, description: 'Health: TEMPORARILY_DISABLED after repeated failures (until disabledUntil), DISABLED for good (410, or too many failures).' }) state: string;
+  @ApiProperty() consecutiveFailures: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledUntil: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({ description: 'Whether a signing secret is set (never shown).' }) hasSigningSecret: boolean;
+  @ApiProperty({ type: [String], description: 'Names of the custom headers (values are never shown).' }) headerNames: string[];
+  @ApiProperty({ description: 'Deliver strictly in event order (a failing delivery holds back the later ones).' }) ordered: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class WebhookUrlSchema {
+  @ApiProperty({ description: 'The URL in clear.' }) url: string;
+}
+
+export class TestResultSchema implements AttemptResult {
+  @ApiProperty() delivered: boolean;
+  @ApiPropertyOptional({ description: 'The endpoint’s HTTP status, when it answered.' }) statusCode?: number;
+  @ApiProperty() durationMs: number;
+  @ApiPropertyOptional() error?: string;
+}
+
+type DeliveryView = ReturnType<typeof toDeliveryView>;
+type AttemptView = ReturnType<typeof toAttemptView>;
+
+export class DeliverySchema implements DeliveryView {
+  @ApiProperty({ description: 'Stable for an (event, webhook) pair: the Custom provider sends it as webhook-id.', example: 'msg_2f1c...' }) id: string;
+  @ApiProperty() webhookId: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The event’s position in the log (null for a test message).' }) eventPosition: number | null;
+  @ApiProperty({ example: 'bb.issue.create' }) activityType: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
+  @ApiProperty() attemptCount: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it is attempted next (PENDING, RETRYING, HELD).' }) nextAttemptAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export const DeliveryPageSchema = PageSchema(DeliverySchema, 'DeliveryPage');
+
+export class AttemptRequestSchema {
+  @ApiProperty({ description: 'Masked.' }) url: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Custom header values are masked.' }) headers: Record<string, string>;
+  @ApiProperty({ description: 'The body as sent.' }) body: string;
+}
+
+export class AttemptResponseSchema {
+  @ApiProperty() status: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;
+  @ApiProperty({ description: 'UTF-8, cut to the first 16 KiB.' }) body: string;
+}
+
+export class AttemptSchema implements AttemptView {
+  @ApiProperty({ description: '1 for the first attempt.' }) number: number;
+  @ApiProperty({ format: 'date-time' }) startedAt: string;
+  @ApiProperty() durationMs: number;
+  @ApiProperty({ type: AttemptRequestSchema }) request: AttemptRequestSchema;
+  @ApiPropertyOptional({ type: AttemptResponseSchema, description: 'Absent when no answer came (timeout, refused, blocked address).' }) response?: AttemptResponseSchema;
+  @ApiPropertyOptional({ description: 'What went wrong on the way (timeout, DNS, TLS...).' }) error?: string;
+  @ApiProperty({ enum: ['delivered', 'retry', 'failed'] }) verdict: string;
+  @ApiPropertyOptional({ description: 'Why it was not delivered.' }) reason?: string;
+}
+
+export class DeliveryDetailSchema extends DeliverySchema {
+  @ApiProperty({ type: [AttemptSchema] }) attempts: AttemptSchema[];
+}
+
+export class AcceptedSchema {
+  @ApiProperty({ example: true }) accepted: boolean;
+}
+
+export class RecoverResultSchema {
+  @ApiProperty({ description: 'Deliveries queued again.' }) requeued: number;
+}
+
+export class ResealResultSchema {
+  @ApiProperty({ description: 'Webhooks sealed again.' }) resealed: number;
+  @ApiProperty({ description: 'The id of the current key.' }) keyId: string;
+}
