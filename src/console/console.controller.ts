@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { notFound } from '../shared/errors.js';
 import { Public } from '../users/auth.guard.js';
 import { CONSOLE_CSP, ConsoleAssets, type ConsoleFile } from './console-assets.js';
@@ -12,6 +13,7 @@ interface Reply {
  * The delivery console's page and files: public (they hold no data; the page asks for a
  * token and calls the API with it, which applies the usual rules).
  */
+@ApiExcludeController() // a page for people, not part of the documented API (like /docs)
 @Controller('console')
 @Public()
 export class ConsoleController {
