@@ -3,7 +3,7 @@ import { h, time } from './dom.js';
 
 /** A webhook's health as people say it: on, resting until a time, or disabled. */
 export function stateBadge(hook: Webhook): HTMLElement {
-  if (!hook.active) return h('span', { class: 'badge off' }, 'Turned off');
+  if (!hook.active) return h('span', { class: 'badge off' }, 'Paused (not active)');
   switch (hook.state) {
     case 'ACTIVE':
       return h('span', { class: 'badge ok' }, 'Active');
