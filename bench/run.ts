@@ -120,8 +120,8 @@ async function rebuild(): Promise<void> {
     await issues.update(id, { metadata: meta }, (s, { now }) => decideIssue({ kind: 'UpdateIssueFields', name: `issue ${n} renamed` }, s, { now, actorId: 2 }));
   }
   const rebuilder = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]);
-  rebuilder.rebuild(); // warm-up
-  const { events, durationMs } = rebuilder.rebuild();
+  await rebuilder.rebuild(); // warm-up
+  const { events, durationMs } = await rebuilder.rebuild();
   const heraldRate = events / (durationMs / 1000);
   const db = sqliteHandle(ds);
   const start = performance.now();

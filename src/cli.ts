@@ -10,11 +10,12 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from './config/config.js';
-import { openDataSource, sqliteHandle } from './database/data-source.js';
+import { openDataSource } from './database/data-source.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
 import { importEvents, type ExportedEvent } from './event-store/import.js';
 import { ProjectionRebuilder } from './event-store/projection-rebuilder.js';
-import { SqliteEventStore } from './event-store/sqlite-event-store.js';
+import type { EventStore } from './event-store/event-store.js';
+import { openEventStore } from './event-store/open-event-store.js';
 import { issueAggregate } from './issues/issue.projection.js';
 import { projectAggregate } from './projects/project.projection.js';
 import { systemClock } from './shared/clock.js';
@@ -50,11 +51,16 @@ function progress(label: string) {
   };
 }
 
-async function withStore<T>(run: (store: SqliteEventStore) => T | Promise<T>): Promise<T> {
+async function withStore<T>(run: (store: EventStore) => T | Promise<T>): Promise<T> {
   const config = loadConfig();
   const ds = await openDataSource(config.database);
   try {
-    return await run(new SqliteEventStore(sqliteHandle(ds), systemClock));
+    const store = openEventStore(ds, systemClock);
+    try {
+      return await run(store);
+    } finally {
+      await store.close();
+    }
   } finally {
     await ds.destroy();
   }
@@ -83,9 +89,9 @@ program
   .command('rebuild-projections')
   .description('drop every read model and rebuild it from the event log')
   .action(async () => {
-    await withStore((store) => {
+    await withStore(async (store) => {
       const bar = progress('rebuilding');
-      const result = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild((done, total) => bar.update(done, total));
+      const result = await new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild((done, total) => bar.update(done, total));
       bar.stop();
       process.stdout.write(`rebuilt the read models from ${result.events} events in ${result.durationMs} ms\n`);
     });
@@ -100,13 +106,13 @@ events
   .option('--after <position>', 'the global log after this position', integer)
   .action(async (options: { stream?: string; after?: number }) => {
     if ((options.stream === undefined) === (options.after === undefined)) throw new InvalidArgumentError('give exactly one of --stream or --after');
-    await withStore((store) => {
+    await withStore(async (store) => {
       const write = (e: RecordedEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
       if (options.stream !== undefined) {
-        for (const e of store.readStream(options.stream)) write(e);
+        for (const e of await store.readStream(options.stream)) write(e);
         return;
       }
-      for (let after = options.after!, page = store.readAll(after, 1000); page.length > 0; after = page[page.length - 1].position, page = store.readAll(after, 1000)) {
+      for (let after = options.after!, page = await store.readAll(after, 1000); page.length > 0; after = page[page.length - 1].position, page = await store.readAll(after, 1000)) {
         for (const e of page) write(e);
       }
     });
@@ -118,11 +124,11 @@ events
   .action(async (file: string) => {
     const lines: ExportedEvent[] = [];
     for await (const line of createInterface({ input: createReadStream(file) })) if (line.trim()) lines.push(JSON.parse(line) as ExportedEvent);
-    await withStore((store) => {
+    await withStore(async (store) => {
       const bar = progress('importing');
       bar.update(0, lines.length);
       try {
-        importEvents(store, lines);
+        await importEvents(store, lines);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
           throw new Error(`refused: ${error.message}; nothing was imported`);
@@ -131,7 +137,7 @@ events
       }
       bar.update(lines.length, lines.length);
       bar.stop();
-      const rebuilt = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();
+      const rebuilt = await new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();
       process.stdout.write(`imported ${lines.length} events; read models rebuilt from ${rebuilt.events}\n`);
     });
   });

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDataSource, sqliteHandle } from '../src/database/data-source.js';
+import { openDataSource } from '../src/database/data-source.js';
 import { importEvents, type ExportedEvent } from '../src/event-store/import.js';
 import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
-import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
+import { openEventStore } from '../src/event-store/open-event-store.js';
 import { issueAggregate } from '../src/issues/issue.projection.js';
 import { projectAggregate } from '../src/projects/project.projection.js';
 import { systemClock } from '../src/shared/clock.js';
@@ -27,9 +27,10 @@ describe.each(fixtures)('replaying %s', (file) => {
     const dir = tempDir();
     // load the streams into an empty store and build the read models from them
     const ds = await openDataSource({ kind: 'sqlite', path: join(dir, 'herald.sqlite') });
-    const store = new SqliteEventStore(sqliteHandle(ds), systemClock);
-    expect(importEvents(store, fixture.events)).toBe(fixture.events.length);
-    new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();
+    const store = openEventStore(ds, systemClock);
+    expect(await importEvents(store, fixture.events)).toBe(fixture.events.length);
+    await new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();
+    await store.close();
     await ds.destroy();
     t = await startTestApp({ dir });
   });

@@ -1,6 +1,6 @@
 import { notFound, preconditionFailed } from '../shared/errors.js';
 import { WrongExpectedVersionError, type DomainEvent, type Evolving, type EventMetadata, type RecordedEvent, type SqlWrite } from './event.js';
-import type { SqliteEventStore, WriteTx } from './sqlite-event-store.js';
+import type { EventStore, WriteTx } from './event-store.js';
 
 /** How one kind of aggregate is folded from its stream and projected into read models. */
 export interface AggregateDefinition<S, E extends DomainEvent> {
@@ -32,7 +32,7 @@ export interface Committed<S, E extends DomainEvent> {
 export type Metadata = Omit<EventMetadata, 'causationId'> & { causationId?: string | null };
 
 /**
- * Load, decide, append and project in one synchronous transaction; every aggregate
+ * Load, decide, append and project in one write transaction; every aggregate
  * uses it. States are cached per stream and caught up from the log inside the
  * transaction, so a command reads only the events it has not seen yet.
  */
@@ -42,7 +42,7 @@ export class AggregateStore<S, E extends DomainEvent> {
 
   constructor(
     readonly definition: AggregateDefinition<S, E>,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
   ) {}
 
   streamId(id: number): string {
@@ -52,13 +52,13 @@ export class AggregateStore<S, E extends DomainEvent> {
   /** Starts a new stream whose id is allocated in the same transaction (no gaps on failure). */
   async create(
     request: { ids: Record<string, number>; idSequence: string; metadata: Metadata },
-    decide: (ctx: DecisionContext, tx: WriteTx) => E[],
+    decide: (ctx: DecisionContext, tx: WriteTx) => E[] | Promise<E[]>,
   ): Promise<Committed<S, E>> {
-    const committed = await this.store.enqueue((tx) => {
+    const committed = await this.store.transact(async (tx) => {
       const ids: Record<string, number[]> = {};
-      for (const [sequence, count] of Object.entries(request.ids)) ids[sequence] = tx.nextIds(sequence, count);
+      for (const [sequence, count] of Object.entries(request.ids)) ids[sequence] = await tx.nextIds(sequence, count);
       const id = ids[request.idSequence][0];
-      const events = decide({ now: tx.now, ids }, tx);
+      const events = await decide({ now: tx.now, ids }, tx);
       return this.commit(tx, id, 0, this.definition.initialState, events, request.metadata);
     });
     return this.remember(committed);
@@ -76,16 +76,16 @@ export class AggregateStore<S, E extends DomainEvent> {
       ids?: Record<string, number>;
       metadata: Metadata;
       /** Operational writes that must commit with these events (delivery bookkeeping). */
-      also?: (tx: WriteTx) => void;
+      also?: (tx: WriteTx) => Promise<void>;
       /** See WriteOptions.durable: only for bookkeeping whose events may be redone. */
       durable?: boolean;
     },
-    decide: (state: S, ctx: DecisionContext, tx: WriteTx) => E[],
+    decide: (state: S, ctx: DecisionContext, tx: WriteTx) => E[] | Promise<E[]>,
   ): Promise<Committed<S, E>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const committed = await this.store.enqueue((tx) => {
-          const { state, version } = this.loadIn(tx, id);
+        const committed = await this.store.transact(async (tx) => {
+          const { state, version } = await this.loadIn(tx, id);
           if (version === 0) throw notFound(this.definition.kind, id);
           if (request.expectedVersion !== undefined && request.expectedVersion !== version) {
             throw preconditionFailed(
@@ -93,9 +93,9 @@ export class AggregateStore<S, E extends DomainEvent> {
             );
           }
           const ids: Record<string, number[]> = {};
-          for (const [sequence, count] of Object.entries(request.ids ?? {})) ids[sequence] = tx.nextIds(sequence, count);
-          const events = decide(state, { now: tx.now, ids }, tx);
-          request.also?.(tx);
+          for (const [sequence, count] of Object.entries(request.ids ?? {})) ids[sequence] = await tx.nextIds(sequence, count);
+          const events = await decide(state, { now: tx.now, ids }, tx);
+          await request.also?.(tx);
           return this.commit(tx, id, version, state, events, request.metadata);
         }, { durable: request.durable });
         return this.remember(committed);
@@ -106,29 +106,29 @@ export class AggregateStore<S, E extends DomainEvent> {
     }
   }
 
-  private loadIn(tx: WriteTx, id: number): { state: S; version: number } {
+  private async loadIn(tx: WriteTx, id: number): Promise<{ state: S; version: number }> {
     const streamId = this.streamId(id);
     const cached = this.cache.get(streamId);
     let state = cached?.state ?? this.definition.initialState;
     let version = cached?.version ?? 0;
-    for (const event of tx.readStream(streamId, version)) {
+    for (const event of await tx.readStream(streamId, version)) {
       state = this.definition.evolve(state, event as unknown as Evolving<E>);
       version = event.version;
     }
     return { state, version };
   }
 
-  private commit(tx: WriteTx, id: number, version: number, state: S, events: E[], metadata: Metadata): Committed<S, E> {
-    const recorded = tx.append(this.streamId(id), version, events, {
+  private async commit(tx: WriteTx, id: number, version: number, state: S, events: E[], metadata: Metadata): Promise<Committed<S, E>> {
+    const recorded = (await tx.append(this.streamId(id), version, events, {
       metadata: { actorId: metadata.actorId, correlationId: metadata.correlationId, causationId: metadata.causationId ?? null },
-    }) as RecordedEvent<E>[];
+    })) as RecordedEvent<E>[];
     let next = state;
     for (const event of recorded) next = this.definition.evolve(next, event as unknown as Evolving<E>);
     const nextVersion = version + recorded.length;
     if (recorded.length > 0) {
       const { projectEvent, projectState } = this.definition;
-      if (projectEvent) for (const event of recorded) tx.exec(projectEvent(event));
-      tx.exec(projectState(next, nextVersion));
+      if (projectEvent) for (const event of recorded) await tx.exec(projectEvent(event));
+      await tx.exec(projectState(next, nextVersion));
     }
     return { id, state: next, version: nextVersion, events: recorded };
   }

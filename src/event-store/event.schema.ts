@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { EventMetadata, RecordedEvent } from './event.js';
 
 export class EventMetadataSchema implements EventMetadata {
@@ -18,4 +18,6 @@ export class RecordedEventSchema implements RecordedEvent {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The payload, as of its type and schema version.' }) data: unknown;
   @ApiProperty({ type: EventMetadataSchema }) metadata: EventMetadataSchema;
   @ApiProperty({ format: 'date-time' }) occurredAt: string;
+  @ApiPropertyOptional({ description: 'PostgreSQL only: the id of the transaction that wrote it. Concurrent writers commit out of position order; the log’s settled order is (transactionId, position).' })
+  transactionId?: string;
 }

@@ -25,6 +25,16 @@ export interface RecordedEvent<E extends DomainEvent = DomainEvent> {
   data: E['data'];
   metadata: EventMetadata;
   occurredAt: string;
+  /** PostgreSQL only: the writing transaction's id. The log's order for a reader is (transactionId, position). */
+  transactionId?: string;
+}
+
+/** Whether a comes before b in the log as a reader sees it (transaction id, then position). */
+export function precedes(a: Pick<RecordedEvent, 'position' | 'transactionId'>, b: Pick<RecordedEvent, 'position' | 'transactionId'>): boolean {
+  if (a.transactionId !== undefined && b.transactionId !== undefined && a.transactionId !== b.transactionId) {
+    return BigInt(a.transactionId) < BigInt(b.transactionId);
+  }
+  return a.position < b.position;
 }
 
 /** What evolve needs of an event: its payload, when it happened and who did it. */

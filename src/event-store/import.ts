@@ -1,5 +1,5 @@
 import type { EventMetadata } from './event.js';
-import type { SqliteEventStore } from './sqlite-event-store.js';
+import type { EventStore } from './event-store.js';
 
 /** An event as exported (the JSON of GET /api/events); its position is not kept. */
 export interface ExportedEvent {
@@ -17,10 +17,10 @@ export interface ExportedEvent {
  * version: a stream that already holds that version is refused (WrongExpectedVersionError)
  * and nothing of the batch is kept.
  */
-export function importEvents(store: SqliteEventStore, events: ExportedEvent[]): number {
-  return store.transact((tx) => {
+export function importEvents(store: EventStore, events: ExportedEvent[]): Promise<number> {
+  return store.transact(async (tx) => {
     for (const e of events) {
-      tx.append(e.streamId, e.version - 1, [{ type: e.type, schemaVersion: e.schemaVersion, data: e.data }], {
+      await tx.append(e.streamId, e.version - 1, [{ type: e.type, schemaVersion: e.schemaVersion, data: e.data }], {
         metadata: e.metadata,
         occurredAt: e.occurredAt,
       });

@@ -1,7 +1,7 @@
 import { READ_MODEL_TABLES } from '../database/data-source.js';
 import type { AggregateDefinition } from './aggregate-store.js';
 import type { DomainEvent, Evolving } from './event.js';
-import type { SqliteEventStore } from './sqlite-event-store.js';
+import type { EventStore } from './event-store.js';
 
 /**
  * Drops every read model and rebuilds it from the log, in one transaction: readers
@@ -14,22 +14,23 @@ export class ProjectionRebuilder {
   private readonly byKind: Map<string, AggregateDefinition<any, DomainEvent>>;
 
   constructor(
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     aggregates: AggregateDefinition<any, any>[],
   ) {
     this.byKind = new Map(aggregates.map((a) => [a.kind, a]));
   }
 
-  rebuild(onProgress?: (done: number, total: number) => void): { events: number; durationMs: number } {
-    const total = this.store.head();
+  async rebuild(onProgress?: (done: number, total: number) => void): Promise<{ events: number; durationMs: number }> {
+    const total = await this.store.head();
     const started = performance.now();
-    const events = this.store.transact((tx) => {
-      for (const table of READ_MODEL_TABLES) tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
+    // no command appends (or projects) while the read models are rebuilt
+    const events = await this.store.exclusive(async (tx) => {
+      for (const table of READ_MODEL_TABLES) await tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
       const highest = new Map<string, number>();
       const streams = new Map<string, { definition: AggregateDefinition<any, DomainEvent>; state: unknown; version: number }>();
       let count = 0;
       // in pages: better-sqlite3 allows no writes while a read is still iterating
-      for (let page = this.store.readAll(0, PAGE); page.length > 0; page = this.store.readAll(page[page.length - 1].position, PAGE)) {
+      for (let page = await tx.readAll(0, PAGE); page.length > 0; page = await tx.readAll(page[page.length - 1].position, PAGE)) {
         for (const event of page) {
           count++;
           let stream = streams.get(event.streamId);
@@ -44,15 +45,16 @@ export class ProjectionRebuilder {
           }
           stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
           stream.version = event.version;
-          if (stream.definition.projectEvent) tx.exec(stream.definition.projectEvent(event));
+          if (stream.definition.projectEvent) await tx.exec(stream.definition.projectEvent(event));
         }
         onProgress?.(count, total);
       }
-      for (const { definition, state, version } of streams.values()) tx.exec(definition.projectState(state, version));
+      for (const { definition, state, version } of streams.values()) await tx.exec(definition.projectState(state, version));
       // ids are derived from the log too: never hand out one that an event already holds
-      tx.exec(
+      await tx.exec(
         [...highest].map(([sequence, id]) => ({
-          sql: `INSERT INTO id_sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)`,
+          sql: `INSERT INTO id_sequences (name, value) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET value = CASE WHEN excluded.value > id_sequences.value THEN excluded.value ELSE id_sequences.value END`,
           params: [sequence, id],
         })),
       );

@@ -1,55 +1,10 @@
-import { uuidv7 } from './event-id.js';
-import type Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import Database from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
-import {
-  WrongExpectedVersionError,
-  type DomainEvent,
-  type EventMetadata,
-  type RecordedEvent,
-  type SqlWrite,
-} from './event.js';
+import { uuidv7 } from './event-id.js';
+import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
+import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
-
-interface EventRow {
-  position: number;
-  event_id: string;
-  stream_id: string;
-  version: number;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  occurred_at: string;
-}
-
-export interface AppendOptions {
-  metadata: EventMetadata;
-  /** Only for imports of exported streams: keeps the original time. */
-  occurredAt?: string;
-}
-
-/** The write side of one transaction. Every method is synchronous on purpose: see SqliteEventStore.transact. */
-export interface WriteTx {
-  readonly now: Date;
-  readStream(streamId: string, afterVersion?: number): RecordedEvent[];
-  streamVersion(streamId: string): number;
-  append(streamId: string, expectedVersion: number, events: DomainEvent[], options: AppendOptions): RecordedEvent[];
-  nextIds(sequence: string, count: number): number[];
-  exec(writes: SqlWrite[]): void;
-  get<T>(sql: string, params?: unknown[]): T | undefined;
-}
-
-/** Told after each COMMIT that appended: the last position, and the types appended (for metrics). */
-type CommitListener = (lastPosition: number, types: readonly string[]) => void;
-
-export interface WriteOptions {
-  /**
-   * false for operational bookkeeping (delivery queue, checkpoints) that a power cut
-   * may roll back without harm (it is redone, at least once): committed without an
-   * fsync. Domain events are always durable. Default true.
-   */
-  durable?: boolean;
-}
 
 interface QueuedUnit {
   durable: boolean;
@@ -61,37 +16,34 @@ interface QueuedUnit {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * The event log on SQLite (better-sqlite3).
+ * The event log on SQLite (better-sqlite3): the embedded engine, one process.
  *
- * Every write transaction is one synchronous critical section: BEGIN IMMEDIATE, the
- * reads, the decision, the appends and the inline projections, COMMIT, with no
- * `await` in between. Node cannot interleave another command inside it, so two
- * overlapping requests can never share a transaction (TypeORM's shared QueryRunner
- * would turn the second into a SAVEPOINT of the first and lose it on a rollback), and
- * BEGIN IMMEDIATE takes SQLite's write lock up front, so other processes wait
- * (busy timeout) instead of failing half-way.
+ * Every write goes through one writer queue: a batch of the units queued in the same
+ * turn of the event loop runs as one BEGIN IMMEDIATE ... COMMIT (one fsync), each
+ * unit in its own SAVEPOINT, so a unit that throws is rolled back alone, and no
+ * caller hears "ok" before the COMMIT. Only one batch runs at a time, so two
+ * overlapping commands never share a transaction by accident (TypeORM's shared
+ * QueryRunner would turn the second into a SAVEPOINT of the first and lose it when
+ * the first rolls back). Reads outside a transaction go to a second, read-only
+ * connection: in WAL mode it sees committed data only, never a batch in progress.
  */
-export class SqliteEventStore {
+export class SqliteEventStore extends EventStore {
+  readonly engine = 'sqlite' as const;
   private static readonly MAX_BATCH = 256;
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly listeners = new Set<CommitListener>();
-  private readonly insertEvent: Database.Statement;
-  private readonly selectStream: Database.Statement;
-  private readonly selectVersion: Database.Statement;
-  private readonly selectAll: Database.Statement;
-  private readonly selectHead: Database.Statement;
-  private readonly bumpSequence: Database.Statement;
-  private readonly runInTransaction: Database.Transaction<(fn: (tx: WriteTx) => unknown) => unknown>;
-  private readonly runBatch: Database.Transaction<(units: QueuedUnit[]) => Outcome[]>;
+  private readonly reader: Database.Database;
+  private readonly writeStatements = new Map<string, Database.Statement>();
+  private readonly readStatements = new Map<string, Database.Statement>();
   private readonly queue: QueuedUnit[] = [];
   private flushScheduled = false;
-  private inTransaction = false;
+  private flushing = false;
+  /** Set while a unit runs: a write started from inside one would wait for itself. */
+  private readonly inUnit = new AsyncLocalStorage<true>();
   /** The level durable commits use (FULL unless configured otherwise), and the one in force. */
   private readonly durableLevel: string;
   private currentLevel: string;
-  /** The last position appended by the running transaction; announced after COMMIT. */
+  /** The last position appended by the running batch; announced after COMMIT. */
   private appendedUpTo = 0;
-  /** The event types appended by the running transaction (units rolled back to their SAVEPOINT are taken out). */
+  /** The event types appended by the running batch (units rolled back to their SAVEPOINT are taken out). */
   private appendedTypes: string[] = [];
 
   constructor(
@@ -99,101 +51,83 @@ export class SqliteEventStore {
     private readonly clock: Clock,
     readonly upcasters = new UpcasterRegistry(),
   ) {
+    super();
     this.durableLevel = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
     this.currentLevel = this.durableLevel;
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.selectStream = db.prepare(`SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`);
-    this.selectVersion = db.prepare(`SELECT MAX(version) AS v FROM events WHERE stream_id = ?`);
-    this.selectAll = db.prepare(`SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?`);
-    this.selectHead = db.prepare(`SELECT COALESCE(MAX(position), 0) AS p FROM events`);
-    this.bumpSequence = db.prepare(
-      `INSERT INTO id_sequences (name, value) VALUES (?, ?)
-       ON CONFLICT (name) DO UPDATE SET value = value + excluded.value RETURNING value`,
-    );
-    this.runInTransaction = db.transaction((fn: (tx: WriteTx) => unknown) => {
-      const result = fn(this.openTx());
-      // an async callback would let other commands run before COMMIT: refuse it, and roll back
-      if (result instanceof Promise) throw new Error('a write transaction must be synchronous (its callback returned a Promise)');
-      return result;
-    });
-    // Group commit: units queued in the same turn of the event loop share one
-    // transaction (one fsync). Each runs in its own SAVEPOINT (better-sqlite3 nests
-    // transactions that way), so a unit that throws is rolled back alone, and no
-    // caller hears of success before the COMMIT of the whole batch.
-    this.runBatch = db.transaction((units: QueuedUnit[]) => {
-      // a lone unit needs no SAVEPOINT: if it throws, the whole transaction is its own
-      if (units.length === 1) return [{ ok: true, value: this.runInTransaction(units[0].fn) }];
-      return units.map((unit): Outcome => {
-        const typesBefore = this.appendedTypes.length;
-        try {
-          return { ok: true, value: this.runInTransaction(unit.fn) };
-        } catch (error) {
-          this.appendedTypes.length = typesBefore;
-          return { ok: false, error };
-        }
-      });
-    });
+    this.reader = new Database(db.name, { readonly: true, fileMustExist: true, timeout: 5000 });
   }
 
-  /**
-   * Runs fn inside one immediate write transaction and returns its result. fn must be
-   * synchronous; if it throws, nothing it did is kept. Listeners are told after COMMIT.
-   */
-  transact<T>(fn: (tx: WriteTx) => T, options: WriteOptions = {}): T {
-    if (this.inTransaction) throw new Error('nested write transaction: every write must be one critical section');
-    this.setDurable(options.durable !== false);
-    this.inTransaction = true;
-    let result: T;
-    this.appendedUpTo = 0;
-    this.appendedTypes = [];
-    try {
-      result = this.runInTransaction.immediate(fn) as T;
-    } finally {
-      this.inTransaction = false;
-    }
-    const appended = this.appendedUpTo;
-    if (appended > 0) for (const listener of this.listeners) listener(appended, this.appendedTypes);
-    return result;
+  async close(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (this.reader.open) this.reader.close();
   }
 
-  /**
-   * The same as transact, through the group-commit queue: the way commands write.
-   * The promise settles only after the batch holding this unit has committed.
-   */
-  enqueue<T>(fn: (tx: WriteTx) => T, options: WriteOptions = {}): Promise<T> {
+  transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+    if (this.inUnit.getStore()) return Promise.reject(new Error('nested write transaction: a write started inside another would wait for itself'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ durable: options.durable !== false, fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  /** On SQLite every write transaction already holds the database's only write lock. */
+  exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.transact(fn);
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
     const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
-    if (this.queue.length > 0) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
+    try {
+      await this.runBatch(batch);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
     }
-    if (this.inTransaction) throw new Error('nested write transaction: every write must be one critical section');
+  }
+
+  private async runBatch(batch: QueuedUnit[]): Promise<void> {
     this.setDurable(batch.some((unit) => unit.durable));
-    this.inTransaction = true;
     this.appendedUpTo = 0;
     this.appendedTypes = [];
-    let outcomes: Outcome[];
+    const outcomes: Outcome[] = [];
+    const tx = this.openTx();
+    this.db.exec('BEGIN IMMEDIATE');
     try {
-      outcomes = this.runBatch.immediate(batch);
+      if (batch.length === 1) {
+        // a lone unit needs no SAVEPOINT: if it throws, the whole transaction is its own
+        outcomes.push({ ok: true, value: await this.inUnit.run(true, () => batch[0].fn(tx)) });
+      } else {
+        for (const unit of batch) {
+          const typesBefore = this.appendedTypes.length;
+          this.db.exec('SAVEPOINT unit');
+          try {
+            const value = await this.inUnit.run(true, () => unit.fn(tx));
+            this.db.exec('RELEASE unit');
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            this.db.exec('ROLLBACK TO unit');
+            this.db.exec('RELEASE unit');
+            this.appendedTypes.length = typesBefore;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }
+      this.db.exec('COMMIT');
     } catch (error) {
       // the lone unit threw, or the COMMIT itself failed: nothing of the batch is kept, every caller hears so
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const unit of batch) unit.reject(error);
       return;
-    } finally {
-      this.inTransaction = false;
     }
     const appended = this.appendedUpTo;
     batch.forEach((unit, i) => {
@@ -201,7 +135,7 @@ export class SqliteEventStore {
       if (outcome.ok) unit.resolve(outcome.value);
       else unit.reject(outcome.error);
     });
-    if (appended > 0) for (const listener of this.listeners) listener(appended, this.appendedTypes);
+    this.announce(appended, this.appendedTypes);
   }
 
   /** SQLite's synchronous level can only change between transactions: set it for the next COMMIT. */
@@ -213,112 +147,97 @@ export class SqliteEventStore {
     }
   }
 
-  onCommit(listener: CommitListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  async readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
+    return this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion);
   }
 
-  readStream(streamId: string, afterVersion = 0): RecordedEvent[] {
-    return (this.selectStream.all(streamId, afterVersion) as EventRow[]).map((row) => this.toRecorded(row));
+  async readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
+    return this.readAllOn(this.reader, this.readStatements, afterPosition, limit);
   }
 
-  /** The global log after a position, in order. */
-  readAll(afterPosition: number, limit: number): RecordedEvent[] {
-    return (this.selectAll.all(afterPosition, limit) as EventRow[]).map((row) => this.toRecorded(row));
+  /** One writer at a time: positions are taken in commit order, so the position alone is a safe cursor. */
+  async readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }> {
+    const events = this.readAllOn(this.reader, this.readStatements, after.position, limit);
+    return { events, cursor: events.length > 0 ? { transactionId: '0', position: events[events.length - 1].position } : after };
   }
 
-  head(): number {
-    return (this.selectHead.get() as { p: number }).p;
+  async head(): Promise<number> {
+    return (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p;
   }
 
-  /** A read outside any write transaction (read models, lookups). */
-  query<T>(sql: string, params: unknown[] = []): T[] {
-    return this.statement(sql).all(...params) as T[];
+  async countAfter(after: LogCursor): Promise<number> {
+    return Math.max(0, (await this.head()) - after.position);
   }
 
-  queryOne<T>(sql: string, params: unknown[] = []): T | undefined {
-    return this.statement(sql).get(...params) as T | undefined;
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.prepared(this.reader, this.readStatements, sql).all(...params) as T[];
   }
 
-  private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
+  async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return this.prepared(this.reader, this.readStatements, sql).get(...params) as T | undefined;
+  }
+
+  private prepared(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
+    let statement = cache.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
     }
     return statement;
   }
 
+  private readStreamOn(db: Database.Database, cache: Map<string, Database.Statement>, streamId: string, afterVersion: number): RecordedEvent[] {
+    const rows = this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`).all(streamId, afterVersion) as EventRow[];
+    return rows.map((row) => toRecorded(row, this.upcasters));
+  }
+
+  private readAllOn(db: Database.Database, cache: Map<string, Database.Statement>, afterPosition: number, limit: number): RecordedEvent[] {
+    const rows = this.prepared(db, cache, `SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?`).all(afterPosition, limit) as EventRow[];
+    return rows.map((row) => toRecorded(row, this.upcasters));
+  }
+
   private openTx(): WriteTx {
+    const { db, writeStatements: cache } = this;
     const now = this.clock.now();
     const occurredAt = now.toISOString();
+    const version = (streamId: string) =>
+      (this.prepared(db, cache, `SELECT MAX(version) AS v FROM events WHERE stream_id = ?`).get(streamId) as { v: number | null }).v ?? 0;
     return {
       now,
-      readStream: (streamId, afterVersion = 0) => this.readStream(streamId, afterVersion),
-      streamVersion: (streamId) => (this.selectVersion.get(streamId) as { v: number | null }).v ?? 0,
-      append: (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
+      readStream: async (streamId, afterVersion = 0) => this.readStreamOn(db, cache, streamId, afterVersion),
+      readAll: async (afterPosition, limit) => this.readAllOn(db, cache, afterPosition, limit),
+      streamVersion: async (streamId) => version(streamId),
+      append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
         const at = importedAt ?? occurredAt;
-        const actual = (this.selectVersion.get(streamId) as { v: number | null }).v ?? 0;
+        const actual = version(streamId);
         if (actual !== expectedVersion) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
+        const insert = this.prepared(
+          db,
+          cache,
+          `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
         const metadataJson = JSON.stringify(metadata);
         const recorded = events.map((event, i) => {
           const eventId = uuidv7();
-          const version = expectedVersion + i + 1;
-          const info = this.insertEvent.run(
-            eventId,
-            streamId,
-            version,
-            event.type,
-            event.schemaVersion,
-            JSON.stringify(event.data),
-            metadataJson,
-            at,
-          );
-          return {
-            position: Number(info.lastInsertRowid),
-            eventId,
-            streamId,
-            version,
-            type: event.type,
-            schemaVersion: event.schemaVersion,
-            data: event.data,
-            metadata,
-            occurredAt: at,
-          };
+          const eventVersion = expectedVersion + i + 1;
+          const info = insert.run(eventId, streamId, eventVersion, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
+          return { position: Number(info.lastInsertRowid), eventId, streamId, version: eventVersion, type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata, occurredAt: at };
         });
         if (recorded.length > 0) this.appendedUpTo = recorded[recorded.length - 1].position;
         for (const event of recorded) this.appendedTypes.push(event.type);
         return recorded;
       },
-      nextIds: (sequence, count) => {
+      nextIds: async (sequence, count) => {
         if (count === 0) return [];
-        const { value } = this.bumpSequence.get(sequence, count) as { value: number };
+        const bump = this.prepared(db, cache, `INSERT INTO id_sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = id_sequences.value + excluded.value RETURNING value`);
+        const { value } = bump.get(sequence, count) as { value: number };
         return Array.from({ length: count }, (_, i) => value - count + 1 + i);
       },
-      exec: (writes) => {
-        for (const write of writes) this.statement(write.sql).run(...write.params);
+      exec: async (writes) => {
+        for (const write of writes) this.prepared(db, cache, write.sql).run(...write.params);
       },
-      get: <T>(sql: string, params: unknown[] = []) => this.statement(sql).get(...params) as T | undefined,
-    };
-  }
-
-  private toRecorded(row: EventRow): RecordedEvent {
-    const stored = {
-      type: row.type,
-      schemaVersion: row.schema_version,
-      data: JSON.parse(row.data) as unknown,
-    };
-    const current = this.upcasters.isEmpty ? stored : this.upcasters.upcast(stored);
-    return {
-      position: row.position,
-      eventId: row.event_id,
-      streamId: row.stream_id,
-      version: row.version,
-      type: current.type,
-      schemaVersion: current.schemaVersion,
-      data: current.data,
-      metadata: JSON.parse(row.metadata) as EventMetadata,
-      occurredAt: row.occurred_at,
+      get: async <T>(sql: string, params: unknown[] = []) => this.prepared(db, cache, sql).get(...params) as T | undefined,
+      all: async <T>(sql: string, params: unknown[] = []) => this.prepared(db, cache, sql).all(...params) as T[],
     };
   }
 }

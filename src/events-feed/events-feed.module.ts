@@ -6,7 +6,7 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { RecordedEvent } from '../event-store/event.js';
 import { RecordedEventSchema } from '../event-store/event.schema.js';
 import { ProjectionRebuilder } from '../event-store/projection-rebuilder.js';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { AdminOnly } from '../users/auth.guard.js';
 import { redactEvent } from '../webhooks/config/redact.js';
 
@@ -35,9 +35,9 @@ export class RebuildProjectionsCommand extends Command<{ events: number; duratio
 
 @QueryHandler(ReadEventLogQuery)
 export class ReadEventLogHandler implements IQueryHandler<ReadEventLogQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ after, limit }: ReadEventLogQuery) {
-    return this.store.readAll(after, limit).map(redactEvent);
+    return (await this.store.readAll(after, limit)).map(redactEvent);
   }
 }
 

@@ -3,7 +3,7 @@ import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, typ
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../event-store/event.js';
 import { ISSUES } from '../event-store/event-store.module.js';
-import { SqliteEventStore, type WriteTx } from '../event-store/sqlite-event-store.js';
+import { EventStore, type WriteTx } from '../event-store/event-store.js';
 import { invalid, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import { decideIssue, initialIssueState, type IssueCommand, type IssueState } from './issue.decider.js';
@@ -71,9 +71,9 @@ export class EditCommentCommand extends IssueChange<CommentView> {
 
 type Reader = Pick<WriteTx, 'get'>;
 
-function assigneeMustExist(db: Reader, assigneeId: number | null | undefined): void {
+async function assigneeMustExist(db: Reader, assigneeId: number | null | undefined): Promise<void> {
   if (assigneeId === undefined || assigneeId === null) return;
-  if (!db.get(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [assigneeId])) {
+  if (!(await db.get(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [assigneeId]))) {
     throw invalid(`user ${assigneeId} does not exist`, [{ field: 'assigneeId', message: `user ${assigneeId} does not exist` }]);
   }
 }
@@ -87,9 +87,9 @@ export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
     const taskCount = stages.reduce((n, s) => n + s.tasks.length, 0);
     const committed = await this.issues.create(
       { ids: { issue: 1, stage: stages.length, task: taskCount }, idSequence: 'issue', metadata },
-      ({ now, ids }, tx) => {
-        if (!tx.get(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
-        assigneeMustExist(tx, input.assigneeId);
+      async ({ now, ids }, tx) => {
+        if (!(await tx.get(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId]))) throw notFound('project', projectId);
+        await assigneeMustExist(tx, input.assigneeId);
         let t = 0;
         const pipeline = {
           stages: stages.map((stage, i) => ({ id: ids.stage[i], name: stage.name, tasks: stage.tasks.map((task) => ({ id: ids.task[t++], name: task.name })) })),
@@ -113,13 +113,13 @@ export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
 
 /** Load, decide, append: the same three steps for every change to an issue. */
 function change(issues: AggregateStore<IssueState, IssueEvent>, command: IssueChange<unknown>, toDomain: IssueCommand, ids?: Record<string, number>) {
-  return issues.update(command.issueId, { expectedVersion: command.expectedVersion, metadata: command.metadata, ids }, (state, { now, ids: allocated }, tx) => {
+  return issues.update(command.issueId, { expectedVersion: command.expectedVersion, metadata: command.metadata, ids }, async (state, { now, ids: allocated }, tx) => {
     let domain = toDomain;
-    if (domain.kind === 'UpdateIssueFields') assigneeMustExist(tx, domain.assigneeId);
+    if (domain.kind === 'UpdateIssueFields') await assigneeMustExist(tx, domain.assigneeId);
     if (domain.kind === 'CreateComment') domain = { ...domain, commentId: allocated.comment[0] };
     if (domain.kind === 'EditComment') {
       // the text is not part of the aggregate; an edit that changes nothing records nothing
-      const current = tx.get<{ content: string }>(`SELECT content FROM rm_comments WHERE id = ? AND issue_id = ?`, [domain.commentId, command.issueId]);
+      const current = await tx.get<{ content: string }>(`SELECT content FROM rm_comments WHERE id = ? AND issue_id = ?`, [domain.commentId, command.issueId]);
       domain = { ...domain, currentContent: current?.content };
     }
     return decideIssue(
@@ -172,11 +172,11 @@ export class CreateCommentHandler implements ICommandHandler<CreateCommentComman
 export class EditCommentHandler implements ICommandHandler<EditCommentCommand> {
   constructor(
     @Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
   ) {}
   async execute(command: EditCommentCommand): Promise<CommentView> {
     await change(this.issues, command, { kind: 'EditComment', commentId: command.commentId, content: command.content });
-    return toCommentView(this.store.queryOne<CommentRow>(`SELECT * FROM rm_comments WHERE id = ?`, [command.commentId])!);
+    return toCommentView((await this.store.queryOne<CommentRow>(`SELECT * FROM rm_comments WHERE id = ?`, [command.commentId]))!);
   }
 }
 
@@ -213,9 +213,9 @@ export class GetIssueEventsQuery extends Query<RecordedEvent[]> {
 
 @QueryHandler(GetIssueQuery)
 export class GetIssueHandler implements IQueryHandler<GetIssueQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ issueId }: GetIssueQuery) {
-    const row = this.store.queryOne<{ doc: string }>(`SELECT doc FROM rm_issues WHERE id = ?`, [issueId]);
+    const row = await this.store.queryOne<{ doc: string }>(`SELECT doc FROM rm_issues WHERE id = ?`, [issueId]);
     if (!row) throw notFound('issue', issueId);
     return JSON.parse(row.doc) as IssueView;
   }
@@ -223,27 +223,25 @@ export class GetIssueHandler implements IQueryHandler<GetIssueQuery> {
 
 @QueryHandler(ListIssuesQuery)
 export class ListIssuesHandler implements IQueryHandler<ListIssuesQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId, status, limit, cursor }: ListIssuesQuery) {
-    if (!this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+    if (!(await this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId]))) throw notFound('project', projectId);
     const scope = `issues-${projectId}`;
     const before = decodeCursor(scope, cursor) ?? Number.MAX_SAFE_INTEGER;
     // newest first
     const rows = status
-      ? this.store.query<{ doc: string }>(`SELECT doc FROM rm_issues WHERE project_id = ? AND status = ? AND id < ? ORDER BY id DESC LIMIT ?`, [projectId, status, before, limit + 1])
-      : this.store.query<{ doc: string }>(`SELECT doc FROM rm_issues WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, [projectId, before, limit + 1]);
+      ? await this.store.query<{ doc: string }>(`SELECT doc FROM rm_issues WHERE project_id = ? AND status = ? AND id < ? ORDER BY id DESC LIMIT ?`, [projectId, status, before, limit + 1])
+      : await this.store.query<{ doc: string }>(`SELECT doc FROM rm_issues WHERE project_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, [projectId, before, limit + 1]);
     return pageOf(scope, rows.map((r) => JSON.parse(r.doc) as IssueView), limit);
   }
 }
 
 @QueryHandler(ListCommentsQuery)
 export class ListCommentsHandler implements IQueryHandler<ListCommentsQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ issueId }: ListCommentsQuery) {
-    if (!this.store.queryOne(`SELECT 1 FROM rm_issues WHERE id = ?`, [issueId])) throw notFound('issue', issueId);
-    return this.store
-      .query<CommentRow>(`SELECT * FROM rm_comments WHERE issue_id = ? ORDER BY id`, [issueId])
-      .map(toCommentView);
+    if (!(await this.store.queryOne(`SELECT 1 FROM rm_issues WHERE id = ?`, [issueId]))) throw notFound('issue', issueId);
+    return (await this.store.query<CommentRow>(`SELECT * FROM rm_comments WHERE issue_id = ? ORDER BY id`, [issueId])).map(toCommentView);
   }
 }
 
@@ -251,10 +249,10 @@ export class ListCommentsHandler implements IQueryHandler<ListCommentsQuery> {
 export class GetIssueEventsHandler implements IQueryHandler<GetIssueEventsQuery> {
   constructor(
     @Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
   ) {}
   async execute({ issueId }: GetIssueEventsQuery) {
-    const events = this.store.readStream(this.issues.streamId(issueId));
+    const events = await this.store.readStream(this.issues.streamId(issueId));
     if (events.length === 0) throw notFound('issue', issueId);
     return events;
   }

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import { PROJECTS } from '../event-store/event-store.module.js';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import type { AuthenticatedUser } from '../shared/request-context.js';
@@ -46,12 +46,12 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
 
   async execute({ name, key, metadata }: CreateProjectCommand) {
-    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, ({ ids }, tx) => {
+    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, async ({ ids }, tx) => {
       const projectId = ids.project[0];
-      const taken = (k: string) => tx.get(`SELECT 1 FROM rm_projects WHERE key = ?`, [k]) !== undefined;
-      if (key !== undefined && taken(key)) throw conflict(`project key ${key} is already used`);
+      const taken = async (k: string) => (await tx.get(`SELECT 1 FROM rm_projects WHERE key = ?`, [k])) !== undefined;
+      if (key !== undefined && (await taken(key))) throw conflict(`project key ${key} is already used`);
       const derived = keyFromName(name);
-      const chosen = key ?? (taken(derived) ? `${derived}${projectId}` : derived);
+      const chosen = key ?? ((await taken(derived)) ? `${derived}${projectId}` : derived);
       return decideProject({ kind: 'CreateProject', projectId, name, key: chosen }, initialProjectState, metadata);
     });
     return viewOf(state, version);
@@ -88,9 +88,9 @@ export class ListProjectsQuery extends Query<Page<ProjectView>> {
 
 @QueryHandler(GetProjectQuery)
 export class GetProjectHandler implements IQueryHandler<GetProjectQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId }: GetProjectQuery) {
-    const row = this.store.queryOne<ProjectRow>(`SELECT * FROM rm_projects WHERE id = ?`, [projectId]);
+    const row = await this.store.queryOne<ProjectRow>(`SELECT * FROM rm_projects WHERE id = ?`, [projectId]);
     if (!row) throw notFound('project', projectId);
     return toProjectView(row);
   }
@@ -98,13 +98,13 @@ export class GetProjectHandler implements IQueryHandler<GetProjectQuery> {
 
 @QueryHandler(ListProjectsQuery)
 export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ user, limit, cursor }: ListProjectsQuery) {
     const after = decodeCursor('projects', cursor) ?? 0;
     const rows =
       user.role === 'ADMIN'
-        ? this.store.query<ProjectRow>(`SELECT * FROM rm_projects WHERE id > ? ORDER BY id LIMIT ?`, [after, limit + 1])
-        : this.store.query<ProjectRow>(
+        ? await this.store.query<ProjectRow>(`SELECT * FROM rm_projects WHERE id > ? ORDER BY id LIMIT ?`, [after, limit + 1])
+        : await this.store.query<ProjectRow>(
             `SELECT p.* FROM rm_projects p JOIN rm_project_members m ON m.project_id = p.id AND m.user_id = ?
              WHERE p.id > ? ORDER BY p.id LIMIT ?`,
             [user.id, after, limit + 1],
@@ -142,9 +142,9 @@ export class ListMembersQuery extends Query<{ userId: number; name: string; emai
 
 @CommandHandler(SetMemberCommand)
 export class SetMemberHandler implements ICommandHandler<SetMemberCommand> {
-  constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>, private readonly store: SqliteEventStore) {}
+  constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>, private readonly store: EventStore) {}
   async execute({ projectId, userId, role, metadata }: SetMemberCommand) {
-    if (!this.store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [userId])) throw notFound('user', userId);
+    if (!(await this.store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [userId]))) throw notFound('user', userId);
     await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'SetMember', userId, role }, s, metadata));
     return { projectId, userId, role };
   }
@@ -160,11 +160,11 @@ export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand>
 
 @QueryHandler(ListMembersQuery)
 export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId }: ListMembersQuery) {
-    if (!this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+    if (!(await this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId]))) throw notFound('project', projectId);
     return this.store.query<{ userId: number; name: string; email: string; role: ProjectRole }>(
-      `SELECT m.user_id AS userId, u.name, u.email, m.role FROM rm_project_members m JOIN rm_users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.user_id`,
+      `SELECT m.user_id AS "userId", u.name, u.email, m.role FROM rm_project_members m JOIN rm_users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.user_id`,
       [projectId],
     );
   }
@@ -191,11 +191,11 @@ export class ProjectAuditQuery extends Query<Page<AuditEntry & { id: number }>> 
 
 @QueryHandler(ProjectAuditQuery)
 export class ProjectAuditHandler implements IQueryHandler<ProjectAuditQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId, limit, cursor }: ProjectAuditQuery) {
     const scope = `audit-${projectId}`;
     const after = decodeCursor(scope, cursor) ?? 0;
-    const events = this.store.readStream(`project-${projectId}`);
+    const events = await this.store.readStream(`project-${projectId}`);
     if (events.length === 0) throw notFound('project', projectId);
     const entries = events
       .filter((e) => e.version > after)

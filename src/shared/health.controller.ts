@@ -2,7 +2,7 @@ import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { Public } from '../users/auth.guard.js';
 import { DeliveryDispatcher } from '../webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../webhooks/subscription/webhook-subscription.js';
@@ -52,7 +52,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     private readonly subscription: WebhookSubscription,
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
@@ -88,19 +88,19 @@ export class HealthController {
     }
   }
 
-  private database() {
+  private async database() {
     const indicator = this.indicators.check('database');
     try {
-      return indicator.up({ head: this.store.head() });
+      return indicator.up({ head: await this.store.head() });
     } catch (error) {
       return indicator.down({ message: `unreachable: ${(error as Error).message}` });
     }
   }
 
-  private webhooks() {
+  private async webhooks() {
     const indicator = this.indicators.check('webhooks');
     if (!this.config.webhooks.background) return indicator.up({ background: false });
-    const lag = this.subscription.lag(this.clock.now());
+    const lag = await this.subscription.lag(this.clock.now());
     const { maxLagEvents, maxLagSeconds } = this.config.readiness;
     const details = { lagEvents: lag.events, lagSeconds: lag.seconds, dispatcher: this.dispatcher.isRunning() ? 'running' : 'stopped' };
     if (!this.dispatcher.isRunning()) return indicator.down({ ...details, message: 'the delivery dispatcher is not running' });

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Inject, Injectable, type OnModuleDestroy } fro
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from './clock.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { Public } from '../users/auth.guard.js';
 import type { WebhookConfig } from '../webhooks/config/webhook.decider.js';
 
@@ -40,29 +40,29 @@ export class Metrics implements OnModuleDestroy {
     registers: [this.registry],
   });
   /** Set by the webhook subscription (it knows its lag); read at scrape time. */
-  lagSource: ((now: Date) => { events: number; seconds: number }) | null = null;
+  lagSource: ((now: Date) => Promise<{ events: number; seconds: number }>) | null = null;
   private readonly unsubscribe: () => void;
 
-  constructor(store: SqliteEventStore, @Inject(CLOCK) clock: Clock) {
+  constructor(store: EventStore, @Inject(CLOCK) clock: Clock) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
     this.unsubscribe = store.onCommit((_position, types) => {
       for (const type of types) this.eventsAppended.inc({ type });
     });
-    const lag = () => this.lagSource?.(clock.now()) ?? { events: 0, seconds: 0 };
+    const lag = async () => (await this.lagSource?.(clock.now())) ?? { events: 0, seconds: 0 };
     new Gauge({
       name: 'herald_subscription_lag_events',
       help: 'Events the webhook subscription has not processed yet',
       registers: [this.registry],
-      collect() {
-        this.set(lag().events);
+      async collect() {
+        this.set((await lag()).events);
       },
     });
     new Gauge({
       name: 'herald_subscription_lag_seconds',
       help: 'Age of the oldest event the webhook subscription has not processed yet',
       registers: [this.registry],
-      collect() {
-        this.set(lag().seconds);
+      async collect() {
+        this.set((await lag()).seconds);
       },
     });
     new Gauge({
@@ -70,11 +70,10 @@ export class Metrics implements OnModuleDestroy {
       help: 'Webhook deliveries by state',
       labelNames: ['state'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await store.query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status`);
         this.reset();
-        for (const row of store.query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status`)) {
-          this.set({ state: row.status }, row.n);
-        }
+        for (const row of rows) this.set({ state: row.status }, Number(row.n));
       },
     });
     new Gauge({
@@ -82,10 +81,11 @@ export class Metrics implements OnModuleDestroy {
       help: 'Webhooks by health state',
       labelNames: ['state'] as const,
       registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await store.query<{ config: string }>(`SELECT config FROM rm_webhooks`);
         this.reset();
         const counts: Record<string, number> = { ACTIVE: 0, TEMPORARILY_DISABLED: 0, DISABLED: 0 };
-        for (const { config } of store.query<{ config: string }>(`SELECT config FROM rm_webhooks`)) {
+        for (const { config } of rows) {
           const state = (JSON.parse(config) as WebhookConfig).health.state;
           counts[state] = (counts[state] ?? 0) + 1;
         }

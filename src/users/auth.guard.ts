@@ -5,7 +5,7 @@ import { USERS } from '../event-store/event-store.module.js';
 import type { UserState } from './user.aggregate.js';
 import { TokenRehashed, type UserEvent } from './user.events.js';
 import { Reflector } from '@nestjs/core';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { forbidden, notFound, unauthorized } from '../shared/errors.js';
 import type { AuthenticatedUser, HeraldRequest } from '../shared/request-context.js';
 import { TokenRevocations } from './token-revocations.js';
@@ -56,24 +56,24 @@ export class AuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     private readonly revocations: TokenRevocations,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(USERS) private readonly users: AggregateStore<UserState, UserEvent>,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const access = routeAccess(this.reflector, [context.getHandler(), context.getClass()]);
     if (access.public) return true;
     const request = context.switchToHttp().getRequest<HeraldRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})$/i.exec(header) : null;
     if (!match) throw unauthorized('an Authorization: Bearer <token> header is required');
-    const user = this.lookup(match[1]);
+    const user = await this.lookup(match[1]);
     if (!user) throw unauthorized('the bearer token is not valid');
     request.user = user;
     if (access.adminOnly && user.role !== 'ADMIN') throw forbidden('this route is for workspace admins');
-    if (access.project && user.role !== 'ADMIN') this.checkProject(request, user, access.project);
+    if (access.project && user.role !== 'ADMIN') await this.checkProject(request, user, access.project);
     return true;
   }
 
@@ -86,19 +86,19 @@ export class AuthGuard implements CanActivate {
       .catch((error) => this.logger.error({ err: error, userId, tokenId }, 'could not store a token under the current key'));
   }
 
-  private checkProject(request: HeraldRequest, user: AuthenticatedUser, access: ProjectAccess): void {
+  private async checkProject(request: HeraldRequest, user: AuthenticatedUser, access: ProjectAccess): Promise<void> {
     const params = request.params ?? {};
     let projectId = Number(params.projectId);
     let hidden = notFound('project', params.projectId ?? '?');
     if (params.projectId === undefined && params.issueId !== undefined) {
       if (!/^\d{1,15}$/.test(params.issueId)) return; // a malformed id: the route's own validation answers 400
       hidden = notFound('issue', params.issueId);
-      const issue = this.store.queryOne<{ project_id: number }>(`SELECT project_id FROM rm_issues WHERE id = ?`, [Number(params.issueId)]);
+      const issue = await this.store.queryOne<{ project_id: number }>(`SELECT project_id FROM rm_issues WHERE id = ?`, [Number(params.issueId)]);
       if (!issue) throw hidden;
       projectId = issue.project_id;
     }
     if (!Number.isInteger(projectId)) return; // a malformed id: the route's own validation answers 400
-    const member = this.store.queryOne<{ role: string }>(`SELECT role FROM rm_project_members WHERE project_id = ? AND user_id = ?`, [projectId, user.id]);
+    const member = await this.store.queryOne<{ role: string }>(`SELECT role FROM rm_project_members WHERE project_id = ? AND user_id = ?`, [projectId, user.id]);
     if (!member) throw hidden;
     if (access === 'owner' && member.role !== 'OWNER') throw forbidden(`only the project's owners may do this (you are ${member.role})`);
   }
@@ -108,14 +108,14 @@ export class AuthGuard implements CanActivate {
    * been stored and looked up by those hashes. The cache is keyed by a hash under a key
    * that lives only in this process.
    */
-  private lookup(token: string): AuthenticatedUser | undefined {
+  private async lookup(token: string): Promise<AuthenticatedUser | undefined> {
     const now = Date.now();
     const cacheKey = createHmac('sha256', this.cacheKey).update(token).digest('base64url');
     const hit = this.cache.get(cacheKey);
     if (hit && hit.until > now && hit.generation === this.revocations.generation) return hit.user;
     const candidates = this.box.tokenHashCandidates(token);
-    const row = this.store.queryOne<AuthenticatedUser & { tokenId: number; tokenHash: string }>(
-      `SELECT u.id, u.name, u.email, u.role, t.token_id AS tokenId, t.token_hash AS tokenHash FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id
+    const row = await this.store.queryOne<AuthenticatedUser & { tokenId: number; tokenHash: string }>(
+      `SELECT u.id, u.name, u.email, u.role, t.token_id AS "tokenId", t.token_hash AS "tokenHash" FROM rm_api_tokens t JOIN rm_users u ON u.id = t.user_id
        WHERE t.token_hash IN (${candidates.map(() => '?').join(', ')})`,
       candidates,
     );

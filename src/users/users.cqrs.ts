@@ -30,7 +30,7 @@ export class GetUserQuery extends Query<UserView> {
 export class GetUserHandler implements IQueryHandler<GetUserQuery> {
   constructor(private readonly users: UsersService) {}
   async execute(query: GetUserQuery) {
-    return this.users.get(query.userId) ?? Promise.reject(notFound('user', query.userId));
+    return (await this.users.get(query.userId)) ?? Promise.reject(notFound('user', query.userId));
   }
 }
 

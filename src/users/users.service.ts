@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import { USERS } from '../event-store/event-store.module.js';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { conflict, forbidden, notFound } from '../shared/errors.js';
 import { TokenRevocations } from './token-revocations.js';
 import { generateToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
@@ -29,7 +29,7 @@ interface UserRow {
 export class UsersService {
   constructor(
     @Inject(USERS) private readonly users: AggregateStore<UserState, UserEvent>,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly revocations: TokenRevocations,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
@@ -40,7 +40,7 @@ export class UsersService {
    * Returns the admin token only when it was created now, so it is printed once.
    */
   async bootstrap(): Promise<{ adminToken: string; generated: boolean } | undefined> {
-    if (this.store.queryOne(`SELECT 1 FROM events WHERE stream_id = ?`, [this.users.streamId(SYSTEM_BOT_ID)])) return undefined;
+    if (await this.store.queryOne(`SELECT 1 FROM events WHERE stream_id = ?`, [this.users.streamId(SYSTEM_BOT_ID)])) return undefined;
     const system: Metadata = { actorId: SYSTEM_BOT_ID, correlationId: 'bootstrap' };
     await this.users.create({ ids: { user: 1 }, idSequence: 'user', metadata: system }, ({ ids }) => [
       { type: UserCreated, schemaVersion: 1, data: { userId: ids.user[0], name: this.config.brand, email: this.config.botEmail, role: 'SYSTEM' } },
@@ -52,8 +52,8 @@ export class UsersService {
 
   async createUser(input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' }, metadata: Metadata, token = generateToken()) {
     const email = input.email.toLowerCase();
-    const committed = await this.users.create({ ids: { user: 1, token: 1 }, idSequence: 'user', metadata }, ({ ids }, tx) => {
-      if (tx.get(`SELECT 1 FROM rm_users WHERE email = ?`, [email])) throw conflict(`a user with email ${email} already exists`);
+    const committed = await this.users.create({ ids: { user: 1, token: 1 }, idSequence: 'user', metadata }, async ({ ids }, tx) => {
+      if (await tx.get(`SELECT 1 FROM rm_users WHERE email = ?`, [email])) throw conflict(`a user with email ${email} already exists`);
       const userId = ids.user[0];
       return [
         { type: UserCreated, schemaVersion: 1, data: { userId, name: input.name, email, role: input.role } },
@@ -74,9 +74,9 @@ export class UsersService {
     return { id: (events[0].data as { tokenId: number }).tokenId, token, createdAt: events[0].occurredAt };
   }
 
-  listTokens(userId: number): { id: number; createdAt: string }[] {
-    if (!this.get(userId)) throw notFound('user', userId);
-    return this.store.query<{ id: number; createdAt: string }>(`SELECT token_id AS id, created_at AS createdAt FROM rm_api_tokens WHERE user_id = ? ORDER BY token_id`, [userId]);
+  async listTokens(userId: number): Promise<{ id: number; createdAt: string }[]> {
+    if (!(await this.get(userId))) throw notFound('user', userId);
+    return this.store.query<{ id: number; createdAt: string }>(`SELECT token_id AS id, created_at AS "createdAt" FROM rm_api_tokens WHERE user_id = ? ORDER BY token_id`, [userId]);
   }
 
   /** Revokes a token: it stops working at once in this process (and within the auth cache's few seconds elsewhere). */
@@ -88,8 +88,8 @@ export class UsersService {
     this.revocations.revoked();
   }
 
-  get(id: number): UserView | undefined {
-    const row = this.store.queryOne<UserRow>(`SELECT * FROM rm_users WHERE id = ?`, [id]);
+  async get(id: number): Promise<UserView | undefined> {
+    const row = await this.store.queryOne<UserRow>(`SELECT * FROM rm_users WHERE id = ?`, [id]);
     if (!row) return undefined;
     // the System Bot is named after the configured brand, whatever it was when first stored
     const bot = row.id === SYSTEM_BOT_ID;

@@ -21,7 +21,10 @@ describe('the SQLite event store', () => {
     clock = new ManualClock('2026-05-01T00:00:00.000Z');
     store = new SqliteEventStore(sqliteHandle(ds), clock, upcasters);
   });
-  afterEach(() => ds.destroy());
+  afterEach(async () => {
+    await store.close();
+    await ds.destroy();
+  });
 
   it('runs SQLite in WAL mode with a busy timeout', () => {
     const db = sqliteHandle(ds);
@@ -29,68 +32,98 @@ describe('the SQLite event store', () => {
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 
-  it('appends with an expected version and reads the stream back in order', () => {
-    store.transact((tx) => tx.append('s-1', 0, [event(1), event(2)], meta));
+  it('appends with an expected version and reads the stream back in order', async () => {
+    await store.transact((tx) => tx.append('s-1', 0, [event(1), event(2)], meta));
     clock.advance(1000);
-    store.transact((tx) => tx.append('s-1', 2, [event(3)], meta));
-    const read = store.readStream('s-1');
+    await store.transact((tx) => tx.append('s-1', 2, [event(3)], meta));
+    const read = await store.readStream('s-1');
     expect(read.map((e) => [e.version, e.data])).toEqual([[1, { n: 1 }], [2, { n: 2 }], [3, { n: 3 }]]);
     expect(read[0]).toMatchObject({ streamId: 's-1', type: 'test.happened', schemaVersion: 1, metadata: meta.metadata, occurredAt: '2026-05-01T00:00:00.000Z' });
     expect(read[2].occurredAt).toBe('2026-05-01T00:00:01.000Z');
   });
 
-  it('refuses a wrong expected version with a typed error and keeps nothing of that transaction', () => {
-    store.transact((tx) => tx.append('s-1', 0, [event(1)], meta));
-    expect(() =>
-      store.transact((tx) => {
-        tx.append('s-2', 0, [event(9)], meta);
+  it('refuses a wrong expected version with a typed error and keeps nothing of that transaction', async () => {
+    await store.transact((tx) => tx.append('s-1', 0, [event(1)], meta));
+    await expect(
+      store.transact(async (tx) => {
+        await tx.append('s-2', 0, [event(9)], meta);
         return tx.append('s-1', 0, [event(2)], meta);
       }),
-    ).toThrow(WrongExpectedVersionError);
-    expect(store.readStream('s-2')).toEqual([]);
-    expect(store.readStream('s-1')).toHaveLength(1);
+    ).rejects.toThrow(WrongExpectedVersionError);
+    expect(await store.readStream('s-2')).toEqual([]);
+    expect(await store.readStream('s-1')).toHaveLength(1);
   });
 
-  it('reads the global log after a position, in order, across streams', () => {
-    store.transact((tx) => tx.append('a', 0, [event(1)], meta));
-    store.transact((tx) => tx.append('b', 0, [event(2)], meta));
-    store.transact((tx) => tx.append('a', 1, [event(3)], meta));
-    const all = store.readAll(0, 10);
+  it('reads the global log after a position, in order, across streams', async () => {
+    await store.transact((tx) => tx.append('a', 0, [event(1)], meta));
+    await store.transact((tx) => tx.append('b', 0, [event(2)], meta));
+    await store.transact((tx) => tx.append('a', 1, [event(3)], meta));
+    const all = await store.readAll(0, 10);
     expect(all.map((e) => [e.streamId, e.data])).toEqual([['a', { n: 1 }], ['b', { n: 2 }], ['a', { n: 3 }]]);
-    expect(store.readAll(all[0].position, 1).map((e) => e.data)).toEqual([{ n: 2 }]);
+    expect((await store.readAll(all[0].position, 1)).map((e) => e.data)).toEqual([{ n: 2 }]);
+    const { events, cursor } = await store.readLog({ transactionId: '0', position: all[0].position }, 10);
+    expect(events.map((e) => e.data)).toEqual([{ n: 2 }, { n: 3 }]);
+    expect(cursor.position).toBe(all[2].position);
   });
 
-  it('allocates ids without gaps when a transaction fails after allocating', () => {
-    const first = store.transact((tx) => tx.nextIds('issue', 2));
-    expect(() =>
-      store.transact((tx) => {
-        tx.nextIds('issue', 3);
+  it('allocates ids without gaps when a transaction fails after allocating', async () => {
+    const first = await store.transact((tx) => tx.nextIds('issue', 2));
+    await expect(
+      store.transact(async (tx) => {
+        await tx.nextIds('issue', 3);
         throw new Error('the decision failed');
       }),
-    ).toThrow('the decision failed');
-    expect(store.transact((tx) => tx.nextIds('issue', 1))).toEqual([first[1] + 1]);
+    ).rejects.toThrow('the decision failed');
+    expect(await store.transact((tx) => tx.nextIds('issue', 1))).toEqual([first[1] + 1]);
   });
 
-  it('refuses an asynchronous transaction and rolls it back', async () => {
-    expect(() => store.transact(((tx: any) => Promise.resolve(tx.append('s', 0, [event(1)], meta))) as never)).toThrow(/synchronous/);
-    expect(store.readStream('s')).toEqual([]);
+  it('refuses a write started inside another (it would wait for itself) and rolls the outer one back', async () => {
+    await expect(
+      store.transact(async (tx) => {
+        await tx.append('s', 0, [event(1)], meta);
+        await store.transact((inner) => inner.append('t', 0, [event(2)], meta));
+      }),
+    ).rejects.toThrow(/nested write transaction/);
+    expect(await store.readStream('s')).toEqual([]);
+    expect(await store.readStream('t')).toEqual([]);
   });
 
-  it('tells listeners the new head only after a commit that appended', () => {
+  it('shows readers committed data only, never a transaction in progress', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const writing = store.transact(async (tx) => {
+      await tx.append('s', 0, [event(1)], meta);
+      await gate; // a real wait inside the transaction: other requests run meanwhile
+      await tx.append('s', 1, [event(2)], meta);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await store.readStream('s')).toEqual([]);
+    expect(await store.head()).toBe(0);
+    release();
+    await writing;
+    expect((await store.readStream('s')).map((e) => e.version)).toEqual([1, 2]);
+  });
+
+  it('tells listeners the new head only after a commit that appended', async () => {
     const heard: number[] = [];
     store.onCommit((head) => heard.push(head));
-    store.transact((tx) => tx.nextIds('x', 1));
-    expect(() => store.transact((tx) => { tx.append('s', 0, [event(1)], meta); throw new Error('no'); })).toThrow();
-    const [e] = store.transact((tx) => tx.append('s', 0, [event(1)], meta));
+    await store.transact((tx) => tx.nextIds('x', 1));
+    await expect(
+      store.transact(async (tx) => {
+        await tx.append('s', 0, [event(1)], meta);
+        throw new Error('no');
+      }),
+    ).rejects.toThrow();
+    const [e] = await store.transact((tx) => tx.append('s', 0, [event(1)], meta));
     expect(heard).toEqual([e.position]);
   });
 
-  it('upcasts older schema versions on read, step by step', () => {
+  it('upcasts older schema versions on read, step by step', async () => {
     upcasters.register('test.renamed', 1, (d: { title: string }) => ({ name: d.title }));
     upcasters.register('test.renamed', 2, (d: { name: string }) => ({ name: d.name, reason: null }));
-    store.transact((tx) => tx.append('u', 0, [{ type: 'test.renamed', schemaVersion: 1, data: { title: 'old' } }], meta));
-    expect(store.readStream('u')[0]).toMatchObject({ schemaVersion: 3, data: { name: 'old', reason: null } });
-    expect(store.readAll(0, 10).at(-1)).toMatchObject({ schemaVersion: 3 });
+    await store.transact((tx) => tx.append('u', 0, [{ type: 'test.renamed', schemaVersion: 1, data: { title: 'old' } }], meta));
+    expect((await store.readStream('u'))[0]).toMatchObject({ schemaVersion: 3, data: { name: 'old', reason: null } });
+    expect((await store.readAll(0, 10)).at(-1)).toMatchObject({ schemaVersion: 3 });
   });
 });
 

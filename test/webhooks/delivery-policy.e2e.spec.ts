@@ -197,9 +197,9 @@ describe('delivery policy with an injected clock', () => {
     await newIssue();
     await pump();
     clock.advance(14 * 86_400_000 - 1);
-    expect(dispatcher().cleanup()).toBe(0);
+    expect(await dispatcher().cleanup()).toBe(0);
     clock.advance(2);
-    expect(dispatcher().cleanup()).toBe(1);
+    expect(await dispatcher().cleanup()).toBe(1);
     expect(await deliveries()).toEqual([]);
   });
 });

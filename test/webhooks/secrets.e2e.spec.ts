@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
-import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
+import { EventStore } from '../../src/event-store/event-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
@@ -25,10 +25,10 @@ describe('webhook secrets at rest', () => {
   });
   afterEach(() => receiver.stop());
 
-  const everything = (t: TestApp) => {
-    const store = t.app.get(SqliteEventStore);
-    const tables = store.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name);
-    return JSON.stringify(tables.map((table) => store.query(`SELECT * FROM "${table}"`)));
+  const everything = async (t: TestApp) => {
+    const store = t.app.get(EventStore);
+    const tables = (await store.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r) => r.name);
+    return JSON.stringify(await Promise.all(tables.map((table) => store.query(`SELECT * FROM "${table}"`))));
   };
 
   it('keeps URL tokens, signing secrets and header values out of every column, response and log line', async () => {
@@ -66,7 +66,7 @@ describe('webhook secrets at rest', () => {
         await a.get('/api/events?limit=1000'),
         await a.get(`/api/projects/${project.id}/audit?limit=200`),
       ]);
-      const stored = everything(t);
+      const stored = await everything(t);
       const logged = logs.join('');
       // the logs did see this webhook's story: its failed attempt
       expect(logged).toContain('webhook attempt unsuccessful');

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
-import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
+import { EventStore } from '../../src/event-store/event-store.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
@@ -24,9 +24,18 @@ describe('the webhook subscription', () => {
     const project = await a.createProject('Resilient');
     const hookId = (await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'h', url: receiver.url(), activityTypes: ['bb.issue.create'] }, 201)).id;
     await a.createIssue(project.id, { name: 'one' });
-    const store = t.app.get(SqliteEventStore);
-    const original = store.enqueue.bind(store);
-    const spy = jest.spyOn(store, 'enqueue').mockImplementationOnce(() => Promise.reject(new Error('disk I/O error')));
+    const store = t.app.get(EventStore);
+    const original = store.transact.bind(store);
+    // the first write after the lease is the scheduling transaction
+    let failed = false;
+    const spy = jest.spyOn(store, 'transact').mockImplementation((fn, options) => {
+      // the slice's scheduling transaction (it writes the checkpoint with the deliveries) fails once
+      if (!failed && /checkpointWrite/.test(String(fn))) {
+        failed = true;
+        return Promise.reject(new Error('disk I/O error'));
+      }
+      return original(fn, options);
+    });
     const subscription = t.app.get(WebhookSubscription);
     await expect(subscription.catchUp()).rejects.toThrow('disk I/O error');
     spy.mockImplementation(original);
@@ -45,14 +54,14 @@ describe('the webhook subscription', () => {
     await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'h', url: receiver.url(), activityTypes: ['bb.issue.create'] }, 201);
     await a.createIssue(project.id, { name: 'once' });
     await t.app.get(WebhookSubscription).catchUp();
-    const store = t.app.get(SqliteEventStore);
-    const count = () => store.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries`)!.n;
-    expect(count()).toBe(1);
+    const store = t.app.get(EventStore);
+    const count = async () => (await store.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_deliveries`))!.n;
+    expect(await count()).toBe(1);
     // a fresh subscription over the same database, its checkpoint set back to the start
-    store.transact((tx) => tx.exec([{ sql: `UPDATE subscription_checkpoints SET position = 0`, params: [] }]));
-    const again = new WebhookSubscription(store, t.app.get(EventBus), t.config);
+    await store.transact((tx) => tx.exec([{ sql: `UPDATE subscription_checkpoints SET position = 0`, params: [] }, { sql: `DELETE FROM subscription_leases`, params: [] }]));
+    const again = new WebhookSubscription(store, t.app.get(EventBus), t.config, t.clock);
     await again.catchUp();
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
   });
 
   it('only delivers events that happened after a webhook was created, and stops after it was deleted', async () => {
@@ -67,7 +76,7 @@ describe('the webhook subscription', () => {
     await t.app.get(WebhookSubscription).catchUp();
     await t.app.get(DeliveryDispatcher).runOnce();
     expect(receiver.received).toEqual([]);
-    const rows = t.app.get(SqliteEventStore).query<{ activity_type: string; status: string }>(`SELECT activity_type, status FROM webhook_deliveries`);
+    const rows = await t.app.get(EventStore).query<{ activity_type: string; status: string }>(`SELECT activity_type, status FROM webhook_deliveries`);
     expect(rows).toEqual([{ activity_type: 'bb.issue.create', status: 'SKIPPED' }]);
   });
 });

@@ -3,7 +3,7 @@ import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, typ
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore, Metadata } from '../../event-store/aggregate-store.js';
 import { PROJECTS } from '../../event-store/event-store.module.js';
-import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
+import { EventStore } from '../../event-store/event-store.js';
 import type { ProjectState } from '../../projects/project.decider.js';
 import type { ProjectEvent } from '../../projects/project.events.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
@@ -55,20 +55,20 @@ export class RecoverCommand extends Command<{ requeued: number }> {
   }
 }
 
-function viewOf(store: SqliteEventStore, hook: WebhookConfig): WebhookView {
-  const failures = store.queryOne<{ consecutive: number; last_error: string | null }>(`SELECT consecutive, last_error FROM webhook_failures WHERE webhook_id = ?`, [hook.id]);
+async function viewOf(store: EventStore, hook: WebhookConfig): Promise<WebhookView> {
+  const failures = await store.queryOne<{ consecutive: number; last_error: string | null }>(`SELECT consecutive, last_error FROM webhook_failures WHERE webhook_id = ?`, [hook.id]);
   const view = toWebhookView(hook, failures?.consecutive ?? 0);
   return { ...view, lastError: hook.health.lastError ?? failures?.last_error ?? null };
 }
 
-function loadHook(store: SqliteEventStore, projectId: number, webhookId: number): WebhookConfig {
-  const row = store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ? AND project_id = ?`, [webhookId, projectId]);
+async function loadHook(store: EventStore, projectId: number, webhookId: number): Promise<WebhookConfig> {
+  const row = await store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ? AND project_id = ?`, [webhookId, projectId]);
   if (!row) throw notFound('webhook', webhookId);
   return configOf(row);
 }
 
-function projectMustExist(store: SqliteEventStore, projectId: number): void {
-  if (!store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId])) throw notFound('project', projectId);
+async function projectMustExist(store: EventStore, projectId: number): Promise<void> {
+  if (!(await store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId]))) throw notFound('project', projectId);
 }
 
 /** The rules a webhook's URL, signing secret and headers must meet for its type (400 naming each field). */
@@ -94,13 +94,13 @@ function sealHeaders(box: SecretBox, headers: Record<string, string>): Record<st
 export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
   constructor(
     @Inject(PROJECTS) private readonly projects: Projects,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
   async execute({ projectId, input, metadata }: CreateWebhookCommand): Promise<WebhookView> {
-    projectMustExist(this.store, projectId);
+    await projectMustExist(this.store, projectId);
     const type = normalizeWebhookType(input.type);
     if (!type) throw invalid(`unknown webhook type ${input.type}`, [{ field: 'type', message: 'must be one of SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM, CUSTOM' }]);
     assertSettings(type, input, this.config);
@@ -133,13 +133,13 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
 export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookCommand> {
   constructor(
     @Inject(PROJECTS) private readonly projects: Projects,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
   async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
-    const hook = loadHook(this.store, projectId, webhookId);
+    const hook = await loadHook(this.store, projectId, webhookId);
     assertSettings(hook.type, input, this.config);
     const { url, signingSecret, headers, ...plain } = input;
     const changes = {
@@ -154,8 +154,8 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
       {
         metadata,
         // re-enabling by setting it active again clears the failure count
-        also: (tx) => {
-          if (input.active === true) tx.exec([{ sql: `UPDATE webhook_failures SET consecutive = 0 WHERE webhook_id = ?`, params: [webhookId] }]);
+        also: async (tx) => {
+          if (input.active === true) await tx.exec([{ sql: `UPDATE webhook_failures SET consecutive = 0 WHERE webhook_id = ?`, params: [webhookId] }]);
         },
       },
       (s, { now }) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes, now }, s.id, s.webhooks),
@@ -166,9 +166,9 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
 
 @CommandHandler(DeleteWebhookCommand)
 export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookCommand> {
-  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: SqliteEventStore) {}
+  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: EventStore) {}
   async execute({ projectId, webhookId, metadata }: DeleteWebhookCommand): Promise<void> {
-    loadHook(this.store, projectId, webhookId);
+    await loadHook(this.store, projectId, webhookId);
     await this.projects.update(projectId, { metadata }, (s) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s.id, s.webhooks));
   }
 }
@@ -176,14 +176,14 @@ export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookComman
 @CommandHandler(TestWebhookCommand)
 export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
   constructor(
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
   async execute({ projectId, webhookId }: TestWebhookCommand): Promise<AttemptResult> {
-    const hook = loadHook(this.store, projectId, webhookId);
-    const project = this.store.queryOne<{ id: number; name: string }>(`SELECT id, name FROM rm_projects WHERE id = ?`, [projectId])!;
+    const hook = await loadHook(this.store, projectId, webhookId);
+    const project = (await this.store.queryOne<{ id: number; name: string }>(`SELECT id, name FROM rm_projects WHERE id = ?`, [projectId]))!;
     const bot = { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
     const activity = testActivity(hook.name, project, { brand: this.config.brand, externalUrl: this.config.externalUrl, bot, now: this.clock.now() });
     return this.dispatcher.test(hook, activity);
@@ -192,17 +192,17 @@ export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
 
 @CommandHandler(RedeliverCommand)
 export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
-  constructor(private readonly store: SqliteEventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ projectId, webhookId, deliveryId }: RedeliverCommand): Promise<void> {
-    loadHook(this.store, projectId, webhookId);
+    await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
-    this.store.transact((tx) => {
-      const row = tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
+    await this.store.transact(async (tx) => {
+      const row = await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
       if (!row) throw notFound('delivery', deliveryId);
       if (row.status === 'DELIVERING') throw conflict(`delivery ${deliveryId} is being attempted right now`);
       if (row.event_position === null) throw conflict(`delivery ${deliveryId} is a test message: send a new test instead`);
       // a new attempt with the same delivery id; the retry schedule starts over
-      tx.exec([
+      await tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ? WHERE id = ?`,
           params: [now, now, deliveryId],
@@ -215,23 +215,23 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
 
 @CommandHandler(RecoverCommand)
 export class RecoverHandler implements ICommandHandler<RecoverCommand> {
-  constructor(private readonly store: SqliteEventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ projectId, webhookId, since }: RecoverCommand): Promise<{ requeued: number }> {
-    loadHook(this.store, projectId, webhookId);
+    await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
-    const requeued = this.store.transact((tx) => {
-      const { n } = tx.get<{ n: number }>(
+    const requeued = await this.store.transact(async (tx) => {
+      const { n } = (await tx.get<{ n: number }>(
         `SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND event_position IS NOT NULL`,
         [webhookId, since.getTime()],
-      )!;
-      tx.exec([
+      ))!;
+      await tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ?
                 WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND event_position IS NOT NULL`,
           params: [now, now, webhookId, since.getTime()],
         },
       ]);
-      return n;
+      return Number(n);
     });
     if (requeued > 0) this.wakeUp.wake();
     return { requeued };
@@ -249,7 +249,7 @@ export class ResealWebhookSecretsCommand extends Command<{ resealed: number; key
 export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhookSecretsCommand> {
   constructor(
     @Inject(PROJECTS) private readonly projects: Projects,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
@@ -257,7 +257,7 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
     const box = this.box;
     const reseal = (value: string) => (box.isStale(value) ? box.seal(box.open(value)) : value);
     let resealed = 0;
-    const rows = this.store.query<WebhookRow>(`SELECT * FROM rm_webhooks ORDER BY id`);
+    const rows = await this.store.query<WebhookRow>(`SELECT * FROM rm_webhooks ORDER BY id`);
     for (const hook of rows.map(configOf)) {
       const values = [hook.url, hook.signingSecret, hook.previousSigningSecret?.secret, ...Object.values(hook.headers)].filter((v): v is string => typeof v === 'string');
       if (!values.some((v) => box.isStale(v)) && hook.urlDigest.startsWith(`h1:${box.currentKeyId}:`)) continue;
@@ -309,18 +309,19 @@ export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & 
 
 @QueryHandler(ListWebhooksQuery)
 export class ListWebhooksHandler implements IQueryHandler<ListWebhooksQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId }: ListWebhooksQuery) {
-    projectMustExist(this.store, projectId);
-    return this.store.query<WebhookRow>(`SELECT * FROM rm_webhooks WHERE project_id = ? ORDER BY id`, [projectId]).map((row) => viewOf(this.store, configOf(row)));
+    await projectMustExist(this.store, projectId);
+    const rows = await this.store.query<WebhookRow>(`SELECT * FROM rm_webhooks WHERE project_id = ? ORDER BY id`, [projectId]);
+    return Promise.all(rows.map((row) => viewOf(this.store, configOf(row))));
   }
 }
 
 @QueryHandler(GetWebhookQuery)
 export class GetWebhookHandler implements IQueryHandler<GetWebhookQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId, webhookId }: GetWebhookQuery) {
-    return viewOf(this.store, loadHook(this.store, projectId, webhookId));
+    return viewOf(this.store, await loadHook(this.store, projectId, webhookId));
   }
 }
 
@@ -333,9 +334,9 @@ export class RevealWebhookUrlQuery extends Query<{ url: string }> {
 
 @QueryHandler(RevealWebhookUrlQuery)
 export class RevealWebhookUrlHandler implements IQueryHandler<RevealWebhookUrlQuery> {
-  constructor(private readonly store: SqliteEventStore, @Inject(SECRET_BOX) private readonly box: SecretBox) {}
+  constructor(private readonly store: EventStore, @Inject(SECRET_BOX) private readonly box: SecretBox) {}
   async execute({ projectId, webhookId }: RevealWebhookUrlQuery) {
-    return { url: this.box.open(loadHook(this.store, projectId, webhookId).url) };
+    return { url: this.box.open((await loadHook(this.store, projectId, webhookId)).url) };
   }
 }
 
@@ -352,9 +353,9 @@ function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { 
 
 @QueryHandler(ListDeliveriesQuery)
 export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId, webhookId, status, limit, cursor }: ListDeliveriesQuery) {
-    loadHook(this.store, projectId, webhookId);
+    await loadHook(this.store, projectId, webhookId);
     const after = decodeDeliveryCursor(webhookId, cursor);
     const conditions = ['webhook_id = ?'];
     const params: unknown[] = [webhookId];
@@ -367,7 +368,7 @@ export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery>
       params.push(after.createdAt, after.createdAt, after.id);
     }
     // newest first
-    const rows = this.store.query<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, limit + 1]);
+    const rows = await this.store.query<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, limit + 1]);
     const items = rows.slice(0, limit);
     return { items: items.map(toDeliveryView), nextCursor: rows.length > limit ? encodeDeliveryCursor(webhookId, items[items.length - 1]) : null };
   }
@@ -375,12 +376,12 @@ export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery>
 
 @QueryHandler(GetDeliveryQuery)
 export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
-  constructor(private readonly store: SqliteEventStore) {}
+  constructor(private readonly store: EventStore) {}
   async execute({ projectId, webhookId, deliveryId }: GetDeliveryQuery) {
-    loadHook(this.store, projectId, webhookId);
-    const row = this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
+    await loadHook(this.store, projectId, webhookId);
+    const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);
-    const attempts = this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
+    const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
     return { ...toDeliveryView(row), attempts: attempts.map(toAttemptView) };
   }
 }

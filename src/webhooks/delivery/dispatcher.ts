@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore } from '../../event-store/aggregate-store.js';
 import { PROJECTS } from '../../event-store/event-store.module.js';
-import { SqliteEventStore, type WriteTx } from '../../event-store/sqlite-event-store.js';
+import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { ProjectState } from '../../projects/project.decider.js';
 import type { ProjectEvent } from '../../projects/project.events.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
@@ -55,11 +55,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   private inFlight = 0;
   private readonly slotWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Wake-ups run one after another (each awaits its queries). */
+  private scheduling: Promise<void> = Promise.resolve();
   private cleanupTimer: NodeJS.Timeout | null = null;
   private stopping = false;
 
   constructor(
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     @Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -73,9 +75,10 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;
     this.wakeUp.onWake(() => this.wake());
-    this.cleanupTimer = setInterval(() => this.cleanup(), 3_600_000);
+    const cleanup = () => void this.cleanup().catch((error) => this.logger.error({ err: error }, 'delivery cleanup failed'));
+    this.cleanupTimer = setInterval(cleanup, 3_600_000);
     this.cleanupTimer.unref();
-    this.cleanup();
+    cleanup();
     this.wake();
   }
 
@@ -85,7 +88,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     await Promise.allSettled([...this.workers.values()]);
     // leases of what we still held go back to the queue at once
-    this.store.transact((tx) =>
+    await this.store.transact((tx) =>
       tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END, lease_owner = NULL, lease_until = NULL
@@ -110,32 +113,48 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    */
   wake(): void {
     if (this.stopping) return;
-    this.startDueWorkers(true);
     if (this.timer) clearTimeout(this.timer);
+    this.scheduling = this.scheduling.then(() => this.scheduleNext()).catch((error) => {
+      this.logger.error({ err: error }, 'could not look for due deliveries; trying again in a second');
+      this.arm(1000);
+    });
+  }
+
+  /** Starts workers for what is due, then sets the timer for the next time something comes due. */
+  private async scheduleNext(): Promise<void> {
+    if (this.stopping) return;
+    await this.startDueWorkers(true);
     // the next time something comes due for a webhook that has no worker now (a busy one looks again when it ends)
-    const next = this.store
-      .query<{ webhook_id: number; at: number }>(
+    const next = (
+      await this.store.query<{ webhook_id: number; at: number }>(
         `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
          WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING') AND event_position IS NOT NULL GROUP BY webhook_id`,
       )
-      .filter((row) => !this.workers.has(row.webhook_id))
-      .reduce<number | null>((min, row) => (min === null || row.at < min ? row.at : min), null);
-    const delay = next === null ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000);
+    )
+      .filter((row) => !this.workers.has(Number(row.webhook_id)))
+      .reduce<number | null>((min, row) => (min === null || Number(row.at) < min ? Number(row.at) : min), null);
+    this.arm(next === null ? 1000 : Math.min(Math.max(next - this.clock.now().getTime(), 5), 1000));
+  }
+
+  private arm(delay: number): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
     this.timer.unref();
   }
 
   /** Delivers everything due now, webhook by webhook in parallel; resolves with the number of attempts made. Tests drive it. */
   async runOnce(): Promise<number> {
-    this.startDueWorkers(false);
+    await this.startDueWorkers(false);
     const counts = await Promise.all(this.workers.values());
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  private startDueWorkers(background: boolean): void {
+  private async startDueWorkers(background: boolean): Promise<void> {
     const now = this.clock.now().getTime();
-    const due = this.store.query<{ webhook_id: number }>(`SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE ${CLAIMABLE}`, [now, now]);
-    for (const { webhook_id } of due) {
+    const due = await this.store.query<{ webhook_id: number }>(`SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE ${CLAIMABLE}`, [now, now]);
+    for (const row of due) {
+      const webhook_id = Number(row.webhook_id);
       if (this.workers.has(webhook_id)) continue;
       const worker = this.work(webhook_id)
         .catch((error) => {
@@ -164,12 +183,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const recording: Promise<void>[] = [];
       for (const delivery of batch) {
         if (this.stopping) {
-          this.release(delivery.id);
+          await this.release(delivery.id);
           continue;
         }
         await this.acquireSlot();
         try {
-          const attempt = await this.process(delivery, this.loadHook(webhookId));
+          const attempt = await this.process(delivery, await this.loadHook(webhookId));
           if (attempt) {
             attempts++;
             const recorded = attempt.recorded.catch((error) => {
@@ -194,32 +213,37 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * another, so the k-th one's lease covers k attempts: after a crash the first is
    * taken over within one timeout, and none is ever held by two dispatchers at once.
    */
-  private claim(webhookId: number): Promise<DeliveryRow[]> {
-    const hook = this.loadHook(webhookId);
+  private async claim(webhookId: number): Promise<DeliveryRow[]> {
+    const hook = await this.loadHook(webhookId);
     const leaseStep = this.config.webhooks.timeoutMs + 2_000;
     // an ordered webhook takes a delivery only when no earlier one of the same issue is still open
     const ordered = hook?.ordered
       ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
            AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
       : '';
-    // through the group-commit queue: the claims of many webhooks' workers share one COMMIT
-    return this.store.enqueue((tx) => {
+    // several instances share the queue: rows another one is claiming right now are skipped, not waited for
+    const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    // on SQLite the claims of many webhooks' workers share one group COMMIT
+    const rows = await this.store.transact(async (tx) => {
       const now = tx.now.getTime();
-      const ids = this.store
-        .query<{ id: string }>(
+      const ids = (
+        await tx.all<{ id: string }>(
           `SELECT id FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${ordered}
-           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryDispatcher.CLAIM_BATCH}`,
+           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryDispatcher.CLAIM_BATCH} ${skipLocked}`,
           [webhookId, now, now],
         )
-        .map((r) => r.id);
-      tx.exec(
+      ).map((r) => r.id);
+      await tx.exec(
         ids.map((id, k) => ({
           sql: `UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
           params: [this.owner, now + (k + 1) * leaseStep, now, id],
         })),
       );
-      return ids.map((id) => tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!);
+      const claimed: DeliveryRow[] = [];
+      for (const id of ids) claimed.push((await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!);
+      return claimed;
     }, NOT_DURABLE);
+    return rows;
   }
 
   /**
@@ -227,20 +251,16 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * anyone may take the delivery over; a lease running short is extended first, if it
    * is still ours.
    */
-  private holdLease(delivery: DeliveryRow, now: number): boolean {
+  private async holdLease(delivery: DeliveryRow, now: number): Promise<boolean> {
     const needed = this.config.webhooks.timeoutMs + 1_000;
     if (delivery.lease_until !== null && delivery.lease_until - now >= needed) return true;
     const until = now + needed + 1_000;
-    const renewed = this.store.transact(
-      (tx) => {
-        const row = tx.get<{ n: number }>(
-          `SELECT COUNT(*) AS n FROM webhook_deliveries WHERE id = ? AND status = 'DELIVERING' AND lease_owner = ?`,
-          [delivery.id, this.owner],
-        )!;
-        if (row.n === 0) return false;
-        tx.exec([{ sql: `UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?`, params: [until, delivery.id] }]);
-        return true;
-      },
+    const renewed = await this.store.transact(
+      async (tx) =>
+        (await tx.get<{ id: string }>(
+          `UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = 'DELIVERING' AND lease_owner = ? RETURNING id`,
+          [until, delivery.id, this.owner],
+        )) !== undefined,
       NOT_DURABLE,
     );
     if (renewed) delivery.lease_until = until;
@@ -250,21 +270,21 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** Sends one delivery if it may go now; returns the attempt (and its record being committed), or null. */
   private async process(delivery: DeliveryRow, hook: WebhookConfig | undefined): Promise<{ delivered: boolean; recorded: Promise<void> } | null> {
     const now = this.clock.now();
-    if (!this.holdLease(delivery, now.getTime())) return null;
+    if (!(await this.holdLease(delivery, now.getTime()))) return null;
     const skipped = !hook ? 'webhook deleted' : !hook.active ? 'webhook inactive' : hook.health.state === 'DISABLED' ? `webhook disabled: ${hook.health.lastError ?? 'unhealthy'}` : null;
     if (skipped || !hook) {
-      this.settle(delivery, 'SKIPPED', skipped);
+      await this.settle(delivery, 'SKIPPED', skipped);
       return null;
     }
     if (hook.health.state === 'TEMPORARILY_DISABLED' && hook.health.disabledUntil && Date.parse(hook.health.disabledUntil) > now.getTime()) {
-      this.settle(delivery, 'HELD', `webhook temporarily disabled until ${hook.health.disabledUntil}`, Date.parse(hook.health.disabledUntil));
+      await this.settle(delivery, 'HELD', `webhook temporarily disabled until ${hook.health.disabledUntil}`, Date.parse(hook.health.disabledUntil));
       return null;
     }
     const provider = providerFor(hook.type);
     const slot = this.pace.nextSlot(hook.id, provider.pace, now.getTime());
     if (slot > now.getTime()) {
       // waits for its slot: not an attempt, not a failure
-      this.settle(delivery, delivery.attempt_count > delivery.retry_base ? 'RETRYING' : 'PENDING', delivery.last_error, slot);
+      await this.settle(delivery, delivery.attempt_count > delivery.retry_base ? 'RETRYING' : 'PENDING', delivery.last_error, slot);
       return null;
     }
     this.pace.record(hook.id, provider.pace, now.getTime());
@@ -352,7 +372,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     };
     let failures = 0;
     // an attempt that may change the webhook's health appends an event: that commit is durable
-    const previous = this.store.queryOne<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id])?.consecutive ?? 0;
+    const previous = Number((await this.store.queryOne<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id]))?.consecutive ?? 0);
     const mayChangeHealth =
       verdict.kind === 'delivered' ? hook.health.state !== 'ACTIVE' : !isTest && (previous + 1 >= TEMPORARY_DISABLE_AFTER || (verdict.kind === 'failed' && verdict.disable === true));
     const observed = () => {
@@ -360,9 +380,9 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       if (status === 'DELIVERED' || status === 'FAILED') this.metrics.deliveries.inc({ provider: hook.type, status });
     };
     if (!mayChangeHealth) {
-      await this.store.enqueue((tx) => {
-        tx.exec([attemptRow, deliveryRow]);
-        if (!isTest || verdict.kind === 'delivered') tx.exec([failureCount(hook.id, verdict.kind === 'delivered', lastError, now)]);
+      await this.store.transact(async (tx) => {
+        await tx.exec([attemptRow, deliveryRow]);
+        if (!isTest || verdict.kind === 'delivered') await tx.exec([failureCount(hook.id, verdict.kind === 'delivered', lastError, now)]);
       }, NOT_DURABLE);
       observed();
       return;
@@ -372,20 +392,20 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       {
         durable: true,
         metadata: { actorId: SYSTEM_BOT_ID, correlationId: delivery.id },
-        also: (tx) => {
-          tx.exec([attemptRow, deliveryRow]);
+        also: async (tx) => {
+          await tx.exec([attemptRow, deliveryRow]);
           if (!isTest || verdict.kind === 'delivered') {
-            tx.exec([
+            await tx.exec([
               {
                 sql: `INSERT INTO webhook_failures (webhook_id, consecutive, last_error, updated_at) VALUES (?, ?, ?, ?)
-                      ON CONFLICT (webhook_id) DO UPDATE SET consecutive = excluded.consecutive, last_error = COALESCE(excluded.last_error, last_error), updated_at = excluded.updated_at`,
+                      ON CONFLICT (webhook_id) DO UPDATE SET consecutive = excluded.consecutive, last_error = COALESCE(excluded.last_error, webhook_failures.last_error), updated_at = excluded.updated_at`,
                 params: [hook.id, failures, lastError, now.getTime()],
               },
             ]);
           }
         },
       },
-      (state, _ctx, tx) => {
+      async (state, _ctx, tx) => {
         const current = state.webhooks[hook.id];
         if (!current) return [];
         if (verdict.kind === 'delivered') {
@@ -398,7 +418,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           );
         }
         if (isTest) return [];
-        failures = (tx.get<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id])?.consecutive ?? 0) + 1;
+        failures = Number((await tx.get<{ consecutive: number }>(`SELECT consecutive FROM webhook_failures WHERE webhook_id = ?`, [hook.id]))?.consecutive ?? 0) + 1;
         const health = nextHealth(failures, verdict.kind === 'failed' && verdict.disable === true, now);
         if (health.state === 'ACTIVE') return [];
         return decideWebhook(
@@ -420,8 +440,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** A delivery leaves DELIVERING without an attempt (skipped, held, or waiting for its pace slot). */
-  private settle(delivery: DeliveryRow, status: DeliveryStatus, lastError: string | null, nextAt = this.clock.now().getTime()): void {
-    this.store.transact((tx) =>
+  private async settle(delivery: DeliveryRow, status: DeliveryStatus, lastError: string | null, nextAt = this.clock.now().getTime()): Promise<void> {
+    await this.store.transact((tx) =>
       tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
@@ -433,8 +453,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (status === 'SKIPPED') this.metrics.deliveries.inc({ provider: 'any', status });
   }
 
-  private release(id: string): void {
-    this.store.transact((tx) =>
+  private async release(id: string): Promise<void> {
+    await this.store.transact((tx) =>
       tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END, lease_owner = NULL, lease_until = NULL WHERE id = ?`,
@@ -449,7 +469,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   async test(hook: WebhookConfig, activity: Activity): Promise<AttemptResult> {
     const id = `msg_${randomUUID().replace(/-/g, '')}`;
     const now = this.clock.now();
-    this.store.transact((tx) =>
+    await this.store.transact((tx) =>
       tx.exec([
         {
           sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
@@ -459,7 +479,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       ]),
       NOT_DURABLE,
     );
-    const delivery = this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id])!;
+    const delivery = (await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!;
     const { request, outcome, verdict } = await this.send(hook, activity, id);
     await this.record(delivery, hook, request, outcome, verdict, now, true);
     return {
@@ -471,11 +491,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** Removes finished deliveries (and their attempts) not touched for the retention period, in chunks. */
-  cleanup(): number {
+  async cleanup(): Promise<number> {
     const before = this.clock.now().getTime() - this.config.webhooks.retentionDays * 86_400_000;
     // a test whose process died mid-attempt never got its result: say so
     const now = this.clock.now().getTime();
-    this.store.transact(
+    await this.store.transact(
       (tx) =>
         tx.exec([
           {
@@ -488,12 +508,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     );
     let removed = 0;
     for (;;) {
-      const chunk = this.store.transact((tx) => {
-        const ids = this.store
-          .query<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND updated_at < ? LIMIT 500`, [before])
-          .map((r) => r.id);
+      const chunk = await this.store.transact(async (tx) => {
+        const ids = (await tx.all<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND updated_at < ? LIMIT 500`, [before])).map(
+          (r) => r.id,
+        );
         for (const id of ids) {
-          tx.exec([
+          await tx.exec([
             { sql: `DELETE FROM webhook_delivery_attempts WHERE delivery_id = ?`, params: [id] },
             { sql: `DELETE FROM webhook_deliveries WHERE id = ?`, params: [id] },
           ]);
@@ -505,8 +525,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private loadHook(webhookId: number): WebhookConfig | undefined {
-    const row = this.store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ?`, [webhookId]);
+  private async loadHook(webhookId: number): Promise<WebhookConfig | undefined> {
+    const row = await this.store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ?`, [webhookId]);
     return row ? configOf(row) : undefined;
   }
 
@@ -529,7 +549,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
 function failureCount(webhookId: number, success: boolean, lastError: string | null, now: Date) {
   return {
     sql: `INSERT INTO webhook_failures (webhook_id, consecutive, last_error, updated_at) VALUES (?, ?, ?, ?)
-          ON CONFLICT (webhook_id) DO UPDATE SET consecutive = ${success ? '0' : 'consecutive + 1'}, last_error = COALESCE(excluded.last_error, last_error), updated_at = excluded.updated_at`,
+          ON CONFLICT (webhook_id) DO UPDATE SET consecutive = ${success ? '0' : 'webhook_failures.consecutive + 1'}, last_error = COALESCE(excluded.last_error, webhook_failures.last_error), updated_at = excluded.updated_at`,
     params: [webhookId, success ? 0 : 1, lastError, now.getTime()],
   };
 }

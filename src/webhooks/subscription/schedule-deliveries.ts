@@ -4,7 +4,7 @@ import { Command, CommandHandler, ofType, Saga, type ICommandHandler, type IEven
 import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../../event-store/event.js';
-import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
+import { EventStore, type LogCursor } from '../../event-store/event-store.js';
 import type { IssueState } from '../../issues/issue.decider.js';
 import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
@@ -22,6 +22,8 @@ export class LogEventsRead implements IEvent {
   constructor(
     readonly subscription: string,
     readonly events: RecordedEvent[],
+    /** Where the reader stands after these events. */
+    readonly cursor: LogCursor,
     /** Settled by the scheduling command once its transaction has committed (or failed), with the deliveries created. */
     readonly done: { resolve: (created: number) => void; reject: (error: unknown) => void },
   ) {}
@@ -71,7 +73,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   private readonly people = new Map<number, Person>();
 
   constructor(
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly wakeUp: DeliveryWakeUp,
@@ -84,12 +86,13 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const { events } = read;
     try {
       const now = this.clock.now();
-      const rows = events.flatMap((event) => this.deliveriesFor(event, now));
+      const rows: SqlWrite[] = [];
+      for (const event of events) rows.push(...(await this.deliveriesFor(event, now)));
       if (rows.length > 0) {
         // the deliveries commit with the new checkpoint; a slice that created none leaves
         // the checkpoint to the subscription (redoing it would add nothing)
-        await this.store.enqueue(
-          (tx) => tx.exec([...rows, checkpointWrite(read.subscription, events[events.length - 1].position, now)]),
+        await this.store.transact(
+          (tx) => tx.exec([...rows, checkpointWrite(read.subscription, read.cursor, now)]),
           // a power cut may undo this slice: the checkpoint goes back with it and the slice is redone
           { durable: false },
         );
@@ -105,24 +108,29 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   }
 
   /** The delivery rows one event calls for (none for most). */
-  private deliveriesFor(event: RecordedEvent, at: Date): SqlWrite[] {
+  private async deliveriesFor(event: RecordedEvent, at: Date): Promise<SqlWrite[]> {
     if (event.streamId.startsWith('project-')) {
-      this.projects.step(event);
+      await this.projects.step(event);
       return [];
     }
     if (!event.streamId.startsWith('issue-')) return [];
-    const { before, after } = this.issues.step(event);
-    const project = this.projects.stateAt(`project-${after.projectId}`, event.position);
+    const { before, after } = await this.issues.step(event);
+    const project = await this.projects.stateAt(`project-${after.projectId}`, event);
     const hooks = Object.values(project.webhooks);
     if (hooks.length === 0) return [];
     let activity;
     try {
+      // the people an activity may name, looked up before the (synchronous) mapping
+      const people = new Map<number, Person>();
+      for (const id of [SYSTEM_BOT_ID, event.metadata.actorId, before.assigneeId, after.assigneeId, after.creatorId]) {
+        if (typeof id === 'number' && !people.has(id)) people.set(id, await this.person(id));
+      }
       activity = toActivity(event as unknown as Evolving<IssueEvent>, before, after, {
         brand: this.config.brand,
         externalUrl: this.config.externalUrl,
         project: { id: project.id, name: project.name },
-        person: (id) => this.person(id),
-        bot: this.person(SYSTEM_BOT_ID),
+        person: (id) => (id === null ? people.get(SYSTEM_BOT_ID)! : (people.get(id) ?? { id, name: `user ${id}`, email: '' })),
+        bot: people.get(SYSTEM_BOT_ID)!,
       });
     } catch (error) {
       // a bug in mapping one event must not stop every later delivery: log it loudly and go on
@@ -141,11 +149,11 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
       }));
   }
 
-  private person(id: number | null): Person {
+  private async person(id: number | null): Promise<Person> {
     if (id === SYSTEM_BOT_ID || id === null) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
     let person = this.people.get(id);
     if (!person) {
-      const row = this.store.queryOne<{ name: string; email: string }>(`SELECT name, email FROM rm_users WHERE id = ?`, [id]);
+      const row = await this.store.queryOne<{ name: string; email: string }>(`SELECT name, email FROM rm_users WHERE id = ?`, [id]);
       person = { id, name: row?.name ?? `user ${id}`, email: row?.email ?? '' };
       if (row) this.people.set(id, person);
     }
@@ -153,11 +161,14 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   }
 }
 
-export function checkpointWrite(subscription: string, position: number, now: Date) {
+/** Stores a subscription's cursor; never moves it back (a slow, superseded writer cannot undo a newer one). */
+export function checkpointWrite(subscription: string, cursor: LogCursor, now: Date): SqlWrite {
   return {
-    sql: `INSERT INTO subscription_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-          ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position), updated_at = excluded.updated_at`,
-    params: [subscription, position, now.toISOString()],
+    sql: `INSERT INTO subscription_checkpoints (name, position, transaction_id, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (name) DO UPDATE SET position = excluded.position, transaction_id = excluded.transaction_id, updated_at = excluded.updated_at
+          WHERE subscription_checkpoints.transaction_id < excluded.transaction_id
+             OR (subscription_checkpoints.transaction_id = excluded.transaction_id AND subscription_checkpoints.position < excluded.position)`,
+    params: [subscription, cursor.position, cursor.transactionId, now.toISOString()],
   };
 }
 

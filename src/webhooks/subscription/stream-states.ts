@@ -1,6 +1,6 @@
 import type { AggregateDefinition } from '../../event-store/aggregate-store.js';
-import type { DomainEvent, Evolving, RecordedEvent } from '../../event-store/event.js';
-import type { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
+import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
+import type { EventStore } from '../../event-store/event-store.js';
 
 /**
  * Aggregate states as of a position in the log, for a consumer that reads the log in
@@ -14,26 +14,26 @@ export class StreamStates<S> {
 
   constructor(
     private readonly definition: AggregateDefinition<S, any>,
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     private readonly limit = 10_000,
   ) {}
 
   /** The stream's state right before `event`, and right after it (which becomes the cached state). */
-  step(event: RecordedEvent): { before: S; after: S } {
-    const before = this.stateBefore(event.streamId, event.version, event.position);
+  async step(event: RecordedEvent): Promise<{ before: S; after: S }> {
+    const before = await this.stateBefore(event.streamId, event.version);
     const after = this.definition.evolve(before, event as unknown as Evolving<DomainEvent>);
     this.put(event.streamId, event.version, after);
     return { before, after };
   }
 
-  /** The stream's state as of a log position (for a stream other than the event's own). */
-  stateAt(streamId: string, position: number): S {
+  /** The stream's state as of an event of the log (for a stream other than the event's own). */
+  async stateAt(streamId: string, at: RecordedEvent): Promise<S> {
     const cached = this.states.get(streamId);
     if (cached) return cached.state;
     let state = this.definition.initialState;
     let version = 0;
-    for (const e of this.store.readStream(streamId)) {
-      if (e.position > position) break;
+    for (const e of await this.store.readStream(streamId)) {
+      if (!precedes(e, at)) break;
       state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
       version = e.version;
     }
@@ -45,12 +45,12 @@ export class StreamStates<S> {
     this.states.clear();
   }
 
-  private stateBefore(streamId: string, version: number, position: number): S {
+  private async stateBefore(streamId: string, version: number): Promise<S> {
     const cached = this.states.get(streamId);
     if (cached && cached.version === version - 1) return cached.state;
     let state = this.definition.initialState;
-    for (const e of this.store.readStream(streamId)) {
-      if (e.version >= version || e.position >= position) break;
+    for (const e of await this.store.readStream(streamId)) {
+      if (e.version >= version) break;
       state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
     }
     return state;

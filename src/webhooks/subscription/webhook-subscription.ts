@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Metrics } from '../../shared/metrics.js';
 import { EventBus } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
-import { SqliteEventStore } from '../../event-store/sqlite-event-store.js';
+import { EventStore, LOG_START, type LogCursor } from '../../event-store/event-store.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import { Metrics } from '../../shared/metrics.js';
 import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
 
 /**
@@ -11,27 +13,38 @@ import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-de
  * committed (it awaits it), so the checkpoint never passes an unprocessed event. A slice
  * that creates deliveries stores the checkpoint with them; one that creates none moves
  * it in memory and stores it within a second (a crash then redoes slices that add
- * nothing). Woken right after each commit; polls as a fallback.
+ * nothing). Woken right after each commit (and, on PostgreSQL, by other instances'
+ * commits); polls as a fallback.
+ *
+ * Several instances may run it against one database: a lease row names the one that
+ * consumes, renewed while it works; when its holder dies another takes over once the
+ * lease runs out. Should two ever overlap, nothing is doubled: deliveries are unique
+ * per (event, webhook) and the checkpoint never moves back.
  */
 @Injectable()
 export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDestroy {
   private static readonly SLICE = 500;
   private static readonly POLL_MS = 1000;
+  /** How long a consumer's lease lasts without renewal: the takeover time after a crash. */
+  static readonly LEASE_MS = 5000;
   private readonly logger = new Logger('WebhookSubscription');
+  private readonly owner = `subscription-${randomUUID()}`;
   private running: Promise<number> | null = null;
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   /** Processed up to here; the stored checkpoint may lag while slices create no deliveries. */
-  private position: number | null = null;
-  private storedPosition = 0;
+  private cursor: LogCursor | null = null;
+  private storedCursor: LogCursor = LOG_START;
   private lastStored = 0;
+  private leaseUntil = 0;
 
   constructor(
-    private readonly store: SqliteEventStore,
+    private readonly store: EventStore,
     private readonly eventBus: EventBus,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Optional() metrics?: Metrics,
   ) {
     if (metrics) metrics.lagSource = (now) => this.lag(now);
@@ -50,37 +63,84 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
-    this.storeCheckpoint();
+    await this.storeCheckpoint().catch((error) => this.logger.error({ err: error }, 'could not store the webhook checkpoint at shutdown'));
+    await this.releaseLease().catch(() => undefined);
   }
 
   /** How far behind the log the subscription is: events not yet processed, and the age of the oldest of them. */
-  lag(now: Date): { events: number; seconds: number } {
-    const position = this.checkpoint();
-    const head = this.store.head();
-    if (head <= position) return { events: 0, seconds: 0 };
-    const [oldest] = this.store.readAll(position, 1);
-    return { events: head - position, seconds: Math.max(0, Math.round((now.getTime() - Date.parse(oldest.occurredAt)) / 1000)) };
+  async lag(now: Date): Promise<{ events: number; seconds: number }> {
+    // the consumer knows where it is; another instance reads what the consumer stored
+    const cursor = this.leaseUntil > 0 && this.cursor ? this.cursor : await this.storedCheckpoint();
+    const events = await this.store.countAfter(cursor);
+    if (events === 0) return { events: 0, seconds: 0 };
+    const { events: [oldest] } = await this.store.readLog(cursor, 1);
+    if (!oldest) return { events, seconds: 0 };
+    return { events, seconds: Math.max(0, Math.round((now.getTime() - Date.parse(oldest.occurredAt)) / 1000)) };
   }
 
-  /** The position processed so far. */
-  checkpoint(): number {
-    if (this.position === null) {
-      this.storedPosition =
-        this.store.queryOne<{ position: number }>(`SELECT position FROM subscription_checkpoints WHERE name = ?`, [SUBSCRIPTION_NAME])?.position ?? 0;
-      this.position = this.storedPosition;
+  /** Where processing stands. */
+  async checkpoint(): Promise<LogCursor> {
+    if (this.cursor === null) {
+      this.storedCursor = await this.storedCheckpoint();
+      this.cursor = this.storedCursor;
     }
-    return this.position;
+    return this.cursor;
   }
 
-  /** Writes the in-memory position when slices without deliveries moved it (at most once a second, and at shutdown). */
-  private storeCheckpoint(force = true): void {
-    if (this.position === null || this.position <= this.storedPosition) return;
+  private async storedCheckpoint(): Promise<LogCursor> {
+    const row = await this.store.queryOne<{ position: number; transaction_id: string }>(`SELECT position, transaction_id FROM subscription_checkpoints WHERE name = ?`, [
+      SUBSCRIPTION_NAME,
+    ]);
+    return row ? { position: Number(row.position), transactionId: String(row.transaction_id) } : LOG_START;
+  }
+
+  /** Writes the in-memory cursor when slices without deliveries moved it (at most once a second, and at shutdown). */
+  private async storeCheckpoint(force = true): Promise<void> {
+    const cursor = this.cursor;
+    if (cursor === null || sameCursor(cursor, this.storedCursor)) return;
     const now = Date.now();
     if (!force && now - this.lastStored < 1000) return;
-    const position = this.position;
-    this.store.transact((tx) => tx.exec([checkpointWrite(SUBSCRIPTION_NAME, position, tx.now)]), { durable: false });
-    this.storedPosition = position;
+    await this.store.transact((tx) => tx.exec([checkpointWrite(SUBSCRIPTION_NAME, cursor, tx.now)]), { durable: false });
+    this.storedCursor = cursor;
     this.lastStored = now;
+  }
+
+  /**
+   * Takes or renews the consumer lease. Whoever holds it consumes; the others wait, and
+   * take over once it has not been renewed for LEASE_MS.
+   */
+  private async holdLease(): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    if (this.leaseUntil - now > WebhookSubscription.LEASE_MS / 2) return true;
+    const until = now + WebhookSubscription.LEASE_MS;
+    const held = await this.store.transact(
+      (tx) =>
+        tx.get<{ owner: string }>(
+          `INSERT INTO subscription_leases (name, owner, lease_until) VALUES (?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+           WHERE subscription_leases.owner = excluded.owner OR subscription_leases.lease_until < ?
+           RETURNING owner`,
+          [SUBSCRIPTION_NAME, this.owner, until, now],
+        ),
+      { durable: false },
+    );
+    const ours = held?.owner === this.owner;
+    if (ours && this.leaseUntil === 0) this.logger.log({ owner: this.owner }, 'this instance consumes the log for webhooks');
+    if (!ours && this.leaseUntil !== 0) {
+      // someone else took over: start again from the stored checkpoint when the lease comes back
+      this.logger.warn({ owner: this.owner }, 'the webhook subscription lease passed to another instance');
+      this.cursor = null;
+    }
+    this.leaseUntil = ours ? until : 0;
+    return ours;
+  }
+
+  private async releaseLease(): Promise<void> {
+    if (this.leaseUntil === 0) return;
+    await this.store.transact((tx) => tx.exec([{ sql: `DELETE FROM subscription_leases WHERE name = ? AND owner = ?`, params: [SUBSCRIPTION_NAME, this.owner] }]), {
+      durable: false,
+    });
+    this.leaseUntil = 0;
   }
 
   /** Runs a catch-up now (coalescing concurrent wake-ups). */
@@ -109,16 +169,21 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     let processed = 0;
     for (;;) {
       if (this.stopped) return processed;
-      const events = this.store.readAll(this.checkpoint(), WebhookSubscription.SLICE);
+      if (!(await this.holdLease())) return processed;
+      const { events, cursor } = await this.store.readLog(await this.checkpoint(), WebhookSubscription.SLICE);
       if (events.length === 0) {
-        this.storeCheckpoint(false);
+        await this.storeCheckpoint(false);
         return processed;
       }
-      // a failed slice leaves the position where it was: the next round tries the same slice
-      const created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, { resolve, reject })));
-      this.position = events[events.length - 1].position;
-      if (created > 0) this.storedPosition = Math.max(this.storedPosition, this.position);
+      // a failed slice leaves the cursor where it was: the next round tries the same slice
+      const created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, cursor, { resolve, reject })));
+      this.cursor = cursor;
+      if (created > 0) this.storedCursor = cursor;
       processed += events.length;
     }
   }
+}
+
+function sameCursor(a: LogCursor, b: LogCursor): boolean {
+  return a.position === b.position && a.transactionId === b.transactionId;
 }

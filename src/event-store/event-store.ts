@@ -1,0 +1,122 @@
+import type { DomainEvent, EventMetadata, RecordedEvent, SqlWrite } from './event.js';
+import type { UpcasterRegistry } from './upcasters.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface AppendOptions {
+  metadata: EventMetadata;
+  /** Only for imports of exported streams: keeps the original time. */
+  occurredAt?: string;
+}
+
+/**
+ * Where a reader of the whole log stands. On SQLite the position alone orders the log
+ * (one writer at a time). On PostgreSQL concurrent transactions take positions in one
+ * order and commit in another, so the log is read in (transaction id, position) order
+ * below the oldest transaction still running: see PostgresEventStore.readLog.
+ */
+export interface LogCursor {
+  transactionId: string;
+  position: number;
+}
+
+export const LOG_START: LogCursor = { transactionId: '0', position: 0 };
+
+/** The write side of one transaction: everything it reads sees its own writes, and all of it commits or none. */
+export interface WriteTx {
+  readonly now: Date;
+  readStream(streamId: string, afterVersion?: number): Promise<RecordedEvent[]>;
+  /** The log in position order (for rebuilds, inside their transaction). */
+  readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]>;
+  streamVersion(streamId: string): Promise<number>;
+  append(streamId: string, expectedVersion: number, events: DomainEvent[], options: AppendOptions): Promise<RecordedEvent[]>;
+  nextIds(sequence: string, count: number): Promise<number[]>;
+  exec(writes: SqlWrite[]): Promise<void>;
+  get<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface WriteOptions {
+  /**
+   * false for operational bookkeeping (delivery queue, checkpoints) that a power cut
+   * may roll back without harm (it is redone, at least once): committed without
+   * waiting for the disk. Domain events are always durable. Default true.
+   */
+  durable?: boolean;
+}
+
+/** Told after each COMMIT that appended: the last position, and the types appended (for metrics). */
+export type CommitListener = (lastPosition: number, types: readonly string[]) => void;
+
+/**
+ * The event log and the tables derived from it, on one engine. SQL is written once,
+ * with `?` placeholders and the subset both engines share (ON CONFLICT upserts,
+ * RETURNING, CASE instead of MAX/GREATEST of two values).
+ */
+export abstract class EventStore {
+  abstract readonly engine: Engine;
+  abstract readonly upcasters: UpcasterRegistry;
+  protected readonly listeners = new Set<CommitListener>();
+
+  /** Runs fn in one write transaction; if it throws nothing it did is kept. Resolves after COMMIT. */
+  abstract transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>;
+  abstract readStream(streamId: string, afterVersion?: number): Promise<RecordedEvent[]>;
+  /** The log in position order (exports, the admin feed). */
+  abstract readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]>;
+  /** The log for a checkpointed subscription: every event exactly once, in an order no later commit can break. */
+  abstract readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }>;
+  /** The highest position taken. */
+  abstract head(): Promise<number>;
+  /** Events a reader at this cursor has not read yet (an estimate under concurrent writers). */
+  abstract countAfter(after: LogCursor): Promise<number>;
+  /** Reads outside any write transaction (read models, lookups): committed data only. */
+  abstract query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  abstract queryOne<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  /** Holds an exclusive lock on the log for fn (a rebuild): no command appends meanwhile. */
+  abstract exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  abstract close(): Promise<void>;
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  protected announce(lastPosition: number, types: readonly string[]): void {
+    if (lastPosition > 0) for (const listener of this.listeners) listener(lastPosition, types);
+  }
+}
+
+export interface EventRow {
+  position: number;
+  event_id: string;
+  stream_id: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: string | unknown;
+  metadata: string | EventMetadata;
+  occurred_at: string;
+  transaction_id?: string;
+}
+
+/** A stored row as the event it is today (upcast). JSON columns arrive as text (SQLite) or parsed (PostgreSQL JSONB). */
+export function toRecorded(row: EventRow, upcasters: UpcasterRegistry): RecordedEvent {
+  const stored = {
+    type: row.type,
+    schemaVersion: row.schema_version,
+    data: typeof row.data === 'string' ? (JSON.parse(row.data) as unknown) : row.data,
+  };
+  const current = upcasters.isEmpty ? stored : upcasters.upcast(stored);
+  return {
+    position: Number(row.position),
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    version: Number(row.version),
+    type: current.type,
+    schemaVersion: current.schemaVersion,
+    data: current.data,
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as EventMetadata) : row.metadata,
+    occurredAt: row.occurred_at,
+    ...(row.transaction_id !== undefined ? { transactionId: String(row.transaction_id) } : {}),
+  };
+}
