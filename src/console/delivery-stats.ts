@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { EventStore } from '../event-store/event-store.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
 import { notFound } from '../shared/errors.js';
 import type { DeliveryStatus } from '../webhooks/delivery/deliveries.js';
@@ -61,17 +61,19 @@ export class HourlyDeliveriesQuery extends Query<HourlyDeliveries> {
 
 @QueryHandler(HourlyDeliveriesQuery)
 export class HourlyDeliveriesHandler implements IQueryHandler<HourlyDeliveriesQuery> {
-  constructor(private readonly store: SqliteEventStore, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, @Inject(CLOCK) private readonly clock: Clock) {}
 
   async execute({ projectId, webhookId }: HourlyDeliveriesQuery): Promise<HourlyDeliveries> {
-    if (!this.store.queryOne(`SELECT 1 FROM rm_webhooks WHERE id = ? AND project_id = ?`, [webhookId, projectId])) throw notFound('webhook', webhookId);
+    if (!(await this.store.queryOne(`SELECT 1 AS found FROM rm_webhooks WHERE id = ? AND project_id = ?`, [webhookId, projectId]))) throw notFound('webhook', webhookId);
     const now = this.clock.now();
     const { from, to } = hourWindow(now);
-    const rows = this.store.query<{ hour: number; status: DeliveryStatus; n: number }>(
+    const rows = await this.store.query<{ hour: number | string; status: DeliveryStatus; n: number | string }>(
       `SELECT CAST((created_at - ?) / ${HOUR_MS} AS INTEGER) AS hour, status, COUNT(*) AS n FROM webhook_deliveries
        WHERE webhook_id = ? AND created_at >= ? AND created_at <= ? GROUP BY hour, status`,
       [from, webhookId, from, to],
     );
-    return { webhookId, from: new Date(from).toISOString(), to: now.toISOString(), hours: toHours(rows, from) };
+    // engines may hand counts back as strings (64-bit integers): numbers here
+    const counts = rows.map((row) => ({ hour: Number(row.hour), status: row.status, n: Number(row.n) }));
+    return { webhookId, from: new Date(from).toISOString(), to: now.toISOString(), hours: toHours(counts, from) };
   }
 }
