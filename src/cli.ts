@@ -55,7 +55,7 @@ async function withStore<T>(run: (store: EventStore) => T | Promise<T>): Promise
   const config = loadConfig();
   const ds = await openDataSource(config.database);
   try {
-    const store = openEventStore(ds, systemClock);
+    const store = openEventStore(ds, systemClock, { listen: false });
     try {
       return await run(store);
     } finally {

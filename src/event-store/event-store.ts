@@ -76,9 +76,15 @@ export abstract class EventStore {
   abstract exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
   abstract close(): Promise<void>;
 
+  /** Told after each of this instance's COMMITs that appended (metrics count the types). */
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Told whenever the log grew: by this instance, or (where the engine can tell) by another one. */
+  onLogAdvanced(listener: () => void): () => void {
+    return this.onCommit(() => listener());
   }
 
   protected announce(lastPosition: number, types: readonly string[]): void {

@@ -1,12 +1,20 @@
+import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { sqliteHandle } from '../database/data-source.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventStore } from './event-store.js';
+import { PostgresEventStore } from './postgres-event-store.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 import { registerUpcasters } from './upcasters.registered.js';
 
 /** The store of the configured engine (the DataSource's): every reader and writer of the log depends on EventStore only. */
-export function openEventStore(ds: DataSource, clock: Clock): EventStore {
-  return new SqliteEventStore(sqliteHandle(ds), clock, registerUpcasters(new UpcasterRegistry()));
+export function openEventStore(ds: DataSource, clock: Clock, options: { listen?: boolean } = {}): EventStore {
+  const upcasters = registerUpcasters(new UpcasterRegistry());
+  if (ds.options.type === 'postgres') {
+    // TypeORM's own pool: one set of connections per process
+    const pool = (ds.driver as unknown as { master: pg.Pool }).master;
+    return new PostgresEventStore(pool, clock, upcasters, options.listen === false ? undefined : ds.options.url);
+  }
+  return new SqliteEventStore(sqliteHandle(ds), clock, upcasters);
 }

@@ -52,7 +52,7 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;
-    this.unsubscribe = this.store.onCommit(() => this.wake());
+    this.unsubscribe = this.store.onLogAdvanced(() => this.wake());
     this.timer = setInterval(() => this.wake(), WebhookSubscription.POLL_MS);
     this.timer.unref();
     this.wake();

@@ -1,0 +1,278 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import type { Clock } from '../shared/clock.js';
+import { conflict } from '../shared/errors.js';
+import { uuidv7 } from './event-id.js';
+import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
+import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { UpcasterRegistry } from './upcasters.js';
+
+/** Commits that appended are announced to every instance on this channel (a signal only: readers poll too). */
+export const LOG_CHANNEL = 'herald_log';
+
+// ids, positions, counts and epoch milliseconds are BIGINT: all well below 2^53, read them as numbers
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** `?` placeholders (the SQL both engines share) to PostgreSQL's `$n`, outside string literals. */
+const translated = new Map<string, string>();
+export function toPostgresSql(sql: string): string {
+  let result = translated.get(sql);
+  if (result === undefined) {
+    let n = 0;
+    let quoted = false;
+    result = '';
+    for (const ch of sql) {
+      if (ch === "'") quoted = !quoted;
+      result += ch === '?' && !quoted ? `$${++n}` : ch;
+    }
+    translated.set(sql, result);
+  }
+  return result;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * The event log on PostgreSQL: several Herald instances on one database.
+ *
+ * Each write transaction has a connection of its own (no group commit needed: the
+ * server does it). Appends to one stream are serialized by the unique (stream, version)
+ * key: a concurrent append fails with WrongExpectedVersionError and is retried by the
+ * aggregate store. Ids come from rows of id_sequences, locked until COMMIT, so they are
+ * unique and without gaps even across instances.
+ *
+ * Ordering. Positions come from an identity column, taken when a row is inserted; a
+ * transaction that took position 10 may commit after one that took 11. A reader that
+ * read "after 11" would then never see 10. So every event also stores the id of the
+ * transaction that wrote it (pg_current_xact_id()), and the log is read in
+ * (transaction id, position) order, only below the oldest transaction still running
+ * (pg_snapshot_xmin of the current snapshot): nothing can commit later below that line,
+ * so a cursor (transaction id, position) never skips an event and never sees one twice.
+ * The price is that an event becomes visible to subscriptions only once every older
+ * transaction has ended (milliseconds here: transactions are short). This is the rule
+ * proven in other event stores on PostgreSQL (Marten's, Eventuous's, emmett's).
+ */
+export class PostgresEventStore extends EventStore {
+  readonly engine = 'postgres' as const;
+  private readonly logger = new Logger('PostgresEventStore');
+  private readonly inUnit = new AsyncLocalStorage<true>();
+  private listener: pg.Client | null = null;
+  private closed = false;
+  private readonly advanced = new Set<() => void>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly clock: Clock,
+    readonly upcasters = new UpcasterRegistry(),
+    /** Where to LISTEN for other instances' commits; none: this instance's own commits only. */
+    private readonly listenUrl?: string,
+  ) {
+    super();
+    if (listenUrl) void this.listen();
+  }
+
+  /** Called on every commit that appended: this instance's (after COMMIT) and, through NOTIFY, the others'. */
+  override onLogAdvanced(listener: () => void): () => void {
+    this.advanced.add(listener);
+    const local = this.onCommit(() => listener());
+    return () => {
+      this.advanced.delete(listener);
+      local();
+    };
+  }
+
+  private async listen(): Promise<void> {
+    while (!this.closed) {
+      const client = new pg.Client({ connectionString: this.listenUrl });
+      try {
+        await client.connect();
+        client.on('notification', (message) => {
+          if (message.channel === LOG_CHANNEL) for (const listener of this.advanced) listener();
+        });
+        const ended = new Promise<void>((resolve) => {
+          client.on('error', (error) => {
+            this.logger.warn({ err: error }, 'the LISTEN connection failed; polling until it is back');
+            resolve();
+          });
+          client.on('end', () => resolve());
+        });
+        await client.query(`LISTEN ${LOG_CHANNEL}`);
+        this.listener = client;
+        await ended;
+      } catch (error) {
+        if (!this.closed) this.logger.warn({ err: error }, 'could not LISTEN for other instances; polling until it works');
+      } finally {
+        this.listener = null;
+        await client.end().catch(() => undefined);
+      }
+      if (!this.closed) await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  async transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+    if (this.inUnit.getStore()) throw new Error('nested write transaction: a write started inside another would not be part of it');
+    const client = await this.pool.connect();
+    const appended = { upTo: 0, types: [] as string[] };
+    let value: T;
+    try {
+      await client.query('BEGIN');
+      // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
+      if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO off');
+      value = await this.inUnit.run(true, () => fn(this.openTx(client, appended)));
+      if (appended.upTo > 0) await client.query(`NOTIFY ${LOG_CHANNEL}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw translateError(error);
+    } finally {
+      client.release();
+    }
+    this.announce(appended.upTo, appended.types);
+    return value;
+  }
+
+  /** Holds the log's table lock for fn: commands wait (they cannot append) until it commits. */
+  exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.transact(async (tx) => {
+      await tx.exec([{ sql: `LOCK TABLE events IN EXCLUSIVE MODE`, params: [] }]);
+      return fn(tx);
+    });
+  }
+
+  readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
+    return readStreamOn(this.pool, streamId, afterVersion, this.upcasters);
+  }
+
+  readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
+    return readAllOn(this.pool, afterPosition, limit, this.upcasters);
+  }
+
+  async readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }> {
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT * FROM events
+       WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id, position LIMIT $3`,
+      [after.transactionId, after.position, limit],
+    );
+    const events = rows.map((row) => toRecorded(row, this.upcasters));
+    const last = events[events.length - 1];
+    return { events, cursor: last ? { transactionId: last.transactionId!, position: last.position } : after };
+  }
+
+  async head(): Promise<number> {
+    return (await this.pool.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`)).rows[0].p;
+  }
+
+  async countAfter(after: LogCursor): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [
+      after.transactionId,
+      after.position,
+    ]);
+    return rows[0].n;
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query(toPostgresSql(sql), params)).rows as T[];
+  }
+
+  async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.pool.query(toPostgresSql(sql), params)).rows[0] as T | undefined;
+  }
+
+  private openTx(client: pg.PoolClient, appended: { upTo: number; types: string[] }): WriteTx {
+    const now = this.clock.now();
+    const occurredAt = now.toISOString();
+    const version = async (streamId: string) =>
+      (await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM events WHERE stream_id = $1`, [streamId])).rows[0].v ?? 0;
+    return {
+      now,
+      readStream: (streamId, afterVersion = 0) => readStreamOn(client, streamId, afterVersion, this.upcasters),
+      readAll: (afterPosition, limit) => readAllOn(client, afterPosition, limit, this.upcasters),
+      streamVersion: version,
+      append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
+        if (events.length === 0) return [];
+        const at = importedAt ?? occurredAt;
+        const actual = await version(streamId);
+        if (actual !== expectedVersion) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
+        const metadataJson = JSON.stringify(metadata);
+        const values: unknown[] = [];
+        const rows = events.map((event, i) => {
+          const eventId = uuidv7();
+          const base = values.length;
+          values.push(eventId, streamId, expectedVersion + i + 1, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
+          return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8})`;
+        });
+        const inserted = await client.query<{ position: number; transaction_id: string; event_id: string }>(
+          `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at) VALUES ${rows.join(', ')}
+           RETURNING position, transaction_id::text AS transaction_id, event_id`,
+          values,
+        );
+        const recorded = events.map((event, i) => ({
+          position: inserted.rows[i].position,
+          eventId: inserted.rows[i].event_id,
+          streamId,
+          version: expectedVersion + i + 1,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata,
+          occurredAt: at,
+          transactionId: inserted.rows[i].transaction_id,
+        }));
+        appended.upTo = Math.max(appended.upTo, ...recorded.map((e) => e.position));
+        for (const event of recorded) appended.types.push(event.type);
+        return recorded;
+      },
+      nextIds: async (sequence, count) => {
+        if (count === 0) return [];
+        // the sequence's row stays locked until COMMIT: concurrent creators queue here, and a rollback gives the ids back
+        const { rows } = await client.query<{ value: number }>(
+          `INSERT INTO id_sequences (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = id_sequences.value + excluded.value RETURNING value`,
+          [sequence, count],
+        );
+        return Array.from({ length: count }, (_, i) => rows[0].value - count + 1 + i);
+      },
+      exec: async (writes) => {
+        for (const write of writes) await client.query(toPostgresSql(write.sql), write.params);
+      },
+      get: async <T>(sql: string, params: unknown[] = []) => (await client.query(toPostgresSql(sql), params)).rows[0] as T | undefined,
+      all: async <T>(sql: string, params: unknown[] = []) => (await client.query(toPostgresSql(sql), params)).rows as T[],
+    };
+  }
+}
+
+const EVENT_COLUMNS = `position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at, transaction_id::text AS transaction_id`;
+
+async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
+  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, [streamId, afterVersion]);
+  return rows.map((row) => toRecorded(row, upcasters));
+}
+
+async function readAllOn(db: Queryable, afterPosition: number, limit: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
+  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [afterPosition, limit]);
+  return rows.map((row) => toRecorded(row, upcasters));
+}
+
+/**
+ * A concurrent append to the same stream shows up as a unique violation on (stream,
+ * version): the same as a stale expected version, so the aggregate store retries it.
+ * Another unique violation is a value a concurrent command took first (an email, a key).
+ */
+function translateError(error: unknown): unknown {
+  const e = error as { code?: string; constraint?: string; detail?: string; table?: string };
+  if (e?.code === '23505') {
+    if (e.table === 'events' && e.constraint !== undefined && /version/.test(e.constraint)) {
+      const match = /\(stream_id, version\)=\(([^,]+), (\d+)\)/.exec(e.detail ?? '');
+      return new WrongExpectedVersionError(match?.[1] ?? '?', Number(match?.[2] ?? 0) - 1, Number(match?.[2] ?? 0));
+    }
+    return conflict(`a concurrent change took the same value first (${e.constraint ?? 'unique key'})`);
+  }
+  return error;
+}
