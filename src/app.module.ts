@@ -5,6 +5,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
+import { ConsoleModule } from './console/console.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { EventsFeedModule } from './events-feed/events-feed.module.js';
@@ -57,6 +58,7 @@ export class AppModule {
         IssuesModule,
         EventsFeedModule,
         WebhooksModule,
+        ConsoleModule,
         TerminusModule,
         ...(options.extraModules ?? []),
       ],

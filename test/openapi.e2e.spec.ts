@@ -13,8 +13,8 @@ import { OpenApiConformance } from './support/openapi-conformance.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-/** Routes served by Herald that are not part of the API it documents (the document and its UI). */
-const undocumented = (route: string) => /^GET \/docs(\/|-json|$)/.test(route);
+/** Routes served by Herald that are not part of the API it documents (the document and its UI, the delivery console's page and files). */
+const undocumented = (route: string) => /^GET \/(docs(\/|-json|$)|console(\/|$))/.test(route);
 const toTemplate = (route: string) => route.replace(/:(\w+)/g, '{$1}');
 
 describe('OpenAPI document (/docs-json) and UI (/docs)', () => {
@@ -225,6 +225,7 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/deliveries/${first}`);
     await call('post', `/api/projects/${project.id}/webhooks/${hook.id}/test`);
     await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/deliveries/msg_nope`); // 404
+    await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/deliveries/hourly`);
 
     await call('get', `/api/projects/${project.id}/audit?limit=2`);
     await call('get', '/api/events?after=0&limit=5');

@@ -1,0 +1,168 @@
+import { ACTIVITY_TYPES, ApiError, WEBHOOK_TYPES, type Webhook, type WebhookInput } from './api.js';
+import { h } from './dom.js';
+
+/** The form's fields, named as the API names them (its 400 answers name the same fields). */
+const FIELDS = ['type', 'name', 'url', 'activityTypes', 'active', 'ordered', 'signingSecret', 'headers'] as const;
+type Field = (typeof FIELDS)[number];
+
+export interface WebhookForm {
+  element: HTMLFormElement;
+  /** Shows the API's messages next to their fields, and a summary on top that takes focus. */
+  showErrors(error: ApiError): void;
+}
+
+function field(name: Field, label: string, control: HTMLElement, hint?: string): HTMLElement {
+  const ids = [hint ? `${name}-hint` : '', `${name}-error`].filter(Boolean).join(' ');
+  control.setAttribute('aria-describedby', ids);
+  return h('div', { class: 'field', 'data-field': name }, h('label', { for: name }, label), hint ? h('p', { id: `${name}-hint`, class: 'hint' }, hint) : null, control, h('p', { id: `${name}-error`, class: 'field-error' }));
+}
+
+function check(name: string, label: string, checked: boolean, hint?: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'field check', 'data-field': name },
+    h('input', { type: 'checkbox', id: name, name, checked, 'aria-describedby': `${hint ? `${name}-hint ` : ''}${name}-error` }),
+    h('label', { for: name }, label),
+    hint ? h('p', { id: `${name}-hint`, class: 'hint' }, hint) : null,
+    h('p', { id: `${name}-error`, class: 'field-error' }),
+  );
+}
+
+/** "Name: value" lines → an object; a line without a colon is the user's mistake, named like the API would. */
+function parseHeaders(text: string): Record<string, string> | ApiError {
+  const headers: Record<string, string> = {};
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) {
+      return new ApiError(400, { type: 'urn:herald:problem:invalid', title: 'Bad Request', status: 400, detail: 'headers', errors: [{ field: 'headers', message: `line ${i + 1} must be "Name: value"` }] });
+    }
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/**
+ * Create (no webhook given) or edit. On edit, the URL, the signing secret and header
+ * values are never shown (the API does not return them): left empty, they stay as they are.
+ */
+export function webhookForm(existing: Webhook | undefined, submit: (input: WebhookInput) => Promise<void>, cancelHref: string, onOtherError: (error: unknown) => void): WebhookForm {
+  const editing = existing !== undefined;
+  const typeControl = editing
+    ? h('input', { id: 'type', name: 'type', value: existing.type, readonly: true })
+    : h('select', { id: 'type', name: 'type', required: true }, WEBHOOK_TYPES.map((t) => h('option', { value: t, selected: t === 'CUSTOM' }, t)));
+  const summary = h('div', { class: 'error-summary', tabindex: -1, hidden: true, role: 'alert' });
+  const headersField = field(
+    'headers',
+    'Custom headers',
+    h('textarea', { id: 'headers', name: 'headers', rows: 3, spellcheck: 'false', autocomplete: 'off' }),
+    editing && existing.headerNames.length > 0
+      ? `One "Name: value" per line (CUSTOM only). Now set: ${existing.headerNames.join(', ')}. Leave empty to keep them.`
+      : 'One "Name: value" per line (CUSTOM only).',
+  );
+  const activities = h(
+    'fieldset',
+    { class: 'field', 'data-field': 'activityTypes', 'aria-describedby': 'activityTypes-error' },
+    h('legend', null, 'Activities'),
+    ACTIVITY_TYPES.map((a) => h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `activity-${a}`, name: 'activityTypes', value: a, checked: existing ? existing.activityTypes.includes(a) : true }), h('label', { for: `activity-${a}` }, a))),
+    h('p', { id: 'activityTypes-error', class: 'field-error' }),
+  );
+  const form = h(
+    'form',
+    { class: 'card webhook-form', novalidate: true },
+    summary,
+    field('type', 'Type', typeControl, editing ? "A webhook's type cannot change." : undefined),
+    field('name', 'Name', h('input', { id: 'name', name: 'name', required: true, maxlength: 200, value: existing?.name ?? '', autocomplete: 'off' })),
+    field(
+      'url',
+      'URL',
+      h('input', { id: 'url', name: 'url', type: 'url', inputmode: 'url', required: !editing, autocomplete: 'off', spellcheck: 'false', placeholder: existing?.url ?? 'https://' }),
+      editing ? `Now ${existing.url} (masked). Leave empty to keep it.` : 'The provider’s incoming-webhook URL; it is stored sealed and shown masked.',
+    ),
+    activities,
+    check('active', 'Active (deliver new activities)', existing?.active ?? true),
+    check('ordered', 'Ordered (one issue’s deliveries wait for each other)', existing?.ordered ?? false),
+    field(
+      'signingSecret',
+      'Signing secret',
+      h('input', { id: 'signingSecret', name: 'signingSecret', type: 'password', autocomplete: 'new-password', spellcheck: 'false' }),
+      editing && existing.hasSigningSecret ? 'A secret is set. Leave empty to keep it.' : 'Optional (CUSTOM: whsec_…; DingTalk, Feishu/Lark: the robot’s secret).',
+    ),
+    editing && existing.hasSigningSecret ? check('removeSecret', 'Remove the signing secret', false) : null,
+    headersField,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, editing ? 'Save changes' : 'Create webhook'), h('a', { href: cancelHref, class: 'button secondary' }, 'Cancel')),
+  );
+
+  const showHeaders = () => {
+    const type = (form.elements.namedItem('type') as HTMLInputElement | HTMLSelectElement).value;
+    headersField.hidden = type !== 'CUSTOM';
+  };
+  typeControl.addEventListener('change', showHeaders);
+  showHeaders();
+
+  const clearErrors = () => {
+    summary.hidden = true;
+    summary.replaceChildren();
+    for (const p of form.querySelectorAll('.field-error')) p.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  };
+
+  const showErrors = (error: ApiError) => {
+    clearErrors();
+    const byField = error.fieldErrors();
+    const items: HTMLElement[] = [];
+    for (const [name, messages] of byField) {
+      const known = (FIELDS as readonly string[]).includes(name) ? name : undefined;
+      const target = known ? form.querySelector<HTMLElement>(`#${known}-error`) : null;
+      if (target) target.textContent = messages.join('; ');
+      const control = known === 'activityTypes' ? form.querySelector('fieldset') : known ? form.querySelector(`#${known}`) : null;
+      control?.setAttribute('aria-invalid', 'true');
+      items.push(h('li', null, known && control ? h('a', { href: `#${known}`, 'data-focus': known }, `${name}: ${messages.join('; ')}`) : `${name}: ${messages.join('; ')}`));
+    }
+    summary.append(h('p', null, h('strong', null, byField.size > 0 ? 'Please fix:' : (error.problem?.title ?? 'Not saved'))), byField.size > 0 ? h('ul', null, items) : h('p', null, error.message));
+    summary.hidden = false;
+    summary.focus();
+  };
+  // summary links move focus to their field without touching the route
+  summary.addEventListener('click', (event) => {
+    const link = (event.target as Element).closest<HTMLAnchorElement>('a[data-focus]');
+    if (!link) return;
+    event.preventDefault();
+    const target = link.dataset.focus === 'activityTypes' ? form.querySelector<HTMLInputElement>('fieldset input') : form.querySelector<HTMLElement>(`#${link.dataset.focus}`);
+    target?.focus();
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearErrors();
+    const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? '';
+    const checked = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.checked ?? false;
+    const activityTypes = [...form.querySelectorAll<HTMLInputElement>('input[name="activityTypes"]:checked')].map((c) => c.value);
+    const input: WebhookInput = {};
+    // an edit sends only what changed: `active: true` re-enables a disabled webhook, which saving a name must not do
+    if (!editing || value('name') !== existing.name) input.name = value('name');
+    if (!editing || [...activityTypes].sort().join() !== [...existing.activityTypes].sort().join()) input.activityTypes = activityTypes;
+    if (!editing || checked('active') !== existing.active) input.active = checked('active');
+    if (!editing || checked('ordered') !== existing.ordered) input.ordered = checked('ordered');
+    if (!editing) input.type = value('type');
+    if (!editing || value('url') !== '') input.url = value('url');
+    if (value('signingSecret') !== '') input.signingSecret = value('signingSecret');
+    else if (checked('removeSecret')) input.signingSecret = null;
+    if (!headersField.hidden && value('headers').trim() !== '') {
+      const headers = parseHeaders(value('headers'));
+      if (headers instanceof ApiError) return showErrors(headers);
+      input.headers = headers;
+    }
+    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+    button.disabled = true;
+    submit(input)
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.status !== 401) showErrors(error);
+        else onOtherError(error);
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  return { element: form, showErrors };
+}
