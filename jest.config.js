@@ -1,5 +1,5 @@
 /** Jest 30 + ts-jest in native ESM mode: NestJS 12 packages are ESM-only. */
-export default {
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -10,7 +10,22 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
-  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+};
+
+export default {
+  projects: [
+    // every suite, on the embedded engine
+    { ...common, displayName: 'sqlite', testMatch: ['<rootDir>/test/**/*.spec.ts'] },
+    // the suites that touch a database, again on PostgreSQL (startTestApp and testDatabaseUrl read HERALD_TEST_ENGINE);
+    // the migration suites name their engine themselves, and the browser suite tests the page, not the engine
+    {
+      ...common,
+      displayName: 'postgres',
+      testMatch: ['<rootDir>/test/**/*.e2e.spec.ts', '<rootDir>/test/**/*.property.spec.ts', '<rootDir>/test/event-store/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.browser\\.e2e\\.spec\\.ts$'],
+      setupFiles: ['<rootDir>/test/support/engine-postgres.ts'],
+    },
+  ],
   // one PostgreSQL for the whole run: DATABASE_URL_POSTGRES if set, else an embedded one (test/support/postgres.ts)
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { migrations } from '../src/database/migrations/index.js';
 import { api } from './support/api.js';
-import { startTestApp, tempDir } from './support/test-app.js';
+import { startTestApp, tempDir, testDatabaseUrl } from './support/test-app.js';
 
 const herald = (args: string[], env: NodeJS.ProcessEnv) =>
   spawnSync(process.execPath, ['dist/src/cli.js', ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
@@ -20,7 +20,7 @@ describe('the herald command line (built binary)', () => {
     const issue = await a.createIssue(project.id, { name: 'carried over' });
     await a.comment(issue.id, 'with a comment');
     await t.close();
-    const sourceEnv = { DATABASE_URL: `sqlite:${join(source, 'herald.sqlite')}` };
+    const sourceEnv = { DATABASE_URL: await testDatabaseUrl(source) };
 
     const stream = herald(['events', 'export', '--stream', `issue-${issue.id}`], sourceEnv);
     expect(stream.status).toBe(0);
@@ -32,7 +32,7 @@ describe('the herald command line (built binary)', () => {
     writeFileSync(file, all.stdout);
 
     const target = tempDir();
-    const targetEnv = { DATABASE_URL: `sqlite:${join(target, 'herald.sqlite')}` };
+    const targetEnv = { DATABASE_URL: await testDatabaseUrl(target) };
     const migrated = herald(['migrate'], targetEnv);
     const latest = migrations[migrations.length - 1].name;
     expect(migrated.stdout).toMatch(new RegExp(`is at migration ${latest} \\(${migrations.length} applied\\)`));

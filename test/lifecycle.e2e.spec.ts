@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ChildHerald } from './support/child-herald.js';
 import { Receiver } from './support/receiver.js';
-import { tempDir } from './support/test-app.js';
+import { tempDir, testDatabaseUrl } from './support/test-app.js';
 
 const TOKEN = 'lifecycle-admin-token-0123456789';
 
@@ -26,7 +26,7 @@ describe('the service as a process', () => {
     receiver.delayMs = 300; // deliveries are in flight when the signal comes
     const dir = tempDir('herald-lifecycle-');
     const env = {
-      DATABASE_URL: `sqlite:${join(dir, 'herald.sqlite')}`,
+      DATABASE_URL: await testDatabaseUrl(dir),
       HERALD_ADMIN_TOKEN: TOKEN,
       WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
       WEBHOOK_ALLOW_HTTP: 'true',

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config/config.js';
 import { openDataSource } from '../src/database/data-source.js';
 import { importEvents, type ExportedEvent } from '../src/event-store/import.js';
 import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
@@ -8,7 +9,7 @@ import { issueAggregate } from '../src/issues/issue.projection.js';
 import { projectAggregate } from '../src/projects/project.projection.js';
 import { systemClock } from '../src/shared/clock.js';
 import { userAggregate } from '../src/users/user.aggregate.js';
-import { startTestApp, tempDir, type TestApp } from './support/test-app.js';
+import { startTestApp, tempDir, testDatabaseUrl, type TestApp } from './support/test-app.js';
 
 interface Fixture {
   description: string;
@@ -26,7 +27,7 @@ describe.each(fixtures)('replaying %s', (file) => {
   beforeAll(async () => {
     const dir = tempDir();
     // load the streams into an empty store and build the read models from them
-    const ds = await openDataSource({ kind: 'sqlite', path: join(dir, 'herald.sqlite') });
+    const ds = await openDataSource(loadConfig({ DATABASE_URL: await testDatabaseUrl(dir) }, dir).database);
     const store = openEventStore(ds, systemClock);
     expect(await importEvents(store, fixture.events)).toBe(fixture.events.length);
     await new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();

@@ -1,11 +1,12 @@
-import { Controller, Get, Param, ParseIntPipe } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
+import { IdParam } from '../shared/id-param.js';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ForProject } from '../users/auth.guard.js';
 import { HourlyDeliveriesQuery } from './delivery-stats.js';
 import { HourlyDeliveriesSchema } from './delivery-stats.schemas.js';
 
-const Id = (name: string) => Param(name, ParseIntPipe);
+const Id = IdParam;
 
 /** Counts only (no bodies, no URLs): every member may read them, like the delivery list. */
 @ApiTags('webhooks')

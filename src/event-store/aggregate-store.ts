@@ -108,6 +108,7 @@ export class AggregateStore<S, E extends DomainEvent> {
 
   private async loadIn(tx: WriteTx, id: number): Promise<{ state: S; version: number }> {
     const streamId = this.streamId(id);
+    await tx.lockStream(streamId);
     const cached = this.cache.get(streamId);
     let state = cached?.state ?? this.definition.initialState;
     let version = cached?.version ?? 0;

@@ -26,6 +26,12 @@ export const LOG_START: LogCursor = { transactionId: '0', position: 0 };
 export interface WriteTx {
   readonly now: Date;
   readStream(streamId: string, afterVersion?: number): Promise<RecordedEvent[]>;
+  /**
+   * Makes other writers of this stream wait until this transaction ends (a no-op where
+   * there is one writer at a time): concurrent commands to one issue queue up instead of
+   * failing on its version and retrying.
+   */
+  lockStream(streamId: string): Promise<void>;
   /** The log in position order (for rebuilds, inside their transaction). */
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]>;
   streamVersion(streamId: string): Promise<number>;

@@ -1,6 +1,5 @@
-import type pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { sqliteHandle } from '../database/data-source.js';
+import { pgPool, sqliteHandle } from '../database/data-source.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventStore } from './event-store.js';
 import { PostgresEventStore } from './postgres-event-store.js';
@@ -13,8 +12,7 @@ export function openEventStore(ds: DataSource, clock: Clock, options: { listen?:
   const upcasters = registerUpcasters(new UpcasterRegistry());
   if (ds.options.type === 'postgres') {
     // TypeORM's own pool: one set of connections per process
-    const pool = (ds.driver as unknown as { master: pg.Pool }).master;
-    return new PostgresEventStore(pool, clock, upcasters, options.listen === false ? undefined : ds.options.url);
+    return new PostgresEventStore(pgPool(ds), clock, upcasters, options.listen === false ? undefined : ds.options.url);
   }
   return new SqliteEventStore(sqliteHandle(ds), clock, upcasters);
 }

@@ -194,6 +194,9 @@ export class PostgresEventStore extends EventStore {
     return {
       now,
       readStream: (streamId, afterVersion = 0) => readStreamOn(client, streamId, afterVersion, this.upcasters),
+      lockStream: async (streamId) => {
+        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [streamId]);
+      },
       readAll: (afterPosition, limit) => readAllOn(client, afterPosition, limit, this.upcasters),
       streamVersion: version,
       append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {

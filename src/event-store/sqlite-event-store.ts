@@ -205,6 +205,8 @@ export class SqliteEventStore extends EventStore {
     return {
       now,
       readStream: async (streamId, afterVersion = 0) => this.readStreamOn(db, cache, streamId, afterVersion),
+      // the write lock of the whole database is held already
+      lockStream: async () => undefined,
       readAll: async (afterPosition, limit) => this.readAllOn(db, cache, afterPosition, limit),
       streamVersion: async (streamId) => version(streamId),
       append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { IdParam } from '../shared/id-param.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RecordedEventSchema } from '../event-store/event.schema.js';
@@ -32,7 +33,7 @@ const withEtag = (reply: Reply, issue: IssueView) => {
   return issue;
 };
 
-const Id = (name: string) => Param(name, ParseIntPipe);
+const Id = IdParam;
 
 @ApiTags('issues')
 @Controller('api')

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseIntPipe, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { IdParam } from '../shared/id-param.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ApiIfMatch, ApiProblem, ApiVersioned } from '../shared/openapi.js';
@@ -68,7 +69,7 @@ export class ProjectsController {
   @ForProject('member')
   @ApiOperation({ summary: 'Read a project' })
   @ApiVersioned(200, ProjectSchema, 'The project.')
-  async get(@Param('projectId', ParseIntPipe) projectId: number, @Res({ passthrough: true }) reply: Reply) {
+  async get(@IdParam('projectId') projectId: number, @Res({ passthrough: true }) reply: Reply) {
     return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
   }
 
@@ -78,7 +79,7 @@ export class ProjectsController {
   @ApiVersioned(200, ProjectSchema, 'The project after the change.')
   @ApiIfMatch()
   async rename(
-    @Param('projectId', ParseIntPipe) projectId: number,
+    @IdParam('projectId') projectId: number,
     @Body() body: RenameProjectDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Actor() actor: Metadata,
@@ -93,7 +94,7 @@ export class ProjectsController {
   @ForProject('member')
   @ApiOperation({ summary: 'List a project’s members and their roles' })
   @ApiOkResponse({ type: [MemberSchema] })
-  members(@Param('projectId', ParseIntPipe) projectId: number) {
+  members(@IdParam('projectId') projectId: number) {
     return this.queries.execute(new ListMembersQuery(projectId));
   }
 
@@ -102,7 +103,7 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Add a member, or change a member’s role' })
   @ApiOkResponse({ type: MembershipSchema })
   @ApiProblem(409, 'The change would leave the project without an OWNER.')
-  setMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Body() body: SetMemberDto, @Actor() actor: Metadata) {
+  setMember(@IdParam('projectId') projectId: number, @IdParam('userId') userId: number, @Body() body: SetMemberDto, @Actor() actor: Metadata) {
     return this.commands.execute(new SetMemberCommand(projectId, userId, body.role, actor));
   }
 
@@ -112,7 +113,7 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Remove a member' })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblem(409, 'The user is the project’s last OWNER.')
-  async removeMember(@Param('projectId', ParseIntPipe) projectId: number, @Param('userId', ParseIntPipe) userId: number, @Actor() actor: Metadata) {
+  async removeMember(@IdParam('projectId') projectId: number, @IdParam('userId') userId: number, @Actor() actor: Metadata) {
     await this.commands.execute(new RemoveMemberCommand(projectId, userId, actor));
   }
 
@@ -120,7 +121,7 @@ export class ProjectsController {
   @ForProject('owner')
   @ApiOperation({ summary: 'Who changed the project, its members and its webhooks, and when (secrets redacted)' })
   @ApiOkResponse({ type: AuditPageSchema })
-  audit(@Param('projectId', ParseIntPipe) projectId: number, @Query() page: PageQuery) {
+  audit(@IdParam('projectId') projectId: number, @Query() page: PageQuery) {
     return this.queries.execute(new ProjectAuditQuery(projectId, page.limit ?? 50, page.cursor));
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { IdParam } from '../shared/id-param.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../shared/openapi.js';
@@ -54,7 +55,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Issue another API token (the user themself, or an admin)', description: 'To anyone else the user does not exist (404).' })
   @ApiCreatedResponse({ type: IssuedTokenSchema })
   @ApiProblem(403, 'The user is the System Bot, which has no tokens.')
-  issueToken(@Param('userId', ParseIntPipe) userId: number, @CurrentUser() user: AuthenticatedUser, @Actor() actor: Metadata) {
+  issueToken(@IdParam('userId') userId: number, @CurrentUser() user: AuthenticatedUser, @Actor() actor: Metadata) {
     this.own(user, userId);
     return this.commands.execute(new IssueTokenCommand(userId, actor));
   }
@@ -62,7 +63,7 @@ export class UsersController {
   @Get(':userId/tokens')
   @ApiOperation({ summary: 'List a user’s tokens (ids only: tokens are never shown again)' })
   @ApiOkResponse({ type: [TokenSchema] })
-  tokens(@Param('userId', ParseIntPipe) userId: number, @CurrentUser() user: AuthenticatedUser) {
+  tokens(@IdParam('userId') userId: number, @CurrentUser() user: AuthenticatedUser) {
     this.own(user, userId);
     return this.queries.execute(new ListTokensQuery(userId));
   }
@@ -72,8 +73,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Revoke a token (it stops working at once)' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   async revokeToken(
-    @Param('userId', ParseIntPipe) userId: number,
-    @Param('tokenId', ParseIntPipe) tokenId: number,
+    @IdParam('userId') userId: number,
+    @IdParam('tokenId') tokenId: number,
     @CurrentUser() user: AuthenticatedUser,
     @Actor() actor: Metadata,
   ) {

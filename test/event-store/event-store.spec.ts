@@ -1,36 +1,41 @@
-import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { openDataSource, sqliteHandle } from '../../src/database/data-source.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openDataSource, pgPool, sqliteHandle } from '../../src/database/data-source.js';
 import { WrongExpectedVersionError } from '../../src/event-store/event.js';
+import { LOG_START, type EventStore } from '../../src/event-store/event-store.js';
+import { PostgresEventStore } from '../../src/event-store/postgres-event-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { UpcasterRegistry } from '../../src/event-store/upcasters.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { tempDir } from '../support/test-app.js';
+import { tempDir, testDatabaseUrl, testEngine } from '../support/test-app.js';
 
 const meta = { metadata: { actorId: 2, correlationId: 'c-1', causationId: null } };
 const event = (n: number) => ({ type: 'test.happened', schemaVersion: 1, data: { n } });
 
-describe('the SQLite event store', () => {
+describe(`the event store (${testEngine()})`, () => {
   let ds: DataSource;
-  let store: SqliteEventStore;
+  let store: EventStore;
   let clock: ManualClock;
   const upcasters = new UpcasterRegistry();
 
   beforeEach(async () => {
-    ds = await openDataSource({ kind: 'sqlite', path: join(tempDir(), 'store.sqlite') });
+    const dir = tempDir();
+    ds = await openDataSource(loadConfig({ DATABASE_URL: await testDatabaseUrl(dir) }, dir).database);
     clock = new ManualClock('2026-05-01T00:00:00.000Z');
-    store = new SqliteEventStore(sqliteHandle(ds), clock, upcasters);
+    store = ds.options.type === 'postgres' ? new PostgresEventStore(pgPool(ds), clock, upcasters) : new SqliteEventStore(sqliteHandle(ds), clock, upcasters);
   });
   afterEach(async () => {
     await store.close();
     await ds.destroy();
   });
 
-  it('runs SQLite in WAL mode with a busy timeout', () => {
-    const db = sqliteHandle(ds);
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
-  });
+  if (testEngine() === 'sqlite') {
+    it('runs SQLite in WAL mode with a busy timeout', () => {
+      const db = sqliteHandle(ds);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    });
+  }
 
   it('appends with an expected version and reads the stream back in order', async () => {
     await store.transact((tx) => tx.append('s-1', 0, [event(1), event(2)], meta));
@@ -61,9 +66,13 @@ describe('the SQLite event store', () => {
     const all = await store.readAll(0, 10);
     expect(all.map((e) => [e.streamId, e.data])).toEqual([['a', { n: 1 }], ['b', { n: 2 }], ['a', { n: 3 }]]);
     expect((await store.readAll(all[0].position, 1)).map((e) => e.data)).toEqual([{ n: 2 }]);
-    const { events, cursor } = await store.readLog({ transactionId: '0', position: all[0].position }, 10);
+    // a subscription's reading: a cursor, then the events after it
+    const first = await store.readLog(LOG_START, 1);
+    expect(first.events.map((e) => e.data)).toEqual([{ n: 1 }]);
+    const { events, cursor } = await store.readLog(first.cursor, 10);
     expect(events.map((e) => e.data)).toEqual([{ n: 2 }, { n: 3 }]);
     expect(cursor.position).toBe(all[2].position);
+    expect((await store.readLog(cursor, 10)).events).toEqual([]);
   });
 
   it('allocates ids without gaps when a transaction fails after allocating', async () => {

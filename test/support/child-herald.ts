@@ -1,17 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
-/** A real Herald process (the built dist/src/main.js) on a SQLite file, for crash tests. */
+/**
+ * A real Herald process (the built dist/src/main.js) for crash and multi-instance tests.
+ * It runs in a folder of its own: whatever it writes beside itself (./data) stays there.
+ */
 export class ChildHerald {
   private child: ChildProcess | null = null;
   port = 0;
   output = '';
 
+  private readonly cwd = mkdtempSync(join(tmpdir(), 'herald-child-'));
+
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   async start(): Promise<this> {
     this.output = '';
-    this.child = spawn(process.execPath, ['dist/src/main.js'], {
+    this.child = spawn(process.execPath, [resolve('dist/src/main.js')], {
+      cwd: this.cwd,
       env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'error', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,6 +7,28 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig, type HeraldConfig } from '../../src/config/config.js';
 import { ManualClock, type Clock } from '../../src/shared/clock.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+export type TestEngine = 'sqlite' | 'postgres';
+
+/** The engine e2e suites run on: the jest project sets HERALD_TEST_ENGINE (see jest.config.js). */
+export const testEngine = (): TestEngine => (process.env.HERALD_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite');
+
+/** On PostgreSQL, one database per test folder: a restart on the same folder finds the same data. */
+const databases = new Map<string, Promise<TestDatabase>>();
+function databaseFor(dir: string): Promise<TestDatabase> {
+  let database = databases.get(dir);
+  if (!database) {
+    database = createTestDatabase();
+    databases.set(dir, database);
+  }
+  return database;
+}
+
+/** DATABASE_URL for a test folder on the engine under test. */
+export async function testDatabaseUrl(dir: string, engine: TestEngine = testEngine()): Promise<string> {
+  return engine === 'postgres' ? (await databaseFor(dir)).url : `sqlite:${join(dir, 'herald.sqlite')}`;
+}
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -26,18 +48,23 @@ export function tempDir(prefix = 'herald-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** The whole service on a real SQLite file in a temp folder, not listening on a port. */
+/** The whole service on the engine under test (a SQLite file in a temp folder, or a fresh PostgreSQL database), not listening on a port. */
 export async function startTestApp(
-  options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv; random?: () => number; logStream?: NodeJS.WritableStream } = {},
+  options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv; random?: () => number; logStream?: NodeJS.WritableStream; engine?: TestEngine } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
-  const config = loadConfig({
-    DATABASE_URL: `sqlite:${join(dir, 'herald.sqlite')}`,
-    HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
-    EXTERNAL_URL: 'https://herald.example.com',
-    LOG_LEVEL: 'error',
-    ...options.env,
-  });
+  const engine = options.engine ?? testEngine();
+  const config = loadConfig(
+    {
+      DATABASE_URL: await testDatabaseUrl(dir, engine),
+      HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
+      EXTERNAL_URL: 'https://herald.example.com',
+      LOG_LEVEL: 'error',
+      ...options.env,
+    },
+    // the secret key file (PostgreSQL: ./data/secret.key) goes to the test folder
+    dir,
+  );
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
   const { app, routes } = await createApp(config, { clock, random: options.random, logStream: options.logStream });
   const http = request(app.getHttpServer());
@@ -51,7 +78,12 @@ export async function startTestApp(
     dir,
     close: async () => {
       await app.close();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) {
+        rmSync(dir, { recursive: true, force: true });
+        const database = databases.get(dir);
+        databases.delete(dir);
+        await (await database)?.drop();
+      }
     },
   };
 }

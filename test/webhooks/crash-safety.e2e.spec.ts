@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ChildHerald } from '../support/child-herald.js';
 import { Receiver } from '../support/receiver.js';
-import { tempDir } from '../support/test-app.js';
+import { tempDir, testDatabaseUrl } from '../support/test-app.js';
 
 const TOKEN = 'crash-test-admin-token-0123456789';
 const ALL = ['bb.issue.create', 'bb.issue.comment.create', 'bb.issue.field.update', 'bb.issue.status.update', 'bb.pipeline.stage.status.update', 'bb.pipeline.task.status.update'];
@@ -31,7 +31,7 @@ describe('crash safety (a real process killed with SIGKILL)', () => {
   it('neither loses nor doubles a delivery when killed before and during delivery', async () => {
     const receiver = await new Receiver().start();
     const herald = new ChildHerald({
-      DATABASE_URL: `sqlite:${join(tempDir('herald-crash-'), 'herald.sqlite')}`,
+      DATABASE_URL: await testDatabaseUrl(tempDir('herald-crash-')),
       HERALD_ADMIN_TOKEN: TOKEN,
       WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
       WEBHOOK_ALLOW_HTTP: 'true',

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { EventStore } from '../../src/event-store/event-store.js';
@@ -27,7 +27,14 @@ describe('webhook secrets at rest', () => {
 
   const everything = async (t: TestApp) => {
     const store = t.app.get(EventStore);
-    const tables = (await store.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r) => r.name);
+    const tables = (
+      await store.query<{ name: string }>(
+        store.engine === 'postgres'
+          ? `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+          : `SELECT name FROM sqlite_master WHERE type = 'table'`,
+      )
+    ).map((r) => r.name);
+    expect(tables).toEqual(expect.arrayContaining(['events', 'rm_webhooks', 'webhook_deliveries', 'webhook_delivery_attempts']));
     return JSON.stringify(await Promise.all(tables.map((table) => store.query(`SELECT * FROM "${table}"`))));
   };
 
@@ -106,12 +113,14 @@ describe('webhook secrets at rest', () => {
     }
   });
 
-  it('generates the embedded default key into the data folder, readable by its owner only', async () => {
+  it('generates the default key into the data folder, readable by its owner only', async () => {
     const dir = tempDir();
     const t = await startTestApp({ dir });
     await t.close();
-    const file = join(dir, 'secret.key');
-    expect(readdirSync(dir)).toContain('secret.key');
+    // beside the SQLite file; with PostgreSQL, ./data/ of the working folder
+    const file = t.config.database.kind === 'sqlite' ? join(dir, 'secret.key') : join(dir, 'data', 'secret.key');
+    expect(t.config.secrets.keyFile).toBe(file);
+    expect(readdirSync(dirname(file))).toContain('secret.key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')).toHaveLength(32);
   });

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Logger, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Patch, Post, Query } from '@nestjs/common';
+import { IdParam } from '../../shared/id-param.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../../shared/openapi.js';
@@ -31,7 +32,7 @@ import {
   UpdateWebhookCommand,
 } from './webhooks.cqrs.js';
 
-const Id = (name: string) => Param(name, ParseIntPipe);
+const Id = IdParam;
 
 /** DEVELOPERs may list and read webhooks (URLs masked) and their delivery log; OWNERs manage them and read request bodies. */
 @ApiTags('webhooks')

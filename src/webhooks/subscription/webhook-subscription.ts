@@ -27,6 +27,8 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
   private static readonly POLL_MS = 1000;
   /** How long a consumer's lease lasts without renewal: the takeover time after a crash. */
   static readonly LEASE_MS = 5000;
+  /** How long a catch-up waits for committed events an older, still running transaction keeps out of reach. */
+  private static readonly SETTLE_MS = 2000;
   private readonly logger = new Logger('WebhookSubscription');
   private readonly owner = `subscription-${randomUUID()}`;
   private running: Promise<number> | null = null;
@@ -167,11 +169,19 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
   /** Processes every event after the checkpoint; resolves with how many. Tests call it directly. */
   async catchUp(): Promise<number> {
     let processed = 0;
+    let waited = 0;
     for (;;) {
       if (this.stopped) return processed;
       if (!(await this.holdLease())) return processed;
-      const { events, cursor } = await this.store.readLog(await this.checkpoint(), WebhookSubscription.SLICE);
+      const from = await this.checkpoint();
+      const { events, cursor } = await this.store.readLog(from, WebhookSubscription.SLICE);
       if (events.length === 0) {
+        // committed events an older transaction still hides (PostgreSQL): they show as soon as it ends
+        if (waited < WebhookSubscription.SETTLE_MS && (await this.store.countAfter(from)) > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          waited += 5;
+          continue;
+        }
         await this.storeCheckpoint(false);
         return processed;
       }
