@@ -15,9 +15,10 @@ const common = {
 export default {
   projects: [
     // every suite, on the embedded engine
-    { ...common, displayName: 'sqlite', testMatch: ['<rootDir>/test/**/*.spec.ts'] },
-    // the suites that touch a database, again on PostgreSQL (startTestApp and testDatabaseUrl read HERALD_TEST_ENGINE);
-    // the migration suites name their engine themselves, and the browser suite tests the page, not the engine
+    { ...common, displayName: 'sqlite', testMatch: ['<rootDir>/test/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.postgres\\.e2e\\.spec\\.ts$'] },
+    // the suites that touch a database, again on PostgreSQL (startTestApp and testDatabaseUrl read HERALD_TEST_ENGINE),
+    // and those about several instances (*.postgres.e2e.spec.ts: SQLite serves one process); the migration suites
+    // name their engine themselves, and the browser suite tests the page, not the engine
     {
       ...common,
       displayName: 'postgres',

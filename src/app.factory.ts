@@ -12,6 +12,8 @@ import { Metrics } from './shared/metrics.js';
 import { serveOpenApi } from './shared/openapi.js';
 import { validationPipe } from './shared/validation.js';
 import { UsersService } from './users/users.service.js';
+import { DataSource } from 'typeorm';
+import { withDatabaseLock } from './database/data-source.js';
 
 export interface HeraldApp {
   app: NestFastifyApplication;
@@ -94,6 +96,6 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   serveOpenApi(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  const bootstrap = await app.get(UsersService).bootstrap();
+  const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
   return { app, routes, adminToken: bootstrap?.adminToken };
 }

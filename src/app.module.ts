@@ -6,7 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
 import { ConsoleModule } from './console/console.module.js';
-import { dataSourceOptions } from './database/data-source.js';
+import { dataSourceOptions, initialize } from './database/data-source.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { EventsFeedModule } from './events-feed/events-feed.module.js';
 import { IssuesModule } from './issues/issues.module.js';
@@ -50,7 +50,7 @@ export class AppModule {
           forRoutes: [],
           pinoHttp: pretty ? { ...pinoOptions, transport: { target: 'pino-pretty', options: { singleLine: true } } } : [pinoOptions, options.logStream ?? process.stdout],
         }),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.database), migrationsRun: true }),
+        TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database), dataSourceFactory: (options) => initialize(options!) }),
         CqrsModule.forRoot(),
         EventStoreModule,
         UsersModule,

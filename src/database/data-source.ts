@@ -48,10 +48,39 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
 }
 
 export async function openDataSource(database: DatabaseConfig): Promise<DataSource> {
-  const ds = new DataSource(dataSourceOptions(database));
+  return initialize(dataSourceOptions(database));
+}
+
+/** Connects and migrates: what the service, the CLI and the tests do with every DataSource. */
+export async function initialize(options: DataSourceOptions): Promise<DataSource> {
+  const ds = new DataSource(options);
   await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  // instances starting together on one PostgreSQL database migrate one after another
+  await withDatabaseLock(ds, 'migrations', () => ds.runMigrations({ transaction: 'each' }));
   return ds;
+}
+
+/** Application-wide PostgreSQL advisory lock keys (their names hashed, so they stay readable here). */
+const LOCK_NAMESPACE = 'herald:';
+
+/**
+ * Runs fn while holding a database-wide lock of this name (PostgreSQL: a session
+ * advisory lock on a connection of its own), so several instances do it one at a time.
+ * SQLite serves one process: fn just runs.
+ */
+export async function withDatabaseLock<T>(ds: DataSource, name: string, fn: () => Promise<T>): Promise<T> {
+  if (ds.options.type !== 'postgres') return fn();
+  const client = await pgPool(ds).connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);
+    try {
+      return await fn();
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);
+    }
+  } finally {
+    client.release();
+  }
 }
 
 /** The better-sqlite3 handle behind TypeORM's driver: write transactions run on it synchronously. */

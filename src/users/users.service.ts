@@ -37,14 +37,18 @@ export class UsersService {
 
   /**
    * On an empty database: the System Bot (user 1) and the first admin with its token.
-   * Returns the admin token only when it was created now, so it is printed once.
+   * Returns the admin token only when it was created now, so it is printed once. Each
+   * step is skipped when done already, so a start interrupted half-way finishes it;
+   * instances starting together run this one at a time (see createApp).
    */
   async bootstrap(): Promise<{ adminToken: string; generated: boolean } | undefined> {
-    if (await this.store.queryOne(`SELECT 1 FROM events WHERE stream_id = ?`, [this.users.streamId(SYSTEM_BOT_ID)])) return undefined;
     const system: Metadata = { actorId: SYSTEM_BOT_ID, correlationId: 'bootstrap' };
-    await this.users.create({ ids: { user: 1 }, idSequence: 'user', metadata: system }, ({ ids }) => [
-      { type: UserCreated, schemaVersion: 1, data: { userId: ids.user[0], name: this.config.brand, email: this.config.botEmail, role: 'SYSTEM' } },
-    ]);
+    if (!(await this.store.queryOne(`SELECT 1 FROM events WHERE stream_id = ?`, [this.users.streamId(SYSTEM_BOT_ID)]))) {
+      await this.users.create({ ids: { user: 1 }, idSequence: 'user', metadata: system }, ({ ids }) => [
+        { type: UserCreated, schemaVersion: 1, data: { userId: ids.user[0], name: this.config.brand, email: this.config.botEmail, role: 'SYSTEM' } },
+      ]);
+    }
+    if (await this.store.queryOne(`SELECT 1 FROM rm_users WHERE role = 'ADMIN'`)) return undefined;
     const token = this.config.adminToken ?? generateToken();
     await this.createUser({ name: 'Admin', email: 'admin@herald.local', role: 'ADMIN' }, system, token);
     return { adminToken: token, generated: !this.config.adminToken };
