@@ -100,9 +100,10 @@ export class SqliteEventStore extends EventStore {
     this.appendedUpTo = 0;
     this.appendedTypes = [];
     const outcomes: Outcome[] = [];
-    const tx = this.openTx();
-    this.db.exec('BEGIN IMMEDIATE');
     try {
+      // inside the try: a BEGIN that fails (the database busy past its timeout) fails the batch's callers too
+      this.db.exec('BEGIN IMMEDIATE');
+      const tx = this.openTx();
       if (batch.length === 1) {
         // a lone unit needs no SAVEPOINT: if it throws, the whole transaction is its own
         outcomes.push({ ok: true, value: await this.inUnit.run(true, () => batch[0].fn(tx)) });
@@ -124,7 +125,7 @@ export class SqliteEventStore extends EventStore {
       }
       this.db.exec('COMMIT');
     } catch (error) {
-      // the lone unit threw, or the COMMIT itself failed: nothing of the batch is kept, every caller hears so
+      // the lone unit threw, or BEGIN or COMMIT failed: nothing of the batch is kept, every caller hears so
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const unit of batch) unit.reject(error);
       return;

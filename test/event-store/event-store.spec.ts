@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config.js';
 import { openDataSource, pgPool, sqliteHandle } from '../../src/database/data-source.js';
@@ -34,6 +35,21 @@ describe(`the event store (${testEngine()})`, () => {
       const db = sqliteHandle(ds);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    });
+  }
+
+  if (testEngine() === 'sqlite') {
+    it('fails the callers of a batch whose BEGIN cannot get the write lock, and goes on afterwards', async () => {
+      const db = sqliteHandle(ds);
+      db.pragma('busy_timeout = 50');
+      // another process holds SQLite's write lock
+      const other = new Database(db.name);
+      other.exec('BEGIN IMMEDIATE');
+      await expect(store.transact((tx) => tx.append('s', 0, [event(1)], meta))).rejects.toThrow(/locked|busy/i);
+      other.exec('ROLLBACK');
+      other.close();
+      await store.transact((tx) => tx.append('s', 0, [event(1)], meta));
+      expect(await store.readStream('s')).toHaveLength(1);
     });
   }
 
