@@ -85,20 +85,23 @@ export class PostgresEventStore extends EventStore {
   private async listen(): Promise<void> {
     while (!this.closed) {
       const client = new pg.Client({ connectionString: this.listenUrl });
+      // close() ends it, even while it is still connecting
+      this.listener = client;
+      // from the start: an 'error' event nobody listens to would end the process
+      const ended = new Promise<void>((resolve) => {
+        client.on('error', (error) => {
+          if (!this.closed) this.logger.warn({ err: error }, 'the LISTEN connection failed; polling until it is back');
+          resolve();
+        });
+        client.on('end', () => resolve());
+      });
+      client.on('notification', (message) => {
+        if (message.channel === LOG_CHANNEL) for (const listener of this.advanced) listener();
+      });
       try {
         await client.connect();
-        client.on('notification', (message) => {
-          if (message.channel === LOG_CHANNEL) for (const listener of this.advanced) listener();
-        });
-        const ended = new Promise<void>((resolve) => {
-          client.on('error', (error) => {
-            this.logger.warn({ err: error }, 'the LISTEN connection failed; polling until it is back');
-            resolve();
-          });
-          client.on('end', () => resolve());
-        });
+        if (this.closed) break;
         await client.query(`LISTEN ${LOG_CHANNEL}`);
-        this.listener = client;
         await ended;
       } catch (error) {
         if (!this.closed) this.logger.warn({ err: error }, 'could not LISTEN for other instances; polling until it works');
@@ -120,6 +123,7 @@ export class PostgresEventStore extends EventStore {
     const client = await this.pool.connect();
     const appended = { upTo: 0, types: [] as string[] };
     let value: T;
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
@@ -128,10 +132,11 @@ export class PostgresEventStore extends EventStore {
       if (appended.upTo > 0) await client.query(`NOTIFY ${LOG_CHANNEL}`);
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // a connection that cannot even roll back is dropped, not given back to the pool
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw translateError(error);
     } finally {
-      client.release();
+      client.release(broken);
     }
     this.announce(appended.upTo, appended.types);
     return value;
