@@ -70,16 +70,16 @@ const LOCK_NAMESPACE = 'herald:';
  */
 export async function withDatabaseLock<T>(ds: DataSource, name: string, fn: () => Promise<T>): Promise<T> {
   if (ds.options.type !== 'postgres') return fn();
-  const client = await pgPool(ds).connect();
+  // a connection of its own, not one of the pool's: fn needs the pool (it may have a single connection)
+  const client = new pg.Client({ connectionString: ds.options.url, application_name: 'herald-lock' });
+  client.on('error', () => undefined); // a lost connection ends the lock; fn's own queries report the failure
+  await client.connect();
   try {
     await client.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);
-    try {
-      return await fn();
-    } finally {
-      await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);
-    }
+    return await fn();
   } finally {
-    client.release();
+    // closing the session releases its advisory locks
+    await client.end().catch(() => undefined);
   }
 }
 

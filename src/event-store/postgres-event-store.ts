@@ -129,8 +129,8 @@ export class PostgresEventStore extends EventStore {
       // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
       if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO off');
       value = await this.inUnit.run(true, () => fn(this.openTx(client, appended)));
-      if (appended.upTo > 0) await client.query(`NOTIFY ${LOG_CHANNEL}`);
-      await client.query('COMMIT');
+      // one round trip: the signal goes out with the COMMIT (NOTIFY is delivered only if it commits)
+      await client.query(appended.upTo > 0 ? `NOTIFY ${LOG_CHANNEL}; COMMIT` : 'COMMIT');
     } catch (error) {
       // a connection that cannot even roll back is dropped, not given back to the pool
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
@@ -207,24 +207,28 @@ export class PostgresEventStore extends EventStore {
       append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
         if (events.length === 0) return [];
         const at = importedAt ?? occurredAt;
-        const actual = await version(streamId);
-        if (actual !== expectedVersion) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
         const metadataJson = JSON.stringify(metadata);
-        const values: unknown[] = [];
+        const values: unknown[] = [streamId, expectedVersion];
+        const eventIds = events.map(() => uuidv7());
         const rows = events.map((event, i) => {
-          const eventId = uuidv7();
           const base = values.length;
-          values.push(eventId, streamId, expectedVersion + i + 1, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
-          return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8})`;
+          values.push(eventIds[i], expectedVersion + i + 1, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
+          return `($${base + 1}::text, $1::text, $${base + 2}::integer, $${base + 3}::text, $${base + 4}::integer, $${base + 5}::jsonb, $${base + 6}::jsonb, $${base + 7}::text)`;
         });
+        // the expected-version check and the insert in one round trip: nothing is inserted unless the stream is at it
         const inserted = await client.query<{ position: number; transaction_id: string; event_id: string }>(
-          `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at) VALUES ${rows.join(', ')}
+          `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+           SELECT * FROM (VALUES ${rows.join(', ')}) AS appended
+           WHERE (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1) = $2::integer
            RETURNING position, transaction_id::text AS transaction_id, event_id`,
           values,
         );
+        if (inserted.rows.length === 0) throw new WrongExpectedVersionError(streamId, expectedVersion, await version(streamId));
+        // matched by event id: RETURNING does not promise the VALUES' order
+        const byId = new Map(inserted.rows.map((row) => [row.event_id, row]));
         const recorded = events.map((event, i) => ({
-          position: inserted.rows[i].position,
-          eventId: inserted.rows[i].event_id,
+          position: byId.get(eventIds[i])!.position,
+          eventId: eventIds[i],
           streamId,
           version: expectedVersion + i + 1,
           type: event.type,
@@ -232,7 +236,7 @@ export class PostgresEventStore extends EventStore {
           data: event.data,
           metadata,
           occurredAt: at,
-          transactionId: inserted.rows[i].transaction_id,
+          transactionId: byId.get(eventIds[i])!.transaction_id,
         }));
         appended.upTo = Math.max(appended.upTo, ...recorded.map((e) => e.position));
         for (const event of recorded) appended.types.push(event.type);
