@@ -42,6 +42,7 @@ class CountingReceiver {
   readonly delivered = new Map<string, number>();
   readonly overlaps: string[] = [];
   readonly refused = new Set<string>();
+  /** 2xx answers per second (epoch seconds), for HERALD_TEST_TIMING. */
   readonly timeline = new Map<number, number>();
   private readonly inFlight = new Set<string>();
   private sinceRefusal = Number.POSITIVE_INFINITY;
@@ -84,8 +85,11 @@ class CountingReceiver {
           if (res.destroyed) return finish();
           res.writeHead(refuse ? 500 : 200, { 'content-type': 'application/json' });
           res.end(refuse ? '{"code":1,"message":"try again"}' : '{"code":0,"message":""}');
-          if (!refuse) this.delivered.set(id, (this.delivered.get(id) ?? 0) + 1);
-          if (!refuse) { const sec = Math.floor(Date.now() / 1000); this.timeline.set(sec, (this.timeline.get(sec) ?? 0) + 1); }
+          if (!refuse) {
+            this.delivered.set(id, (this.delivered.get(id) ?? 0) + 1);
+            const second = Math.floor(Date.now() / 1000);
+            this.timeline.set(second, (this.timeline.get(second) ?? 0) + 1);
+          }
           finish();
         },
         10 + Math.floor(Math.random() * 21),
