@@ -66,11 +66,16 @@ const LOCK_NAMESPACE = 'herald:';
 /**
  * Runs fn while holding a database-wide lock of this name (PostgreSQL: a session
  * advisory lock on a connection of its own), so several instances do it one at a time.
- * SQLite serves one process: fn just runs.
+ * The connection is not one of the pool's: fn's queries take theirs from the pool, which
+ * may hold a single one (HERALD_PG_POOL_SIZE=1). SQLite serves one process: fn just runs.
  */
 export async function withDatabaseLock<T>(ds: DataSource, name: string, fn: () => Promise<T>): Promise<T> {
   if (ds.options.type !== 'postgres') return fn();
-  const client = await pgPool(ds).connect();
+  // the pool's own settings (URL, credentials, TLS): what each of its clients gets
+  const client = new pg.Client(pgPool(ds).options);
+  // a connection lost while held fails the query in progress (or the unlock): no 'error' event may go unheard
+  client.on('error', () => undefined);
+  await client.connect();
   try {
     await client.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);
     try {
@@ -79,7 +84,7 @@ export async function withDatabaseLock<T>(ds: DataSource, name: string, fn: () =
       await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);
     }
   } finally {
-    client.release();
+    await client.end();
   }
 }
 
