@@ -21,6 +21,7 @@ import { projectAggregate } from '../src/projects/project.projection.js';
 import { systemClock } from '../src/shared/clock.js';
 import { userAggregate } from '../src/users/user.aggregate.js';
 import { postgresAppends } from './postgres.js';
+import { instances } from './instances.js';
 import { latency, throughput, type Row } from './webhooks.js';
 
 const rows: Row[] = [];
@@ -153,6 +154,7 @@ rows.push(await latency(dir));
 rows.push(await throughput(dir, 1, 2000));
 rows.push(await throughput(dir, 50, 5000));
 rows.push(...(await postgresAppends()));
+rows.push(...(await instances()));
 rmSync(dir, { recursive: true, force: true });
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;

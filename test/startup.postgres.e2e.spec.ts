@@ -28,13 +28,4 @@ describe('instances starting together on one empty PostgreSQL database', () => {
       for (const t of apps) await t.close();
     }
   });
-
-  it('starts with a pool of a single connection (the migration lock takes a connection of its own)', async () => {
-    const t = await startTestApp({ env: { HERALD_PG_POOL_SIZE: '1', HERALD_BACKGROUND_WORKERS: 'false' } });
-    try {
-      await t.http.post('/api/projects').set(t.auth).send({ name: 'One connection' }).expect(201);
-    } finally {
-      await t.close();
-    }
-  });
 });

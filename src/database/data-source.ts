@@ -66,13 +66,16 @@ const LOCK_NAMESPACE = 'herald:';
 /**
  * Runs fn while holding a database-wide lock of this name (PostgreSQL: a session
  * advisory lock on a connection of its own), so several instances do it one at a time.
- * SQLite serves one process: fn just runs.
+ * The connection is not one of the pool's: fn's queries take theirs from the pool, which
+ * may hold a single one (HERALD_PG_POOL_SIZE=1). SQLite serves one process: fn just runs.
  */
 export async function withDatabaseLock<T>(ds: DataSource, name: string, fn: () => Promise<T>): Promise<T> {
   if (ds.options.type !== 'postgres') return fn();
-  // a connection of its own, not one of the pool's: fn needs the pool (it may have a single connection)
-  const client = new pg.Client({ connectionString: ds.options.url, application_name: 'herald-lock' });
-  client.on('error', () => undefined); // a lost connection ends the lock; fn's own queries report the failure
+  // a connection of its own, not one of the pool's: fn needs the pool (it may have a single connection);
+  // with the pool's own settings (URL, credentials, TLS)
+  const client = new pg.Client(pgPool(ds).options);
+  // a connection lost while held fails the query in progress: no 'error' event may go unheard
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [LOCK_NAMESPACE + name]);

@@ -46,16 +46,21 @@ export class ChildHerald {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Ended, with an exit code or (killed) a signal: no 'exit' event will come any more. */
+  private get exited(): boolean {
+    return this.child !== null && (this.child.exitCode !== null || this.child.signalCode !== null);
+  }
+
   /** SIGKILL: no shutdown hook runs, nothing is flushed. */
   async kill(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
+    if (!this.child || this.exited) return;
     const exited = once(this.child, 'exit');
     this.child.kill('SIGKILL');
     await exited;
   }
 
   async stop(): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    if (!this.child || this.exited) return this.child?.exitCode ?? null;
     const exited = once(this.child, 'exit');
     this.child.kill('SIGTERM');
     const [code] = (await exited) as [number | null];

@@ -26,6 +26,8 @@ export class LogEventsRead implements IEvent {
     readonly cursor: LogCursor,
     /** Settled by the scheduling command once its transaction has committed (or failed), with the deliveries created. */
     readonly done: { resolve: (created: number) => void; reject: (error: unknown) => void },
+    /** Where the reader stood before these events. */
+    readonly from?: LogCursor,
   ) {}
 }
 
@@ -71,6 +73,12 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   private readonly issues: StreamStates<IssueState>;
   private readonly projects: StreamStates<ProjectState>;
   private readonly people = new Map<number, Person>();
+  /**
+   * Where the last slice scheduled here ended. The cached states are those of that point
+   * of the log: a slice that starts elsewhere (another instance consumed in between, or
+   * the subscription started over from its stored checkpoint) must not use them.
+   */
+  private continuesFrom: LogCursor | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -84,6 +92,10 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
 
   async execute({ read }: ScheduleWebhookDeliveriesCommand): Promise<void> {
     const { events } = read;
+    if (read.from && !(this.continuesFrom && this.continuesFrom.position === read.from.position && this.continuesFrom.transactionId === read.from.transactionId)) {
+      this.issues.clear();
+      this.projects.clear();
+    }
     try {
       const now = this.clock.now();
       const rows: SqlWrite[] = [];
@@ -98,9 +110,11 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
         );
         this.wakeUp.wake();
       }
+      this.continuesFrom = read.cursor;
       read.done.resolve(rows.length);
     } catch (error) {
       // the states stepped in memory are ahead of the checkpoint now: forget them
+      this.continuesFrom = null;
       this.issues.clear();
       this.projects.clear();
       read.done.reject(error);

@@ -186,7 +186,7 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
         return processed;
       }
       // a failed slice leaves the cursor where it was: the next round tries the same slice
-      const created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, cursor, { resolve, reject })));
+      const created = await new Promise<number>((resolve, reject) => this.eventBus.publish(new LogEventsRead(SUBSCRIPTION_NAME, events, cursor, { resolve, reject }, from)));
       this.cursor = cursor;
       if (created > 0) this.storedCursor = cursor;
       processed += events.length;
