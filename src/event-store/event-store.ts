@@ -29,7 +29,9 @@ export interface WriteTx {
   /**
    * Makes other writers of this stream wait until this transaction ends (a no-op where
    * there is one writer at a time): concurrent commands to one issue queue up instead of
-   * failing on its version and retrying.
+   * failing on its version and retrying. Take it before the transaction's first write: a
+   * transaction id is fixed at the first write, and the log's order is by transaction id,
+   * so a stream locked later could show its versions out of order to a subscription.
    */
   lockStream(streamId: string): Promise<void>;
   /** The log in position order (for rebuilds, inside their transaction). */

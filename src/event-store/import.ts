@@ -19,6 +19,8 @@ export interface ExportedEvent {
  */
 export function importEvents(store: EventStore, events: ExportedEvent[]): Promise<number> {
   return store.transact(async (tx) => {
+    // every stream locked before the first write (see WriteTx.lockStream): an import into a live database keeps the log's order
+    for (const streamId of new Set(events.map((e) => e.streamId))) await tx.lockStream(streamId);
     for (const e of events) {
       await tx.append(e.streamId, e.version - 1, [{ type: e.type, schemaVersion: e.schemaVersion, data: e.data }], {
         metadata: e.metadata,
