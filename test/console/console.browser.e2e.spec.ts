@@ -84,7 +84,7 @@ describe('delivery console (headless chromium)', () => {
     // the receiver refuses the first message for good: a failed delivery to look into
     issueId = (await a.createIssue(projectId, { name: 'Rotate the keys' })).id;
     failedId = (await until(async () => (await deliveries()).find((d) => d.status === 'FAILED'), 'the failed delivery')).id;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
