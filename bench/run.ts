@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
 import { openDataSource, sqliteHandle } from '../src/database/data-source.js';
+import { openSqlite } from '../src/database/sqlite-driver.js';
 import { AggregateStore } from '../src/event-store/aggregate-store.js';
 import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
@@ -66,7 +66,7 @@ async function appends(): Promise<void> {
   await ds.destroy();
 
   // the same rows, raw: one transaction per insert, same pragmas
-  const raw = new Database(join(dir, 'raw.sqlite'));
+  const raw = openSqlite(join(dir, 'raw.sqlite'));
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
   raw.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, version INTEGER NOT NULL,
