@@ -79,7 +79,7 @@ class Instance {
       const timer = setTimeout(() => reject(new Error(`a Herald instance did not start:\n${output}`)), 30_000);
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (/listening on http:/.test(output)) {
+        if (/listening on\s+http:/.test(output)) {
           clearTimeout(timer);
           resolve();
         }

@@ -4,10 +4,11 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { HeraldConfig } from './config/config.js';
 import { systemClock } from './shared/clock.js';
+import { NestPinoLogger, ROOT_LOGGER } from './shared/logger.js';
 import { Metrics } from './shared/metrics.js';
 import { serveOpenApi } from './shared/openapi.js';
 import { validationPipe } from './shared/validation.js';
@@ -61,16 +62,16 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     // only Fastify's own strict JSON parser: no form bodies
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
+  app.useLogger(new NestPinoLogger(rootLogger));
   const metrics = app.get(Metrics);
-  const requestLog = await app.resolve(PinoLogger);
-  const logRequests = requestLog.logger.isLevelEnabled('info');
+  const logRequests = rootLogger.isLevelEnabled('info');
   adapter.getInstance().addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // one line per request: no headers, no bodies (they may carry tokens and webhook URLs)
     if (logRequests) {
-      requestLog.logger.info(
+      rootLogger.info(
         { requestId: request.id, method: request.method, url: request.url.split('?')[0], route, status: reply.statusCode, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
         'request completed',
       );

@@ -27,7 +27,7 @@ export class ChildHerald {
     const listening = new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
-        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.output);
+        const match = /listening on\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(this.output);
         if (match) {
           this.port = Number(match[1]);
           resolve();
@@ -40,6 +40,14 @@ export class ChildHerald {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start:\n${this.output}`)), 20_000).unref());
     await Promise.race([listening, timeout]);
     return this;
+  }
+
+  /** Waits (at most 10 s) until the process has printed text matching `pattern`. */
+  async waitForOutput(pattern: RegExp): Promise<void> {
+    for (const deadline = Date.now() + 10_000; !pattern.test(this.output); ) {
+      if (Date.now() > deadline) throw new Error(`Herald did not print ${pattern}:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   get base(): string {
