@@ -37,8 +37,15 @@ export class ChildHerald {
       this.child!.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
       this.child!.once('exit', (code) => reject(new Error(`Herald exited with ${code} before listening:\n${this.output}`)));
     });
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start:\n${this.output}`)), 20_000).unref());
-    await Promise.race([listening, timeout]);
+    // generous: a busy machine (a CI run beside other jobs) can take many seconds to load the built service
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start within 60 s:\n${this.output}`)), 60_000).unref());
+    try {
+      await Promise.race([listening, timeout]);
+    } catch (error) {
+      // a child that never listened must not outlive the test
+      await this.kill();
+      throw error;
+    }
     return this;
   }
 
