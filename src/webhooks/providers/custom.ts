@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { DELIVERED, describeResponse, failed, isSuccess, jsonObject, judgeStatus, retry, retryAfterOf } from './text.js';
 
 /** The seed's body, keys in the seed's order. */
@@ -36,9 +36,21 @@ const isReserved = (name: string) => RESERVED.has(name.toLowerCase()) || name.to
 const VALID_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALID_VALUE = /^[^\r\n\0]*$/;
 
-export const CUSTOM: ProviderAdapter = {
+export const CUSTOM = defineProvider({
   type: 'CUSTOM',
+  aliases: ['bb.plugin.webhook.custom'],
+  displayName: 'Custom',
+  exampleUrl: 'https://receiver.example.com/herald',
   hosts: [],
+  signingSecret: {
+    description: 'a Standard Webhooks secret (whsec_ followed by a base64 key of 24 to 64 bytes)',
+    check(secret) {
+      const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.alloc(0);
+      return key.length >= 24 && key.length <= 64 ? undefined : 'must be whsec_ followed by a base64 key of 24 to 64 bytes';
+    },
+  },
+  customHeaders: true,
+  limits: {},
   pace: [],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
@@ -78,4 +90,4 @@ export const CUSTOM: ProviderAdapter = {
     // 3xx failed, 410 failed + disable, 429/5xx retry (Retry-After), other 4xx failed.
     return judgeStatus(response, ctx.now);
   },
-};
+});

@@ -1,5 +1,5 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
   LEVEL_COLOR,
@@ -44,9 +44,15 @@ function embedSize(texts: ReturnType<typeof embedTexts>): number {
   return texts.title.length + texts.description.length + texts.author.length + texts.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
 }
 
-export const DISCORD: ProviderAdapter = {
+export const DISCORD = defineProvider({
   type: 'DISCORD',
+  aliases: ['bb.plugin.webhook.discord'],
+  displayName: 'Discord',
+  exampleUrl: 'https://discord.com/api/webhooks/1234/token-abc',
   hosts: HOSTS,
+  publicPathPrefix: '/api/webhooks/',
+  customHeaders: false,
+  limits: DISCORD_LIMITS,
   pace: [
     { count: 5, perMs: 2000 },
     { count: 30, perMs: 60_000 },
@@ -93,4 +99,4 @@ export const DISCORD: ProviderAdapter = {
     if (response.status === 401 || response.status === 403 || response.status === 404) return failed(describeResponse(response));
     return judgeStatus(response, ctx.now);
   },
-};
+});

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget, WebhookType } from './provider.js';
+import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderAdapter, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
   FEISHU_TEMPLATE,
@@ -35,10 +35,17 @@ export function feishuSign(secret: string, timestampSeconds: string): string {
 }
 
 /** Feishu (open.feishu.cn) and Lark (open.larksuite.com) speak the same custom-bot API. */
-function feishuLike(type: WebhookType, host: string): ProviderAdapter {
-  return {
+function feishuLike<const T extends string>(type: T, displayName: string, host: string): ProviderAdapter<T> {
+  return defineProvider({
     type,
+    aliases: [`bb.plugin.webhook.${type.toLowerCase()}`],
+    displayName,
+    exampleUrl: `https://${host}/open-apis/bot/v2/hook/XXXX`,
     hosts: [host],
+    publicPathPrefix: '/open-apis/bot/v2/hook/',
+    signingSecret: ROBOT_SIGNING_SECRET,
+    customHeaders: false,
+    limits: { bodyBytes: FEISHU_MAX_BODY_BYTES },
     pace: [
       { count: 5, perMs: 1000 },
       { count: 100, perMs: 60_000 },
@@ -75,8 +82,8 @@ function feishuLike(type: WebhookType, host: string): ProviderAdapter {
       // 19021 (signature or timestamp), 19024 (keyword missing) and the rest.
       return failed(reason);
     },
-  };
+  });
 }
 
-export const FEISHU = feishuLike('FEISHU', 'open.feishu.cn');
-export const LARK = feishuLike('LARK', 'open.larksuite.com');
+export const FEISHU = feishuLike('FEISHU', 'Feishu', 'open.feishu.cn');
+export const LARK = feishuLike('LARK', 'Lark', 'open.larksuite.com');

@@ -1,5 +1,5 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, hostMatches, isSuccess, judgeStatus, levelColorHex, partsOf } from './text.js';
 
 /** Legacy Office 365 connector hosts: they take a MessageCard. */
@@ -66,9 +66,14 @@ function workflowMessage(activity: Activity, p: MessageParts, brand: string): ob
 /** The error texts a legacy connector answers with HTTP 200 (it answers `1` on success). */
 const CONNECTOR_ERROR = /error|fail/i;
 
-export const TEAMS: ProviderAdapter = {
+export const TEAMS = defineProvider({
   type: 'TEAMS',
+  aliases: ['bb.plugin.webhook.teams'],
+  displayName: 'Microsoft Teams',
+  exampleUrl: 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=XXXX',
   hosts: [...TEAMS_CONNECTOR_HOSTS, ...TEAMS_WORKFLOW_HOSTS],
+  customHeaders: false,
+  limits: { bodyBytes: TEAMS_MAX_BODY_BYTES },
   pace: [{ count: 4, perMs: 1000 }],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
@@ -91,4 +96,4 @@ export const TEAMS: ProviderAdapter = {
     }
     return judgeStatus(response, ctx.now);
   },
-};
+});

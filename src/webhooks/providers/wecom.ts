@@ -1,5 +1,5 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
   type MessageParts,
@@ -32,9 +32,15 @@ export function wecomContent(p: MessageParts, activity: Activity, brand: string)
   return lines.join('\n');
 }
 
-export const WECOM: ProviderAdapter = {
+export const WECOM = defineProvider({
   type: 'WECOM',
+  aliases: ['bb.plugin.webhook.wecom'],
+  displayName: 'WeCom',
+  exampleUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=XXXX',
   hosts: ['qyapi.weixin.qq.com'],
+  publicPathPrefix: '/cgi-bin/webhook/send',
+  customHeaders: false,
+  limits: { contentBytes: WECOM_MAX_CONTENT_BYTES },
   pace: [{ count: 20, perMs: 60_000 }],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
@@ -53,4 +59,4 @@ export const WECOM: ProviderAdapter = {
     if (code === 45009) return retry(reason, later(new Date(ctx.now.getTime() + WECOM_THROTTLE_MS), retryAfterOf(response, ctx.now)));
     return failed(reason);
   },
-};
+});

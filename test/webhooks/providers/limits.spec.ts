@@ -1,6 +1,5 @@
 import type { Activity } from '../../../src/webhooks/activity.js';
-import type { WebhookType } from '../../../src/webhooks/providers/provider.js';
-import { PROVIDERS } from '../../../src/webhooks/providers/registry.js';
+import { PROVIDERS, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 import { LONE_SURROGATE, TEAMS_WORKFLOWS_URL, ctx, hook, huge, utf8 } from './activities.js';
 
 /* Oversized activities: every provider's body stays within every limit, valid JSON of the right shape. */

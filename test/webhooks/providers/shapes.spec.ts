@@ -1,6 +1,5 @@
 import type { ActivityLevel } from '../../../src/webhooks/activity.js';
-import { WEBHOOK_TYPES, type WebhookType } from '../../../src/webhooks/providers/provider.js';
-import { PROVIDERS, providerFor } from '../../../src/webhooks/providers/registry.js';
+import { PROVIDERS, WEBHOOK_TYPES, normalizeWebhookType, providerFor, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 import { teamsCardKind } from '../../../src/webhooks/providers/teams.js';
 import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
 
@@ -18,6 +17,28 @@ describe('the registry', () => {
   it('has one adapter per webhook type, of that type', () => {
     expect(Object.keys(PROVIDERS).sort()).toEqual([...WEBHOOK_TYPES].sort());
     for (const type of WEBHOOK_TYPES) expect(providerFor(type).type).toBe(type);
+  });
+
+  it('accepts each type and its aliases (Bytebase’s bb.plugin.webhook.<type>, any case) and nothing else', () => {
+    for (const type of WEBHOOK_TYPES) {
+      expect(normalizeWebhookType(type)).toBe(type);
+      expect(PROVIDERS[type].aliases).toContain(`bb.plugin.webhook.${type.toLowerCase()}`);
+      for (const alias of PROVIDERS[type].aliases) expect([normalizeWebhookType(alias), normalizeWebhookType(alias.toUpperCase())]).toEqual([type, type]);
+    }
+    expect(normalizeWebhookType('slack')).toBeUndefined();
+    expect(normalizeWebhookType('bb.plugin.webhook.')).toBeUndefined();
+    expect(normalizeWebhookType('toString')).toBeUndefined();
+  });
+
+  it.each(WEBHOOK_TYPES)('%s declares what validation, the API and the console read', (type) => {
+    const p = PROVIDERS[type];
+    expect(p.displayName).toMatch(/^\S/);
+    const example = new URL(p.exampleUrl);
+    expect(example.protocol).toBe('https:');
+    if (p.hosts.length > 0) expect(p.hosts.some((h) => (h.startsWith('*.') ? example.hostname.endsWith(h.slice(1)) : example.hostname === h))).toBe(true);
+    expect(p.checkUrl?.(example)).toBeUndefined();
+    // the fixed, non-secret part of the path that a masked URL may show
+    if (p.publicPathPrefix !== undefined) expect(example.pathname.startsWith(p.publicPathPrefix)).toBe(true);
   });
 
   it('refuses an unknown type', () => {
