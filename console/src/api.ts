@@ -47,6 +47,8 @@ export interface WebhookTypeInfo {
   hosts: string[];
   /** What its signing secret is; null when it is not signed. */
   signingSecret: string | null;
+  /** What a receiver must answer to count as delivered (Custom). */
+  answerRule?: string;
   customHeaders: boolean;
 }
 export const ACTIVITY_TYPES = [

@@ -45,7 +45,7 @@ function parseHeaders(text: string): Record<string, string> | ApiError {
 /** The URL field's help for a type: where its URLs may point. */
 function urlHint(info: WebhookTypeInfo | undefined): string {
   const where = !info ? '' : info.hosts.length === 0 ? ' Any host.' : ` Hosts: ${info.hosts.join(', ')}.`;
-  return `The provider’s incoming-webhook URL${info ? `, e.g. ${info.exampleUrl}` : ''}; it is stored sealed and shown masked.${where}`;
+  return `The provider’s incoming-webhook URL${info ? `, e.g. ${info.exampleUrl}` : ''}; it is stored sealed and shown masked.${where}${info?.answerRule ? ` ${info.answerRule}` : ''}`;
 }
 
 /** The signing secret's help for a type, from what the server says of it. */

@@ -12,6 +12,7 @@ export class WebhookTypeSchema {
   @ApiProperty({ description: 'A URL of the provider’s shape (for placeholders).' }) exampleUrl: string;
   @ApiProperty({ type: [String], description: 'Hosts accepted for its URLs (`*.` any subdomain), the operator’s included; empty: any host.' }) hosts: string[];
   @ApiPropertyOptional({ type: String, nullable: true, description: 'What its signing secret is; null when the provider has no signing.' }) signingSecret: string | null;
+  @ApiPropertyOptional({ description: 'For people writing the receiver: what it must answer for a delivery to count as delivered.' }) answerRule?: string;
   @ApiProperty({ description: 'Whether it takes custom headers.' }) customHeaders: boolean;
 }
 
@@ -33,6 +34,7 @@ export class WebhookTypesController {
         exampleUrl: p.exampleUrl,
         hosts: p.hosts.length === 0 ? [] : allowedHosts(p, this.config.webhooks),
         signingSecret: p.signingSecret?.description ?? null,
+        ...(p.answerRule ? { answerRule: p.answerRule } : {}),
         customHeaders: p.customHeaders,
       };
     });

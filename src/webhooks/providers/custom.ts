@@ -49,6 +49,7 @@ export const CUSTOM = defineProvider({
       return key.length >= 24 && key.length <= 64 ? undefined : 'must be whsec_ followed by a base64 key of 24 to 64 bytes';
     },
   },
+  answerRule: 'Any 2xx answer counts as delivered, unless its body is JSON with a code other than 0: then the delivery is retried and its message recorded. 410 disables the webhook; 408, 429 and 5xx are retried; other answers fail.',
   customHeaders: true,
   limits: {},
   pace: [],
@@ -74,15 +75,17 @@ export const CUSTOM = defineProvider({
     return { url: hook.url, headers, body };
   },
 
+  /**
+   * Any 2xx is delivered unless its body is JSON whose `code` is present and not 0 (or "0"): then
+   * the receiver said "not now" and the attempt is retried with its `message` as the reason. Bytebase
+   * decoded the answer into `{code int}`, where a missing code is 0, so receivers written for it
+   * answer `{}`, `{"status":"ok"}`, `null` or plain text and mean success.
+   */
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     const { status } = response;
     if (isSuccess(status)) {
-      const text = response.body.trim();
-      if (text === '') return DELIVERED;
-      const json = jsonObject(text);
-      if (!json) return retry(`${describeResponse(response)} (not the JSON {code, message} the contract asks for)`);
-      if (!('code' in json)) return retry(`${describeResponse(response)} (no code)`);
-      if (json.code === 0 || json.code === '0') return DELIVERED;
+      const json = jsonObject(response.body);
+      if (!json || json.code === undefined || json.code === null || json.code === 0 || json.code === '0') return DELIVERED;
       const message = typeof json.message === 'string' && json.message !== '' ? json.message : `code ${JSON.stringify(json.code)}`;
       return retry(message, retryAfterOf(response, ctx.now));
     }

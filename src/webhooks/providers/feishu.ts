@@ -4,12 +4,14 @@ import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type Provid
 import {
   DELIVERED,
   FEISHU_TEMPLATE,
+  breakMarkup,
   type MessageParts,
   describeResponse,
   failed,
   fitParts,
   jsonObject,
   judgeStatus,
+  mapParts,
   numericCode,
   partsOf,
   retry,
@@ -21,7 +23,15 @@ export const FEISHU_MAX_BODY_BYTES = 20_000;
 /** Codes meaning "rate limited": try again later. */
 const RATE_LIMITED = new Set([9499, 11232]);
 
-export function feishuMarkdown(p: MessageParts, link: string, brand: string): string {
+/**
+ * Feishu/Lark card markdown takes `<at id=all></at>` as a mention of everyone: user text is
+ * written with HTML escapes (which the card shows as the characters typed), so it stays text.
+ * The header is plain text, shown as typed: a zero-width space breaks the markup there.
+ */
+const escapeMarkup = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function feishuMarkdown(raw: MessageParts, link: string, brand: string): string {
+  const p = mapParts(raw, escapeMarkup);
   const lines: string[] = [];
   if (p.description) lines.push(p.description);
   for (const m of p.meta) lines.push(`**${m.name}**: ${m.value}`);
@@ -60,7 +70,7 @@ function feishuLike<const T extends string>(type: T, displayName: string, host: 
         msg_type: 'interactive',
         card: {
           config: { wide_screen_mode: true, enable_forward: true },
-          header: { title: { tag: 'plain_text', content: p.title }, template: FEISHU_TEMPLATE[activity.level] },
+          header: { title: { tag: 'plain_text', content: breakMarkup(p.title, /<(?=\s*at\b)/gi) }, template: FEISHU_TEMPLATE[activity.level] },
           elements: [{ tag: 'markdown', content: feishuMarkdown(p, activity.link, ctx.brand) }],
         },
       });

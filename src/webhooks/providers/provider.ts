@@ -82,6 +82,8 @@ export interface ProviderAdapter<T extends string = string> {
   checkUrl?(url: URL): string | undefined;
   /** How a webhook of this type is signed; absent when the provider has no signing. */
   readonly signingSecret?: SigningSecretRule;
+  /** For people writing the receiver (Custom): what it must answer for a delivery to count as delivered. */
+  readonly answerRule?: string;
   /** Whether operator-configured extra headers are sent (Custom only). */
   readonly customHeaders: boolean;
   /** The receiver's size limits that rendering keeps to (characters or bytes, as each name says). */

@@ -4,12 +4,14 @@ import {
   DELIVERED,
   type MessageParts,
   WECOM_STATUS,
+  breakMarkup,
   describeResponse,
   failed,
   fitParts,
   jsonObject,
   judgeStatus,
   later,
+  mapParts,
   numericCode,
   partsOf,
   quote,
@@ -23,7 +25,11 @@ export const WECOM_MAX_CONTENT_BYTES = 4096;
 /** errcode 45009 (rate limited): try again after a minute. */
 export const WECOM_THROTTLE_MS = 60 * 1000;
 
-export function wecomContent(p: MessageParts, activity: Activity, brand: string): string {
+/** `<@userid>` is WeCom's mention markup in markdown: user text keeps it as text. */
+const noMentions = (p: MessageParts) => mapParts(p, (text) => breakMarkup(text, /<(?=@)/g));
+
+export function wecomContent(raw: MessageParts, activity: Activity, brand: string): string {
+  const p = noMentions(raw);
   const lines = [`# ${WECOM_STATUS[activity.level]}${p.title}`];
   if (p.description) lines.push(quote(p.description));
   lines.push('');
