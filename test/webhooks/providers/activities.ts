@@ -142,3 +142,22 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
 
 export const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 export const at = (ms: number) => new Date(NOW_MS + ms);
+
+/** What users may type: every chat service's "notify everyone" markup. */
+export const INJECTIONS = [
+  '<!channel>',
+  '<!here>',
+  '<!everyone>',
+  '<!subteam^S123>',
+  '<@U024BE7LH>',
+  '@everyone',
+  '@here',
+  '<@&123456>',
+  '<at>all</at>',
+  '<at id=all></at>',
+  '<at user_id="all"></at>',
+  '<AT id="all">',
+  '<@all>',
+  '<users/all>',
+  '@all',
+].join(' ');

@@ -1,6 +1,6 @@
 import { ACTIVITY_LEVELS, type Activity } from '../../../src/webhooks/activity.js';
 import { PROVIDERS, WEBHOOK_TYPES } from '../../../src/webhooks/providers/registry.js';
-import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
+import { ACTIVITIES, CASES, INJECTIONS, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
 
 /*
  * No user text can ping a whole room: each chat service's room-wide mention markup, typed into any
@@ -10,24 +10,6 @@ import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.
 
 type Json = any;
 
-/** What users may type: every chat service's "notify everyone" markup. */
-export const INJECTIONS = [
-  '<!channel>',
-  '<!here>',
-  '<!everyone>',
-  '<!subteam^S123>',
-  '<@U024BE7LH>',
-  '@everyone',
-  '@here',
-  '<@&123456>',
-  '<at>all</at>',
-  '<at id=all></at>',
-  '<at user_id="all"></at>',
-  '<AT id="all">',
-  '<@all>',
-  '<users/all>',
-  '@all',
-].join(' ');
 
 function injected(base: Activity): Activity {
   return {
@@ -48,7 +30,7 @@ function strings(value: Json): string[] {
 }
 
 /** Per chat type: what would ping a room in its body. Every chat type of the registry must have an entry. */
-export const NO_ROOM_MENTION: Record<string, (body: Json) => void> = {
+const NO_ROOM_MENTION: Record<string, (body: Json) => void> = {
   SLACK(body) {
     // Slack's special mentions are <!…> and <@…>; escaped they show as typed
     for (const s of strings(body)) expect(s).not.toMatch(/<[!@#]/);
