@@ -44,6 +44,8 @@ const SUITES: { suite: string; type: WebhookType; fixture: string; url?: string 
   // Bytebase 1.12 had no Lark type; later versions send Lark the Feishu card
   { suite: 'lark', type: 'LARK', fixture: 'feishu.json' },
   { suite: 'wecom', type: 'WECOM', fixture: 'wecom.json' },
+  // Google Chat came in Bytebase 3.18: its oracle is that builder
+  { suite: 'google-chat', type: 'GOOGLE_CHAT', fixture: '../bytebase-3.18/google-chat.json' },
   { suite: 'custom', type: 'CUSTOM', fixture: 'custom.json' },
 ];
 

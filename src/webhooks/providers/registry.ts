@@ -2,6 +2,7 @@ import { CUSTOM } from './custom.js';
 import { DINGTALK } from './dingtalk.js';
 import { DISCORD } from './discord.js';
 import { FEISHU, LARK } from './feishu.js';
+import { GOOGLE_CHAT } from './google-chat.js';
 import type { ProviderAdapter } from './provider.js';
 import { SLACK } from './slack.js';
 import { TEAMS } from './teams.js';
@@ -13,7 +14,7 @@ import { WECOM } from './wecom.js';
  * OpenAPI enum, configuration (`WEBHOOK_EXTRA_HOSTS_<TYPE>`) and the console (through
  * `GET /api/webhook-types`) read this list. Adding a provider: one file, one line here.
  */
-const LIST = [SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM, CUSTOM] as const;
+const LIST = [SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM, GOOGLE_CHAT, CUSTOM] as const;
 
 /** Webhook types in their short form (`SLACK`). */
 export type WebhookType = (typeof LIST)[number]['type'];

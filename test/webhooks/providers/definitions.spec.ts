@@ -28,6 +28,11 @@ interface TypeDefinition {
 }
 
 const DEFINITIONS: Partial<Record<WebhookType, TypeDefinition>> = {
+  GOOGLE_CHAT: {
+    imports: "import type { chat_v1 } from '@googleapis/chat';",
+    type: 'chat_v1.Schema$Message',
+    wrong: { cardsV2: [{ card: { sections: [{ widgets: [{ decoratedText: { text: 1 } }] }] } }] },
+  },
   SLACK: {
     imports: "import type { KnownBlock } from '@slack/types';",
     type: '{ text: string; blocks: KnownBlock[] }',

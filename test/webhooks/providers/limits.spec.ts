@@ -83,6 +83,11 @@ const limits: Record<string, (json: Json, body: string) => void> = {
   },
 };
 limits.LARK = limits.FEISHU;
+limits.GOOGLE_CHAT = (json, body) => {
+  expect(utf8(body)).toBeLessThanOrEqual(32_000);
+  expect(json.text.length).toBeLessThanOrEqual(4096);
+  expect(json.cardsV2[0].card.sections.at(-1).widgets[0].buttonList.buttons[0].text).toBe('View in Bytebase');
+};
 
 const targets: [string, WebhookType, object][] = [
   ['SLACK', 'SLACK', {}],
@@ -93,6 +98,7 @@ const targets: [string, WebhookType, object][] = [
   ['FEISHU (signed)', 'FEISHU', { signingSecrets: ['s'] }],
   ['LARK', 'LARK', {}],
   ['WECOM', 'WECOM', {}],
+  ['GOOGLE_CHAT', 'GOOGLE_CHAT', {}],
 ];
 
 describe.each(targets)('%s with oversized texts', (_label, type, overrides) => {

@@ -54,6 +54,10 @@ const NO_ROOM_MENTION: Record<string, (body: Json) => void> = {
   LARK(body) {
     NO_ROOM_MENTION.FEISHU(body);
   },
+  GOOGLE_CHAT(body) {
+    // <users/all> notifies the whole space
+    for (const s of strings(body)) expect(s).not.toMatch(/<\s*users\//i);
+  },
   WECOM(body) {
     for (const s of strings(body)) expect(s).not.toMatch(/<@/);
     expect(body).not.toHaveProperty('mentioned_list');
