@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { WEBHOOK_TYPES } from '../webhooks/providers/registry.js';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface HeraldConfig {
@@ -35,7 +36,7 @@ export interface WebhookSettings {
   allowedCidrs: string[];
   /** Hosts accepted for every provider, in addition to its own. */
   extraHosts: string[];
-  /** Hosts accepted for one provider (WEBHOOK_EXTRA_HOSTS_SLACK=...). */
+  /** Hosts accepted for one provider, by webhook type (WEBHOOK_EXTRA_HOSTS_SLACK=..., WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT=...). */
   extraHostsByProvider: Record<string, string[]>;
   allowHttp: boolean;
   retentionDays: number;
@@ -153,12 +154,23 @@ function cidrList(raw: string | undefined): string[] {
   return list;
 }
 
-export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
-  const extraHostsByProvider: Record<string, string[]> = {};
+/**
+ * WEBHOOK_EXTRA_HOSTS_<TYPE> for each webhook type of the registry (`WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT`);
+ * a suffix that names no type is a typo, refused rather than silently ignored.
+ */
+function extraHostsByType(env: NodeJS.ProcessEnv, types: readonly string[]): Record<string, string[]> {
+  const byType: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(env)) {
-    const match = /^WEBHOOK_EXTRA_HOSTS_([A-Z]+)$/.exec(name);
-    if (match) extraHostsByProvider[match[1]] = hostList(value);
+    if (!name.startsWith('WEBHOOK_EXTRA_HOSTS_')) continue;
+    const type = name.slice('WEBHOOK_EXTRA_HOSTS_'.length);
+    if (!types.includes(type)) throw new ConfigError(name, `names no webhook type: use WEBHOOK_EXTRA_HOSTS_<TYPE> with TYPE one of ${types.join(', ')}`);
+    byType[type] = hostList(value);
   }
+  return byType;
+}
+
+export function loadWebhookSettings(env: NodeJS.ProcessEnv, types: readonly string[] = WEBHOOK_TYPES): WebhookSettings {
+  const extraHostsByProvider = extraHostsByType(env, types);
   return {
     retryScheduleMs: parseDurations('WEBHOOK_RETRY_SCHEDULE', env.WEBHOOK_RETRY_SCHEDULE || '5s,5m,30m,2h,5h,10h,10h'),
     timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),

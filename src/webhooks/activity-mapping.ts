@@ -81,9 +81,12 @@ export function toActivity(event: Evolving<IssueEvent>, before: IssueState, afte
       const [level, title] = taskTitle(d.from, d.to, d.skipped === true);
       const status = d.to === 'DONE' && d.skipped ? 'SKIPPED' : d.to;
       const extra: MetaLine[] = [{ name: 'Task', value: name }, { name: 'Status', value: status }];
-      if (d.to === 'FAILED' && d.comment) extra.push({ name: 'Result Detail', value: d.comment });
-      if (d.skipped && d.skippedReason) extra.push({ name: 'Skipped Reason', value: d.skippedReason });
-      return base('bb.pipeline.task.status.update', level, `${title} - ${name}`, d.comment ?? '', extra);
+      // the failure's detail is the comment: cut like every meta value, and shown once in chat
+      const detail = d.to === 'FAILED' && d.comment ? d.comment : '';
+      if (detail) extra.push({ name: 'Result Detail', value: cutDescription(detail, ctx.brand) });
+      if (d.skipped && d.skippedReason) extra.push({ name: 'Skipped Reason', value: cutDescription(d.skippedReason, ctx.brand) });
+      const activity = base('bb.pipeline.task.status.update', level, `${title} - ${name}`, d.comment ?? '', extra);
+      return detail ? { ...activity, descriptionInMeta: true } : activity;
     }
     default:
       return null;

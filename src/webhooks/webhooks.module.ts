@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
+import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import {
   CreateWebhookHandler,
@@ -22,7 +23,7 @@ import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/s
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
 
 @Module({
-  controllers: [WebhooksController, SecretsAdminController],
+  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController],
   providers: [
     DeliveryWakeUp,
     {

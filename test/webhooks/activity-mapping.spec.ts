@@ -1,4 +1,5 @@
 import { toActivity, cutDescription, testActivity, type MappingContext } from '../../src/webhooks/activity-mapping.js';
+import { partsOf } from '../../src/webhooks/providers/text.js';
 import type { IssueEvent } from '../../src/issues/issue.events.js';
 import { fold, issueCreated, issueStatus, stage, taskChanged } from '../support/issue-given.js';
 
@@ -93,6 +94,21 @@ describe('activity mapping, row by row', () => {
       { name: 'Stage', value: 'test' },
       { name: 'Status', value: 'FAILED' },
     ]);
+  });
+
+  it('cuts a failed task’s Result Detail like every meta value, and shows it once in chat (not again as the description)', () => {
+    const long = 'ERROR: deadlock detected. '.repeat(40);
+    const failed = map([created, taskChanged(10, 100, 'RUNNING', 'FAILED', { comment: long })])!;
+    expect(failed.meta.at(-1)).toEqual({ name: 'Result Detail', value: cutDescription(long, 'Bytebase') });
+    expect(failed.meta.at(-1)!.value).toMatch(/^.{450}\.\.\. \(view details in Bytebase\)$/s);
+    // the Custom body keeps the comment whole as its description; chat messages show it once
+    expect(failed.description).toBe(long);
+    expect(failed.descriptionInMeta).toBe(true);
+    expect(partsOf(failed).description).toBe('');
+    expect(partsOf(failed).meta.filter((m) => m.value.startsWith('ERROR: deadlock'))).toHaveLength(1);
+    // other task changes keep their comment as the description
+    const canceled = map([created, taskChanged(10, 100, 'RUNNING', 'CANCELED', { comment: 'window closed' })])!;
+    expect([canceled.descriptionInMeta, partsOf(canceled).description]).toEqual([undefined, 'window closed']);
   });
 
   it('cuts a long description in the meta lines to 450 characters, never inside one', () => {

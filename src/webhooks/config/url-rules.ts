@@ -1,12 +1,6 @@
 import type { WebhookSettings } from '../../config/config.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
-import { WEBHOOK_TYPES, type ProviderAdapter, type WebhookType } from '../providers/provider.js';
-
-/** Accepts `SLACK` and `bb.plugin.webhook.slack`; returns the short form. */
-export function normalizeWebhookType(raw: string): WebhookType | undefined {
-  const short = raw.startsWith('bb.plugin.webhook.') ? raw.slice('bb.plugin.webhook.'.length).toUpperCase() : raw;
-  return (WEBHOOK_TYPES as readonly string[]).includes(short) ? (short as WebhookType) : undefined;
-}
+import type { ProviderAdapter } from '../providers/provider.js';
 
 function hostMatches(host: string, pattern: string): boolean {
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
@@ -79,14 +73,9 @@ export function checkCustomHeaders(headers: Record<string, unknown>): FieldError
   return errors;
 }
 
-export function checkSigningSecret(type: WebhookType, secret: string): FieldError[] {
-  if (type === 'CUSTOM') {
-    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.alloc(0);
-    if (key.length < 24 || key.length > 64) return [{ field: 'signingSecret', message: 'must be whsec_ followed by a base64 key of 24 to 64 bytes' }];
-    return [];
-  }
-  if (type === 'DINGTALK' || type === 'FEISHU' || type === 'LARK') {
-    return secret.length >= 8 && secret.length <= 200 ? [] : [{ field: 'signingSecret', message: 'must be 8 to 200 characters' }];
-  }
-  return [{ field: 'signingSecret', message: `${type} webhooks are not signed` }];
+/** The provider's own rule for its signing secret; providers without signing refuse any. */
+export function checkSigningSecret(provider: ProviderAdapter, secret: string): FieldError[] {
+  if (!provider.signingSecret) return [{ field: 'signingSecret', message: `${provider.type} webhooks are not signed` }];
+  const problem = provider.signingSecret.check(secret);
+  return problem ? [{ field: 'signingSecret', message: problem }] : [];
 }

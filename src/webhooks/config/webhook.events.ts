@@ -1,6 +1,6 @@
 import type { DomainEvent } from '../../event-store/event.js';
 import type { ActivityType } from '../activity.js';
-import type { WebhookType } from '../providers/provider.js';
+import type { WebhookType } from '../providers/registry.js';
 
 export const WEBHOOK_STATES = ['ACTIVE', 'TEMPORARILY_DISABLED', 'DISABLED'] as const;
 export type WebhookHealthState = (typeof WEBHOOK_STATES)[number];
