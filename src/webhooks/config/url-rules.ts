@@ -1,5 +1,6 @@
 import type { WebhookSettings } from '../../config/config.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
+import { AddressPolicy, isIpLiteral } from '../delivery/address-policy.js';
 import { WEBHOOK_TYPES, type ProviderAdapter, type WebhookType } from '../providers/provider.js';
 
 /** Accepts `SLACK` and `bb.plugin.webhook.slack`; returns the short form. */
@@ -40,7 +41,25 @@ export function checkWebhookUrl(raw: string, provider: ProviderAdapter, settings
     const problem = provider.checkUrl(url);
     if (problem) errors.push({ field: 'url', message: problem });
   }
+  // a literal address the sending guard would refuse fails every send: refused now (names are
+  // resolved, and their addresses checked, at each send)
+  if (isIpLiteral(host)) {
+    const verdict = addressPolicy(settings).check(host);
+    if (!verdict.allowed) errors.push({ field: 'url', message: `must not point at ${verdict.reason}: such destinations are refused (WEBHOOK_ALLOWED_CIDRS may allow private ranges; metadata addresses never)` });
+  }
   return errors;
+}
+
+const policies = new WeakMap<WebhookSettings, AddressPolicy>();
+
+/** The sending guard's policy for these settings (built once per settings object). */
+function addressPolicy(settings: WebhookSettings): AddressPolicy {
+  let policy = policies.get(settings);
+  if (!policy) {
+    policy = new AddressPolicy(settings.allowedCidrs);
+    policies.set(settings, policy);
+  }
+  return policy;
 }
 
 export function assertWebhookUrl(raw: string, provider: ProviderAdapter, settings: WebhookSettings): void {
