@@ -67,21 +67,6 @@ export function assertWebhookUrl(raw: string, provider: ProviderAdapter, setting
   if (errors.length > 0) throw invalid(errors.map((e) => e.message).join('; '), errors);
 }
 
-/**
- * Webhook URLs embed tokens: shown as scheme, host and first path segment, the rest
- * masked. Also used for every log line and recorded request.
- */
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    const first = url.pathname.split('/').filter(Boolean)[0];
-    const rest = url.pathname.split('/').filter(Boolean).length > 1 || url.search ? '/***' : '';
-    return `${url.protocol}//${url.host}${first ? `/${first}` : ''}${rest}`;
-  } catch {
-    return '***';
-  }
-}
-
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding']);
 
 export function checkCustomHeaders(headers: Record<string, unknown>): FieldError[] {
