@@ -99,7 +99,13 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   }
   app.useGlobalPipes(validationPipe());
   serveOpenApi(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // a start refused (an event log that fails its schemas, say) lets go of the database before it says why
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   await app.getHttpAdapter().getInstance().ready();
   const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
   return { app, routes, adminToken: bootstrap?.adminToken };
