@@ -14,17 +14,31 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 const DECORATORS = { API_MODEL_PROPERTIES: 'swagger/apiModelProperties', API_MODEL_PROPERTIES_ARRAY: 'swagger/apiModelPropertiesArray' };
 
 interface PropertyDoc {
-  type?: unknown;
-  nullable?: boolean;
-}
-
-/** A request class's documented properties (its @ApiProperty metadata, inherited ones included), by name. */
-function documentedProperties(dto: Type): Map<string, PropertyDoc> {
-  const names = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, dto.prototype) as string[] | undefined) ?? [];
-  return new Map(names.map((name) => name.replace(/^:/, '')).map((name) => [name, (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES, dto.prototype, name) ?? {}) as PropertyDoc]));
+  nullable: boolean;
+  /** The request class of a nested object (or of an array's items). */
+  nested?: Type;
 }
 
 const isRequestClass = (type: unknown): type is Type => typeof type === 'function' && Reflect.hasMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, type.prototype);
+
+const documented = new WeakMap<Type, Map<string, PropertyDoc>>();
+
+/** A request class's documented properties (its @ApiProperty metadata, inherited ones included), by name; read once per class. */
+function documentedProperties(dto: Type): Map<string, PropertyDoc> {
+  let properties = documented.get(dto);
+  if (!properties) {
+    const names = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, dto.prototype) as string[] | undefined) ?? [];
+    properties = new Map(
+      names.map((key) => {
+        const name = key.replace(/^:/, '');
+        const doc = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES, dto.prototype, name) ?? {}) as { type?: unknown; nullable?: boolean };
+        return [name, { nullable: doc.nullable === true, nested: isRequestClass(doc.type) ? doc.type : undefined }];
+      }),
+    );
+    documented.set(dto, properties);
+  }
+  return properties;
+}
 
 /**
  * The null rule, derived from the request classes: a field may be null only where its
@@ -42,8 +56,8 @@ export function nullFields(value: unknown, dto: Type, path = ''): FieldError[] {
     const field = path ? `${path}.${name}` : name;
     if (child === null) {
       if (!doc.nullable) errors.push({ field, message: `${name} must not be null` });
-    } else if (isRequestClass(doc.type)) {
-      const nested = doc.type;
+    } else if (doc.nested) {
+      const nested = doc.nested;
       if (Array.isArray(child)) child.forEach((item, i) => errors.push(...(item === null ? [{ field: `${field}.${i}`, message: `${name} must not hold null` }] : nullFields(item, nested, `${field}.${i}`))));
       else errors.push(...nullFields(child, nested, field));
     }
