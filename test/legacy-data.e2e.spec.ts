@@ -27,7 +27,7 @@ describe('a database written before issue 17', () => {
   it('reads its null changes and old URL masks through the upcasters and the migration, and keeps no token anywhere', async () => {
     const receiver = await new Receiver().start();
     const dir = tempDir();
-    // one pino logger per process (nestjs-pino's root): both starts write to this stream
+    // both starts write to this one stream (a process may keep the first start's logger)
     const lines: string[] = [];
     const logStream = new Writable({
       write(chunk, _encoding, done) {

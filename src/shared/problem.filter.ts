@@ -16,3 +16,6 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(reply, found);
   }
 }
+
+// the mapping itself lives in problem.ts; re-exported for code that imported it from here
+export { ValidationFailed, toProblem, type Problem } from './problem.js';
