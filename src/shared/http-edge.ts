@@ -53,19 +53,23 @@ export function edgeOptions(timeouts: HttpTimeouts) {
  */
 export function installBodyTimeout(fastify: FastifyInstance, bodyTimeoutMs: number): void {
   const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
-  const clear = async (request: FastifyRequest) => {
-    clearTimeout(timers.get(request));
-  };
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     const raw = request.raw;
-    if (raw.complete) return;
-    const timer = setTimeout(() => {
-      if (raw.complete) return;
-      answerOnSocket(raw.socket, problem(408, `the request body was not received within ${bodyTimeoutMs} ms (HERALD_BODY_TIMEOUT_MS)`));
-    }, bodyTimeoutMs);
-    timer.unref();
-    timers.set(request, timer);
+    if (!raw.complete) {
+      const timer = setTimeout(() => {
+        if (!raw.complete) answerOnSocket(raw.socket, problem(408, `the request body was not received within ${bodyTimeoutMs} ms (HERALD_BODY_TIMEOUT_MS)`));
+      }, bodyTimeoutMs);
+      timer.unref();
+      timers.set(request, timer);
+    }
+    done();
   });
-  fastify.addHook('onResponse', clear);
-  fastify.addHook('onRequestAbort', clear);
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    clearTimeout(timers.get(request));
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    clearTimeout(timers.get(request));
+    done();
+  });
 }
