@@ -60,7 +60,7 @@ async function appends(): Promise<void> {
   );
   let start = performance.now();
   for (let i = 0; i < N; i++) {
-    await issues.update(id, { metadata: meta }, (s) => [{ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: id, projectId: 1, field: 'description', from: s.description, to: `d${i}` } }]);
+    await issues.update(id, { metadata: meta }, (s) => [{ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: id, projectId: 1, field: 'description', from: s.description, to: `d${i}` } }]);
   }
   const heraldRate = N / ((performance.now() - start) / 1000);
   await ds.destroy();

@@ -12,6 +12,8 @@ import { NestPinoLogger, ROOT_LOGGER } from './shared/logger.js';
 import { Metrics } from './shared/metrics.js';
 import { serveOpenApi } from './shared/openapi.js';
 import { validationPipe } from './shared/validation.js';
+import { installBodyPolicy } from './shared/body-policy.js';
+import { edgeOptions, installBodyTimeout } from './shared/http-edge.js';
 import { UsersService } from './users/users.service.js';
 import { DataSource } from 'typeorm';
 import { withDatabaseLock } from './database/data-source.js';
@@ -27,6 +29,7 @@ export interface HeraldApp {
 /** Builds the whole service (not listening yet): used by main, the tests and the benchmark. */
 export async function createApp(config: HeraldConfig, options: Partial<AppOptions> = {}): Promise<HeraldApp> {
   const adapter = new FastifyAdapter({
+    ...edgeOptions(config.http),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
     // a caller's id is kept when it is sane, else a new one is made
@@ -38,6 +41,8 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  installBodyPolicy(adapter.getInstance(), config.bodyLimitBytes);
+  installBodyTimeout(adapter.getInstance(), config.http.bodyTimeoutMs);
   // every response names its request (the caller's x-request-id, or a new one): the same id is the
   // correlation id of the events the request appends
   adapter.getInstance().addHook('onSend', async (request, reply) => {
@@ -59,7 +64,7 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock ?? systemClock, ...options }), adapter, {
     bufferLogs: true,
-    // only Fastify's own strict JSON parser: no form bodies
+    // only the body policy's parser (see installBodyPolicy): no form bodies
     bodyParser: false,
   });
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
@@ -95,7 +100,13 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   }
   app.useGlobalPipes(validationPipe());
   serveOpenApi(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // a start refused (an event log that fails its schemas, say) lets go of the database before it says why
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   await app.getHttpAdapter().getInstance().ready();
   const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
   return { app, routes, adminToken: bootstrap?.adminToken };

@@ -67,3 +67,21 @@ describe('WEBHOOK_EXTRA_HOSTS_<TYPE>', () => {
     );
   });
 });
+
+describe('HTTP timeouts', () => {
+  it('default to 10 s for the head, 20 s for the body and 30 s for the whole request, and are set in milliseconds', () => {
+    expect(loadConfig({}, '/srv').http).toEqual({ headersTimeoutMs: 10_000, bodyTimeoutMs: 20_000, requestTimeoutMs: 30_000 });
+    expect(loadConfig({ HERALD_HEADERS_TIMEOUT_MS: '300', HERALD_BODY_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '1000' }, '/srv').http).toEqual({
+      headersTimeoutMs: 300,
+      bodyTimeoutMs: 400,
+      requestTimeoutMs: 1000,
+    });
+  });
+
+  it('refuses a head timeout longer than the whole request’s, and values out of range', () => {
+    expect(() => loadConfig({ HERALD_HEADERS_TIMEOUT_MS: '5000', HERALD_REQUEST_TIMEOUT_MS: '1000' }, '/srv')).toThrow(
+      'invalid configuration: HERALD_HEADERS_TIMEOUT_MS must not exceed HERALD_REQUEST_TIMEOUT_MS (5000 > 1000)',
+    );
+    expect(() => loadConfig({ HERALD_BODY_TIMEOUT_MS: '0' }, '/srv')).toThrow(/HERALD_BODY_TIMEOUT_MS must be an integer from 50 to 600000/);
+  });
+});

@@ -11,6 +11,8 @@ export interface HeraldConfig {
   brand: string;
   botEmail: string;
   bodyLimitBytes: number;
+  /** How long a client may take to send its request: slower ones are answered 408 and cut off. */
+  http: HttpTimeouts;
   /** Requests per minute per token (or per address without one); 0 turns the limit off. */
   rateLimitPerMinute: number;
   logLevel: string;
@@ -27,6 +29,15 @@ export interface HeraldConfig {
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' }
   | { kind: 'postgres'; url: string; poolSize: number };
+
+export interface HttpTimeouts {
+  /** From the connection's first byte (or the end of the previous request) to the end of the request head. */
+  headersTimeoutMs: number;
+  /** From the end of the head to the end of the body. */
+  bodyTimeoutMs: number;
+  /** The whole request, head and body. */
+  requestTimeoutMs: number;
+}
 
 export interface WebhookSettings {
   /** Delays after attempt 1, 2, …; retries stop after the last. */
@@ -184,6 +195,17 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv, types: readonly stri
   };
 }
 
+export function loadHttpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {
+  const headersTimeoutMs = integer(env, 'HERALD_HEADERS_TIMEOUT_MS', 10_000, 50, 600_000);
+  const bodyTimeoutMs = integer(env, 'HERALD_BODY_TIMEOUT_MS', 20_000, 50, 600_000);
+  const requestTimeoutMs = integer(env, 'HERALD_REQUEST_TIMEOUT_MS', 30_000, 50, 600_000);
+  // Node refuses a head timeout longer than the whole request's
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HERALD_HEADERS_TIMEOUT_MS', `must not exceed HERALD_REQUEST_TIMEOUT_MS (${headersTimeoutMs} > ${requestTimeoutMs})`);
+  }
+  return { headersTimeoutMs, bodyTimeoutMs, requestTimeoutMs };
+}
+
 function secretKey(name: string, raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   const trimmed = raw.trim();
@@ -217,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     brand: env.HERALD_BRAND || 'Bytebase',
     botEmail: env.HERALD_BOT_EMAIL || 'support@bytebase.com',
     bodyLimitBytes: integer(env, 'HERALD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    http: loadHttpTimeouts(env),
     rateLimitPerMinute: integer(env, 'HERALD_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     webhooks: loadWebhookSettings(env),

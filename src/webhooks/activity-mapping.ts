@@ -56,6 +56,8 @@ export function toActivity(event: Evolving<IssueEvent>, before: IssueState, afte
       return base('bb.issue.comment.create', 'INFO', `Comment created - ${after.name}`, event.data.content, [], actor, `${link}#activity${event.data.commentId}`);
     case 'issue.field-updated': {
       const d = event.data;
+      // a change that changes nothing (a null name of schema version 1, upcast) is no news
+      if (d.from === d.to) return null;
       if (d.field === 'name') return base('bb.issue.field.update', 'INFO', `Changed issue name - ${after.name}`, `Renamed from "${String(d.from)}"`);
       if (d.field === 'description') return base('bb.issue.field.update', 'INFO', `Changed issue description - ${after.name}`, String(d.to ?? ''));
       const from = d.from === null ? null : ctx.person(Number(d.from)).name;

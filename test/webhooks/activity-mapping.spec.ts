@@ -27,7 +27,7 @@ function map(history: IssueEvent[], actorId = 2) {
 
 const created = issueCreated({ test: ['db-test'], prod: ['db-prod-1', 'db-prod-2'] });
 const link = 'https://herald.example.com/issue/add-index-7';
-const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: 7, projectId: 3, field: f, from, to } }) as IssueEvent;
+const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: 7, projectId: 3, field: f, from, to } }) as IssueEvent;
 
 describe('activity mapping, row by row', () => {
   it.each([
@@ -114,6 +114,10 @@ describe('activity mapping, row by row', () => {
   it('cuts a long description in the meta lines to 450 characters, never inside one', () => {
     expect(cutDescription('x'.repeat(450), 'Bytebase')).toBe('x'.repeat(450));
     expect(cutDescription('😀'.repeat(500), 'Herald')).toBe(`${'😀'.repeat(450)}... (view details in Herald)`);
+  });
+
+  it('maps a change that changes nothing (a null name of schema version 1, upcast) to no activity', () => {
+    expect(map([created, field('name', 'Add index', 'Add index')])).toBeNull();
   });
 
   it('maps a comment edit to no activity', () => {

@@ -1,5 +1,6 @@
 import type { WebhookSettings } from '../../config/config.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
+import { AddressPolicy, isIpLiteral } from '../delivery/address-policy.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 
 function hostMatches(host: string, pattern: string): boolean {
@@ -34,27 +35,30 @@ export function checkWebhookUrl(raw: string, provider: ProviderAdapter, settings
     const problem = provider.checkUrl(url);
     if (problem) errors.push({ field: 'url', message: problem });
   }
+  // a literal address the sending guard would refuse fails every send: refused now (names are
+  // resolved, and their addresses checked, at each send)
+  if (isIpLiteral(host)) {
+    const verdict = addressPolicy(settings).check(host);
+    if (!verdict.allowed) errors.push({ field: 'url', message: `must not point at ${verdict.reason}: such destinations are refused (WEBHOOK_ALLOWED_CIDRS may allow private ranges; metadata addresses never)` });
+  }
   return errors;
+}
+
+const policies = new WeakMap<WebhookSettings, AddressPolicy>();
+
+/** The sending guard's policy for these settings (built once per settings object). */
+function addressPolicy(settings: WebhookSettings): AddressPolicy {
+  let policy = policies.get(settings);
+  if (!policy) {
+    policy = new AddressPolicy(settings.allowedCidrs);
+    policies.set(settings, policy);
+  }
+  return policy;
 }
 
 export function assertWebhookUrl(raw: string, provider: ProviderAdapter, settings: WebhookSettings): void {
   const errors = checkWebhookUrl(raw, provider, settings);
   if (errors.length > 0) throw invalid(errors.map((e) => e.message).join('; '), errors);
-}
-
-/**
- * Webhook URLs embed tokens: shown as scheme, host and first path segment, the rest
- * masked. Also used for every log line and recorded request.
- */
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    const first = url.pathname.split('/').filter(Boolean)[0];
-    const rest = url.pathname.split('/').filter(Boolean).length > 1 || url.search ? '/***' : '';
-    return `${url.protocol}//${url.host}${first ? `/${first}` : ''}${rest}`;
-  } catch {
-    return '***';
-  }
 }
 
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding']);

@@ -25,8 +25,8 @@ export class CreateWebhookDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPES.length) @IsIn(ACTIVITY_TYPES, { each: true }) activityTypes: ActivityType[];
   @ApiPropertyOptional({ default: true })
   @IsOptional() @IsBoolean() active?: boolean;
-  @ApiPropertyOptional({ maxLength: 200, description: SECRET_DOC })
-  @IsOptional() @IsString() @MaxLength(200) signingSecret?: string;
+  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true, description: `${SECRET_DOC} null or absent: none.` })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(200) signingSecret?: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: HEADERS_DOC })
   @IsOptional() @IsObject() headers?: Record<string, string>;
   @ApiPropertyOptional({ default: false, description: ORDERED_DOC })

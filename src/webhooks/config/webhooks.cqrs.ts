@@ -18,7 +18,8 @@ import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
 import { configOf, type WebhookRow } from './webhook.projection.js';
 import { toWebhookView, type WebhookView } from './webhook.view.js';
-import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl, maskUrl } from './url-rules.js';
+import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
+import { maskUrl } from './url-mask.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 
 type Projects = AggregateStore<ProjectState, ProjectEvent>;
@@ -82,8 +83,8 @@ function assertSettings(type: WebhookType, input: { url?: string; signingSecret?
 }
 
 /** The credentials of a webhook, sealed for storage (and the URL's masked form and digest). */
-function sealUrl(box: SecretBox, url: string) {
-  return { url: box.seal(url), urlMasked: maskUrl(url), urlDigest: box.digest(url) };
+function sealUrl(box: SecretBox, url: string, type: WebhookType) {
+  return { url: box.seal(url), urlMasked: maskUrl(url, type), urlDigest: box.digest(url) };
 }
 
 function sealHeaders(box: SecretBox, headers: Record<string, string>): Record<string, string> {
@@ -113,7 +114,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           webhookId,
           type,
           name: input.name,
-          ...sealUrl(this.box, input.url),
+          ...sealUrl(this.box, input.url, type),
           activityTypes: [...new Set(input.activityTypes)],
           active: input.active ?? true,
           signingSecret: input.signingSecret ? this.box.seal(input.signingSecret) : null,
@@ -145,7 +146,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
     const changes = {
       ...plain,
       ...(input.activityTypes ? { activityTypes: [...new Set(input.activityTypes)] } : {}),
-      ...(url !== undefined ? sealUrl(this.box, url) : {}),
+      ...(url !== undefined ? sealUrl(this.box, url, hook.type) : {}),
       ...(signingSecret !== undefined ? { signingSecret: signingSecret === null ? null : this.box.seal(signingSecret) } : {}),
       ...(headers !== undefined ? { headers: sealHeaders(this.box, headers) } : {}),
     };

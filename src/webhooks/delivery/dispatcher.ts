@@ -14,7 +14,7 @@ import { HERALD_VERSION } from '../../version.js';
 import type { Activity } from '../activity.js';
 import { decideWebhook, type WebhookConfig } from '../config/webhook.decider.js';
 import { configOf, type WebhookRow } from '../config/webhook.projection.js';
-import { maskUrl } from '../config/url-rules.js';
+import { maskUrl } from '../config/url-mask.js';
 import type { OutgoingRequest, Verdict, WebhookTarget } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
@@ -359,7 +359,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         number,
         startedAt.getTime(),
         Math.round(outcome.durationMs),
-        JSON.stringify({ url: maskUrl(request.url), headers: maskHeaders(request.headers), body: request.body }),
+        JSON.stringify({ url: maskUrl(request.url, hook.type), headers: maskHeaders(request.headers), body: request.body }),
         outcome.kind === 'response' ? JSON.stringify({ status: outcome.status, headers: outcome.headers, body: outcome.body }) : null,
         outcome.kind === 'error' ? `${outcome.error}: ${outcome.detail}` : null,
         JSON.stringify(verdict.kind === 'delivered' ? verdict : { ...verdict, notBefore: 'notBefore' in verdict ? verdict.notBefore?.toISOString() : undefined }),

@@ -35,7 +35,7 @@ export const DINGTALK = defineProvider({
   displayName: 'DingTalk',
   exampleUrl: 'https://oapi.dingtalk.com/robot/send?access_token=XXXX',
   hosts: ['oapi.dingtalk.com', 'api.dingtalk.com'],
-  publicPathPrefix: '/robot/send',
+  publicPathPrefixes: ['/robot/send'],
   signingSecret: ROBOT_SIGNING_SECRET,
   customHeaders: false,
   limits: { bodyBytes: DINGTALK_MAX_BODY_BYTES },

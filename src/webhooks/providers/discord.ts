@@ -50,7 +50,7 @@ export const DISCORD = defineProvider({
   displayName: 'Discord',
   exampleUrl: 'https://discord.com/api/webhooks/1234/token-abc',
   hosts: HOSTS,
-  publicPathPrefix: '/api/webhooks/',
+  publicPathPrefixes: ['/api/webhooks/'],
   customHeaders: false,
   limits: DISCORD_LIMITS,
   pace: [

@@ -52,7 +52,7 @@ function feishuLike<const T extends string>(type: T, displayName: string, host: 
     displayName,
     exampleUrl: `https://${host}/open-apis/bot/v2/hook/XXXX`,
     hosts: [host],
-    publicPathPrefix: '/open-apis/bot/v2/hook/',
+    publicPathPrefixes: ['/open-apis/bot/v2/hook/'],
     signingSecret: ROBOT_SIGNING_SECRET,
     customHeaders: false,
     limits: { bodyBytes: FEISHU_MAX_BODY_BYTES },

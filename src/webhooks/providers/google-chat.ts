@@ -49,7 +49,7 @@ export const GOOGLE_CHAT = defineProvider({
   displayName: 'Google Chat',
   exampleUrl: 'https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=XXXX&token=XXXX',
   hosts: HOSTS,
-  publicPathPrefix: '/v1/spaces/',
+  publicPathPrefixes: ['/v1/spaces/'],
   customHeaders: false,
   limits: GOOGLE_CHAT_LIMITS,
   // about one message per second per space (one webhook posts to one space)

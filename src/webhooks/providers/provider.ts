@@ -74,10 +74,12 @@ export interface ProviderAdapter<T extends string = string> {
   /** Hosts accepted for URLs of this type; `*.` matches any subdomain. Empty means any host. */
   readonly hosts: readonly string[];
   /**
-   * The fixed, non-secret start of the provider's URL paths (Slack `/services/`), which a masked
-   * URL may show; undefined when the path is the endpoint's own (Custom) or wholly secret.
+   * The fixed, non-secret starts of the provider's URL paths (Slack `/services/`), which a masked
+   * URL may show (see url-mask.ts): one ending in `/` keeps that much of a longer path, one
+   * without keeps an exactly equal path (its query, which holds the token, hidden). Undefined
+   * when the path is the endpoint's own (Custom) or wholly secret.
    */
-  readonly publicPathPrefix?: string;
+  readonly publicPathPrefixes?: readonly string[];
   /** Extra URL rules beyond the host (e.g. Discord's /api/webhooks/ path): a message when refused. */
   checkUrl?(url: URL): string | undefined;
   /** How a webhook of this type is signed; absent when the provider has no signing. */

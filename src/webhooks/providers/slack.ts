@@ -49,7 +49,7 @@ export const SLACK = defineProvider({
   displayName: 'Slack',
   exampleUrl: 'https://hooks.slack.com/services/T000/B000/XXXX',
   hosts: ['hooks.slack.com', 'hooks.slack-gov.com'],
-  publicPathPrefix: '/services/',
+  publicPathPrefixes: ['/services/'],
   customHeaders: false,
   limits: SLACK_LIMITS,
   // "About 1 per second, short bursts allowed": a sliding window of 3 per 3 s keeps the average

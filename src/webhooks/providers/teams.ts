@@ -107,6 +107,7 @@ export const TEAMS = defineProvider({
   displayName: 'Microsoft Teams',
   exampleUrl: 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=XXXX',
   hosts: [...TEAMS_CONNECTOR_HOSTS, ...TEAMS_WORKFLOW_HOSTS],
+  publicPathPrefixes: ['/webhookb2/', '/workflows/', '/powerautomate/automations/direct/workflows/'],
   customHeaders: false,
   limits: { bodyBytes: TEAMS_MAX_BODY_BYTES },
   pace: [{ count: 4, perMs: 1000 }],

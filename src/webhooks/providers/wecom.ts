@@ -44,7 +44,7 @@ export const WECOM = defineProvider({
   displayName: 'WeCom',
   exampleUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=XXXX',
   hosts: ['qyapi.weixin.qq.com'],
-  publicPathPrefix: '/cgi-bin/webhook/send',
+  publicPathPrefixes: ['/cgi-bin/webhook/send'],
   customHeaders: false,
   limits: { contentBytes: WECOM_MAX_CONTENT_BYTES },
   pace: [{ count: 20, perMs: 60_000 }],

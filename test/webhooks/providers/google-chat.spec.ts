@@ -12,7 +12,7 @@ const judge = (status: number, body = '', headers: Record<string, string> = {}):
 describe('Google Chat in the registry', () => {
   it('is GOOGLE_CHAT, also bb.plugin.webhook.google_chat, on chat.googleapis.com at about one message a second', () => {
     expect([normalizeWebhookType('GOOGLE_CHAT'), normalizeWebhookType('bb.plugin.webhook.google_chat')]).toEqual(['GOOGLE_CHAT', 'GOOGLE_CHAT']);
-    expect(GOOGLE_CHAT).toMatchObject({ displayName: 'Google Chat', hosts: ['chat.googleapis.com'], publicPathPrefix: '/v1/spaces/', customHeaders: false, pace: [{ count: 1, perMs: 1000 }] });
+    expect(GOOGLE_CHAT).toMatchObject({ displayName: 'Google Chat', hosts: ['chat.googleapis.com'], publicPathPrefixes: ['/v1/spaces/'], customHeaders: false, pace: [{ count: 1, perMs: 1000 }] });
     expect(GOOGLE_CHAT.signingSecret).toBeUndefined();
   });
 

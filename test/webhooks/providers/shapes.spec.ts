@@ -38,7 +38,7 @@ describe('the registry', () => {
     if (p.hosts.length > 0) expect(p.hosts.some((h) => (h.startsWith('*.') ? example.hostname.endsWith(h.slice(1)) : example.hostname === h))).toBe(true);
     expect(p.checkUrl?.(example)).toBeUndefined();
     // the fixed, non-secret part of the path that a masked URL may show
-    if (p.publicPathPrefix !== undefined) expect(example.pathname.startsWith(p.publicPathPrefix)).toBe(true);
+    if (p.publicPathPrefixes !== undefined) expect(p.publicPathPrefixes.some((prefix) => (prefix.endsWith('/') ? example.pathname.startsWith(prefix) : example.pathname === prefix))).toBe(true);
   });
 
   it('refuses an unknown type', () => {
