@@ -13,10 +13,10 @@ describe('DATABASE_URL', () => {
 
   it('selects PostgreSQL with postgres:// or postgresql://, with a pool of HERALD_PG_POOL_SIZE connections (10 by default)', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://herald:s3cret@db.internal:5432/herald' }, cwd).database).toEqual({
-      kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald', poolSize: 10,
+      kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald', poolSize: 10, connectTimeoutMs: 5000,
     });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db.internal/herald', HERALD_PG_POOL_SIZE: '25' }, cwd).database).toEqual({
-      kind: 'postgres', url: 'postgresql://db.internal/herald', poolSize: 25,
+      kind: 'postgres', url: 'postgresql://db.internal/herald', poolSize: 25, connectTimeoutMs: 5000,
     });
     // a Unix socket in the host parameter
     expect(parseDatabaseUrl('postgres:///herald?host=/var/run/postgresql', cwd).kind).toBe('postgres');
