@@ -134,6 +134,10 @@ export class PostgresEventStore extends EventStore {
     let value: T;
     let broken: Error | undefined;
     let committing = false;
+    // the pool stops listening to a client it hands out: a connection ended between two queries (a server
+    // shutting down) would be an 'error' event nobody hears, which ends the process; the next query fails instead
+    const lost = (error: Error) => (broken = error);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
@@ -148,6 +152,7 @@ export class PostgresEventStore extends EventStore {
       // a connection lost with the COMMIT on its way: the server may have committed before it went
       throw this.storageError(translateError(error), committing && !answeredByServer(error));
     } finally {
+      client.removeListener('error', lost);
       client.release(broken);
     }
     this.storageCommitted();
