@@ -31,6 +31,12 @@ const MAX_PROBE_MS = 1000;
 const PROBE_REUSE_MS = 500;
 /** While an outage lasts, one line this often says how long and what was refused. */
 const PROGRESS_EVERY_MS = 60_000;
+/**
+ * An outage ends with a write that commits after this long without a failure: at the edge
+ * of a full disk a small write may fit where the next comment will not, and the state
+ * (readiness, the log) should not flap with each of them.
+ */
+const QUIET_BEFORE_RECOVERY_MS = 1000;
 
 /**
  * Whether Herald's storage takes writes now: the event store tells it of every COMMIT
@@ -41,7 +47,7 @@ const PROGRESS_EVERY_MS = 60_000;
  */
 export class StorageHealth implements StorageGate, OnModuleDestroy {
   private readonly logger = new Logger('Storage');
-  private outage: { since: Date; fault: StorageFault; commands: number; queries: number; lastProgress: number } | null = null;
+  private outage: { since: Date; fault: StorageFault; commands: number; queries: number; lastProgress: number; lastFailure: number } | null = null;
   private readonly listeners = new Set<() => void>();
   private probeTimer: NodeJS.Timeout | null = null;
   private probesThisOutage = 0;
@@ -55,6 +61,7 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
     private readonly clock: Clock,
     /** A small write on the storage; its outcome reaches `committed` or `failed` through the store. */
     private readonly probe: () => Promise<unknown>,
+    private readonly quietBeforeRecoveryMs = QUIET_BEFORE_RECOVERY_MS,
   ) {}
 
   get available(): boolean {
@@ -76,9 +83,9 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
     return { available: false, since: since.toISOString(), fault, refused: { commands, queries } };
   }
 
-  /** A write committed: storage takes writes. */
+  /** A write committed: storage takes writes (once failures have stopped: the probes come back to it). */
   committed(): void {
-    if (!this.outage) return;
+    if (!this.outage || performance.now() - this.outage.lastFailure < this.quietBeforeRecoveryMs) return;
     const { since, fault, commands, queries } = this.outage;
     this.outage = null;
     if (this.probeTimer) clearTimeout(this.probeTimer);
@@ -95,10 +102,11 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
   failed(fault: StorageFault): void {
     if (this.outage) {
       this.outage.fault = fault;
+      this.outage.lastFailure = performance.now();
       return;
     }
     const since = this.clock.now();
-    this.outage = { since, fault, commands: 0, queries: 0, lastProgress: since.getTime() };
+    this.outage = { since, fault, commands: 0, queries: 0, lastProgress: since.getTime(), lastFailure: performance.now() };
     this.totals.outages++;
     this.probesThisOutage = 0;
     this.logger.warn({ event: 'storage-unavailable', reason: fault.kind, code: fault.code, since: since.toISOString() }, `storage unavailable: ${fault.detail}`);

@@ -48,16 +48,19 @@ describe('StorageHealth: storage state from the store’s outcomes', () => {
     storageBack = false;
     probes = 0;
     probedAt = [];
-    health = new StorageHealth(clock, async () => {
-      probes++;
-      probedAt.push(performance.now());
-      if (storageBack) health.committed();
-      else {
-        health.failed(DISK_FULL);
-        throw new Error('probe failed');
-      }
-    });
+    health = new StorageHealth(clock, probe, 0);
   });
+
+  /** A probe as the store runs it: its outcome reaches the health through committed() or failed(). */
+  async function probe(): Promise<void> {
+    probes++;
+    probedAt.push(performance.now());
+    if (storageBack) health.committed();
+    else {
+      health.failed(DISK_FULL);
+      throw new Error('probe failed');
+    }
+  }
 
   afterEach(() => {
     health.onModuleDestroy();
@@ -126,6 +129,20 @@ describe('StorageHealth: storage state from the store’s outcomes', () => {
     const probesThen = probes;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(probes).toBe(probesThen); // no probing while available
+  });
+
+  it('ends an outage only once failures have stopped for a while: a write that fits between two that fail does not end it', async () => {
+    health = new StorageHealth(clock, probe, 300);
+    health.failed(DISK_FULL);
+    health.committed();
+    health.failed(DISK_FULL);
+    health.committed();
+    expect(health.available).toBe(false);
+    expect(logs.lines).toHaveLength(1);
+    // no failure since: the probes end it
+    storageBack = true;
+    await until(() => health.available, 'the outage to end');
+    expect(logs.lines.map((l) => l.fields.event)).toEqual(['storage-unavailable', 'storage-available']);
   });
 
   it('readiness probes (at most one at a time, reused for half a second) and reports the outcome', async () => {
