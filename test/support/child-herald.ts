@@ -15,11 +15,16 @@ export class ChildHerald {
 
   private readonly cwd = mkdtempSync(join(tmpdir(), 'herald-child-'));
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    /** A command that runs the rest of its arguments (node and Herald's main) in a setting of its own: see small-filesystem.ts. */
+    private readonly launcher: string[] = [],
+  ) {}
 
   async start(): Promise<this> {
     this.output = '';
-    this.child = spawn(process.execPath, [resolve('dist/src/main.js')], {
+    const [command, ...args] = [...this.launcher, process.execPath, resolve('dist/src/main.js')];
+    this.child = spawn(command, args, {
       cwd: this.cwd,
       env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'error', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +60,21 @@ export class ChildHerald {
       if (Date.now() > deadline) throw new Error(`Herald did not print ${pattern}:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** The process id (the launcher's execs into Herald: the same process). */
+  get pid(): number {
+    if (!this.child?.pid) throw new Error('Herald is not running');
+    return this.child.pid;
+  }
+
+  /** Herald's complete JSON log lines so far (the plain start-up banner left out). */
+  logLines(): Record<string, unknown>[] {
+    const complete = this.output.slice(0, this.output.lastIndexOf('\n') + 1);
+    return complete
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
   get base(): string {

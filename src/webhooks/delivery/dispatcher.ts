@@ -225,8 +225,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           if (attempt) {
             attempts++;
             const recorded = attempt.recorded.catch((error) => {
-              const log = this.storage?.isOutage(error) ? 'warn' : 'error';
-              this.logger[log]({ err: error, deliveryId: delivery.id, webhookId }, 'could not record an attempt; it will be attempted again (same webhook-id)');
+              // during a storage outage: a warning without a stack (the outage itself is logged once, by StorageHealth)
+              const outage = this.storage?.isOutage(error) === true;
+              this.logger[outage ? 'warn' : 'error'](
+                { ...(outage ? { reason: (error as Error).message } : { err: error }), deliveryId: delivery.id, webhookId },
+                'could not record an attempt; it will be attempted again (same webhook-id)',
+              );
             });
             if (attempt.delivered) recording.push(recorded);
             else await recorded;
