@@ -94,6 +94,14 @@ export class ChildHerald {
     await exited;
   }
 
+  /** SIGTERM, and SIGKILL if it has not exited within `ms` (a test's cleanup must end). */
+  async shutdown(ms = 15_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.stop(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    await this.kill();
+  }
+
   async stop(): Promise<number | null> {
     if (!this.child || this.exited) return this.child?.exitCode ?? null;
     const exited = once(this.child, 'exit');
