@@ -136,7 +136,8 @@ describe('storage errors: which errors mean "storage cannot serve now"', () => {
     });
 
     it('a pool whose connections are all taken past its connection timeout is a pool timeout', async () => {
-      const pool = new pg.Pool({ connectionString: withDatabase(postgresAdminUrl(), 'postgres'), max: 1, connectionTimeoutMillis: 50 });
+      // a second is both the longest a query waits for the taken connection and ample for opening it on a busy machine
+      const pool = new pg.Pool({ connectionString: withDatabase(postgresAdminUrl(), 'postgres'), max: 1, connectionTimeoutMillis: 1000 });
       const held = await pool.connect();
       try {
         expect(storageFault(await thrown(() => pool.query('SELECT 1')))).toMatchObject({ kind: 'pool-timeout' });
