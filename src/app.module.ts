@@ -6,6 +6,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { dataSourceOptions, initialize } from './database/data-source.js';
+import { STORAGE_GATE, StorageHealth } from './database/storage-health.js';
+import { EventStore } from './event-store/event-store.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
 import { EventsFeedModule } from './events-feed/events-feed.module.js';
 import { IssuesModule } from './issues/issues.module.js';
@@ -48,7 +50,9 @@ export class AppModule {
         EventsFeedModule,
         WebhooksModule,
         ConsoleModule,
-        TerminusModule,
+        // a failing readiness check is the asker's answer, not a log line per ask (load balancers ask every few seconds);
+        // storage outages are logged once by StorageHealth
+        TerminusModule.forRoot({ logger: false }),
         ...(options.extraModules ?? []),
       ],
       controllers: [HealthController, MetricsController],
@@ -58,12 +62,22 @@ export class AppModule {
         { provide: CLOCK, useValue: options.clock },
         { provide: WEBHOOK_RANDOM, useValue: options.random ?? Math.random },
         TokenRevocations,
+        {
+          provide: StorageHealth,
+          inject: [EventStore, CLOCK],
+          useFactory: (store: EventStore, clock: Clock) => {
+            const health = new StorageHealth(clock, () => store.probeWrite());
+            store.observeStorage(health);
+            return health;
+          },
+        },
+        { provide: STORAGE_GATE, useExisting: StorageHealth },
         Metrics,
         { provide: SECRET_BOX, useFactory: () => new SecretBox(loadKeyRing(config.secrets)) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, Metrics],
+      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics],
     };
   }
 }

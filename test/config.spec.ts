@@ -13,11 +13,12 @@ describe('DATABASE_URL', () => {
 
   it('selects PostgreSQL with postgres:// or postgresql://, with a pool of HERALD_PG_POOL_SIZE connections (10 by default)', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://herald:s3cret@db.internal:5432/herald' }, cwd).database).toEqual({
-      kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald', poolSize: 10,
+      kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald', poolSize: 10, connectTimeoutMs: 5000,
     });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db.internal/herald', HERALD_PG_POOL_SIZE: '25' }, cwd).database).toEqual({
-      kind: 'postgres', url: 'postgresql://db.internal/herald', poolSize: 25,
+      kind: 'postgres', url: 'postgresql://db.internal/herald', poolSize: 25, connectTimeoutMs: 5000,
     });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db.internal/herald', HERALD_PG_CONNECT_TIMEOUT_MS: '2500' }, cwd).database).toMatchObject({ connectTimeoutMs: 2500 });
     // a Unix socket in the host parameter
     expect(parseDatabaseUrl('postgres:///herald?host=/var/run/postgresql', cwd).kind).toBe('postgres');
   });
@@ -39,6 +40,7 @@ describe('DATABASE_URL', () => {
       'invalid configuration: HERALD_PG_POOL_SIZE must be an integer from 1 to 1000 (got "0")',
     );
     expect(error({ HERALD_PG_POOL_SIZE: 'many' })).toMatch(/HERALD_PG_POOL_SIZE must be an integer/);
+    expect(error({ HERALD_PG_CONNECT_TIMEOUT_MS: '10' })).toBe('invalid configuration: HERALD_PG_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000 (got "10")');
   });
 
   it('keeps the secret key beside the SQLite file, or in ./data with PostgreSQL', () => {

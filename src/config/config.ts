@@ -28,7 +28,13 @@ export interface HeraldConfig {
  */
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize: number;
+      /** How long a query may wait for a connection (a new one, or a free one of the pool) before it fails: 503, storage unavailable. 5 s when unset. */
+      connectTimeoutMs?: number;
+    };
 
 export interface HttpTimeouts {
   /** From the connection's first byte (or the end of the previous request) to the end of the request head. */
@@ -97,7 +103,12 @@ export function parseDatabaseUrl(raw: string | undefined, cwd: string, env: Node
     if (!url.hostname && !url.searchParams.get('host')) {
       throw new ConfigError('DATABASE_URL', 'postgres:// needs a host, e.g. postgres://user:password@host:5432/herald');
     }
-    return { kind: 'postgres', url: raw, poolSize: integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000) };
+    return {
+      kind: 'postgres',
+      url: raw,
+      poolSize: integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000),
+      connectTimeoutMs: integer(env, 'HERALD_PG_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    };
   }
   throw new ConfigError(
     'DATABASE_URL',
@@ -217,7 +228,9 @@ function secretKey(name: string, raw: string | undefined): string | undefined {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): HeraldConfig {
   const parsed = parseDatabaseUrl(env.DATABASE_URL, cwd, env);
   const synchronous = sqliteSynchronous(env.HERALD_SQLITE_SYNCHRONOUS);
-  integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000); // checked with either engine: a wrong value is a mistake either way
+  // checked with either engine: a wrong value is a mistake either way
+  integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000);
+  integer(env, 'HERALD_PG_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
   const database: DatabaseConfig = parsed.kind === 'sqlite' ? { ...parsed, synchronous } : parsed;
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const externalUrl = (env.EXTERNAL_URL || `http://localhost:${port}`).replace(/\/+$/, '');

@@ -18,8 +18,10 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
       // the same `pg` module the app imports: type parsers it sets (int8, see pg.types) apply to this pool too
       driver: pg,
       applicationName: 'herald',
-      // node-postgres Pool options: at most this many connections per instance
-      extra: { max: database.poolSize },
+      // node-postgres Pool options: at most this many connections per instance; a query waits at most
+      // connectionTimeoutMillis for one (then fails as storage unavailable: a server gone, or every connection busy);
+      // keepAlive notices idle connections to a server that vanished without closing them
+      extra: { max: database.poolSize, connectionTimeoutMillis: database.connectTimeoutMs ?? 5000, keepAlive: true },
       // no entities: nothing for TypeORM to install (uuid-ossp and the like)
       installExtensions: false,
       migrations,

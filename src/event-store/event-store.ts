@@ -1,3 +1,4 @@
+import { asStorageError, StorageUnavailableError, type StorageFault } from '../database/storage-errors.js';
 import type { DomainEvent, EventMetadata, RecordedEvent, SqlWrite } from './event.js';
 import type { UpcasterRegistry } from './upcasters.js';
 
@@ -56,6 +57,12 @@ export interface WriteOptions {
 /** Told after each COMMIT that appended: the last position, and the types appended (for metrics). */
 export type CommitListener = (lastPosition: number, types: readonly string[]) => void;
 
+/** Told of every write that committed, and of every operation that failed on a storage fault (StorageHealth). */
+export interface StorageObserver {
+  committed(): void;
+  failed(fault: StorageFault): void;
+}
+
 /**
  * The event log and the tables derived from it, on one engine. SQL is written once,
  * with `?` placeholders and the subset both engines share (ON CONFLICT upserts,
@@ -65,6 +72,7 @@ export abstract class EventStore {
   abstract readonly engine: Engine;
   abstract readonly upcasters: UpcasterRegistry;
   protected readonly listeners = new Set<CommitListener>();
+  private readonly storageObservers = new Set<StorageObserver>();
 
   /** Runs fn in one write transaction; if it throws nothing it did is kept. Resolves after COMMIT. */
   abstract transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>;
@@ -97,6 +105,43 @@ export abstract class EventStore {
 
   protected announce(lastPosition: number, types: readonly string[]): void {
     if (lastPosition > 0) for (const listener of this.listeners) listener(lastPosition, types);
+  }
+
+  /** Told of storage outcomes: every COMMIT, every storage fault. */
+  observeStorage(observer: StorageObserver): () => void {
+    this.storageObservers.add(observer);
+    return () => this.storageObservers.delete(observer);
+  }
+
+  /** A small durable write, to learn whether writes work (readiness, the end of an outage): a counter nothing reads. */
+  async probeWrite(): Promise<void> {
+    await this.transact((tx) =>
+      tx.exec([{ sql: `INSERT INTO id_sequences (name, value) VALUES ('storage-probe', 1) ON CONFLICT (name) DO UPDATE SET value = id_sequences.value + 1`, params: [] }]),
+    );
+  }
+
+  /** Engines call it after each COMMIT. */
+  protected storageCommitted(): void {
+    for (const observer of this.storageObservers) observer.committed();
+  }
+
+  /**
+   * Engines pass every error of a storage operation through it: a storage fault becomes a
+   * StorageUnavailableError (the observers are told), anything else is returned as it is.
+   */
+  protected storageError(error: unknown, outcomeUnknown = false): unknown {
+    const translated = asStorageError(error, outcomeUnknown);
+    if (translated instanceof StorageUnavailableError) for (const observer of this.storageObservers) observer.failed(translated.fault);
+    return translated;
+  }
+
+  /** Runs a read, passing its error through storageError. */
+  protected async reading<T>(read: () => T | Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throw this.storageError(error);
+    }
   }
 }
 

@@ -82,18 +82,21 @@ export class PostgresEventStore extends EventStore {
     };
   }
 
+  /**
+   * Keeps one connection LISTENing, reconnecting each second after it fails (a server
+   * restart, say). Logs once when it is lost and once when it is back, not each try.
+   */
   private async listen(): Promise<void> {
+    let lost = false;
     while (!this.closed) {
-      const client = new pg.Client({ connectionString: this.listenUrl });
+      // keepAlive: an idle connection whose server vanished (no FIN: a network partition) is noticed too
+      const client = new pg.Client({ connectionString: this.listenUrl, application_name: 'herald-listen', keepAlive: true, connectionTimeoutMillis: 5000 });
       // close() ends it, even while it is still connecting
       this.listener = client;
       // from the start: an 'error' event nobody listens to would end the process
-      const ended = new Promise<void>((resolve) => {
-        client.on('error', (error) => {
-          if (!this.closed) this.logger.warn({ err: error }, 'the LISTEN connection failed; polling until it is back');
-          resolve();
-        });
-        client.on('end', () => resolve());
+      const ended = new Promise<Error | undefined>((resolve) => {
+        client.on('error', (error) => resolve(error));
+        client.on('end', () => resolve(undefined));
       });
       client.on('notification', (message) => {
         if (message.channel === LOG_CHANNEL) for (const listener of this.advanced) listener();
@@ -102,9 +105,15 @@ export class PostgresEventStore extends EventStore {
         await client.connect();
         if (this.closed) break;
         await client.query(`LISTEN ${LOG_CHANNEL}`);
-        await ended;
+        // (what other instances committed meanwhile, the readers' polling has found)
+        if (lost) this.logger.log('the LISTEN connection is back: other instances’ commits wake this one again');
+        lost = false;
+        const error = await ended;
+        if (!this.closed) this.logger.warn({ err: error }, 'the LISTEN connection was lost; polling each second until it is back');
+        lost = true;
       } catch (error) {
-        if (!this.closed) this.logger.warn({ err: error }, 'could not LISTEN for other instances; polling until it works');
+        if (!this.closed && !lost) this.logger.warn({ err: error }, 'could not LISTEN for other instances; polling each second until it works');
+        lost = true;
       } finally {
         this.listener = null;
         await client.end().catch(() => undefined);
@@ -120,24 +129,33 @@ export class PostgresEventStore extends EventStore {
 
   async transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
     if (this.inUnit.getStore()) throw new Error('nested write transaction: a write started inside another would not be part of it');
-    const client = await this.pool.connect();
+    const client = await this.reading(() => this.pool.connect());
     const appended = { upTo: 0, types: [] as string[] };
     let value: T;
     let broken: Error | undefined;
+    let committing = false;
+    // the pool stops listening to a client it hands out: a connection ended between two queries (a server
+    // shutting down) would be an 'error' event nobody hears, which ends the process; the next query fails instead
+    const lost = (error: Error) => (broken = error);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
       if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO off');
       value = await this.inUnit.run(true, () => fn(this.openTx(client, appended)));
+      committing = true;
       // one round trip: the signal goes out with the COMMIT (NOTIFY is delivered only if it commits)
       await client.query(appended.upTo > 0 ? `NOTIFY ${LOG_CHANNEL}; COMMIT` : 'COMMIT');
     } catch (error) {
       // a connection that cannot even roll back is dropped, not given back to the pool
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw translateError(error);
+      // a connection lost with the COMMIT on its way: the server may have committed before it went
+      throw this.storageError(translateError(error), committing && !answeredByServer(error));
     } finally {
+      client.removeListener('error', lost);
       client.release(broken);
     }
+    this.storageCommitted();
     this.announce(appended.upTo, appended.types);
     return value;
   }
@@ -151,20 +169,22 @@ export class PostgresEventStore extends EventStore {
   }
 
   readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return readStreamOn(this.pool, streamId, afterVersion, this.upcasters);
+    return this.reading(() => readStreamOn(this.pool, streamId, afterVersion, this.upcasters));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    return readAllOn(this.pool, afterPosition, limit, this.upcasters);
+    return this.reading(() => readAllOn(this.pool, afterPosition, limit, this.upcasters));
   }
 
   async readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }> {
-    const { rows } = await this.pool.query<EventRow>(
+    const { rows } = await this.reading(() =>
+      this.pool.query<EventRow>(
       `SELECT * FROM events
        WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id, position LIMIT $3`,
-      [after.transactionId, after.position, limit],
+        [after.transactionId, after.position, limit],
+      ),
     );
     const events = rows.map((row) => toRecorded(row, this.upcasters));
     const last = events[events.length - 1];
@@ -172,23 +192,22 @@ export class PostgresEventStore extends EventStore {
   }
 
   async head(): Promise<number> {
-    return (await this.pool.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`)).rows[0].p;
+    return (await this.reading(() => this.pool.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`))).rows[0].p;
   }
 
   async countAfter(after: LogCursor): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [
-      after.transactionId,
-      after.position,
-    ]);
+    const { rows } = await this.reading(() =>
+      this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [after.transactionId, after.position]),
+    );
     return rows[0].n;
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(toPostgresSql(sql), params)).rows as T[];
+    return (await this.reading(() => this.pool.query(toPostgresSql(sql), params))).rows as T[];
   }
 
   async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.pool.query(toPostgresSql(sql), params)).rows[0] as T | undefined;
+    return (await this.reading(() => this.pool.query(toPostgresSql(sql), params))).rows[0] as T | undefined;
   }
 
   private openTx(client: pg.PoolClient, appended: { upTo: number; types: string[] }): WriteTx {
@@ -270,6 +289,12 @@ async function readStreamOn(db: Queryable, streamId: string, afterVersion: numbe
 async function readAllOn(db: Queryable, afterPosition: number, limit: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
   const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [afterPosition, limit]);
   return rows.map((row) => toRecorded(row, upcasters));
+}
+
+/** The server answered the statement with an error of its own (not a connection lost or ended on its way). */
+function answeredByServer(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return error instanceof pg.DatabaseError && typeof code === 'string' && !code.startsWith('08') && !code.startsWith('57');
 }
 
 /**

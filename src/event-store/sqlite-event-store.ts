@@ -96,11 +96,11 @@ export class SqliteEventStore extends EventStore {
   }
 
   private async runBatch(batch: QueuedUnit[]): Promise<void> {
-    this.setDurable(batch.some((unit) => unit.durable));
     this.appendedUpTo = 0;
     this.appendedTypes = [];
     const outcomes: Outcome[] = [];
     try {
+      this.setDurable(batch.some((unit) => unit.durable));
       // inside the try: a BEGIN that fails (the database busy past its timeout) fails the batch's callers too
       this.db.exec('BEGIN IMMEDIATE');
       const tx = this.openTx();
@@ -116,6 +116,8 @@ export class SqliteEventStore extends EventStore {
             this.db.exec('RELEASE unit');
             outcomes.push({ ok: true, value });
           } catch (error) {
+            // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the batch fails with this error
+            if (!this.db.inTransaction) throw error;
             this.db.exec('ROLLBACK TO unit');
             this.db.exec('RELEASE unit');
             this.appendedTypes.length = typesBefore;
@@ -126,17 +128,29 @@ export class SqliteEventStore extends EventStore {
       this.db.exec('COMMIT');
     } catch (error) {
       // the lone unit threw, or BEGIN or COMMIT failed: nothing of the batch is kept, every caller hears so
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      for (const unit of batch) unit.reject(error);
+      // (SQLite may have rolled back already, on a full disk say; a ROLLBACK that fails too changes nothing of that)
+      if (this.db.inTransaction) this.rollbackQuietly();
+      const reported = this.storageError(error);
+      for (const unit of batch) unit.reject(reported);
       return;
     }
+    // a batch whose every unit failed committed nothing (a COMMIT with nothing to write succeeds even on a full disk)
+    if (outcomes.some((outcome) => outcome.ok)) this.storageCommitted();
     const appended = this.appendedUpTo;
     batch.forEach((unit, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) unit.resolve(outcome.value);
-      else unit.reject(outcome.error);
+      else unit.reject(this.storageError(outcome.error));
     });
     this.announce(appended, this.appendedTypes);
+  }
+
+  private rollbackQuietly(): void {
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      // the transaction is gone either way: the next BEGIN starts afresh
+    }
   }
 
   /** SQLite's synchronous level can only change between transactions: set it for the next COMMIT. */
@@ -148,34 +162,34 @@ export class SqliteEventStore extends EventStore {
     }
   }
 
-  async readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion);
+  readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
+    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion));
   }
 
-  async readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    return this.readAllOn(this.reader, this.readStatements, afterPosition, limit);
+  readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
+    return this.reading(() => this.readAllOn(this.reader, this.readStatements, afterPosition, limit));
   }
 
   /** One writer at a time: positions are taken in commit order, so the position alone is a safe cursor. */
   async readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }> {
-    const events = this.readAllOn(this.reader, this.readStatements, after.position, limit);
+    const events = await this.readAll(after.position, limit);
     return { events, cursor: events.length > 0 ? { transactionId: '0', position: events[events.length - 1].position } : after };
   }
 
-  async head(): Promise<number> {
-    return (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p;
+  head(): Promise<number> {
+    return this.reading(() => (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p);
   }
 
   async countAfter(after: LogCursor): Promise<number> {
     return Math.max(0, (await this.head()) - after.position);
   }
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.prepared(this.reader, this.readStatements, sql).all(...params) as T[];
+  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.reading(() => this.prepared(this.reader, this.readStatements, sql).all(...params) as T[]);
   }
 
-  async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return this.prepared(this.reader, this.readStatements, sql).get(...params) as T | undefined;
+  queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return this.reading(() => this.prepared(this.reader, this.readStatements, sql).get(...params) as T | undefined);
   }
 
   private prepared(db: SqliteDatabase, cache: Map<string, SqliteStatement>, sql: string): SqliteStatement {

@@ -2,6 +2,8 @@ import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
+import { storageFault } from '../database/storage-errors.js';
+import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
 import { Public } from '../users/auth.guard.js';
 import { DeliveryDispatcher } from '../webhooks/delivery/dispatcher.js';
@@ -12,7 +14,19 @@ import { CLOCK, type Clock } from './clock.js';
 const indicators = {
   type: 'object',
   properties: {
-    database: { type: 'object', properties: { status: { enum: ['up', 'down'] }, head: { type: 'integer', description: 'The log’s last position.' }, message: { type: 'string' } }, required: ['status'] },
+    database: {
+      type: 'object',
+      properties: {
+        status: { enum: ['up', 'down'] },
+        head: { type: 'integer', description: 'The log’s last position.' },
+        message: { type: 'string', description: 'Why it is down: `storage unavailable: the database disk is full`, say.' },
+        reason: { enum: ['disk-full', 'io-error', 'busy', 'read-only', 'unreachable', 'shutting-down', 'too-many-connections', 'pool-timeout'] },
+        since: { type: 'string', format: 'date-time', description: 'When the storage outage began.' },
+        refusedCommands: { type: 'integer', description: 'Commands answered 503 since then.' },
+        refusedQueries: { type: 'integer', description: 'Queries answered 503 since then.' },
+      },
+      required: ['status'],
+    },
     webhooks: {
       type: 'object',
       properties: {
@@ -42,7 +56,8 @@ interface Reply {
 }
 
 /**
- * /health/live: the process answers. /health/ready: the database answers, the webhook
+ * /health/live: the process answers (a storage outage does not change that: a restart
+ * would not help). /health/ready: the database takes a small write, the webhook
  * subscription keeps up with the log, and the dispatcher runs (terminus' report shape).
  */
 @ApiTags('operations')
@@ -55,6 +70,7 @@ export class HealthController {
     private readonly store: EventStore,
     private readonly subscription: WebhookSubscription,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly storage: StorageHealth,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -72,8 +88,10 @@ export class HealthController {
   @HealthOk
   @ApiServiceUnavailableResponse({ description: 'Not ready: `error` names what failed.', schema: report(['error', 'shutting_down']) })
   @ApiOperation({
-    summary: 'Readiness: the database answers, the webhook subscription keeps up with the log, the dispatcher runs',
-    description: '503 with the same report when one of them fails (terminus’ shape, not a problem document).',
+    summary: 'Readiness: the database takes writes, the webhook subscription keeps up with the log, the dispatcher runs',
+    description:
+      '503 with the same report when one of them fails (terminus’ shape, not a problem document). During a storage outage (a full disk, a lost database server) ' +
+      '`error.database` says why and since when; it turns ready again by itself once a write succeeds.',
   })
   async ready(@Res({ passthrough: true }) reply: Reply) {
     try {
@@ -90,17 +108,35 @@ export class HealthController {
 
   private async database() {
     const indicator = this.indicators.check('database');
+    // a small write (or one of the last half second): reads alone would not notice a full disk
+    const storage = await this.storage.check();
+    if (!storage.available) {
+      return indicator.down({
+        message: `storage unavailable: ${storage.fault!.detail}`,
+        reason: storage.fault!.kind,
+        since: storage.since,
+        refusedCommands: storage.refused!.commands,
+        refusedQueries: storage.refused!.queries,
+      });
+    }
     try {
       return indicator.up({ head: await this.store.head() });
     } catch (error) {
-      return indicator.down({ message: `unreachable: ${(error as Error).message}` });
+      const fault = storageFault(error);
+      return indicator.down(fault ? { message: `storage unavailable: ${fault.detail}`, reason: fault.kind } : { message: `unreachable: ${(error as Error).message}` });
     }
   }
 
   private async webhooks() {
     const indicator = this.indicators.check('webhooks');
     if (!this.config.webhooks.background) return indicator.up({ background: false });
-    const lag = await this.subscription.lag(this.clock.now());
+    if (!this.storage.available) return indicator.down({ message: 'paused while storage is unavailable' });
+    let lag: { events: number; seconds: number };
+    try {
+      lag = await this.subscription.lag(this.clock.now());
+    } catch (error) {
+      return indicator.down({ message: `the webhook subscription’s lag could not be read: ${(error as Error).message}` });
+    }
     const { maxLagEvents, maxLagSeconds } = this.config.readiness;
     const details = { lagEvents: lag.events, lagSeconds: lag.seconds, dispatcher: this.dispatcher.isRunning() ? 'running' : 'stopped' };
     if (!this.dispatcher.isRunning()) return indicator.down({ ...details, message: 'the delivery dispatcher is not running' });

@@ -2,6 +2,8 @@ import { Controller, Get, Header, Inject, Injectable, type OnModuleDestroy } fro
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CLOCK, type Clock } from './clock.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { storageFault } from '../database/storage-errors.js';
+import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
 import { Public } from '../users/auth.guard.js';
 import type { WebhookConfig } from '../webhooks/config/webhook.decider.js';
@@ -43,7 +45,7 @@ export class Metrics implements OnModuleDestroy {
   lagSource: ((now: Date) => Promise<{ events: number; seconds: number }>) | null = null;
   private readonly unsubscribe: () => void;
 
-  constructor(store: EventStore, @Inject(CLOCK) clock: Clock) {
+  constructor(store: EventStore, @Inject(CLOCK) clock: Clock, storage: StorageHealth) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
     this.unsubscribe = store.onCommit((_position, types) => {
       for (const type of types) this.eventsAppended.inc({ type });
@@ -53,35 +55,35 @@ export class Metrics implements OnModuleDestroy {
       name: 'herald_subscription_lag_events',
       help: 'Events the webhook subscription has not processed yet',
       registers: [this.registry],
-      async collect() {
+      collect: readFromStorage(async function () {
         this.set((await lag()).events);
-      },
+      }),
     });
     new Gauge({
       name: 'herald_subscription_lag_seconds',
       help: 'Age of the oldest event the webhook subscription has not processed yet',
       registers: [this.registry],
-      async collect() {
+      collect: readFromStorage(async function () {
         this.set((await lag()).seconds);
-      },
+      }),
     });
     new Gauge({
       name: 'herald_webhook_delivery_queue',
       help: 'Webhook deliveries by state',
       labelNames: ['state'] as const,
       registers: [this.registry],
-      async collect() {
+      collect: readFromStorage(async function () {
         const rows = await store.query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status`);
         this.reset();
         for (const row of rows) this.set({ state: row.status }, Number(row.n));
-      },
+      }),
     });
     new Gauge({
       name: 'herald_webhooks',
       help: 'Webhooks by health state',
       labelNames: ['state'] as const,
       registers: [this.registry],
-      async collect() {
+      collect: readFromStorage(async function () {
         const rows = await store.query<{ config: string }>(`SELECT config FROM rm_webhooks`);
         this.reset();
         const counts: Record<string, number> = { ACTIVE: 0, TEMPORARILY_DISABLED: 0, DISABLED: 0 };
@@ -90,6 +92,34 @@ export class Metrics implements OnModuleDestroy {
           counts[state] = (counts[state] ?? 0) + 1;
         }
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      }),
+    });
+    new Gauge({
+      name: 'herald_storage_available',
+      help: '1 while the database takes writes, 0 during a storage outage (a full disk, a lost database server)',
+      registers: [this.registry],
+      collect() {
+        this.set(storage.available ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'herald_storage_outages_total',
+      help: 'Storage outages since the start',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(storage.totals.outages);
+      },
+    });
+    new Counter({
+      name: 'herald_storage_refused_requests_total',
+      help: 'Requests answered 503 because storage was unavailable: commands (writes) and queries (reads)',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ kind: 'command' }, storage.totals.commands);
+        this.inc({ kind: 'query' }, storage.totals.queries);
       },
     });
   }
@@ -97,6 +127,17 @@ export class Metrics implements OnModuleDestroy {
   onModuleDestroy(): void {
     this.unsubscribe();
   }
+}
+
+/** A metric read from the database keeps its last values while storage is unavailable: the scrape still answers, with the storage metrics. */
+function readFromStorage(collect: (this: Gauge) => Promise<void>): (this: Gauge) => Promise<void> {
+  return async function (this: Gauge) {
+    try {
+      await collect.call(this);
+    } catch (error) {
+      if (!storageFault(error)) throw error;
+    }
+  };
 }
 
 @ApiTags('operations')

@@ -69,6 +69,10 @@ const GENERIC: Record<number, string> = {
   413: 'The body is larger than the limit (1 MiB by default).',
   415: 'The body is not sent with exactly one `Content-Type: application/json` header (optionally `; charset=utf-8`).',
   429: 'More requests than the per-token limit allows; `Retry-After` says when to try again.',
+  503:
+    'Storage is unavailable (the database disk is full, the database server is down or out of connections): problem type ' +
+    '`urn:herald:problem:storage-unavailable`, nothing was changed (unless `detail` says the connection was lost while committing); ' +
+    '`Retry-After` says when to try again.',
 };
 
 /**
@@ -126,6 +130,10 @@ function completeOperations(app: INestApplication, document: OpenAPIObject): voi
         problem(404, access.project ? 'Not found, or the caller is not a member of the project (the same answer, on purpose).' : 'Not found.');
       }
       if (!path.startsWith('/health/')) problem(429, GENERIC[429]);
+      // every guarded route reads the database (the token), most write it
+      if (!access.public) {
+        operation.responses[503] ??= { description: GENERIC[503], content: problemContent, headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } } };
+      }
       operation.description = [operation.description, `**Who may call:** ${who}`].filter(Boolean).join('\n\n');
       for (const response of Object.values(operation.responses)) {
         response.headers = { ...response.headers, 'x-request-id': { description: 'The request’s id (the caller’s `x-request-id` when sane, else a new one): also the correlation id of the events it appended.', schema: { type: 'string' } } };

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
+import { STORAGE_UNAVAILABLE_PROBLEM, StorageUnavailableError, storageFault } from '../database/storage-errors.js';
 import { DomainError, type DomainErrorKind, type FieldError } from './errors.js';
 
 /** RFC 9457 problem details: the body of every error Herald answers. */
@@ -9,6 +10,8 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldError[];
+  /** Sent as the Retry-After header (seconds), not in the body. */
+  retryAfter?: number;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -31,7 +34,7 @@ export class RequestRefused extends HttpException {
  * One family of errors and the problem each is; undefined for an error not of its family.
  * Every error Herald answers goes through `toProblem`, whichever layer caught it (the Nest
  * filter, Fastify's router and body parser, Node's HTTP parser): a new family of errors
- * (storage errors as 503, say) is one more mapper in PROBLEM_MAPPERS.
+ * is one more mapper in PROBLEM_MAPPERS.
  */
 export type ProblemMapper = (error: unknown) => Problem | undefined;
 
@@ -51,6 +54,21 @@ export function problem(status: number, detail: string, type = `urn:herald:probl
 const domainErrors: ProblemMapper = (error) => {
   if (!(error instanceof DomainError)) return undefined;
   return problem(KIND_STATUS[error.kind], error.message, `urn:herald:problem:${error.kind}`, error.errors);
+};
+
+/**
+ * Storage that cannot serve now (a full disk, a lost database server): 503 with
+ * Retry-After, never a 500. The command was not applied (its transaction rolled back),
+ * unless the connection was lost with the COMMIT on its way.
+ */
+const storageErrors: ProblemMapper = (error) => {
+  const fault = storageFault(error);
+  if (!fault) return undefined;
+  const outcome =
+    error instanceof StorageUnavailableError && error.outcomeUnknown
+      ? 'the connection was lost while the change was being committed, so it may have been applied: read the resource before you retry (a retry with If-Match is safe)'
+      : 'nothing was changed; retry later';
+  return { ...problem(503, `storage unavailable: ${fault.detail}; ${outcome}`, STORAGE_UNAVAILABLE_PROBLEM), retryAfter: 1 };
 };
 
 const validationErrors: ProblemMapper = (error) => {
@@ -109,7 +127,7 @@ const parserErrors: ProblemMapper = (error) => {
 };
 
 /** In order: the first that knows the error answers. */
-export const PROBLEM_MAPPERS: readonly ProblemMapper[] = [domainErrors, validationErrors, fastifyErrors, httpExceptions, parserErrors];
+export const PROBLEM_MAPPERS: readonly ProblemMapper[] = [domainErrors, validationErrors, storageErrors, fastifyErrors, httpExceptions, parserErrors];
 
 export function toProblem(error: unknown): Problem {
   for (const map of PROBLEM_MAPPERS) {
@@ -127,7 +145,10 @@ interface ProblemReply {
 
 /** Answers a Fastify reply with the problem. */
 export function sendProblem(reply: ProblemReply, found: Problem): void {
-  reply.status(found.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(found));
+  const { retryAfter, ...body } = found;
+  reply.status(found.status).header('content-type', PROBLEM_CONTENT_TYPE);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  reply.send(JSON.stringify(body));
 }
 
 /** The whole HTTP response for a connection whose request Node's parser refused: written raw on the socket, then closed. */

@@ -15,11 +15,16 @@ export class ChildHerald {
 
   private readonly cwd = mkdtempSync(join(tmpdir(), 'herald-child-'));
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    /** A command that runs the rest of its arguments (node and Herald's main) in a setting of its own: see small-filesystem.ts. */
+    private readonly launcher: string[] = [],
+  ) {}
 
   async start(): Promise<this> {
     this.output = '';
-    this.child = spawn(process.execPath, [resolve('dist/src/main.js')], {
+    const [command, ...args] = [...this.launcher, process.execPath, resolve('dist/src/main.js')];
+    this.child = spawn(command, args, {
       cwd: this.cwd,
       env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'error', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,6 +62,21 @@ export class ChildHerald {
     }
   }
 
+  /** The process id (the launcher's execs into Herald: the same process). */
+  get pid(): number {
+    if (!this.child?.pid) throw new Error('Herald is not running');
+    return this.child.pid;
+  }
+
+  /** Herald's complete JSON log lines so far (the plain start-up banner left out). */
+  logLines(): Record<string, unknown>[] {
+    const complete = this.output.slice(0, this.output.lastIndexOf('\n') + 1);
+    return complete
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -72,6 +92,14 @@ export class ChildHerald {
     const exited = once(this.child, 'exit');
     this.child.kill('SIGKILL');
     await exited;
+  }
+
+  /** SIGTERM, and SIGKILL if it has not exited within `ms` (a test's cleanup must end). */
+  async shutdown(ms = 15_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.stop(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    await this.kill();
   }
 
   async stop(): Promise<number | null> {

@@ -30,6 +30,14 @@ export interface PostgresForTests {
   stop(): Promise<void>;
 }
 
+/** An embedded server of a test's own, which the test may also stop and start again on the same data and port. */
+export interface EmbeddedPostgres extends PostgresForTests {
+  /** Fast shutdown (sessions are ended, open transactions rolled back); the data stays. */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same data and port; resolves once it accepts connections. */
+  startServer(): Promise<void>;
+}
+
 declare global {
   var __heraldPostgres: PostgresForTests | undefined;
 }
@@ -148,7 +156,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
  * the folder holding node_modules (a clone under /root or under `mktemp -d`, mode 0700),
  * while /tmp-like folders are open to every user.
  */
-export async function startEmbedded(run: string, { durable = false }: { durable?: boolean } = {}): Promise<PostgresForTests> {
+export async function startEmbedded(run: string, { durable = false }: { durable?: boolean } = {}): Promise<EmbeddedPostgres> {
   const started = performance.now();
   const runAs = serverUser();
   if (runAs.uid !== undefined) {
@@ -192,10 +200,12 @@ export async function startEmbedded(run: string, { durable = false }: { durable?
     rmSync(passwordFile);
     const initialised = performance.now();
     let port = 0;
+    let flags: string[] = [];
+    const postgres = join(binaries, 'bin', 'postgres');
     for (let attempt = 1; ; attempt++) {
       // another process may take the port between the probe and the start: try another
       port = await freePort();
-      const flags = [
+      flags = [
         '-D', data, '-p', String(port),
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'unix_socket_directories=',
@@ -203,7 +213,7 @@ export async function startEmbedded(run: string, { durable = false }: { durable?
         '-c', 'max_connections=400',
       ];
       try {
-        server = await withTimeout(startServer(join(binaries, 'bin', 'postgres'), flags, runAs, log), 30_000, 'starting PostgreSQL');
+        server = await withTimeout(startServer(postgres, flags, runAs, log), 30_000, 'starting PostgreSQL');
         break;
       } catch (error) {
         if (attempt === 3) throw error;
@@ -215,10 +225,14 @@ export async function startEmbedded(run: string, { durable = false }: { durable?
     if (process.env.HERALD_TEST_PG_TIMING) {
       process.stderr.write(`embedded PostgreSQL: initdb ${Math.round(initialised - started)} ms, start ${Math.round(ready - initialised)} ms\n`);
     }
-    const running = server;
+    let running = server;
     return {
       url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
       run,
+      stopServer: () => stopServer(running),
+      startServer: async () => {
+        server = running = await withTimeout(startServer(postgres, flags, runAs, log), 30_000, 'starting PostgreSQL again');
+      },
       stop: async () => {
         await stopServer(running);
         process.removeListener('exit', killOnExit);

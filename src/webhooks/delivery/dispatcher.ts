@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js';
 import type { AggregateStore } from '../../event-store/aggregate-store.js';
 import { PROJECTS } from '../../event-store/event-store.module.js';
 import { EventStore, type WriteTx } from '../../event-store/event-store.js';
@@ -70,11 +71,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     private readonly wakeUp: DeliveryWakeUp,
     private readonly metrics: Metrics,
+    @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;
     this.wakeUp.onWake(() => this.wake());
+    this.storage?.onAvailable(() => void this.resume());
     const cleanup = () => void this.cleanup().catch((error) => this.logger.error({ err: error }, 'delivery cleanup failed'));
     this.cleanupTimer = setInterval(cleanup, 3_600_000);
     this.cleanupTimer.unref();
@@ -88,17 +91,41 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     await Promise.allSettled([...this.workers.values()]);
     // leases of what we still held go back to the queue at once
+    await this.releaseLeases();
+    await this.http.close();
+  }
+
+  /** Our leases go back to the queue: all of them, or (`idleBefore`) those taken before then by webhooks that have no worker now. */
+  private async releaseLeases(idleBefore?: Date): Promise<void> {
+    const busy = idleBefore ? [...this.workers.keys()] : [];
+    const idle = idleBefore ? `AND updated_at < ? ${busy.length > 0 ? `AND webhook_id NOT IN (${busy.map(() => '?').join(', ')})` : ''}` : '';
     await this.store.transact((tx) =>
       tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END, lease_owner = NULL, lease_until = NULL
-                WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL`,
-          params: [this.owner],
+                WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL ${idle}`,
+          params: idleBefore ? [this.owner, idleBefore.getTime(), ...busy] : [this.owner],
         },
       ]),
       NOT_DURABLE,
     );
-    await this.http.close();
+  }
+
+  /**
+   * Storage is back after an outage, during which workers stopped: what they had claimed
+   * (or sent without recording the result) is taken again now rather than when its lease
+   * runs out, under the same delivery id. Leases taken since, and those of workers still
+   * running, stay.
+   */
+  private async resume(): Promise<void> {
+    if (this.stopping) return;
+    await this.releaseLeases(this.clock.now()).catch(() => undefined);
+    this.wake();
+  }
+
+  /** Storage is unavailable: no claims, no attempts (their results could not be recorded). */
+  private get paused(): boolean {
+    return this.storage?.available === false;
   }
 
   /** Whether deliveries are being dispatched in the background (readiness). */
@@ -115,7 +142,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (this.stopping) return;
     if (this.timer) clearTimeout(this.timer);
     this.scheduling = this.scheduling.then(() => this.scheduleNext()).catch((error) => {
-      this.logger.error({ err: error }, 'could not look for due deliveries; trying again in a second');
+      // a storage outage is logged once, by StorageHealth
+      if (!this.storage?.isOutage(error)) this.logger.error({ err: error }, 'could not look for due deliveries; trying again in a second');
       this.arm(1000);
     });
   }
@@ -123,6 +151,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** Starts workers for what is due, then sets the timer for the next time something comes due. */
   private async scheduleNext(): Promise<void> {
     if (this.stopping) return;
+    // paused while storage is unavailable: resume() wakes it when storage is back
+    if (this.paused) return this.arm(1000);
     await this.startDueWorkers(true);
     // the next time something comes due for a webhook that has no worker now (a busy one looks again when it ends)
     const next = (
@@ -158,7 +188,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       if (this.workers.has(webhook_id)) continue;
       const worker = this.work(webhook_id)
         .catch((error) => {
-          this.logger.error({ err: error, webhookId: webhook_id }, 'webhook worker failed');
+          if (!this.storage?.isOutage(error)) this.logger.error({ err: error, webhookId: webhook_id }, 'webhook worker failed');
           return 0;
         })
         .finally(() => {
@@ -177,7 +207,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    */
   private async work(webhookId: number): Promise<number> {
     let attempts = 0;
-    while (!this.stopping) {
+    // during a storage outage the worker ends: what it still holds is released when storage is back (resume)
+    while (!this.stopping && !this.paused) {
       const batch = await this.claim(webhookId);
       if (batch.length === 0) break;
       const recording: Promise<void>[] = [];
@@ -186,19 +217,26 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           await this.release(delivery.id);
           continue;
         }
+        // nothing more is sent whose result could not be recorded
+        if (this.paused) break;
         await this.acquireSlot();
         try {
           const attempt = await this.process(delivery, await this.loadHook(webhookId));
           if (attempt) {
             attempts++;
             const recorded = attempt.recorded.catch((error) => {
-              this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'could not record an attempt; the lease will expire and it will be attempted again');
+              // during a storage outage: a warning without a stack (the outage itself is logged once, by StorageHealth)
+              const outage = this.storage?.isOutage(error) === true;
+              this.logger[outage ? 'warn' : 'error'](
+                { ...(outage ? { reason: (error as Error).message } : { err: error }), deliveryId: delivery.id, webhookId },
+                'could not record an attempt; it will be attempted again (same webhook-id)',
+              );
             });
             if (attempt.delivered) recording.push(recorded);
             else await recorded;
           }
         } catch (error) {
-          this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'delivery processing failed; its lease will expire and it will be retried');
+          if (!this.storage?.isOutage(error)) this.logger.error({ err: error, deliveryId: delivery.id, webhookId }, 'delivery processing failed; its lease will expire and it will be retried');
         } finally {
           this.releaseSlot();
         }

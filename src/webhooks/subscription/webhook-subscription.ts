@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js';
 import { EventStore, LOG_START, type LogCursor } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
@@ -48,13 +49,20 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() metrics?: Metrics,
+    @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
   ) {
     if (metrics) metrics.lagSource = (now) => this.lag(now);
   }
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;
-    this.unsubscribe = this.store.onLogAdvanced(() => this.wake());
+    const unsubscribeLog = this.store.onLogAdvanced(() => this.wake());
+    // after a storage outage (during which it paused), at once
+    const unsubscribeStorage = this.storage?.onAvailable(() => this.wake());
+    this.unsubscribe = () => {
+      unsubscribeLog();
+      unsubscribeStorage?.();
+    };
     this.timer = setInterval(() => this.wake(), WebhookSubscription.POLL_MS);
     this.timer.unref();
     this.wake();
@@ -148,13 +156,16 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
   /** Runs a catch-up now (coalescing concurrent wake-ups). */
   wake(): void {
     if (this.stopped) return;
+    // paused while storage is unavailable (no loop of failing reads): StorageHealth wakes it when storage is back
+    if (this.storage?.available === false) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = this.catchUp()
       .catch((error) => {
-        this.logger.error({ err: error }, 'webhook subscription failed; retrying from its checkpoint');
+        // a storage outage is logged once, by StorageHealth
+        if (!this.storage?.isOutage(error)) this.logger.error({ err: error }, 'webhook subscription failed; retrying from its checkpoint');
         return 0;
       })
       .finally(() => {
