@@ -303,7 +303,7 @@ describe('several Herald instances on one PostgreSQL database', () => {
     // (or was sending) without recording the outcome yet. Its one worker for this webhook
     // attempts the deliveries of a claimed batch one after another, and a successful
     // attempt's record commits while the next request goes out: at most the claim batch
-    // (DeliveryDispatcher.CLAIM_BATCH = 5) × the killed instance's workers for this webhook (1).
+    // (DeliveryQueue.CLAIM_BATCH = 5) × the killed instance's workers for this webhook (1).
     const twice = [...receiver.delivered].filter(([, n]) => n > 1);
     expect(twice.length).toBeLessThanOrEqual(5);
 

@@ -15,8 +15,13 @@ import {
   TestWebhookHandler,
   UpdateWebhookHandler,
 } from './config/webhooks.cqrs.js';
-import { DeliveryDispatcher, WEBHOOK_HTTP } from './delivery/dispatcher.js';
-import { WebhookHttpClient } from './delivery/http-client.js';
+import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
+import { DeliveryDispatcher } from './delivery/dispatcher.js';
+import { DeliveryQueue } from './delivery/queue.js';
+import { DeliveryRecorder } from './delivery/recorder.js';
+import { DeliveryRetention } from './delivery/retention.js';
+import { TestMessage } from './delivery/test-message.js';
+import { WebhookHttpClient } from './http/http-client.js';
 import { DeliveryWakeUp } from './delivery/wake-up.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
@@ -30,7 +35,12 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
       inject: [HERALD_CONFIG],
       useFactory: (config: HeraldConfig) => new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs }),
     },
+    DeliveryQueue,
+    AttemptMaker,
+    DeliveryRecorder,
     DeliveryDispatcher,
+    DeliveryRetention,
+    TestMessage,
     WebhookSubscription,
     WebhookSagas,
     ScheduleWebhookDeliveriesHandler,
@@ -47,6 +57,6 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     ListDeliveriesHandler,
     GetDeliveryHandler,
   ],
-  exports: [DeliveryDispatcher, WebhookSubscription],
+  exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })
 export class WebhooksModule {}

@@ -11,7 +11,7 @@ import { conflict, invalid, notFound, type FieldError } from '../../shared/error
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
-import { DeliveryDispatcher, type AttemptResult } from '../delivery/dispatcher.js';
+import { TestMessage, type AttemptResult } from '../delivery/test-message.js';
 import { DeliveryWakeUp } from '../delivery/wake-up.js';
 import type { WebhookType } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
@@ -177,7 +177,7 @@ export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookComman
 export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
   constructor(
     private readonly store: EventStore,
-    private readonly dispatcher: DeliveryDispatcher,
+    private readonly testMessage: TestMessage,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -186,7 +186,7 @@ export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
     const project = (await this.store.queryOne<{ id: number; name: string }>(`SELECT id, name FROM rm_projects WHERE id = ?`, [projectId]))!;
     const bot = { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
     const activity = testActivity(hook.name, project, { brand: this.config.brand, externalUrl: this.config.externalUrl, bot, now: this.clock.now() });
-    return this.dispatcher.test(hook, activity);
+    return this.testMessage.send(hook, activity);
   }
 }
 

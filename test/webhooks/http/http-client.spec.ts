@@ -6,7 +6,7 @@ import {
   type LookupAllFn,
   WebhookHttpClient,
   type WebhookHttpClientOptions,
-} from '../../../src/webhooks/delivery/http-client.js';
+} from '../../../src/webhooks/http/http-client.js';
 
 /** A receiver on a loopback address, recording what reached it. */
 interface Receiver {

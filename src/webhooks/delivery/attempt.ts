@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
+import { HERALD_VERSION } from '../../version.js';
+import type { Activity } from '../activity.js';
+import type { WebhookConfig } from '../config/webhook.decider.js';
+import { WebhookHttpClient, type HttpOutcome } from '../http/http-client.js';
+import type { OutgoingRequest, WebhookTarget } from '../providers/provider.js';
+import { providerFor } from '../providers/registry.js';
+import type { AttemptVerdict } from './outcome.js';
+
+export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
+
+/** One attempt: the request as sent (credentials in clear: never store or log it as is), what came back, and the verdict. */
+export interface Attempt {
+  request: OutgoingRequest;
+  /** Null when nothing was sent (the message could not be built). */
+  response: HttpOutcome | null;
+  verdict: AttemptVerdict;
+  startedAt: Date;
+  durationMs: number;
+}
+
+/**
+ * One attempt of one delivery: render the activity with the webhook's provider (its
+ * credentials opened only here, for this request), sign it, send it, and judge the answer.
+ */
+@Injectable()
+export class AttemptMaker implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('DeliveryAttempt');
+
+  constructor(
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(WEBHOOK_HTTP) private readonly http: WebhookHttpClient,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  /** After every module stopped attempting (the dispatcher's workers have ended). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.http.close();
+  }
+
+  async make(hook: WebhookConfig, activity: Activity, deliveryId: string): Promise<Attempt> {
+    const startedAt = this.clock.now();
+    const provider = providerFor(hook.type);
+    let request: OutgoingRequest;
+    try {
+      request = provider.render(activity, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
+    } catch (error) {
+      // a message we cannot build is our bug: it fails at once rather than being retried forever
+      const reason = `could not render the message: ${(error as Error).message}`;
+      this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
+      return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict: { kind: 'failed', reason }, startedAt, durationMs: 0 };
+    }
+    const response = await this.http.send(request);
+    const verdict: AttemptVerdict =
+      response.kind === 'response'
+        ? provider.judge({ status: response.status, headers: response.headers, body: response.body }, { now: this.clock.now() })
+        : response.error === 'blocked address'
+          ? { kind: 'failed', reason: `blocked address: ${response.detail}` }
+          : { kind: 'retry', reason: `${response.error}: ${response.detail}` };
+    if (verdict.kind !== 'delivered') {
+      this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
+    }
+    return { request, response, verdict, startedAt, durationMs: response.durationMs };
+  }
+
+  /** The webhook with its credentials opened; a signing secret replaced less than 24 h ago still signs too. */
+  private target(hook: WebhookConfig, now: Date): WebhookTarget {
+    const previous = hook.previousSigningSecret && Date.parse(hook.previousSigningSecret.until) > now.getTime() ? [this.box.open(hook.previousSigningSecret.secret)] : [];
+    return {
+      id: hook.id,
+      type: hook.type,
+      name: hook.name,
+      url: this.box.open(hook.url),
+      signingSecrets: [...(hook.signingSecret ? [this.box.open(hook.signingSecret)] : []), ...previous],
+      headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, this.box.open(value)])),
+    };
+  }
+}

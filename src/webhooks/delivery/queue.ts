@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { SqlWrite } from '../../event-store/event.js';
+import { EventStore } from '../../event-store/event-store.js';
+import type { Activity } from '../activity.js';
+import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
+
+/** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
+const CLAIMABLE = `event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
+/** A delivery given back without an attempt waits as it did before it was claimed. */
+const WAITING = `CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END`;
+/** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
+export const NOT_DURABLE = { durable: false };
+
+/** A delivery's state after an attempt, written with the attempt's record. */
+export interface Settled {
+  id: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+/**
+ * The delivery queue: the only place with its SQL. Deliveries are claimed with a lease
+ * named after this instance; a claimed delivery leaves DELIVERING when its attempt is
+ * recorded (settled), when it may not be attempted now (skipped, held, waiting for its
+ * pace slot), or when it is given back (released).
+ */
+@Injectable()
+export class DeliveryQueue {
+  static readonly CLAIM_BATCH = 5;
+  readonly owner = `dispatcher-${randomUUID()}`;
+
+  constructor(
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  /** Webhooks with something due now, and when the next delivery of the others comes due (null: nothing open). */
+  async due(now: number): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
+    const rows = await this.store.query<{ webhook_id: number; at: number }>(
+      `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
+       WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING') AND event_position IS NOT NULL GROUP BY webhook_id`,
+    );
+    const all = rows.map((row) => ({ webhookId: Number(row.webhook_id), at: Number(row.at) }));
+    return { webhookIds: all.filter((row) => row.at <= now).map((row) => row.webhookId), next: all.filter((row) => row.at > now) };
+  }
+
+  /**
+   * Takes the next few due deliveries of one webhook, in event order. They are attempted
+   * one after another, so the k-th one's lease covers k attempts: after a crash the first
+   * is taken over within one timeout, and none is ever held by two dispatchers at once.
+   * An ordered webhook takes a delivery only when no earlier one of the same issue is open.
+   */
+  async claim(webhookId: number, ordered: boolean): Promise<DeliveryRow[]> {
+    const leaseStep = this.config.webhooks.timeoutMs + 2_000;
+    const earlierOpen = ordered
+      ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
+           AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
+      : '';
+    // several instances share the queue: rows another one is claiming right now are skipped, not waited for
+    const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    return this.store.transact(async (tx) => {
+      const now = tx.now.getTime();
+      const ids = (
+        await tx.all<{ id: string }>(
+          `SELECT id FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
+           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}`,
+          [webhookId, now, now],
+        )
+      ).map((r) => r.id);
+      await tx.exec(
+        ids.map((id, k) => ({
+          sql: `UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
+          params: [this.owner, now + (k + 1) * leaseStep, now, id],
+        })),
+      );
+      const claimed: DeliveryRow[] = [];
+      for (const id of ids) claimed.push((await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!);
+      return claimed;
+    }, NOT_DURABLE);
+  }
+
+  /**
+   * An attempt starts only with a whole timeout left on our lease, so it ends before
+   * anyone may take the delivery over; a lease running short is extended first, if it
+   * is still ours.
+   */
+  async holdLease(delivery: DeliveryRow, now: number): Promise<boolean> {
+    const needed = this.config.webhooks.timeoutMs + 1_000;
+    if (delivery.lease_until !== null && delivery.lease_until - now >= needed) return true;
+    const until = now + needed + 1_000;
+    const renewed = await this.store.transact(
+      async (tx) =>
+        (await tx.get<{ id: string }>(`UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = 'DELIVERING' AND lease_owner = ? RETURNING id`, [
+          until,
+          delivery.id,
+          this.owner,
+        ])) !== undefined,
+      NOT_DURABLE,
+    );
+    if (renewed) delivery.lease_until = until;
+    return renewed;
+  }
+
+  /** The delivery's new state after an attempt, if it is still ours (to run in the attempt's record transaction). */
+  settleAttempt(settled: Settled, now: number): SqlWrite {
+    return {
+      sql: `UPDATE webhook_deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+            WHERE id = ? AND lease_owner = ?`,
+      params: [settled.status, settled.attemptCount, settled.nextAttemptAt, settled.lastError, now, settled.id, this.owner],
+    };
+  }
+
+  /** Deliveries leave DELIVERING without an attempt: skipped, held, or waiting (as before) for a later time. */
+  async settle(ids: string[], status: 'SKIPPED' | 'HELD' | 'WAITING', lastError: string | null, nextAt: number, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    const newStatus = status === 'WAITING' ? WAITING : '?';
+    const error = status === 'WAITING' ? 'last_error' : '?';
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = ${newStatus}, last_error = ${error}, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                  WHERE id IN (${ids.map(() => '?').join(', ')}) AND lease_owner = ?`,
+            params: [...(status === 'WAITING' ? [] : [status, lastError]), nextAt, now, ...ids, this.owner],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+  }
+
+  /** Gives claimed deliveries back to the queue as they were (all of this instance's, without ids). */
+  async release(ids?: string[]): Promise<void> {
+    if (ids?.length === 0) return;
+    const which = ids ? `AND id IN (${ids.map(() => '?').join(', ')})` : '';
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = ${WAITING}, lease_owner = NULL, lease_until = NULL
+                  WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL ${which}`,
+            params: [this.owner, ...(ids ?? [])],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+  }
+
+  /** A test message: a delivery of no event, DELIVERING at once under this instance's lease. */
+  async insertTest(id: string, webhookId: number, projectId: number, activity: Activity, now: number): Promise<DeliveryRow> {
+    return this.store.transact(async (tx) => {
+      await tx.exec([
+        {
+          sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+                VALUES (?, ?, ?, NULL, NULL, ?, ?, 'DELIVERING', ?, ?, ?, ?, ?)`,
+          params: [id, webhookId, projectId, activity.type, JSON.stringify(activity), now, this.owner, now + this.config.webhooks.timeoutMs * 2, now, now],
+        },
+      ]);
+      return (await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!;
+    }, NOT_DURABLE);
+  }
+}
