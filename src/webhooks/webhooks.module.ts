@@ -17,6 +17,8 @@ import {
 } from './config/webhooks.cqrs.js';
 import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
 import { DeliveryDispatcher } from './delivery/dispatcher.js';
+import { InstanceHeartbeat } from './delivery/heartbeat.js';
+import { ThisInstance } from './delivery/instance.js';
 import { DeliveryQueue } from './delivery/queue.js';
 import { DeliveryRecorder } from './delivery/recorder.js';
 import { DeliveryRetention } from './delivery/retention.js';
@@ -35,7 +37,9 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
       inject: [HERALD_CONFIG],
       useFactory: (config: HeraldConfig) => new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs }),
     },
+    ThisInstance,
     DeliveryQueue,
+    InstanceHeartbeat,
     AttemptMaker,
     DeliveryRecorder,
     DeliveryDispatcher,

@@ -42,7 +42,8 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     await this.http.close();
   }
 
-  async make(hook: WebhookConfig, activity: Activity, deliveryId: string): Promise<Attempt> {
+  /** `signal` abandons the attempt (this instance stops attempting: see InstanceHeartbeat). */
+  async make(hook: WebhookConfig, activity: Activity, deliveryId: string, signal?: AbortSignal): Promise<Attempt> {
     const startedAt = this.clock.now();
     const provider = providerFor(hook.type);
     let request: OutgoingRequest;
@@ -54,7 +55,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
       this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
       return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict: { kind: 'failed', reason }, startedAt, durationMs: 0 };
     }
-    const response = await this.http.send(request);
+    const response = await this.http.send(request, signal);
     const verdict: AttemptVerdict =
       response.kind === 'response'
         ? provider.judge({ status: response.status, headers: response.headers, body: response.body }, { now: this.clock.now() })

@@ -11,6 +11,7 @@ import { AttemptMaker } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
 import { admission } from './outcome.js';
 import { PaceKeeper } from './pace.js';
+import { InstanceHeartbeat } from './heartbeat.js';
 import { DeliveryQueue } from './queue.js';
 import { DeliveryRecorder } from './recorder.js';
 import { DeliveryWakeUp } from './wake-up.js';
@@ -41,12 +42,14 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly attempts: AttemptMaker,
     private readonly recorder: DeliveryRecorder,
     private readonly wakeUp: DeliveryWakeUp,
+    private readonly heartbeat: InstanceHeartbeat,
     private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;
     this.wakeUp.onWake(() => this.wake());
+    this.heartbeat.onLeasesReleased(() => this.wake());
     this.wake();
   }
 
@@ -80,6 +83,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** Starts workers for what is due, then sets the timer for the next time something comes due. */
   private async scheduleNext(): Promise<void> {
     if (this.stopping) return;
+    // paused while this instance's heartbeat is lost: it may be taken for dead at any moment
+    if (this.heartbeat.signal.aborted) return this.arm(1000);
     const now = this.clock.now().getTime();
     const { webhookIds, next } = await this.queue.due(now);
     this.startWorkers(webhookIds, true);
@@ -126,16 +131,18 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    */
   private async work(webhookId: number): Promise<number> {
     let attempts = 0;
-    while (!this.stopping) {
+    while (!this.stopping && !this.heartbeat.signal.aborted) {
+      const signal = this.heartbeat.signal;
       const batch = await this.queue.claim(webhookId, (await this.loadHook(webhookId))?.ordered ?? false);
       if (batch.length === 0) break;
       const recording: Promise<unknown>[] = [];
       for (let i = 0; i < batch.length; i++) {
-        if (this.stopping) {
-          await this.queue.release(batch.slice(i).map((d) => d.id));
+        if (this.stopping || signal.aborted) {
+          // the rest goes back (if it is still ours: an instance taken for dead has lost it already)
+          await this.queue.release(batch.slice(i).map((d) => d.id)).catch(() => undefined);
           break;
         }
-        const step = await this.deliver(batch[i], batch.slice(i));
+        const step = await this.deliver(batch[i], batch.slice(i), signal);
         if (step === 'stop') break;
         if (step === 'skipped') continue;
         attempts++;
@@ -151,7 +158,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * One claimed delivery: attempted now, or (with the rest of its batch, which shares its
    * webhook) skipped, held, or put back until its pace slot.
    */
-  private async deliver(delivery: DeliveryRow, rest: DeliveryRow[]): Promise<'stop' | 'skipped' | { delivered: boolean; recorded: Promise<unknown> }> {
+  private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'skipped' | { delivered: boolean; recorded: Promise<unknown> }> {
     const now = this.clock.now().getTime();
     const hook = await this.loadHook(delivery.webhook_id);
     const ids = rest.map((d) => d.id);
@@ -177,7 +184,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     await this.acquireSlot();
     let attempt;
     try {
-      attempt = await this.attempts.make(hook, JSON.parse(delivery.activity) as Activity, delivery.id);
+      attempt = await this.attempts.make(hook, JSON.parse(delivery.activity) as Activity, delivery.id, signal);
     } finally {
       this.releaseSlot();
     }

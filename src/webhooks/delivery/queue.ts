@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { SqlWrite } from '../../event-store/event.js';
 import { EventStore } from '../../event-store/event-store.js';
 import type { Activity } from '../activity.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
+import { ThisInstance } from './instance.js';
 
 /** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
 const CLAIMABLE = `event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
@@ -31,12 +31,15 @@ export interface Settled {
 @Injectable()
 export class DeliveryQueue {
   static readonly CLAIM_BATCH = 5;
-  readonly owner = `dispatcher-${randomUUID()}`;
+  private readonly owner: string;
 
   constructor(
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-  ) {}
+    instance: ThisInstance,
+  ) {
+    this.owner = instance.id;
+  }
 
   /** Webhooks with something due now, and when the next delivery of the others comes due (null: nothing open). */
   async due(now: number): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
@@ -147,6 +150,27 @@ export class DeliveryQueue {
         ]),
       NOT_DURABLE,
     );
+  }
+
+  /**
+   * Frees the leases of instances that are gone (or all but one's): their deliveries are
+   * due at once, as they were before they were claimed. A test message they were sending
+   * never got its result: it fails, saying so.
+   */
+  freeLeases(owners: { of: string[] } | { notOf: string }, now: number): SqlWrite[] {
+    const [which, params] = 'of' in owners ? [`IN (${owners.of.map(() => '?').join(', ')})`, owners.of] : ['<> ?', [owners.notOf]];
+    return [
+      {
+        sql: `UPDATE webhook_deliveries SET status = ${WAITING}, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+              WHERE status = 'DELIVERING' AND lease_owner ${which} AND event_position IS NOT NULL`,
+        params: [now, now, ...params],
+      },
+      {
+        sql: `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'interrupted before its result was recorded', lease_owner = NULL, lease_until = NULL, updated_at = ?
+              WHERE status = 'DELIVERING' AND lease_owner ${which} AND event_position IS NULL`,
+        params: [now, ...params],
+      },
+    ];
   }
 
   /** A test message: a delivery of no event, DELIVERING at once under this instance's lease. */

@@ -118,8 +118,8 @@ export class WebhookHttpClient {
     });
   }
 
-  /** POSTs one webhook request. Never throws: every failure is an `error` outcome. */
-  async send(req: HttpRequest): Promise<HttpOutcome> {
+  /** POSTs one webhook request. Never throws: every failure is an `error` outcome. `signal` abandons it. */
+  async send(req: HttpRequest, signal?: AbortSignal): Promise<HttpOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const fail = (error: HttpErrorKind, detail: string): HttpOutcome => ({ kind: 'error', error, detail, durationMs: elapsed() });
@@ -154,6 +154,15 @@ export class WebhookHttpClient {
         controller.abort(new Error('webhook request timed out'));
       }, this.timeoutMs);
     });
+    let abandon: (() => void) | undefined;
+    const abandoned = new Promise<HttpOutcome>((resolve) => {
+      abandon = () => {
+        resolve(fail('network', `abandoned: ${signal?.reason instanceof Error ? signal.reason.message : 'aborted'}`));
+        controller.abort(signal?.reason);
+      };
+      if (signal?.aborted) abandon();
+      else signal?.addEventListener('abort', abandon, { once: true });
+    });
 
     const exchange = (async (): Promise<HttpOutcome> => {
       const res = await this.agent.request({
@@ -174,9 +183,10 @@ export class WebhookHttpClient {
     });
 
     try {
-      return await Promise.race([exchange, deadline]);
+      return await Promise.race([exchange, deadline, abandoned]);
     } finally {
       clearTimeout(timer);
+      if (abandon) signal?.removeEventListener('abort', abandon);
     }
   }
 
