@@ -75,6 +75,8 @@ export abstract class EventStore {
   abstract readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }>;
   /** The highest position taken. */
   abstract head(): Promise<number>;
+  /** Where a reader that has read everything readable now stands (a cursor for readLog). */
+  abstract headCursor(): Promise<LogCursor>;
   /** Events a reader at this cursor has not read yet (an estimate under concurrent writers). */
   abstract countAfter(after: LogCursor): Promise<number>;
   /** Reads outside any write transaction (read models, lookups): committed data only. */

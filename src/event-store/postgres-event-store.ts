@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { conflict } from '../shared/errors.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 /** Commits that appended are announced to every instance on this channel (a signal only: readers poll too). */
@@ -173,6 +173,15 @@ export class PostgresEventStore extends EventStore {
 
   async head(): Promise<number> {
     return (await this.pool.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`)).rows[0].p;
+  }
+
+  /** The last event below the oldest running transaction: what readLog has to offer ends there for now. */
+  async headCursor(): Promise<LogCursor> {
+    const { rows } = await this.pool.query<{ transaction_id: string; position: number }>(
+      `SELECT transaction_id::text AS transaction_id, position FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+    );
+    return rows[0] ? { transactionId: rows[0].transaction_id, position: rows[0].position } : LOG_START;
   }
 
   async countAfter(after: LogCursor): Promise<number> {

@@ -166,6 +166,10 @@ export class SqliteEventStore extends EventStore {
     return (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p;
   }
 
+  async headCursor(): Promise<LogCursor> {
+    return { transactionId: '0', position: await this.head() };
+  }
+
   async countAfter(after: LogCursor): Promise<number> {
     return Math.max(0, (await this.head()) - after.position);
   }

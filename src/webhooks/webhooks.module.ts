@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
+import { WebhookDirectory } from './config/webhook-directory.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import {
   CreateWebhookHandler,
@@ -38,6 +39,7 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
       useFactory: (config: HeraldConfig) => new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs }),
     },
     ThisInstance,
+    WebhookDirectory,
     DeliveryQueue,
     InstanceHeartbeat,
     AttemptMaker,

@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
-import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
 import type { Activity } from '../activity.js';
-import type { WebhookConfig } from '../config/webhook.decider.js';
-import { configOf, type WebhookRow } from '../config/webhook.projection.js';
+import { WebhookDirectory } from '../config/webhook-directory.js';
 import { providerFor } from '../providers/registry.js';
 import { AttemptMaker } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
@@ -35,12 +33,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   private stopping = false;
 
   constructor(
-    private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly queue: DeliveryQueue,
     private readonly attempts: AttemptMaker,
     private readonly recorder: DeliveryRecorder,
+    private readonly directory: WebhookDirectory,
     private readonly wakeUp: DeliveryWakeUp,
     private readonly heartbeat: InstanceHeartbeat,
     private readonly metrics: Metrics,
@@ -133,7 +131,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     let attempts = 0;
     while (!this.stopping && !this.heartbeat.signal.aborted) {
       const signal = this.heartbeat.signal;
-      const batch = await this.queue.claim(webhookId, (await this.loadHook(webhookId))?.ordered ?? false);
+      const batch = await this.queue.claim(webhookId, (await this.directory.get(webhookId))?.ordered ?? false);
       if (batch.length === 0) break;
       const recording: Promise<unknown>[] = [];
       for (let i = 0; i < batch.length; i++) {
@@ -160,7 +158,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    */
   private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'skipped' | { delivered: boolean; recorded: Promise<unknown> }> {
     const now = this.clock.now().getTime();
-    const hook = await this.loadHook(delivery.webhook_id);
+    const hook = await this.directory.get(delivery.webhook_id);
     const ids = rest.map((d) => d.id);
     const gate = admission(hook, new Date(now));
     if (gate.kind === 'skip' || !hook) {
@@ -192,11 +190,6 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       this.logger.error({ err: error, deliveryId: delivery.id, webhookId: hook.id }, 'could not record an attempt; the lease will expire and it will be attempted again');
     });
     return { delivered: attempt.verdict.kind === 'delivered', recorded };
-  }
-
-  private async loadHook(webhookId: number): Promise<WebhookConfig | undefined> {
-    const row = await this.store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ?`, [webhookId]);
-    return row ? configOf(row) : undefined;
   }
 
   private async acquireSlot(): Promise<void> {
