@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
+import { EventStore } from '../src/event-store/event-store.js';
 import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 
@@ -111,6 +112,8 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   }
   await app.get(WebhookSubscription).catchUp();
   const total = issues * webhooks;
+  const store = app.get(EventStore);
+  const statementsBefore = store.roundTrips;
   let start = performance.now();
   const dispatcher = app.get(DeliveryDispatcher);
   while (received < total) {
@@ -118,6 +121,7 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
     if (made === 0) await sleep(5);
   }
   const heraldRate = total / ((performance.now() - start) / 1000);
+  const statements = (store.roundTrips - statementsBefore) / total;
   await pool.close();
   await app.close();
 
@@ -139,7 +143,7 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   receiver.child.kill('SIGTERM');
   return {
     name: `(e) deliveries/s, ${webhooks} webhook${webhooks > 1 ? 's' : ''} (${total} deliveries)`,
-    herald: Math.round(heraldRate).toLocaleString('en-US'),
+    herald: `${Math.round(heraldRate).toLocaleString('en-US')} (${statements.toFixed(2)} SQLite statements per delivery)`,
     baseline: `${Math.round(rawRate).toLocaleString('en-US')} raw undici POSTs, concurrency ${webhooks}`,
     ratio: heraldRate / rawRate,
     target: 0.5,

@@ -301,9 +301,9 @@ describe('several Herald instances on one PostgreSQL database', () => {
 
     // At least once: an id answered 2xx twice can only be one the killed instance had sent
     // (or was sending) without recording the outcome yet. Its one worker for this webhook
-    // attempts the deliveries of a claimed batch one after another, and a successful
-    // attempt's record commits while the next request goes out: at most the claim batch
-    // (DeliveryQueue.CLAIM_BATCH = 5) × the killed instance's workers for this webhook (1).
+    // attempts its deliveries one after another, and sends the next while the records of
+    // earlier successes are still committing, at most DeliveryDispatcher.RECORDS_AHEAD (5)
+    // of them: at most 5 × the killed instance's workers for this webhook (1).
     const twice = [...receiver.delivered].filter(([, n]) => n > 1);
     expect(twice.length).toBeLessThanOrEqual(5);
 

@@ -65,6 +65,12 @@ export abstract class EventStore {
   abstract readonly engine: Engine;
   abstract readonly upcasters: UpcasterRegistry;
   protected readonly listeners = new Set<CommitListener>();
+  /**
+   * Statements sent to the database so far: on PostgreSQL each is a round trip to the
+   * server (several statements sent as one count once); on SQLite, a call into the
+   * embedded engine. The benchmarks divide it by the deliveries made.
+   */
+  roundTrips = 0;
 
   /** Runs fn in one write transaction; if it throws nothing it did is kept. Resolves after COMMIT. */
   abstract transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>;

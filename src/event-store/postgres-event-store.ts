@@ -31,7 +31,10 @@ export function toPostgresSql(sql: string): string {
   return result;
 }
 
-type Queryable = Pick<pg.PoolClient, 'query'>;
+/** What a statement is sent through: the pool, or a transaction's connection. */
+interface Queryable {
+  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
 
 /**
  * The event log on PostgreSQL: several Herald instances on one database.
@@ -60,6 +63,8 @@ export class PostgresEventStore extends EventStore {
   private listener: pg.Client | null = null;
   private closed = false;
   private readonly advanced = new Set<() => void>();
+  /** The pool, counting the statements sent through it. */
+  private readonly db: Queryable;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -69,6 +74,7 @@ export class PostgresEventStore extends EventStore {
     private readonly listenUrl?: string,
   ) {
     super();
+    this.db = this.counting(pool);
     if (listenUrl) void this.listen();
   }
 
@@ -120,14 +126,14 @@ export class PostgresEventStore extends EventStore {
 
   async transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
     if (this.inUnit.getStore()) throw new Error('nested write transaction: a write started inside another would not be part of it');
-    const client = await this.pool.connect();
+    const connection = await this.pool.connect();
+    const client = this.counting(connection);
     const appended = { upTo: 0, types: [] as string[] };
     let value: T;
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
-      if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO off');
+      // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush (one round trip either way)
+      await client.query(options.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       value = await this.inUnit.run(true, () => fn(this.openTx(client, appended)));
       // one round trip: the signal goes out with the COMMIT (NOTIFY is delivered only if it commits)
       await client.query(appended.upTo > 0 ? `NOTIFY ${LOG_CHANNEL}; COMMIT` : 'COMMIT');
@@ -136,7 +142,7 @@ export class PostgresEventStore extends EventStore {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw translateError(error);
     } finally {
-      client.release(broken);
+      connection.release(broken);
     }
     this.announce(appended.upTo, appended.types);
     return value;
@@ -151,15 +157,15 @@ export class PostgresEventStore extends EventStore {
   }
 
   readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return readStreamOn(this.pool, streamId, afterVersion, this.upcasters);
+    return readStreamOn(this.db, streamId, afterVersion, this.upcasters);
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    return readAllOn(this.pool, afterPosition, limit, this.upcasters);
+    return readAllOn(this.db, afterPosition, limit, this.upcasters);
   }
 
   async readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }> {
-    const { rows } = await this.pool.query<EventRow>(
+    const { rows } = await this.db.query<EventRow>(
       `SELECT * FROM events
        WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -172,12 +178,12 @@ export class PostgresEventStore extends EventStore {
   }
 
   async head(): Promise<number> {
-    return (await this.pool.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`)).rows[0].p;
+    return (await this.db.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`)).rows[0].p;
   }
 
   /** The last event below the oldest running transaction: what readLog has to offer ends there for now. */
   async headCursor(): Promise<LogCursor> {
-    const { rows } = await this.pool.query<{ transaction_id: string; position: number }>(
+    const { rows } = await this.db.query<{ transaction_id: string; position: number }>(
       `SELECT transaction_id::text AS transaction_id, position FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id DESC, position DESC LIMIT 1`,
     );
@@ -185,7 +191,7 @@ export class PostgresEventStore extends EventStore {
   }
 
   async countAfter(after: LogCursor): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [
+    const { rows } = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [
       after.transactionId,
       after.position,
     ]);
@@ -193,14 +199,23 @@ export class PostgresEventStore extends EventStore {
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(toPostgresSql(sql), params)).rows as T[];
+    return (await this.db.query(toPostgresSql(sql), params)).rows as T[];
   }
 
   async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.pool.query(toPostgresSql(sql), params)).rows[0] as T | undefined;
+    return (await this.db.query(toPostgresSql(sql), params)).rows[0] as T | undefined;
   }
 
-  private openTx(client: pg.PoolClient, appended: { upTo: number; types: string[] }): WriteTx {
+  private counting(db: Queryable): Queryable {
+    return {
+      query: (text, values) => {
+        this.roundTrips++;
+        return db.query(text, values);
+      },
+    };
+  }
+
+  private openTx(client: Queryable, appended: { upTo: number; types: string[] }): WriteTx {
     const now = this.clock.now();
     const occurredAt = now.toISOString();
     const version = async (streamId: string) =>

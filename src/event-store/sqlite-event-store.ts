@@ -102,6 +102,7 @@ export class SqliteEventStore extends EventStore {
     const outcomes: Outcome[] = [];
     try {
       // inside the try: a BEGIN that fails (the database busy past its timeout) fails the batch's callers too
+      this.roundTrips += 2; // BEGIN and COMMIT
       this.db.exec('BEGIN IMMEDIATE');
       const tx = this.openTx();
       if (batch.length === 1) {
@@ -110,6 +111,7 @@ export class SqliteEventStore extends EventStore {
       } else {
         for (const unit of batch) {
           const typesBefore = this.appendedTypes.length;
+          this.roundTrips += 2; // SAVEPOINT and RELEASE
           this.db.exec('SAVEPOINT unit');
           try {
             const value = await this.inUnit.run(true, () => unit.fn(tx));
@@ -183,6 +185,7 @@ export class SqliteEventStore extends EventStore {
   }
 
   private prepared(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
+    this.roundTrips++;
     let statement = cache.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
@@ -227,6 +230,7 @@ export class SqliteEventStore extends EventStore {
         const recorded = events.map((event, i) => {
           const eventId = uuidv7();
           const eventVersion = expectedVersion + i + 1;
+          if (i > 0) this.roundTrips++;
           const info = insert.run(eventId, streamId, eventVersion, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
           return { position: Number(info.lastInsertRowid), eventId, streamId, version: eventVersion, type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata, occurredAt: at };
         });

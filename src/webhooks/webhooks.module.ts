@@ -36,7 +36,9 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     {
       provide: WEBHOOK_HTTP,
       inject: [HERALD_CONFIG],
-      useFactory: (config: HeraldConfig) => new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs }),
+      // as many connections to one origin (say hooks.slack.com) as attempts may be in flight at once
+      useFactory: (config: HeraldConfig) =>
+        new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs, connectionsPerOrigin: config.webhooks.concurrency }),
     },
     ThisInstance,
     WebhookDirectory,

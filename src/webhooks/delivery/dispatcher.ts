@@ -22,6 +22,11 @@ import { DeliveryWakeUp } from './wake-up.js';
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  /**
+   * Successful attempts of one worker whose records may still be committing when it sends
+   * the next: what a crash can make it send twice (at least once).
+   */
+  static readonly RECORDS_AHEAD = 5;
   private readonly logger = new Logger('DeliveryDispatcher');
   private readonly pace = new PaceKeeper();
   private readonly workers = new Map<number, Promise<number>>();
@@ -124,8 +129,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /**
    * One webhook's deliveries, one at a time, in event order, until none is due. After a
    * success the next request goes out while the previous record is still committing
-   * (records share commits); after anything else the worker waits for the record, so
-   * the next delivery sees the webhook's new health.
+   * (records share transactions), at most RECORDS_AHEAD of them; after anything else the
+   * worker waits for the record, so the next delivery sees the webhook's new health.
    */
   private async work(webhookId: number): Promise<number> {
     let attempts = 0;
@@ -133,21 +138,25 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const signal = this.heartbeat.signal;
       const batch = await this.queue.claim(webhookId, (await this.directory.get(webhookId))?.ordered ?? false);
       if (batch.length === 0) break;
-      const recording: Promise<unknown>[] = [];
+      // records of successes still committing
+      const recording = new Set<Promise<unknown>>();
       for (let i = 0; i < batch.length; i++) {
         if (this.stopping || signal.aborted) {
           // the rest goes back (if it is still ours: an instance taken for dead has lost it already)
           await this.queue.release(batch.slice(i).map((d) => d.id)).catch(() => undefined);
           break;
         }
+        while (recording.size >= DeliveryDispatcher.RECORDS_AHEAD) await this.waitFor(Promise.race(recording));
         const step = await this.deliver(batch[i], batch.slice(i), signal);
         if (step === 'stop') break;
         if (step === 'skipped') continue;
         attempts++;
-        if (step.delivered) recording.push(step.recorded);
-        else await step.recorded;
+        if (step.delivered) {
+          const recorded: Promise<unknown> = step.recorded.finally(() => recording.delete(recorded));
+          recording.add(recorded);
+        } else await this.waitFor(step.recorded);
       }
-      await Promise.all(recording);
+      await this.waitFor(Promise.all(recording));
     }
     return attempts;
   }
@@ -190,6 +199,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       this.logger.error({ err: error, deliveryId: delivery.id, webhookId: hook.id }, 'could not record an attempt; the lease will expire and it will be attempted again');
     });
     return { delivered: attempt.verdict.kind === 'delivered', recorded };
+  }
+
+  private waitFor<T>(recorded: Promise<T>): Promise<T> {
+    this.recorder.hurry();
+    return recorded;
   }
 
   private async acquireSlot(): Promise<void> {

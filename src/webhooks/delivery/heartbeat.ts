@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { HERALD_CONFIG, StartRefused, type HeraldConfig } from '../../config/config.js';
 import { SqliteProcessLock } from '../../database/sqlite-process-lock.js';
@@ -30,7 +31,7 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
   private lastBeat = 0;
-  private current = new AbortController();
+  private current = attemptsSignal();
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -111,7 +112,7 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
     if (!known || stopped) {
       if (!known) this.logger.warn({ instance: this.instance.id }, 'this instance was taken for dead: its deliveries went to others, it goes on afresh');
       if (!this.current.signal.aborted) this.current.abort(new Error('this instance was taken for dead'));
-      this.current = new AbortController();
+      this.current = attemptsSignal();
     }
     if (dead > 0) this.logger.log({ instance: this.instance.id, dead }, 'released the deliveries of instances that died');
     if (dead > 0 || stopped) for (const listener of this.listeners) listener();
@@ -141,4 +142,11 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
       params: [this.instance.id, this.instance.host, this.instance.pid, now, now],
     };
   }
+}
+
+/** Every attempt in flight listens to it: no limit on listeners. */
+function attemptsSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { SqlWrite } from '../../event-store/event.js';
-import { EventStore } from '../../event-store/event-store.js';
+import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { Activity } from '../activity.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
@@ -30,7 +30,8 @@ export interface Settled {
  */
 @Injectable()
 export class DeliveryQueue {
-  static readonly CLAIM_BATCH = 5;
+  /** Deliveries of one webhook one claim takes (its worker attempts them one after another). */
+  static readonly CLAIM_BATCH = 50;
   private readonly owner: string;
 
   constructor(
@@ -52,38 +53,34 @@ export class DeliveryQueue {
   }
 
   /**
-   * Takes the next few due deliveries of one webhook, in event order. They are attempted
-   * one after another, so the k-th one's lease covers k attempts: after a crash the first
-   * is taken over within one timeout, and none is ever held by two dispatchers at once.
-   * An ordered webhook takes a delivery only when no earlier one of the same issue is open.
+   * Takes the next due deliveries of one webhook, in event order, in one statement. They
+   * are attempted one after another, so the k-th one's lease covers k attempts (a fallback:
+   * a dead instance's leases are freed as soon as its heartbeat is missed), and none is
+   * ever held by two dispatchers at once. An ordered webhook takes a delivery only when no
+   * earlier one of the same issue is open.
    */
   async claim(webhookId: number, ordered: boolean): Promise<DeliveryRow[]> {
-    const leaseStep = this.config.webhooks.timeoutMs + 2_000;
     const earlierOpen = ordered
       ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
            AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
       : '';
     // several instances share the queue: rows another one is claiming right now are skipped, not waited for
     const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
-    return this.store.transact(async (tx) => {
+    const rows = await this.store.transact((tx) => {
       const now = tx.now.getTime();
-      const ids = (
-        await tx.all<{ id: string }>(
-          `SELECT id FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
-           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}`,
-          [webhookId, now, now],
-        )
-      ).map((r) => r.id);
-      await tx.exec(
-        ids.map((id, k) => ({
-          sql: `UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
-          params: [this.owner, now + (k + 1) * leaseStep, now, id],
-        })),
+      return tx.all<DeliveryRow>(
+        `WITH due AS (
+           SELECT id, event_position, created_at FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
+           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}
+         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY COALESCE(event_position, 0), created_at) AS k FROM due)
+         UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
+           lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
+         WHERE id IN (SELECT id FROM numbered) RETURNING *`,
+        [webhookId, now, now, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now],
       );
-      const claimed: DeliveryRow[] = [];
-      for (const id of ids) claimed.push((await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!);
-      return claimed;
     }, NOT_DURABLE);
+    // RETURNING keeps no order
+    return rows.sort((a, b) => Number(a.event_position ?? 0) - Number(b.event_position ?? 0) || a.created_at - b.created_at);
   }
 
   /**
@@ -108,13 +105,21 @@ export class DeliveryQueue {
     return renewed;
   }
 
-  /** The delivery's new state after an attempt, if it is still ours (to run in the attempt's record transaction). */
-  settleAttempt(settled: Settled, now: number): SqlWrite {
-    return {
-      sql: `UPDATE webhook_deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-            WHERE id = ? AND lease_owner = ?`,
-      params: [settled.status, settled.attemptCount, settled.nextAttemptAt, settled.lastError, now, settled.id, this.owner],
-    };
+  /**
+   * The deliveries' new states after their attempts, in the attempts' record transaction,
+   * for those still ours (a lease lost meanwhile is someone else's now); returns their ids.
+   */
+  async settleAttempts(tx: WriteTx, settled: Settled[], now: number): Promise<Set<string>> {
+    if (settled.length === 0) return new Set();
+    const rows = settled.map(() => '(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT))').join(', ');
+    const ours = await tx.all<{ id: string }>(
+      `WITH settled (id, status, attempt_count, next_attempt_at, last_error) AS (VALUES ${rows})
+       UPDATE webhook_deliveries SET status = settled.status, attempt_count = settled.attempt_count, next_attempt_at = settled.next_attempt_at,
+         last_error = settled.last_error, lease_owner = NULL, lease_until = NULL, updated_at = ?
+       FROM settled WHERE webhook_deliveries.id = settled.id AND webhook_deliveries.lease_owner = ? RETURNING webhook_deliveries.id`,
+      [...settled.flatMap((d) => [d.id, d.status, d.attemptCount, d.nextAttemptAt, d.lastError]), now, this.owner],
+    );
+    return new Set(ours.map((row) => row.id));
   }
 
   /** Deliveries leave DELIVERING without an attempt: skipped, held, or waiting (as before) for a later time. */

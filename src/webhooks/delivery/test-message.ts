@@ -32,7 +32,9 @@ export class TestMessage {
     const id = `msg_${randomUUID().replace(/-/g, '')}`;
     const delivery = await this.queue.insertTest(id, hook.id, hook.projectId, activity, this.clock.now().getTime());
     const attempt = await this.attempts.make(hook, activity, id);
-    await this.recorder.record({ delivery, hook, attempt, test: true });
+    const recorded = this.recorder.record({ delivery, hook, attempt, test: true });
+    this.recorder.hurry();
+    await recorded;
     const { response, verdict } = attempt;
     return {
       delivered: verdict.kind === 'delivered',

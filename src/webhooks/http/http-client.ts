@@ -33,6 +33,8 @@ export interface WebhookHttpClientOptions {
   lookup?: LookupAllFn;
   /** Response body bytes kept (default 16 KB). */
   maxResponseBytes?: number;
+  /** Connections kept to one origin (default 8): many webhooks of one service share its origin. */
+  connectionsPerOrigin?: number;
 }
 
 export interface HttpRequest {
@@ -111,7 +113,7 @@ export class WebhookHttpClient {
     this.baseConnect = buildConnector({ timeout: options.timeoutMs, keepAlive: true });
     this.agent = new Agent({
       connect: this.connect,
-      connections: CONNECTIONS_PER_ORIGIN,
+      connections: options.connectionsPerOrigin ?? CONNECTIONS_PER_ORIGIN,
       keepAliveTimeout: KEEP_ALIVE_MS,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
