@@ -42,18 +42,24 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     await this.http.close();
   }
 
-  /** `signal` abandons the attempt (this instance stops attempting: see InstanceHeartbeat). */
-  async make(hook: WebhookConfig, activity: Activity, deliveryId: string, signal?: AbortSignal): Promise<Attempt> {
+  /**
+   * `activity` as stored with the delivery (JSON) or as built (a test). `signal` abandons
+   * the attempt (this instance stops attempting: see InstanceHeartbeat).
+   */
+  async make(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal?: AbortSignal): Promise<Attempt> {
     const startedAt = this.clock.now();
     const provider = providerFor(hook.type);
     let request: OutgoingRequest;
     try {
-      request = provider.render(activity, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
+      const parsed = typeof activity === 'string' ? (JSON.parse(activity) as Activity | { unmapped: string }) : activity;
+      // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
+      if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt);
+      request = provider.render(parsed, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
     } catch (error) {
-      // a message we cannot build is our bug: it fails at once rather than being retried forever
-      const reason = `could not render the message: ${(error as Error).message}`;
+      // a message we cannot build is our bug: it fails at once rather than being retried forever, and
+      // says nothing about the endpoint's health
       this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
-      return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict: { kind: 'failed', reason }, startedAt, durationMs: 0 };
+      return unsent(hook, `could not render the message: ${(error as Error).message}`, startedAt);
     }
     const response = await this.http.send(request, signal);
     const verdict: AttemptVerdict =
@@ -80,4 +86,9 @@ export class AttemptMaker implements BeforeApplicationShutdown {
       headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, this.box.open(value)])),
     };
   }
+}
+
+/** Nothing was sent: the recorded request shows only where it would have gone. */
+function unsent(hook: WebhookConfig, reason: string, startedAt: Date): Attempt {
+  return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict: { kind: 'unsent', reason }, startedAt, durationMs: 0 };
 }

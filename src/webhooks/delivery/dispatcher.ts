@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
-import type { Activity } from '../activity.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
 import { providerFor } from '../providers/registry.js';
 import { AttemptMaker } from './attempt.js';
@@ -191,7 +190,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     await this.acquireSlot();
     let attempt;
     try {
-      attempt = await this.attempts.make(hook, JSON.parse(delivery.activity) as Activity, delivery.id, signal);
+      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal);
     } finally {
       this.releaseSlot();
     }

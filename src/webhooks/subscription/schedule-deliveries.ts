@@ -12,8 +12,8 @@ import type { ProjectState } from '../../projects/project.decider.js';
 import { projectAggregate } from '../../projects/project.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
-import type { Person } from '../activity.js';
-import { toActivity } from '../activity-mapping.js';
+import type { ActivityType, Person } from '../activity.js';
+import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
 import { DeliveryWakeUp } from '../delivery/wake-up.js';
 import { StreamStates } from './stream-states.js';
 
@@ -132,6 +132,12 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const project = await this.projects.stateAt(`project-${after.projectId}`, event);
     const hooks = Object.values(project.webhooks);
     if (hooks.length === 0) return [];
+    const subscribed = (type: ActivityType) => hooks.filter((hook) => hook.active && hook.activityTypes.includes(type));
+    const row = (hookId: number, type: ActivityType, json: string, status: 'PENDING' | 'FAILED', lastError: string | null): SqlWrite => ({
+      sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, last_error, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      params: [deliveryId(event.eventId, hookId), hookId, project.id, event.position, after.id, type, json, status, at.getTime(), lastError, at.getTime(), at.getTime()],
+    });
     let activity;
     try {
       // the people an activity may name, looked up before the (synchronous) mapping
@@ -147,20 +153,16 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
         bot: people.get(SYSTEM_BOT_ID)!,
       });
     } catch (error) {
-      // a bug in mapping one event must not stop every later delivery: log it loudly and go on
+      // a bug in mapping one event must not stop every later delivery, nor pass unseen: each webhook that
+      // would have heard of it gets a FAILED delivery saying why (redelivered, it fails the same way)
+      const reason = `could not map event ${event.position} (${event.type}) to an activity: ${(error as Error).message}`;
       this.logger.error({ err: error, position: event.position, type: event.type }, 'could not map an event to a webhook activity');
-      return [];
+      const type = ACTIVITY_TYPE_OF_EVENT[event.type];
+      return type ? subscribed(type).map((hook) => row(hook.id, type, JSON.stringify({ unmapped: reason }), 'FAILED', reason)) : [];
     }
     if (!activity) return [];
     const json = JSON.stringify(activity);
-    const now = at.getTime();
-    return hooks
-      .filter((hook) => hook.active && hook.activityTypes.includes(activity.type))
-      .map((hook) => ({
-        sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING`,
-        params: [deliveryId(event.eventId, hook.id), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
-      }));
+    return subscribed(activity.type).map((hook) => row(hook.id, activity.type, json, 'PENDING', null));
   }
 
   private async person(id: number | null): Promise<Person> {

@@ -92,6 +92,13 @@ describe('unhealthy endpoints', () => {
     given({ consecutiveFailures: 5, health: 'TEMPORARILY_DISABLED' }).when(delivered).then({ consecutiveFailures: 0, health: { state: 'ACTIVE', disabledUntil: null, cause: 'attempt-succeeded', lastError: null } }));
 });
 
+describe('a message that could not be built', () => {
+  it('FAILS at once, and says nothing about the endpoint (nothing reached it)', () =>
+    given({ consecutiveFailures: 3 })
+      .when({ kind: 'unsent', reason: 'could not render the message: boom' })
+      .then({ status: 'FAILED', nextAttemptAt: null, lastError: 'could not render the message: boom', consecutiveFailures: 3, health: null }));
+});
+
 describe('the test message', () => {
   it('is never retried', () => given({ test: true }).when(retry('HTTP 500')).then({ status: 'FAILED', nextAttemptAt: null }));
 
