@@ -22,9 +22,14 @@ export interface LogCursor {
 
 export const LOG_START: LogCursor = { transactionId: '0', position: 0 };
 
+/** What every instance is told after a commit besides a grown log: a wake-up only, never data (they read the database). */
+export type Signal = 'deliveries';
+
 /** The write side of one transaction: everything it reads sees its own writes, and all of it commits or none. */
 export interface WriteTx {
   readonly now: Date;
+  /** Tells every instance (this one too) once the transaction has committed; nothing if it rolls back. */
+  signal(name: Signal): void;
   readStream(streamId: string, afterVersion?: number): Promise<RecordedEvent[]>;
   /**
    * Makes other writers of this stream wait until this transaction ends (a no-op where
@@ -65,6 +70,7 @@ export abstract class EventStore {
   abstract readonly engine: Engine;
   abstract readonly upcasters: UpcasterRegistry;
   protected readonly listeners = new Set<CommitListener>();
+  private readonly signalListeners = new Map<Signal, Set<() => void>>();
   /**
    * Statements sent to the database so far: on PostgreSQL each is a round trip to the
    * server (several statements sent as one count once); on SQLite, a call into the
@@ -101,6 +107,17 @@ export abstract class EventStore {
   /** Told whenever the log grew: by this instance, or (where the engine can tell) by another one. */
   onLogAdvanced(listener: () => void): () => void {
     return this.onCommit(() => listener());
+  }
+
+  /** Told after each commit that raised the signal: this instance's, and (where the engine can tell) the others'. */
+  onSignal(name: Signal, listener: () => void): () => void {
+    const listeners = this.signalListeners.get(name) ?? new Set();
+    this.signalListeners.set(name, listeners.add(listener));
+    return () => listeners.delete(listener);
+  }
+
+  protected signalled(names: Iterable<Signal>): void {
+    for (const name of names) for (const listener of this.signalListeners.get(name) ?? []) listener();
   }
 
   protected announce(lastPosition: number, types: readonly string[]): void {

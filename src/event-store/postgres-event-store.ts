@@ -5,11 +5,15 @@ import type { Clock } from '../shared/clock.js';
 import { conflict } from '../shared/errors.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 
-/** Commits that appended are announced to every instance on this channel (a signal only: readers poll too). */
+/**
+ * Commits that appended are announced to every instance on this channel (a signal only:
+ * readers poll too), with an empty payload; other signals (new deliveries) carry their name.
+ */
 export const LOG_CHANNEL = 'herald_log';
+const SIGNALS: readonly Signal[] = ['deliveries'];
 
 // ids, positions, counts and epoch milliseconds are BIGINT: all well below 2^53, read them as numbers
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -102,7 +106,9 @@ export class PostgresEventStore extends EventStore {
         client.on('end', () => resolve());
       });
       client.on('notification', (message) => {
-        if (message.channel === LOG_CHANNEL) for (const listener of this.advanced) listener();
+        if (message.channel !== LOG_CHANNEL) return;
+        if (!message.payload) for (const listener of this.advanced) listener();
+        else if (SIGNALS.includes(message.payload as Signal)) this.signalled([message.payload as Signal]);
       });
       try {
         await client.connect();
@@ -128,15 +134,16 @@ export class PostgresEventStore extends EventStore {
     if (this.inUnit.getStore()) throw new Error('nested write transaction: a write started inside another would not be part of it');
     const connection = await this.pool.connect();
     const client = this.counting(connection);
-    const appended = { upTo: 0, types: [] as string[] };
+    const appended = { upTo: 0, types: [] as string[], signals: new Set<Signal>() };
     let value: T;
     let broken: Error | undefined;
     try {
       // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush (one round trip either way)
       await client.query(options.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       value = await this.inUnit.run(true, () => fn(this.openTx(client, appended)));
-      // one round trip: the signal goes out with the COMMIT (NOTIFY is delivered only if it commits)
-      await client.query(appended.upTo > 0 ? `NOTIFY ${LOG_CHANNEL}; COMMIT` : 'COMMIT');
+      // one round trip: the signals go out with the COMMIT (NOTIFY is delivered only if it commits)
+      const notify = [...(appended.upTo > 0 ? [''] : []), ...[...appended.signals].map((name) => `, '${name}'`)].map((payload) => `NOTIFY ${LOG_CHANNEL}${payload}; `);
+      await client.query(`${notify.join('')}COMMIT`);
     } catch (error) {
       // a connection that cannot even roll back is dropped, not given back to the pool
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
@@ -145,6 +152,7 @@ export class PostgresEventStore extends EventStore {
       connection.release(broken);
     }
     this.announce(appended.upTo, appended.types);
+    this.signalled(appended.signals);
     return value;
   }
 
@@ -215,13 +223,14 @@ export class PostgresEventStore extends EventStore {
     };
   }
 
-  private openTx(client: Queryable, appended: { upTo: number; types: string[] }): WriteTx {
+  private openTx(client: Queryable, appended: { upTo: number; types: string[]; signals: Set<Signal> }): WriteTx {
     const now = this.clock.now();
     const occurredAt = now.toISOString();
     const version = async (streamId: string) =>
       (await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM events WHERE stream_id = $1`, [streamId])).rows[0].v ?? 0;
     return {
       now,
+      signal: (name) => void appended.signals.add(name),
       readStream: (streamId, afterVersion = 0) => readStreamOn(client, streamId, afterVersion, this.upcasters),
       lockStream: async (streamId) => {
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [streamId]);

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { EventStore, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 interface QueuedUnit {
@@ -45,6 +45,8 @@ export class SqliteEventStore extends EventStore {
   private appendedUpTo = 0;
   /** The event types appended by the running batch (units rolled back to their SAVEPOINT are taken out). */
   private appendedTypes: string[] = [];
+  /** The signals the running batch raised (likewise). */
+  private raised: Signal[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -99,6 +101,7 @@ export class SqliteEventStore extends EventStore {
     this.setDurable(batch.some((unit) => unit.durable));
     this.appendedUpTo = 0;
     this.appendedTypes = [];
+    this.raised = [];
     const outcomes: Outcome[] = [];
     try {
       // inside the try: a BEGIN that fails (the database busy past its timeout) fails the batch's callers too
@@ -111,6 +114,7 @@ export class SqliteEventStore extends EventStore {
       } else {
         for (const unit of batch) {
           const typesBefore = this.appendedTypes.length;
+          const raisedBefore = this.raised.length;
           this.roundTrips += 2; // SAVEPOINT and RELEASE
           this.db.exec('SAVEPOINT unit');
           try {
@@ -121,6 +125,7 @@ export class SqliteEventStore extends EventStore {
             this.db.exec('ROLLBACK TO unit');
             this.db.exec('RELEASE unit');
             this.appendedTypes.length = typesBefore;
+            this.raised.length = raisedBefore;
             outcomes.push({ ok: false, error });
           }
         }
@@ -139,6 +144,7 @@ export class SqliteEventStore extends EventStore {
       else unit.reject(outcome.error);
     });
     this.announce(appended, this.appendedTypes);
+    this.signalled(new Set(this.raised));
   }
 
   /** SQLite's synchronous level can only change between transactions: set it for the next COMMIT. */
@@ -212,6 +218,7 @@ export class SqliteEventStore extends EventStore {
       (this.prepared(db, cache, `SELECT MAX(version) AS v FROM events WHERE stream_id = ?`).get(streamId) as { v: number | null }).v ?? 0;
     return {
       now,
+      signal: (name) => void this.raised.push(name),
       readStream: async (streamId, afterVersion = 0) => this.readStreamOn(db, cache, streamId, afterVersion),
       // the write lock of the whole database is held already
       lockStream: async () => undefined,

@@ -25,14 +25,12 @@ import { DeliveryRecorder } from './delivery/recorder.js';
 import { DeliveryRetention } from './delivery/retention.js';
 import { TestMessage } from './delivery/test-message.js';
 import { WebhookHttpClient } from './http/http-client.js';
-import { DeliveryWakeUp } from './delivery/wake-up.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
 
 @Module({
   controllers: [WebhooksController, SecretsAdminController],
   providers: [
-    DeliveryWakeUp,
     {
       provide: WEBHOOK_HTTP,
       inject: [HERALD_CONFIG],

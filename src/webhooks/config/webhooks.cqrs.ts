@@ -12,7 +12,6 @@ import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { TestMessage, type AttemptResult } from '../delivery/test-message.js';
-import { DeliveryWakeUp } from '../delivery/wake-up.js';
 import type { WebhookType } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
@@ -192,7 +191,7 @@ export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
 
 @CommandHandler(RedeliverCommand)
 export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
-  constructor(private readonly store: EventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ projectId, webhookId, deliveryId }: RedeliverCommand): Promise<void> {
     await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
@@ -208,14 +207,15 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
           params: [now, now, deliveryId],
         },
       ]);
+      // whichever instance is free takes it
+      tx.signal('deliveries');
     });
-    this.wakeUp.wake();
   }
 }
 
 @CommandHandler(RecoverCommand)
 export class RecoverHandler implements ICommandHandler<RecoverCommand> {
-  constructor(private readonly store: EventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ projectId, webhookId, since }: RecoverCommand): Promise<{ requeued: number }> {
     await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
@@ -231,9 +231,9 @@ export class RecoverHandler implements ICommandHandler<RecoverCommand> {
           params: [now, now, webhookId, since.getTime()],
         },
       ]);
+      if (Number(n) > 0) tx.signal('deliveries');
       return Number(n);
     });
-    if (requeued > 0) this.wakeUp.wake();
     return { requeued };
   }
 }

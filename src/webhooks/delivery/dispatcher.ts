@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
@@ -11,7 +12,6 @@ import { PaceKeeper } from './pace.js';
 import { InstanceHeartbeat } from './heartbeat.js';
 import { DeliveryQueue } from './queue.js';
 import { DeliveryRecorder } from './recorder.js';
-import { DeliveryWakeUp } from './wake-up.js';
 
 /**
  * The delivery loop: one worker per webhook with something due (a slow or dead endpoint
@@ -35,29 +35,33 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** Wake-ups run one after another (each awaits its queries). */
   private scheduling: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** A look at the queue is due and has not started yet: further wake-ups join it. */
+  private wakeQueued = false;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
+    private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly queue: DeliveryQueue,
     private readonly attempts: AttemptMaker,
     private readonly recorder: DeliveryRecorder,
     private readonly directory: WebhookDirectory,
-    private readonly wakeUp: DeliveryWakeUp,
     private readonly heartbeat: InstanceHeartbeat,
     private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.background) return;
-    this.wakeUp.onWake(() => this.wake());
-    this.heartbeat.onLeasesReleased(() => this.wake());
+    // new or requeued deliveries, on any instance; and deliveries freed by the heartbeat
+    this.unsubscribe = this.store.onSignal('deliveries', () => this.wake());
     this.wake();
   }
 
   /** Stops claiming, lets attempts in flight finish and be recorded, and gives back what is still claimed. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
+    this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     await Promise.allSettled([...this.workers.values()]);
     await this.queue.release();
@@ -74,9 +78,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * when the next delivery comes due.
    */
   wake(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.wakeQueued) return;
+    this.wakeQueued = true;
     if (this.timer) clearTimeout(this.timer);
-    this.scheduling = this.scheduling.then(() => this.scheduleNext()).catch((error) => {
+    this.scheduling = this.scheduling.then(() => {
+      this.wakeQueued = false;
+      return this.scheduleNext();
+    }).catch((error) => {
       this.logger.error({ err: error }, 'could not look for due deliveries; trying again in a second');
       this.arm(1000);
     });

@@ -32,7 +32,6 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
   private beating: Promise<void> | null = null;
   private lastBeat = 0;
   private current = attemptsSignal();
-  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly store: EventStore,
@@ -56,7 +55,9 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
     const now = this.clock.now().getTime();
     const dead = await this.store.transact(async (tx) => {
       await tx.exec([this.registration(now)]);
-      return this.reap(tx, now, this.lock !== null);
+      const reaped = await this.reap(tx, now, this.lock !== null);
+      tx.signal('deliveries');
+      return reaped;
     }, NOT_DURABLE);
     this.lastBeat = now;
     if (dead > 0) this.logger.log({ instance: this.instance.id, dead }, 'released the deliveries of instances that died');
@@ -81,12 +82,6 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
     return this.current.signal;
   }
 
-  /** Told when deliveries became due because leases were released (this instance's or dead ones'). */
-  onLeasesReleased(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   private tick(): void {
     const stale = this.clock.now().getTime() - this.lastBeat;
     if (!this.current.signal.aborted && stale > InstanceHeartbeat.FENCE_AFTER_MS) {
@@ -106,7 +101,10 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
       if (!known) await tx.exec([this.registration(now)]);
       // back after a pause: nothing claimed before it is attempted any more, so it goes back to the queue
       else if (stopped) await tx.exec(this.queue.freeLeases({ of: [this.instance.id] }, now));
-      return { known, dead: await this.reap(tx, now, false) };
+      const dead = await this.reap(tx, now, false);
+      // the deliveries freed are due: every instance's dispatcher looks
+      if (dead > 0 || stopped) tx.signal('deliveries');
+      return { known, dead };
     }, NOT_DURABLE);
     this.lastBeat = now;
     if (!known || stopped) {
@@ -115,7 +113,6 @@ export class InstanceHeartbeat implements OnModuleInit, OnApplicationBootstrap, 
       this.current = attemptsSignal();
     }
     if (dead > 0) this.logger.log({ instance: this.instance.id, dead }, 'released the deliveries of instances that died');
-    if (dead > 0 || stopped) for (const listener of this.listeners) listener();
   }
 
   /** Removes dead instances (all others: `everyOther`) and frees their leases, in the caller's transaction; returns how many. */

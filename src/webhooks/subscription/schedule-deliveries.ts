@@ -14,7 +14,6 @@ import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import type { ActivityType, Person } from '../activity.js';
 import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
-import { DeliveryWakeUp } from '../delivery/wake-up.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
@@ -84,7 +83,6 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly wakeUp: DeliveryWakeUp,
   ) {
     this.issues = new StreamStates(issueAggregate, store);
     this.projects = new StreamStates(projectAggregate, store);
@@ -104,11 +102,14 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
         // the deliveries commit with the new checkpoint; a slice that created none leaves
         // the checkpoint to the subscription (redoing it would add nothing)
         await this.store.transact(
-          (tx) => tx.exec([...rows, checkpointWrite(read.subscription, read.cursor, now)]),
+          async (tx) => {
+            await tx.exec([...rows, checkpointWrite(read.subscription, read.cursor, now)]);
+            // every instance's dispatcher looks at once (on PostgreSQL a NOTIFY sent with the COMMIT)
+            tx.signal('deliveries');
+          },
           // a power cut may undo this slice: the checkpoint goes back with it and the slice is redone
           { durable: false },
         );
-        this.wakeUp.wake();
       }
       this.continuesFrom = read.cursor;
       read.done.resolve(rows.length);
