@@ -42,6 +42,11 @@ export class ChildHerald {
     return this;
   }
 
+  /** The process id of the running child. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
   }
