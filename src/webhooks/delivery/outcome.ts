@@ -77,6 +77,45 @@ function afterUnsuccessful(verdict: Exclude<AttemptVerdict, { kind: 'delivered' 
   return { status: 'RETRYING' as const, nextAttemptAt: at, lastError: verdict.reason };
 }
 
+/** One of several attempts recorded together, in the order they ended. */
+export interface Ended {
+  webhookId: number;
+  projectId: number;
+  /** The webhook's health as the attempt found it. */
+  health: WebhookHealthState;
+  attempt: number;
+  test: boolean;
+  verdict: AttemptVerdict;
+  jitter: number;
+}
+
+export interface Outcomes {
+  outcomes: Outcome[];
+  /** Each webhook's run of unsuccessful attempts after them. */
+  runs: Map<number, number>;
+  /** By project, by webhook: the health change each webhook ends with, and the attempt (its index) that made it. */
+  changes: Map<number, Map<number, { change: HealthChange; consecutive: number; index: number }>>;
+}
+
+/** Several attempts, each decided with the run and the health the earlier ones left. */
+export function outcomesInOrder(attempts: readonly Ended[], runBefore: (webhookId: number) => number, delaysMs: readonly number[], now: Date): Outcomes {
+  const runs = new Map<number, number>();
+  const health = new Map<number, WebhookHealthState>();
+  const changes: Outcomes['changes'] = new Map();
+  const outcomes = attempts.map((ended, index) => {
+    const history = { attempt: ended.attempt, test: ended.test, consecutiveFailures: runs.get(ended.webhookId) ?? runBefore(ended.webhookId), health: health.get(ended.webhookId) ?? ended.health };
+    const result = outcome(ended.verdict, history, { delaysMs, jitter: ended.jitter }, now);
+    runs.set(ended.webhookId, result.consecutiveFailures);
+    if (result.health) {
+      health.set(ended.webhookId, result.health.state);
+      const project = changes.get(ended.projectId) ?? new Map();
+      changes.set(ended.projectId, project.set(ended.webhookId, { change: result.health, consecutive: result.consecutiveFailures, index }));
+    }
+    return result;
+  });
+  return { outcomes, runs, changes };
+}
+
 export type Admission = { kind: 'send' } | { kind: 'hold'; until: Date; reason: string } | { kind: 'skip'; reason: string };
 
 /**

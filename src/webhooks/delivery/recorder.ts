@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore } from '../../event-store/aggregate-store.js';
-import type { RecordedEvent, SqlWrite } from '../../event-store/event.js';
+import type { RecordedEvent } from '../../event-store/event.js';
 import { PROJECTS } from '../../event-store/event-store.module.js';
 import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { ProjectState } from '../../projects/project.decider.js';
@@ -11,16 +11,13 @@ import { Metrics } from '../../shared/metrics.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { decideWebhook, type WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
-import type { WebhookHealthState } from '../config/webhook.events.js';
-import { maskUrl } from '../config/url-rules.js';
 import type { Attempt } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
-import { outcome, type HealthChange, type Outcome } from './outcome.js';
+import { attemptRows, lockRuns, runRows } from './attempt-log.js';
+import { outcomesInOrder, type HealthChange, type Outcome } from './outcome.js';
 import { DeliveryQueue, NOT_DURABLE } from './queue.js';
 
 export const WEBHOOK_RANDOM = Symbol('WEBHOOK_RANDOM');
-
-const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
 
 /** What the recorder is given: a delivery, its webhook, and the attempt just made. */
 export interface Attempted {
@@ -36,9 +33,6 @@ interface Entry extends Attempted {
   resolve: (outcome: Outcome) => void;
   reject: (error: unknown) => void;
 }
-
-/** The webhooks' health changes a batch calls for, by project (the last one per webhook counts). */
-type Changes = Map<number, Map<number, { change: HealthChange; consecutive: number; deliveryId: string }>>;
 
 /** The health of a project the transaction did not lock first needs deciding: the transaction starts over with it locked. */
 class StreamsToLock extends Error {
@@ -125,7 +119,7 @@ export class DeliveryRecorder {
 
   private async write(batch: Entry[]): Promise<Outcome[]> {
     // the project streams to lock first: those this instance expects a health change on
-    let lock = new Set(this.decide(batch, new Map(), this.clock.now()).changes.keys());
+    let lock = new Set(this.decide(batch, () => undefined, this.clock.now()).changes.keys());
     for (;;) {
       try {
         const { outcomes, ours, runs, events } = await this.store.transact((tx) => this.writeIn(tx, batch, lock), lock.size > 0 ? {} : NOT_DURABLE);
@@ -144,86 +138,52 @@ export class DeliveryRecorder {
     // streams before anything else: a transaction's id is fixed at its first write, and the log's order follows it
     for (const projectId of [...lock].sort((a, b) => a - b)) await tx.lockStream(`project-${projectId}`);
     const now = tx.now;
-    const counted = [...new Set(batch.filter((e) => !e.test || e.attempt.verdict.kind === 'delivered').map((e) => e.hook.id))].sort((a, b) => a - b);
-    const before = await this.lockRuns(tx, counted, now.getTime());
-    const decided = this.decide(batch, before, now);
+    const before = await lockRuns(tx, [...new Set(batch.filter(movesRun).map((e) => e.hook.id))], now.getTime());
+    const decided = this.decide(batch, (id) => before.get(id), now);
     const ours = await this.queueSql.settleAttempts(
       tx,
-      batch.map((entry, i) => ({ id: entry.delivery.id, status: decided.outcomes[i].status, attemptCount: entry.delivery.attempt_count + 1, nextAttemptAt: decided.outcomes[i].nextAttemptAt?.getTime() ?? now.getTime(), lastError: decided.outcomes[i].lastError })),
+      batch.map(({ delivery }, i) => {
+        const { status, nextAttemptAt, lastError } = decided.outcomes[i];
+        return { id: delivery.id, status, attemptCount: delivery.attempt_count + 1, nextAttemptAt: nextAttemptAt?.getTime() ?? now.getTime(), lastError };
+      }),
       now.getTime(),
     );
     // a lost lease: that attempt is not recorded here, nor counted (rare: decide again without it)
     const recorded = batch.filter((entry) => ours.has(entry.delivery.id));
-    const { runs, changes } = recorded.length < batch.length ? this.decide(recorded, before, now) : decided;
+    const { runs, changes } = recorded.length < batch.length ? this.decide(recorded, (id) => before.get(id), now) : decided;
     const unlocked = [...changes.keys()].filter((projectId) => !lock.has(projectId));
     if (unlocked.length > 0) throw new StreamsToLock(unlocked);
-    await tx.exec([...chunks(recorded, 500).map((part) => attemptRows(part)), ...this.runRows(recorded, runs, now.getTime())]);
+    const moved = recorded.filter(movesRun);
+    const lastError = (webhookId: number) => reasonOf(moved.findLast((e) => e.hook.id === webhookId && reasonOf(e.attempt.verdict) !== null)?.attempt.verdict);
+    await tx.exec([
+      ...attemptRows(recorded.map((e) => ({ deliveryId: e.delivery.id, number: e.delivery.attempt_count + 1, attempt: e.attempt }))),
+      ...runRows([...new Set(moved.map((e) => e.hook.id))].map((webhookId) => ({ webhookId, consecutive: runs.get(webhookId) ?? 0, lastError: lastError(webhookId) })), now.getTime()),
+    ]);
     const events: RecordedEvent[] = [];
-    for (const [projectId, changed] of changes) events.push(...(await this.appendHealth(tx, projectId, changed)));
+    for (const [projectId, changed] of changes) events.push(...(await this.appendHealth(tx, projectId, changed, recorded)));
     return { outcomes: decided.outcomes, ours, runs, events };
   }
 
-  /** Each attempt's outcome in order, the webhooks' runs after them, and the health changes they call for. */
-  private decide(entries: Entry[], runsBefore: Map<number, number>, now: Date) {
-    const runs = new Map<number, number>();
-    const health = new Map<number, WebhookHealthState>();
-    const changes: Changes = new Map();
-    const outcomes = entries.map((entry) => {
-      const { delivery, hook, attempt, test } = entry;
-      const history = {
-        attempt: delivery.attempt_count + 1 - delivery.retry_base,
-        consecutiveFailures: runs.get(hook.id) ?? runsBefore.get(hook.id) ?? this.directory.failuresOf(hook.id),
-        health: health.get(hook.id) ?? hook.health.state,
-        test,
-      };
-      const result = outcome(attempt.verdict, history, { delaysMs: this.config.webhooks.retryScheduleMs, jitter: entry.jitter }, now);
-      runs.set(hook.id, result.consecutiveFailures);
-      if (result.health) {
-        health.set(hook.id, result.health.state);
-        const project = changes.get(hook.projectId) ?? new Map();
-        changes.set(hook.projectId, project.set(hook.id, { change: result.health, consecutive: result.consecutiveFailures, deliveryId: delivery.id }));
-      }
-      return result;
-    });
-    return { outcomes, runs, changes };
-  }
-
-  /** Locks the webhooks' rows of failure runs (creating missing ones) and reads them: the recorders of several instances take turns. */
-  private async lockRuns(tx: WriteTx, webhookIds: number[], now: number): Promise<Map<number, number>> {
-    if (webhookIds.length === 0) return new Map();
-    const rows = await tx.all<{ webhook_id: number; consecutive: number }>(
-      `INSERT INTO webhook_failures (webhook_id, consecutive, last_error, updated_at) VALUES ${webhookIds.map(() => '(?, 0, NULL, ?)').join(', ')}
-       ON CONFLICT (webhook_id) DO UPDATE SET consecutive = webhook_failures.consecutive RETURNING webhook_id, consecutive`,
-      webhookIds.flatMap((id) => [id, now]),
-    );
-    return new Map(rows.map((row) => [Number(row.webhook_id), Number(row.consecutive)]));
-  }
-
-  /** The new runs of the webhooks whose run this batch moved (a failed test moves none), with their last error. */
-  private runRows(recorded: Entry[], runs: Map<number, number>, now: number): SqlWrite[] {
-    const lastError = new Map<number, string>();
-    const moved = new Set<number>();
-    for (const entry of recorded) {
-      if (entry.test && entry.attempt.verdict.kind !== 'delivered') continue;
-      moved.add(entry.hook.id);
-      if (entry.attempt.verdict.kind !== 'delivered' && entry.attempt.verdict.kind !== 'unsent') lastError.set(entry.hook.id, entry.attempt.verdict.reason);
-    }
-    const ids = [...moved];
-    if (ids.length === 0) return [];
-    return [
-      {
-        sql: `INSERT INTO webhook_failures (webhook_id, consecutive, last_error, updated_at) VALUES ${ids.map(() => '(?, ?, ?, ?)').join(', ')}
-              ON CONFLICT (webhook_id) DO UPDATE SET consecutive = excluded.consecutive, last_error = COALESCE(excluded.last_error, webhook_failures.last_error), updated_at = excluded.updated_at`,
-        params: ids.flatMap((id) => [id, runs.get(id) ?? 0, lastError.get(id) ?? null, now]),
-      },
-    ];
+  /** The attempts' outcomes in order, from the runs before them (unknown: as this instance last knew them). */
+  private decide(entries: Entry[], runBefore: (webhookId: number) => number | undefined, now: Date) {
+    const ended = entries.map(({ delivery, hook, attempt, test, jitter }) => ({
+      webhookId: hook.id,
+      projectId: hook.projectId,
+      health: hook.health.state,
+      attempt: delivery.attempt_count + 1 - delivery.retry_base,
+      test,
+      verdict: attempt.verdict,
+      jitter,
+    }));
+    return outcomesInOrder(ended, (id) => runBefore(id) ?? this.directory.failuresOf(id), this.config.webhooks.retryScheduleMs, now);
   }
 
   /** The health events of one project's webhooks, one append per webhook (each correlated with the delivery that moved it). */
-  private async appendHealth(tx: WriteTx, projectId: number, changes: Map<number, { change: HealthChange; consecutive: number; deliveryId: string }>): Promise<RecordedEvent[]> {
+  private async appendHealth(tx: WriteTx, projectId: number, changes: Map<number, { change: HealthChange; consecutive: number; index: number }>, entries: Entry[]): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
-    for (const [webhookId, { change, consecutive, deliveryId }] of changes) {
-      const appended = await this.projects.updateWithin(tx, projectId, { actorId: SYSTEM_BOT_ID, correlationId: deliveryId }, (state) =>
+    for (const [webhookId, { change, consecutive, index }] of changes) {
+      const correlationId = entries[index].delivery.id;
+      const appended = await this.projects.updateWithin(tx, projectId, { actorId: SYSTEM_BOT_ID, correlationId }, (state) =>
         decideWebhook(
           {
             kind: 'ChangeWebhookHealth',
@@ -249,30 +209,8 @@ export class DeliveryRecorder {
   }
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const parts: T[][] = [];
-  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
-  return parts;
-}
+/** A failed test says nothing about the endpoint: only the others move the webhook's run. */
+const movesRun = (entry: Attempted) => !entry.test || entry.attempt.verdict.kind === 'delivered';
 
-/** The attempts as recorded: the request with secrets masked, the response or the error, and the verdict. */
-function attemptRows(entries: Entry[]): SqlWrite {
-  return {
-    sql: `INSERT INTO webhook_delivery_attempts (delivery_id, number, started_at, duration_ms, request, response, error, verdict) VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    params: entries.flatMap(({ delivery, attempt: { request, response, verdict, startedAt, durationMs } }) => [
-      delivery.id,
-      delivery.attempt_count + 1,
-      startedAt.getTime(),
-      Math.round(durationMs),
-      JSON.stringify({ url: maskUrl(request.url), headers: maskHeaders(request.headers), body: request.body }),
-      response?.kind === 'response' ? JSON.stringify({ status: response.status, headers: response.headers, body: response.body }) : null,
-      response?.kind === 'error' ? `${response.error}: ${response.detail}` : null,
-      JSON.stringify(verdict.kind === 'retry' ? { ...verdict, notBefore: verdict.notBefore?.toISOString() } : verdict.kind === 'unsent' ? { kind: 'failed', reason: verdict.reason } : verdict),
-    ]),
-  };
-}
-
-/** Recorded requests keep the standard headers; operator headers may hold credentials. */
-function maskHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, STANDARD_HEADERS.has(name.toLowerCase()) ? value : '***']));
-}
+/** An error worth keeping as the webhook's last: the endpoint's (not a message Herald could not build). */
+const reasonOf = (verdict: Attempt['verdict'] | undefined) => (verdict && verdict.kind !== 'delivered' && verdict.kind !== 'unsent' ? verdict.reason : null);

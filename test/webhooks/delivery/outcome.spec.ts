@@ -1,4 +1,4 @@
-import { admission, outcome, type AttemptVerdict, type History, type Outcome } from '../../../src/webhooks/delivery/outcome.js';
+import { admission, outcome, outcomesInOrder, type AttemptVerdict, type Ended, type History, type Outcome } from '../../../src/webhooks/delivery/outcome.js';
 
 /* The rules of ../shared/spec/delivery.md, one by one: given the webhook's and the delivery's history, when an attempt ends with this verdict, then this. */
 
@@ -107,6 +107,27 @@ describe('the test message', () => {
 
   it('re-enables a disabled webhook when it succeeds', () =>
     given({ test: true, consecutiveFailures: 40, health: 'DISABLED' }).when(delivered).then({ status: 'DELIVERED', consecutiveFailures: 0, health: expect.objectContaining({ state: 'ACTIVE', cause: 'test-succeeded' }) }));
+});
+
+describe('attempts recorded together', () => {
+  const ended = (webhookId: number, verdict: AttemptVerdict, rest: Partial<Ended> = {}): Ended => ({ webhookId, projectId: 1, health: 'ACTIVE', attempt: 1, test: false, verdict, jitter: 0.5, ...rest });
+
+  it('decides each with the run and the health the earlier ones left, and keeps the last health change of each webhook', () => {
+    // webhook 1 had 2 failures; three more end together, then a success. Webhook 2 fails once.
+    const { outcomes, runs, changes } = outcomesInOrder(
+      [ended(1, retry()), ended(2, retry()), ended(1, retry()), ended(1, retry()), ended(1, delivered)],
+      (id) => (id === 1 ? 2 : 0),
+      SCHEDULE,
+      now,
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['RETRYING', 'RETRYING', 'RETRYING', 'RETRYING', 'DELIVERED']);
+    expect(outcomes.map((o) => o.health?.state ?? null)).toEqual([null, null, 'TEMPORARILY_DISABLED', 'TEMPORARILY_DISABLED', 'ACTIVE']);
+    expect(outcomes[3].health).toMatchObject({ disabledUntil: plus(2 * MIN) }); // the fifth failure: 2 min
+    expect(Object.fromEntries(runs)).toEqual({ 1: 0, 2: 1 });
+    // the webhook ends ACTIVE: that is the one change to decide (against its state then)
+    expect(changes.get(1)?.get(1)).toEqual({ change: expect.objectContaining({ state: 'ACTIVE', cause: 'attempt-succeeded' }), consecutive: 0, index: 4 });
+    expect(changes.get(1)?.has(2)).toBe(false);
+  });
 });
 
 describe('whether a due delivery is attempted', () => {
