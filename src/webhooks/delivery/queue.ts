@@ -6,8 +6,10 @@ import type { Activity } from '../activity.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
 
+/** Not final: what ix_deliveries_open holds (the same words, so both engines see the index applies). */
+const OPEN = `status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`;
 /** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
-const CLAIMABLE = `event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
+const CLAIMABLE = `${OPEN} AND event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
 /** A delivery given back without an attempt waits as it did before it was claimed. */
 const WAITING = `CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END`;
 /** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
@@ -61,8 +63,8 @@ export class DeliveryQueue {
    */
   async claim(webhookId: number, ordered: boolean): Promise<DeliveryRow[]> {
     const earlierOpen = ordered
-      ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.issue_id = d.issue_id
-           AND e.event_position < d.event_position AND e.status NOT IN ('DELIVERED', 'FAILED', 'SKIPPED'))`
+      ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.event_position < d.event_position
+           AND e.${OPEN} AND e.issue_id = d.issue_id)`
       : '';
     // several instances share the queue: rows another one is claiming right now are skipped, not waited for
     const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
@@ -70,9 +72,9 @@ export class DeliveryQueue {
       const now = tx.now.getTime();
       return tx.all<DeliveryRow>(
         `WITH due AS (
-           SELECT id, event_position, created_at FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
-           ORDER BY COALESCE(event_position, 0), created_at LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}
-         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY COALESCE(event_position, 0), created_at) AS k FROM due)
+           SELECT id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
+           ORDER BY event_position LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}
+         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM due)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
          WHERE id IN (SELECT id FROM numbered) RETURNING *`,
@@ -80,7 +82,7 @@ export class DeliveryQueue {
       );
     }, NOT_DURABLE);
     // RETURNING keeps no order
-    return rows.sort((a, b) => Number(a.event_position ?? 0) - Number(b.event_position ?? 0) || a.created_at - b.created_at);
+    return rows.sort((a, b) => Number(a.event_position) - Number(b.event_position));
   }
 
   /**
