@@ -24,11 +24,17 @@ export interface Attempt {
 
 /**
  * One attempt of one delivery: render the activity with the webhook's provider (its
- * credentials opened only here, for this request), sign it, send it, and judge the answer.
+ * credentials opened only here), sign it, send it, and judge the answer.
  */
 @Injectable()
 export class AttemptMaker implements BeforeApplicationShutdown {
   private readonly logger = new Logger('DeliveryAttempt');
+  /**
+   * Credentials opened once per webhook configuration (the directory holds one object per
+   * version of it: a change makes a new one, and this entry goes with the old), kept in
+   * this process's memory only, never logged or stored.
+   */
+  private readonly opened = new WeakMap<WebhookConfig, { url: string; signingSecret: string | null; previous: { secret: string; until: number } | null; headers: Record<string, string> }>();
 
   constructor(
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
@@ -76,14 +82,24 @@ export class AttemptMaker implements BeforeApplicationShutdown {
 
   /** The webhook with its credentials opened; a signing secret replaced less than 24 h ago still signs too. */
   private target(hook: WebhookConfig, now: Date): WebhookTarget {
-    const previous = hook.previousSigningSecret && Date.parse(hook.previousSigningSecret.until) > now.getTime() ? [this.box.open(hook.previousSigningSecret.secret)] : [];
+    let opened = this.opened.get(hook);
+    if (!opened) {
+      opened = {
+        url: this.box.open(hook.url),
+        signingSecret: hook.signingSecret ? this.box.open(hook.signingSecret) : null,
+        previous: hook.previousSigningSecret ? { secret: this.box.open(hook.previousSigningSecret.secret), until: Date.parse(hook.previousSigningSecret.until) } : null,
+        headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, this.box.open(value)])),
+      };
+      this.opened.set(hook, opened);
+    }
+    const previous = opened.previous && opened.previous.until > now.getTime() ? [opened.previous.secret] : [];
     return {
       id: hook.id,
       type: hook.type,
       name: hook.name,
-      url: this.box.open(hook.url),
-      signingSecrets: [...(hook.signingSecret ? [this.box.open(hook.signingSecret)] : []), ...previous],
-      headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, this.box.open(value)])),
+      url: opened.url,
+      signingSecrets: [...(opened.signingSecret ? [opened.signingSecret] : []), ...previous],
+      headers: opened.headers,
     };
   }
 }

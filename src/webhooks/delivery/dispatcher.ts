@@ -25,7 +25,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * Successful attempts of one worker whose records may still be committing when it sends
    * the next: what a crash can make it send twice (at least once).
    */
-  static readonly RECORDS_AHEAD = 5;
+  static readonly RECORDS_AHEAD = 10;
   private readonly logger = new Logger('DeliveryDispatcher');
   private readonly pace = new PaceKeeper();
   private readonly workers = new Map<number, Promise<number>>();
@@ -136,7 +136,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /**
    * One webhook's deliveries, one at a time, in event order, until none is due. After a
    * success the next request goes out while the previous record is still committing
-   * (records share transactions), at most RECORDS_AHEAD of them; after anything else the
+   * (records share transactions: they start committing at half of RECORDS_AHEAD, and the
+   * worker waits at RECORDS_AHEAD); after anything else the
    * worker waits for the record, so the next delivery sees the webhook's new health.
    */
   private async work(webhookId: number): Promise<number> {
@@ -153,6 +154,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           await this.queue.release(batch.slice(i).map((d) => d.id)).catch(() => undefined);
           break;
         }
+        // half way: the records start committing while the next requests go out; at the bound, wait
+        if (recording.size >= DeliveryDispatcher.RECORDS_AHEAD / 2) this.recorder.hurry();
         while (recording.size >= DeliveryDispatcher.RECORDS_AHEAD) await this.waitFor(Promise.race(recording));
         const step = await this.deliver(batch[i], batch.slice(i), signal);
         if (step === 'stop') break;
