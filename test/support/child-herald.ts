@@ -37,7 +37,9 @@ export class ChildHerald {
       this.child!.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
       this.child!.once('exit', (code) => reject(new Error(`Herald exited with ${code} before listening:\n${this.output}`)));
     });
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start:\n${this.output}`)), 20_000).unref());
+    // booting is seconds on a quiet machine, and took over 20 s beside other suites and work on a shared
+    // 2-core one: what the tests measure starts once the process listens
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start:\n${this.output}`)), 60_000).unref());
     await Promise.race([listening, timeout]);
     return this;
   }

@@ -5,6 +5,7 @@ import { EventStore } from '../../src/event-store/event-store.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
+import { until } from '../support/process-calls.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
 import { startTestApp, tempDir, testDatabaseUrl, testEngine, type TestApp } from '../support/test-app.js';
 
@@ -32,14 +33,6 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
     return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
   } finally {
     await client.end();
-  }
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

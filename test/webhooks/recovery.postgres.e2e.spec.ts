@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { ChildHerald } from '../support/child-herald.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { caller, until } from '../support/process-calls.js';
 import { LOCAL_WEBHOOK_ENV } from '../support/receiver.js';
 
 /**
@@ -71,19 +72,7 @@ class Endpoint {
   }
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const call = caller(TOKEN);
 
 describe('an instance killed with deliveries in flight (PostgreSQL, three instances)', () => {
   let database: TestDatabase | undefined;
@@ -125,14 +114,14 @@ describe('an instance killed with deliveries in flight (PostgreSQL, three instan
 
     // every delivery created; each instance holds some, with a request in flight
     const count = async (sql: string, params: unknown[] = []) => Number((await db!.query<{ n: string }>(sql, params)).rows[0].n);
-    await until(async () => (await count(`SELECT COUNT(*) AS n FROM webhook_deliveries`)) === TOTAL, 'every delivery');
+    await until(async () => (await count(`SELECT COUNT(*) AS n FROM webhook_deliveries`)) === TOTAL, 'every delivery', 60_000);
     const holders = async () =>
       (
         await db!.query<{ pid: string; n: string }>(
           `SELECT i.pid, COUNT(d.id) AS n FROM herald_instances i LEFT JOIN webhook_deliveries d ON d.lease_owner = i.id AND d.status = 'DELIVERING' GROUP BY i.pid`,
         )
       ).rows.map((r) => ({ pid: Number(r.pid), held: Number(r.n) }));
-    await until(async () => (await holders()).filter((h) => h.held > 0).length === 3 && endpoint!.held >= 3, 'deliveries claimed and in flight on every instance');
+    await until(async () => (await holders()).filter((h) => h.held > 0).length === 3 && endpoint!.held >= 3, 'deliveries claimed and in flight on every instance', 60_000);
 
     // the one holding the most dies
     const victim = (await holders()).sort((a, b) => b.held - a.held)[0];
@@ -152,7 +141,7 @@ describe('an instance killed with deliveries in flight (PostgreSQL, three instan
     if (process.env.HERALD_TEST_TIMING) process.stderr.write(`recovery (PostgreSQL): the ${held.length} deliveries of the killed instance sent within ${lastAt - killedAt} ms\n`);
     expect(lastAt - killedAt).toBeLessThan(15_000);
 
-    await until(async () => (await count(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'DELIVERED'`)) === TOTAL, 'every delivery recorded as delivered');
+    await until(async () => (await count(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'DELIVERED'`)) === TOTAL, 'every delivery recorded as delivered', 60_000);
     await new Promise((r) => setTimeout(r, 300)); // a straggler would show now
     expect(endpoint.answered.size).toBe(TOTAL);
     expect([...endpoint.answered].filter(([, n]) => n !== 1)).toEqual([]);

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { ChildHerald } from '../support/child-herald.js';
+import { caller, until } from '../support/process-calls.js';
 import { tempDir, testDatabaseUrl } from '../support/test-app.js';
 
 /**
@@ -49,23 +50,7 @@ class Endpoint {
   }
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const call = caller(TOKEN);
 
 describe('one process per SQLite file, and back in seconds after kill -9', () => {
   const heralds: ChildHerald[] = [];

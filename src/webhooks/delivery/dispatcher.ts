@@ -37,6 +37,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   private stopping = false;
   /** A look at the queue is due and has not started yet: further wake-ups join it. */
   private wakeQueued = false;
+  /** Looks at the queue that failed in a row: the next one waits longer (a database out of reach is not hammered). */
+  private failedLooks = 0;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -81,13 +83,21 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (this.stopping || this.wakeQueued) return;
     this.wakeQueued = true;
     if (this.timer) clearTimeout(this.timer);
-    this.scheduling = this.scheduling.then(() => {
-      this.wakeQueued = false;
-      return this.scheduleNext();
-    }).catch((error) => {
-      this.logger.error({ err: error }, 'could not look for due deliveries; trying again in a second');
-      this.arm(1000);
-    });
+    this.scheduling = this.scheduling
+      .then(() => {
+        this.wakeQueued = false;
+        return this.scheduleNext();
+      })
+      .then(
+        () => {
+          this.failedLooks = 0;
+        },
+        (error) => {
+          const pause = Math.min(1000 * 2 ** this.failedLooks++, 30_000);
+          this.logger.error({ err: error, pauseMs: pause }, 'could not look for due deliveries; trying again after a pause');
+          this.arm(pause);
+        },
+      );
   }
 
   /** Starts workers for what is due, then sets the timer for the next time something comes due. */
@@ -137,8 +147,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * One webhook's deliveries, one at a time, in event order, until none is due. After a
    * success the next request goes out while the previous record is still committing
    * (records share transactions: they start committing at half of RECORDS_AHEAD, and the
-   * worker waits at RECORDS_AHEAD); after anything else the
-   * worker waits for the record, so the next delivery sees the webhook's new health.
+   * worker waits at RECORDS_AHEAD); after anything else the worker waits for the record,
+   * so the next delivery sees the webhook's new health.
    */
   private async work(webhookId: number): Promise<number> {
     let attempts = 0;
