@@ -80,7 +80,7 @@ class Instance {
       const timer = setTimeout(() => reject(new Error(`a Herald instance did not start:\n${output}`)), 30_000);
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const listening = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
+        const listening = /listening on\s+http:\/\/[^:]+:(\d+)/.exec(output);
         if (listening) {
           this.port = Number(listening[1]);
           clearTimeout(timer);

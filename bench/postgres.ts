@@ -45,7 +45,7 @@ function concurrently(workers: number, count: number, step: number, write: (work
 /** One issue.field-updated event, as Herald stores it (the raw side writes the same row). */
 const fieldUpdate = (issueId: number, i: number) => ({
   type: 'issue.field-updated' as const,
-  schemaVersion: 1 as const,
+  schemaVersion: 2 as const,
   data: { issueId, projectId: 1, field: 'description' as const, from: `d${i - 1}`, to: `d${i}` },
 });
 

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
 import { openDataSource, sqliteHandle } from '../src/database/data-source.js';
+import { openSqlite } from '../src/database/sqlite-driver.js';
 import { AggregateStore } from '../src/event-store/aggregate-store.js';
 import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
@@ -70,13 +70,13 @@ async function appends(): Promise<void> {
   );
   let start = performance.now();
   for (let i = 0; i < N; i++) {
-    await issues.update(id, { metadata: meta }, (s) => [{ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: id, projectId: 1, field: 'description', from: s.description, to: `d${i}` } }]);
+    await issues.update(id, { metadata: meta }, (s) => [{ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: id, projectId: 1, field: 'description', from: s.description, to: `d${i}` } }]);
   }
   const heraldRate = N / ((performance.now() - start) / 1000);
   await ds.destroy();
 
   // the same rows, raw: one transaction per insert, same pragmas
-  const raw = new Database(join(dir, 'raw.sqlite'));
+  const raw = openSqlite(join(dir, 'raw.sqlite'));
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
   raw.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, version INTEGER NOT NULL,

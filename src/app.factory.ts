@@ -4,13 +4,16 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { HeraldConfig } from './config/config.js';
 import { systemClock } from './shared/clock.js';
+import { NestPinoLogger, ROOT_LOGGER } from './shared/logger.js';
 import { Metrics } from './shared/metrics.js';
 import { serveOpenApi } from './shared/openapi.js';
 import { validationPipe } from './shared/validation.js';
+import { installBodyPolicy } from './shared/body-policy.js';
+import { edgeOptions, installBodyTimeout } from './shared/http-edge.js';
 import { UsersService } from './users/users.service.js';
 import { DataSource } from 'typeorm';
 import { withDatabaseLock } from './database/data-source.js';
@@ -26,6 +29,7 @@ export interface HeraldApp {
 /** Builds the whole service (not listening yet): used by main, the tests and the benchmark. */
 export async function createApp(config: HeraldConfig, options: Partial<AppOptions> = {}): Promise<HeraldApp> {
   const adapter = new FastifyAdapter({
+    ...edgeOptions(config.http),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
     // a caller's id is kept when it is sane, else a new one is made
@@ -37,6 +41,8 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  installBodyPolicy(adapter.getInstance(), config.bodyLimitBytes);
+  installBodyTimeout(adapter.getInstance(), config.http.bodyTimeoutMs);
   // every response names its request (the caller's x-request-id, or a new one): the same id is the
   // correlation id of the events the request appends
   adapter.getInstance().addHook('onSend', async (request, reply) => {
@@ -58,19 +64,19 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock ?? systemClock, ...options }), adapter, {
     bufferLogs: true,
-    // only Fastify's own strict JSON parser: no form bodies
+    // only the body policy's parser (see installBodyPolicy): no form bodies
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
+  app.useLogger(new NestPinoLogger(rootLogger));
   const metrics = app.get(Metrics);
-  const requestLog = await app.resolve(PinoLogger);
-  const logRequests = requestLog.logger.isLevelEnabled('info');
+  const logRequests = rootLogger.isLevelEnabled('info');
   adapter.getInstance().addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // one line per request: no headers, no bodies (they may carry tokens and webhook URLs)
     if (logRequests) {
-      requestLog.logger.info(
+      rootLogger.info(
         { requestId: request.id, method: request.method, url: request.url.split('?')[0], route, status: reply.statusCode, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
         'request completed',
       );
@@ -94,7 +100,13 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   }
   app.useGlobalPipes(validationPipe());
   serveOpenApi(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // a start refused (an event log that fails its schemas, say) lets go of the database before it says why
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   await app.getHttpAdapter().getInstance().ready();
   const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
   return { app, routes, adminToken: bootstrap?.adminToken };

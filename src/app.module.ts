@@ -3,7 +3,6 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { dataSourceOptions, initialize } from './database/data-source.js';
@@ -12,6 +11,7 @@ import { EventsFeedModule } from './events-feed/events-feed.module.js';
 import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { CLOCK, type Clock } from './shared/clock.js';
+import { createRootLogger, ROOT_LOGGER } from './shared/logger.js';
 import { HealthController } from './shared/health.controller.js';
 import { Metrics, MetricsController } from './shared/metrics.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
@@ -35,21 +35,10 @@ export interface AppOptions {
 @Module({})
 export class AppModule {
   static forRoot(config: HeraldConfig, options: AppOptions): DynamicModule {
-    const pinoOptions = {
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
-    };
-    // human-readable in a terminal during development, JSON lines everywhere else
-    const pretty = !options.logStream && process.stdout.isTTY === true && process.env.NODE_ENV !== 'production';
     return {
       module: AppModule,
       global: true,
       imports: [
-        LoggerModule.forRoot({
-          // request lines are written by a Fastify hook (see app.factory), far cheaper than middleware
-          forRoutes: [],
-          pinoHttp: pretty ? { ...pinoOptions, transport: { target: 'pino-pretty', options: { singleLine: true } } } : [pinoOptions, options.logStream ?? process.stdout],
-        }),
         TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database), dataSourceFactory: (options) => initialize(options!) }),
         CqrsModule.forRoot(),
         EventStoreModule,
@@ -65,6 +54,7 @@ export class AppModule {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: HERALD_CONFIG, useValue: config },
+        { provide: ROOT_LOGGER, useValue: createRootLogger(config.logLevel, options.logStream) },
         { provide: CLOCK, useValue: options.clock },
         { provide: WEBHOOK_RANDOM, useValue: options.random ?? Math.random },
         TokenRevocations,
@@ -73,7 +63,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, Metrics],
+      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, Metrics],
     };
   }
 }

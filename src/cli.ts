@@ -12,6 +12,7 @@ import { Webhook } from 'standardwebhooks';
 import { describeDatabase, loadConfig } from './config/config.js';
 import { openDataSource } from './database/data-source.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
+import { NonConformingEventError } from './event-store/event-schema.js';
 import { importEvents, type ExportedEvent } from './event-store/import.js';
 import { ProjectionRebuilder } from './event-store/projection-rebuilder.js';
 import type { EventStore } from './event-store/event-store.js';
@@ -130,7 +131,7 @@ events
       try {
         await importEvents(store, lines);
       } catch (error) {
-        if (error instanceof WrongExpectedVersionError) {
+        if (error instanceof WrongExpectedVersionError || error instanceof NonConformingEventError) {
           throw new Error(`refused: ${error.message}; nothing was imported`);
         }
         throw error;

@@ -31,13 +31,16 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  process.stdout.write(`Herald listening on http://${config.host}:${port} (database: ${describeDatabase(config.database)})\n`);
+  // for a person at a terminal: plain lines, apart from the JSON log lines meant for machines
+  const url = `http://${config.host}:${port}`;
+  const lines = ['', 'Herald is running', `  listening on   ${url}   (delivery console: ${url}/console)`, `  database       ${describeDatabase(config.database)}`];
   if (adminToken && !config.adminToken) {
     // printed once, on the start that created the admin; never logged again
-    process.stdout.write(`Admin token (shown once, keep it): ${adminToken}\n`);
+    lines.push(`  admin token    ${adminToken}   (shown this once: keep it)`);
   } else if (adminToken) {
-    process.stdout.write('Admin user created with the token from HERALD_ADMIN_TOKEN\n');
+    lines.push('  admin user     created with the token from HERALD_ADMIN_TOKEN');
   }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
 main().catch((error) => {

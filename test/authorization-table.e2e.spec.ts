@@ -50,6 +50,7 @@ const TABLE: Record<string, Case> = {
   'GET /console/assets/:file': { path: () => '/console/assets/console.css', expect: anyone },
   'POST /api/users': { path: () => '/api/users', body: (c) => ({ name: 'New', email: `new${c.n}@example.com` }), expect: adminOnly(201) },
   'GET /api/users/me': { path: () => '/api/users/me', expect: anyUser(200) },
+  'GET /api/webhook-types': { path: () => '/api/webhook-types', expect: anyUser(200) },
   'POST /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(201) },
   'GET /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(200) },
   'DELETE /api/users/:userId/tokens/:tokenId': {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, describeDatabase, loadConfig, parseDatabaseUrl } from '../src/config/config.js';
+import { ConfigError, describeDatabase, loadConfig, loadWebhookSettings, parseDatabaseUrl } from '../src/config/config.js';
 
 describe('DATABASE_URL', () => {
   const cwd = '/srv/herald';
@@ -51,5 +51,37 @@ describe('DATABASE_URL', () => {
     const described = describeDatabase({ kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald?sslmode=require&password=other', poolSize: 10 });
     expect(described).toBe('postgres://herald:***@db.internal:5432/herald?sslmode=require&password=***');
     expect(describeDatabase({ kind: 'postgres', url: 'postgres://db.internal/herald', poolSize: 10 })).toBe('postgres://db.internal/herald');
+  });
+});
+
+describe('WEBHOOK_EXTRA_HOSTS_<TYPE>', () => {
+  it('takes a host list for every webhook type of the registry, underscores included', () => {
+    expect(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_SLACK: 'Chat.Internal.example, mm.example' }).extraHostsByProvider).toEqual({ SLACK: ['chat.internal.example', 'mm.example'] });
+    // a type with an underscore (GOOGLE_CHAT) is read whole, not cut at the underscore
+    expect(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT: 'chat.local' }, ['SLACK', 'GOOGLE_CHAT']).extraHostsByProvider).toEqual({ GOOGLE_CHAT: ['chat.local'] });
+  });
+
+  it('refuses a suffix that names no webhook type, listing the types', () => {
+    expect(() => loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_SLAK: 'x.example' })).toThrow(
+      /^invalid configuration: WEBHOOK_EXTRA_HOSTS_SLAK names no webhook type: use WEBHOOK_EXTRA_HOSTS_<TYPE> with TYPE one of SLACK, DISCORD, .*CUSTOM$/,
+    );
+  });
+});
+
+describe('HTTP timeouts', () => {
+  it('default to 10 s for the head, 20 s for the body and 30 s for the whole request, and are set in milliseconds', () => {
+    expect(loadConfig({}, '/srv').http).toEqual({ headersTimeoutMs: 10_000, bodyTimeoutMs: 20_000, requestTimeoutMs: 30_000 });
+    expect(loadConfig({ HERALD_HEADERS_TIMEOUT_MS: '300', HERALD_BODY_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '1000' }, '/srv').http).toEqual({
+      headersTimeoutMs: 300,
+      bodyTimeoutMs: 400,
+      requestTimeoutMs: 1000,
+    });
+  });
+
+  it('refuses a head timeout longer than the whole request’s, and values out of range', () => {
+    expect(() => loadConfig({ HERALD_HEADERS_TIMEOUT_MS: '5000', HERALD_REQUEST_TIMEOUT_MS: '1000' }, '/srv')).toThrow(
+      'invalid configuration: HERALD_HEADERS_TIMEOUT_MS must not exceed HERALD_REQUEST_TIMEOUT_MS (5000 > 1000)',
+    );
+    expect(() => loadConfig({ HERALD_BODY_TIMEOUT_MS: '0' }, '/srv')).toThrow(/HERALD_BODY_TIMEOUT_MS must be an integer from 50 to 600000/);
   });
 });

@@ -21,6 +21,26 @@ describe('the service as a process', () => {
     }
   });
 
+  it('prints where it listens, its database file and the new admin token on the first screen of a first start', async () => {
+    // as `npm start` in a new folder: no DATABASE_URL, no HERALD_ADMIN_TOKEN, the default log level
+    const herald = await new ChildHerald({ LOG_LEVEL: 'info' }).start();
+    try {
+      await herald.waitForOutput(/admin token/);
+      const lines = herald.output.split('\n');
+      const last = lines.findIndex((line) => /admin token/.test(line));
+      // a terminal's first screen: the framework's start-up lines do not push it away
+      expect(last).toBeLessThan(12);
+      const banner = lines.slice(0, last + 1).join('\n');
+      expect(banner).toMatch(new RegExp(`listening on\\s+http://127\\.0\\.0\\.1:${herald.port}`));
+      expect(banner).toMatch(/database\s+\/\S+\/data\/herald\.sqlite/);
+      const token = /admin token\s+(hrld_\S+)/.exec(banner)![1];
+      const me = await fetch(`${herald.base}/api/users/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(me.status).toBe(200);
+    } finally {
+      await herald.stop();
+    }
+  });
+
   it('stops cleanly on SIGTERM under load: nothing accepted is lost, no delivery is left claimed', async () => {
     const receiver = await new Receiver().start();
     receiver.delayMs = 300; // deliveries are in flight when the signal comes

@@ -155,6 +155,7 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('post', '/api/users', { body: { name: '', email: 'not-an-email', extra: 1 } }); // 400
     await call('get', '/api/users/me', { token: null }); // 401
     await call('get', '/api/users/me', { token: dev.token });
+    await call('get', '/api/webhook-types', { token: dev.token });
     const token = (await call('post', `/api/users/${dev.id}/tokens`)).body;
     await call('get', `/api/users/${dev.id}/tokens`);
     await call('delete', `/api/users/${dev.id}/tokens/${token.id}`);

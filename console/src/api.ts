@@ -37,7 +37,20 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export const WEBHOOK_TYPES = ['SLACK', 'DISCORD', 'TEAMS', 'DINGTALK', 'FEISHU', 'LARK', 'WECOM', 'CUSTOM'] as const;
+/** One webhook type as the server's provider registry describes it (`GET /api/webhook-types`). */
+export interface WebhookTypeInfo {
+  type: string;
+  aliases: string[];
+  displayName: string;
+  exampleUrl: string;
+  /** Empty: any host. */
+  hosts: string[];
+  /** What its signing secret is; null when it is not signed. */
+  signingSecret: string | null;
+  /** What a receiver must answer to count as delivered (Custom). */
+  answerRule?: string;
+  customHeaders: boolean;
+}
 export const ACTIVITY_TYPES = [
   'bb.issue.create',
   'bb.issue.comment.create',
@@ -186,6 +199,7 @@ const hook = (projectId: number, webhookId: number) => `${project(projectId)}/we
 
 export const api = {
   me: (token?: string) => call<User>('GET', '/api/users/me', undefined, token),
+  webhookTypes: () => call<WebhookTypeInfo[]>('GET', '/api/webhook-types'),
   projects: (cursor?: string) => call<Page<Project>>('GET', `/api/projects?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
   project: (id: number) => call<Project>('GET', project(id)),
   members: (id: number) => call<Member[]>('GET', `${project(id)}/members`),

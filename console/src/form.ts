@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, ApiError, WEBHOOK_TYPES, type Webhook, type WebhookInput } from './api.js';
+import { ACTIVITY_TYPES, ApiError, type Webhook, type WebhookInput, type WebhookTypeInfo } from './api.js';
 import { h } from './dom.js';
 
 /** The form's fields, named as the API names them (its 400 answers name the same fields). */
@@ -42,23 +42,42 @@ function parseHeaders(text: string): Record<string, string> | ApiError {
   return headers;
 }
 
+/** The URL field's help for a type: where its URLs may point. */
+function urlHint(info: WebhookTypeInfo | undefined): string {
+  const where = !info ? '' : info.hosts.length === 0 ? ' Any host.' : ` Hosts: ${info.hosts.join(', ')}.`;
+  return `The provider’s incoming-webhook URL${info ? `, e.g. ${info.exampleUrl}` : ''}; it is stored sealed and shown masked.${where}${info?.answerRule ? ` ${info.answerRule}` : ''}`;
+}
+
+/** The signing secret's help for a type, from what the server says of it. */
+function secretHint(info: WebhookTypeInfo | undefined): string {
+  return info?.signingSecret ? `Optional: ${info.signingSecret}.` : 'This type is not signed.';
+}
+
 /**
- * Create (no webhook given) or edit. On edit, the URL, the signing secret and header
+ * Create (no webhook given) or edit. The types and what each takes come from the server
+ * (`GET /api/webhook-types`), so a provider added there shows here unchanged. On edit, the URL, the signing secret and header
  * values are never shown (the API does not return them): left empty, they stay as they are.
  */
-export function webhookForm(existing: Webhook | undefined, submit: (input: WebhookInput) => Promise<void>, cancelHref: string, onOtherError: (error: unknown) => void): WebhookForm {
+export function webhookForm(
+  existing: Webhook | undefined,
+  types: WebhookTypeInfo[],
+  submit: (input: WebhookInput) => Promise<void>,
+  cancelHref: string,
+  onOtherError: (error: unknown) => void,
+): WebhookForm {
   const editing = existing !== undefined;
+  const infoOf = (type: string) => types.find((t) => t.type === type);
   const typeControl = editing
     ? h('input', { id: 'type', name: 'type', value: existing.type, readonly: true })
-    : h('select', { id: 'type', name: 'type', required: true }, WEBHOOK_TYPES.map((t) => h('option', { value: t, selected: t === 'CUSTOM' }, t)));
+    : h('select', { id: 'type', name: 'type', required: true }, types.map((t) => h('option', { value: t.type, selected: t.type === 'CUSTOM' }, t.displayName)));
   const summary = h('div', { class: 'error-summary', tabindex: -1, hidden: true, role: 'alert' });
   const headersField = field(
     'headers',
     'Custom headers',
     h('textarea', { id: 'headers', name: 'headers', rows: 3, spellcheck: 'false', autocomplete: 'off' }),
     editing && existing.headerNames.length > 0
-      ? `One "Name: value" per line (CUSTOM only). Now set: ${existing.headerNames.join(', ')}. Leave empty to keep them.`
-      : 'One "Name: value" per line (CUSTOM only).',
+      ? `One "Name: value" per line. Now set: ${existing.headerNames.join(', ')}. Leave empty to keep them.`
+      : 'One "Name: value" per line.',
   );
   const activities = h(
     'fieldset',
@@ -77,7 +96,7 @@ export function webhookForm(existing: Webhook | undefined, submit: (input: Webho
       'url',
       'URL',
       h('input', { id: 'url', name: 'url', type: 'url', inputmode: 'url', required: !editing, autocomplete: 'off', spellcheck: 'false', placeholder: existing?.url ?? 'https://' }),
-      editing ? `Now ${existing.url} (masked). Leave empty to keep it.` : 'The provider’s incoming-webhook URL; it is stored sealed and shown masked.',
+      editing ? `Now ${existing.url} (masked). Leave empty to keep it.` : urlHint(infoOf('CUSTOM')),
     ),
     activities,
     check('active', 'Active (deliver new activities)', existing?.active ?? true),
@@ -86,19 +105,22 @@ export function webhookForm(existing: Webhook | undefined, submit: (input: Webho
       'signingSecret',
       'Signing secret',
       h('input', { id: 'signingSecret', name: 'signingSecret', type: 'password', autocomplete: 'new-password', spellcheck: 'false' }),
-      editing && existing.hasSigningSecret ? 'A secret is set. Leave empty to keep it.' : 'Optional (CUSTOM: whsec_…; DingTalk, Feishu/Lark: the robot’s secret).',
+      editing && existing.hasSigningSecret ? 'A secret is set. Leave empty to keep it.' : secretHint(infoOf(existing?.type ?? 'CUSTOM')),
     ),
     editing && existing.hasSigningSecret ? check('removeSecret', 'Remove the signing secret', false) : null,
     headersField,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, editing ? 'Save changes' : 'Create webhook'), h('a', { href: cancelHref, class: 'button secondary' }, 'Cancel')),
   );
 
-  const showHeaders = () => {
-    const type = (form.elements.namedItem('type') as HTMLInputElement | HTMLSelectElement).value;
-    headersField.hidden = type !== 'CUSTOM';
+  // what each type takes, from the server: custom headers, its URL hosts, its signing
+  const showTypeHelp = () => {
+    const info = infoOf((form.elements.namedItem('type') as HTMLInputElement | HTMLSelectElement).value);
+    headersField.hidden = !info?.customHeaders;
+    if (!editing) form.querySelector('#url-hint')!.textContent = urlHint(info);
+    if (!editing || !existing.hasSigningSecret) form.querySelector('#signingSecret-hint')!.textContent = secretHint(info);
   };
-  typeControl.addEventListener('change', showHeaders);
-  showHeaders();
+  typeControl.addEventListener('change', showTypeHelp);
+  showTypeHelp();
 
   const clearErrors = () => {
     summary.hidden = true;

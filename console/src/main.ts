@@ -454,7 +454,12 @@ async function deliveryPage(projectId: number, webhookId: number, deliveryId: st
 }
 
 async function formPage(projectId: number, webhookId?: number): Promise<Screen> {
-  const [project, access, hook] = await Promise.all([api.project(projectId), accessIn(projectId), webhookId === undefined ? Promise.resolve(undefined) : api.webhook(projectId, webhookId)]);
+  const [project, access, hook, types] = await Promise.all([
+    api.project(projectId),
+    accessIn(projectId),
+    webhookId === undefined ? Promise.resolve(undefined) : api.webhook(projectId, webhookId),
+    api.webhookTypes(),
+  ]);
   const crumbs: Crumb[] = [{ label: 'Projects', href: href.projects() }, { label: project.name, href: href.project(projectId) }];
   if (hook) crumbs.push({ label: hook.name, href: href.webhook(projectId, hook.id) });
   const title = hook ? `Edit ${hook.name}` : 'New webhook';
@@ -462,6 +467,7 @@ async function formPage(projectId: number, webhookId?: number): Promise<Screen> 
   if (access === 'DEVELOPER') return { title, crumbs, content: [h('p', null, 'Only the project’s owners can create or change its webhooks.')] };
   const form = webhookForm(
     hook,
+    types,
     async (input) => {
       const saved = hook ? await api.updateWebhook(projectId, hook.id, input) : await api.createWebhook(projectId, input);
       announce(hook ? 'Changes saved.' : `Webhook ${saved.name} created.`);

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { WEBHOOK_TYPES } from '../webhooks/providers/registry.js';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface HeraldConfig {
@@ -10,6 +11,8 @@ export interface HeraldConfig {
   brand: string;
   botEmail: string;
   bodyLimitBytes: number;
+  /** How long a client may take to send its request: slower ones are answered 408 and cut off. */
+  http: HttpTimeouts;
   /** Requests per minute per token (or per address without one); 0 turns the limit off. */
   rateLimitPerMinute: number;
   logLevel: string;
@@ -27,6 +30,15 @@ export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' }
   | { kind: 'postgres'; url: string; poolSize: number };
 
+export interface HttpTimeouts {
+  /** From the connection's first byte (or the end of the previous request) to the end of the request head. */
+  headersTimeoutMs: number;
+  /** From the end of the head to the end of the body. */
+  bodyTimeoutMs: number;
+  /** The whole request, head and body. */
+  requestTimeoutMs: number;
+}
+
 export interface WebhookSettings {
   /** Delays after attempt 1, 2, …; retries stop after the last. */
   retryScheduleMs: number[];
@@ -35,7 +47,7 @@ export interface WebhookSettings {
   allowedCidrs: string[];
   /** Hosts accepted for every provider, in addition to its own. */
   extraHosts: string[];
-  /** Hosts accepted for one provider (WEBHOOK_EXTRA_HOSTS_SLACK=...). */
+  /** Hosts accepted for one provider, by webhook type (WEBHOOK_EXTRA_HOSTS_SLACK=..., WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT=...). */
   extraHostsByProvider: Record<string, string[]>;
   allowHttp: boolean;
   retentionDays: number;
@@ -158,12 +170,23 @@ function cidrList(raw: string | undefined): string[] {
   return list;
 }
 
-export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
-  const extraHostsByProvider: Record<string, string[]> = {};
+/**
+ * WEBHOOK_EXTRA_HOSTS_<TYPE> for each webhook type of the registry (`WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT`);
+ * a suffix that names no type is a typo, refused rather than silently ignored.
+ */
+function extraHostsByType(env: NodeJS.ProcessEnv, types: readonly string[]): Record<string, string[]> {
+  const byType: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(env)) {
-    const match = /^WEBHOOK_EXTRA_HOSTS_([A-Z]+)$/.exec(name);
-    if (match) extraHostsByProvider[match[1]] = hostList(value);
+    if (!name.startsWith('WEBHOOK_EXTRA_HOSTS_')) continue;
+    const type = name.slice('WEBHOOK_EXTRA_HOSTS_'.length);
+    if (!types.includes(type)) throw new ConfigError(name, `names no webhook type: use WEBHOOK_EXTRA_HOSTS_<TYPE> with TYPE one of ${types.join(', ')}`);
+    byType[type] = hostList(value);
   }
+  return byType;
+}
+
+export function loadWebhookSettings(env: NodeJS.ProcessEnv, types: readonly string[] = WEBHOOK_TYPES): WebhookSettings {
+  const extraHostsByProvider = extraHostsByType(env, types);
   return {
     retryScheduleMs: parseDurations('WEBHOOK_RETRY_SCHEDULE', env.WEBHOOK_RETRY_SCHEDULE || '5s,5m,30m,2h,5h,10h,10h'),
     timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
@@ -175,6 +198,17 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 64, 1, 10_000),
     background: bool(env, 'HERALD_BACKGROUND_WORKERS', true),
   };
+}
+
+export function loadHttpTimeouts(env: NodeJS.ProcessEnv): HttpTimeouts {
+  const headersTimeoutMs = integer(env, 'HERALD_HEADERS_TIMEOUT_MS', 10_000, 50, 600_000);
+  const bodyTimeoutMs = integer(env, 'HERALD_BODY_TIMEOUT_MS', 20_000, 50, 600_000);
+  const requestTimeoutMs = integer(env, 'HERALD_REQUEST_TIMEOUT_MS', 30_000, 50, 600_000);
+  // Node refuses a head timeout longer than the whole request's
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HERALD_HEADERS_TIMEOUT_MS', `must not exceed HERALD_REQUEST_TIMEOUT_MS (${headersTimeoutMs} > ${requestTimeoutMs})`);
+  }
+  return { headersTimeoutMs, bodyTimeoutMs, requestTimeoutMs };
 }
 
 function secretKey(name: string, raw: string | undefined): string | undefined {
@@ -210,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     brand: env.HERALD_BRAND || 'Bytebase',
     botEmail: env.HERALD_BOT_EMAIL || 'support@bytebase.com',
     bodyLimitBytes: integer(env, 'HERALD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    http: loadHttpTimeouts(env),
     rateLimitPerMinute: integer(env, 'HERALD_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     webhooks: loadWebhookSettings(env),

@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type Database from 'better-sqlite3';
 import type { DatabaseConfig } from '../config/config.js';
 import { migrations } from './migrations/index.js';
+import { sqliteModule, type SqliteDatabase } from './sqlite-driver.js';
 
 /** The read-model tables a projection rebuild empties and refills. */
 export const READ_MODEL_TABLES = ['rm_users', 'rm_api_tokens', 'rm_projects', 'rm_project_members', 'rm_issues', 'rm_comments', 'rm_webhooks'];
@@ -31,11 +31,13 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   mkdirSync(dirname(database.path), { recursive: true });
   return {
     type: 'better-sqlite3',
+    // the module for this Node.js (12 or 13): see sqlite-driver.ts
+    driver: sqliteModule,
     database: database.path,
     // busy timeout: another process (the CLI, a second instance) may hold the write lock briefly
     timeout: 5000,
     enableWAL: true,
-    prepareDatabase: (db: Database.Database) => {
+    prepareDatabase: (db: SqliteDatabase) => {
       // FULL (default): a command that got its 2xx survives a power cut, not only a
       // process crash; NORMAL trades the last commits before a power cut for speed
       db.pragma(`synchronous = ${database.synchronous ?? 'FULL'}`);
@@ -87,8 +89,8 @@ export async function withDatabaseLock<T>(ds: DataSource, name: string, fn: () =
 }
 
 /** The better-sqlite3 handle behind TypeORM's driver: write transactions run on it synchronously. */
-export function sqliteHandle(ds: DataSource): Database.Database {
-  return (ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+export function sqliteHandle(ds: DataSource): SqliteDatabase {
+  return (ds.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
 }
 
 /**

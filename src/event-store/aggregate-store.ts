@@ -1,4 +1,5 @@
 import { notFound, preconditionFailed } from '../shared/errors.js';
+import { assertConforms, type EventSchemas } from './event-schema.js';
 import { WrongExpectedVersionError, type DomainEvent, type Evolving, type EventMetadata, type RecordedEvent, type SqlWrite } from './event.js';
 import type { EventStore, WriteTx } from './event-store.js';
 
@@ -14,6 +15,8 @@ export interface AggregateDefinition<S, E extends DomainEvent> {
   projectState(state: S, version: number): SqlWrite[];
   /** The ids an event took from the id sequences, so a rebuild (or an import) can restore the sequences. */
   allocatedIds(event: E): [sequence: string, id: number][];
+  /** The schema of each event type of the stream: a decision that would append a non-conforming event fails instead. */
+  schemas: EventSchemas;
 }
 
 export interface DecisionContext {
@@ -132,6 +135,8 @@ export class AggregateStore<S, E extends DomainEvent> {
   }
 
   private async commit(tx: WriteTx, id: number, version: number, state: S, events: E[], metadata: Metadata): Promise<Committed<S, E>> {
+    // an accepted command never leaves an event the rest of the system cannot read
+    assertConforms(events, this.definition.schemas);
     const recorded = (await tx.append(this.streamId(id), version, events, {
       metadata: { actorId: metadata.actorId, correlationId: metadata.correlationId, causationId: metadata.causationId ?? null },
     })) as RecordedEvent<E>[];

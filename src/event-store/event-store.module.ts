@@ -1,5 +1,6 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { withDatabaseLock } from '../database/data-source.js';
 import { issueAggregate } from '../issues/issue.projection.js';
 import { projectAggregate } from '../projects/project.projection.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
@@ -7,6 +8,8 @@ import { userAggregate } from '../users/user.aggregate.js';
 import { AggregateStore } from './aggregate-store.js';
 import { ProjectionRebuilder } from './projection-rebuilder.js';
 import { EventStore } from './event-store.js';
+import { EVENT_SCHEMAS } from './event-schemas.registered.js';
+import { assertLogConforms } from './log-check.js';
 import { openEventStore } from './open-event-store.js';
 
 export const ISSUES = Symbol('ISSUES');
@@ -28,8 +31,27 @@ export const USERS = Symbol('USERS');
   ],
   exports: [EventStore, ISSUES, PROJECTS, USERS, ProjectionRebuilder],
 })
-export class EventStoreModule implements OnApplicationShutdown {
-  constructor(@Inject(EventStore) private readonly store: EventStore) {}
+export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('EventStore');
+
+  constructor(
+    @Inject(EventStore) private readonly store: EventStore,
+    private readonly rebuilder: ProjectionRebuilder,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Before anything reads the log (the webhook subscription starts after every module's
+   * init): every event must match its schema, or the start fails naming the first that does
+   * not; read models built by an older READ_MODELS_VERSION are rebuilt (one instance at a time).
+   */
+  async onModuleInit(): Promise<void> {
+    const started = performance.now();
+    const events = await assertLogConforms(this.store, EVENT_SCHEMAS);
+    this.logger.log({ events, durationMs: Math.round(performance.now() - started) }, 'every event of the log matches its schema');
+    const rebuilt = await withDatabaseLock(this.dataSource, 'read-models', () => this.rebuilder.rebuildIfOutdated());
+    if (rebuilt) this.logger.log(rebuilt, 'read models rebuilt from the log (built by an older version)');
+  }
 
   /** After every module stopped writing (leases released, checkpoints stored). */
   async onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,6 @@
 import type { EventMetadata } from './event.js';
+import { assertConforms } from './event-schema.js';
+import { EVENT_SCHEMAS } from './event-schemas.registered.js';
 import type { EventStore } from './event-store.js';
 
 /** An event as exported (the JSON of GET /api/events); its position is not kept. */
@@ -15,14 +17,18 @@ export interface ExportedEvent {
 /**
  * Appends exported events in their order, each at exactly its exported stream
  * version: a stream that already holds that version is refused (WrongExpectedVersionError)
- * and nothing of the batch is kept.
+ * and nothing of the batch is kept. An event that does not match its schema is refused
+ * (NonConformingEventError) before anything is written.
  */
-export function importEvents(store: EventStore, events: ExportedEvent[]): Promise<number> {
+export async function importEvents(store: EventStore, events: ExportedEvent[]): Promise<number> {
+  // an exported event of an older shape is judged as it reads now (upcast)
+  assertConforms(events, EVENT_SCHEMAS, store.upcasters);
   return store.transact(async (tx) => {
     // every stream locked before the first write (see WriteTx.lockStream): an import into a live database keeps the log's order
     for (const streamId of new Set(events.map((e) => e.streamId))) await tx.lockStream(streamId);
     for (const e of events) {
-      await tx.append(e.streamId, e.version - 1, [{ type: e.type, schemaVersion: e.schemaVersion, data: e.data }], {
+      // stored in its current shape: an export made by an older version holds no old shape here
+      await tx.append(e.streamId, e.version - 1, [store.upcasters.upcast({ type: e.type, schemaVersion: e.schemaVersion, data: e.data })], {
         metadata: e.metadata,
         occurredAt: e.occurredAt,
       });

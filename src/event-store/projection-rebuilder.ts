@@ -10,6 +10,14 @@ import type { EventStore } from './event-store.js';
  */
 const PAGE = 2000;
 
+/**
+ * What the read models hold for a given log: raised whenever that changes (an upcaster that
+ * reads old events differently, a projection that writes other rows), so that the next start
+ * rebuilds them (rebuildIfOutdated). 2: webhook URL masks and the nulls of issue and webhook
+ * changes read through the upcasters of issue 17.
+ */
+export const READ_MODELS_VERSION = 2;
+
 export class ProjectionRebuilder {
   private readonly byKind: Map<string, AggregateDefinition<any, DomainEvent>>;
 
@@ -58,8 +66,21 @@ export class ProjectionRebuilder {
           params: [sequence, id],
         })),
       );
+      await tx.exec([
+        {
+          sql: `UPDATE read_model_versions SET version = ?, rebuilt_at = ? WHERE name = 'read-models'`,
+          params: [READ_MODELS_VERSION, tx.now.toISOString()],
+        },
+      ]);
       return count;
     });
     return { events, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** Rebuilds the read models when they were built by an older READ_MODELS_VERSION; resolves with the rebuild, if one ran. */
+  async rebuildIfOutdated(): Promise<{ events: number; durationMs: number } | undefined> {
+    const row = await this.store.queryOne<{ version: number | string }>(`SELECT version FROM read_model_versions WHERE name = 'read-models'`);
+    if (row && Number(row.version) >= READ_MODELS_VERSION) return undefined;
+    return this.rebuild();
   }
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../database/sqlite-driver.js';
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
@@ -30,9 +30,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export class SqliteEventStore extends EventStore {
   readonly engine = 'sqlite' as const;
   private static readonly MAX_BATCH = 256;
-  private readonly reader: Database.Database;
-  private readonly writeStatements = new Map<string, Database.Statement>();
-  private readonly readStatements = new Map<string, Database.Statement>();
+  private readonly reader: SqliteDatabase;
+  private readonly writeStatements = new Map<string, SqliteStatement>();
+  private readonly readStatements = new Map<string, SqliteStatement>();
   private readonly queue: QueuedUnit[] = [];
   private flushScheduled = false;
   private flushing = false;
@@ -49,14 +49,14 @@ export class SqliteEventStore extends EventStore {
   private raised: Signal[] = [];
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     readonly upcasters = new UpcasterRegistry(),
   ) {
     super();
     this.durableLevel = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
     this.currentLevel = this.durableLevel;
-    this.reader = new Database(db.name, { readonly: true, fileMustExist: true, timeout: 5000 });
+    this.reader = openSqlite(db.name, { readonly: true, fileMustExist: true, timeout: 5000 });
   }
 
   async close(): Promise<void> {
@@ -190,7 +190,7 @@ export class SqliteEventStore extends EventStore {
     return this.prepared(this.reader, this.readStatements, sql).get(...params) as T | undefined;
   }
 
-  private prepared(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
+  private prepared(db: SqliteDatabase, cache: Map<string, SqliteStatement>, sql: string): SqliteStatement {
     this.roundTrips++;
     let statement = cache.get(sql);
     if (!statement) {
@@ -200,12 +200,12 @@ export class SqliteEventStore extends EventStore {
     return statement;
   }
 
-  private readStreamOn(db: Database.Database, cache: Map<string, Database.Statement>, streamId: string, afterVersion: number): RecordedEvent[] {
+  private readStreamOn(db: SqliteDatabase, cache: Map<string, SqliteStatement>, streamId: string, afterVersion: number): RecordedEvent[] {
     const rows = this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`).all(streamId, afterVersion) as EventRow[];
     return rows.map((row) => toRecorded(row, this.upcasters));
   }
 
-  private readAllOn(db: Database.Database, cache: Map<string, Database.Statement>, afterPosition: number, limit: number): RecordedEvent[] {
+  private readAllOn(db: SqliteDatabase, cache: Map<string, SqliteStatement>, afterPosition: number, limit: number): RecordedEvent[] {
     const rows = this.prepared(db, cache, `SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?`).all(afterPosition, limit) as EventRow[];
     return rows.map((row) => toRecorded(row, this.upcasters));
   }

@@ -198,7 +198,7 @@ export function decideIssue(command: IssueCommand, state: IssueState, ctx: Issue
       for (const field of fields) {
         const to = command[field];
         if (to === undefined || to === state[field]) continue;
-        events.push({ type: IssueFieldUpdated, schemaVersion: 1, data: { ...base, field, from: state[field], to } });
+        events.push({ type: IssueFieldUpdated, schemaVersion: 2, data: { ...base, field, from: state[field], to } });
       }
       return events;
     }

@@ -1,7 +1,7 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
 import { evolveIssue, initialIssueState, type IssueState } from './issue.decider.js';
-import { CommentCreated, CommentEdited, IssueCreated, type CommentCreatedV1, type CommentEditedV1, type IssueEvent } from './issue.events.js';
+import { CommentCreated, CommentEdited, ISSUE_EVENT_SCHEMAS, IssueCreated, type CommentCreatedV1, type CommentEditedV1, type IssueEvent } from './issue.events.js';
 import { stageStatus } from './issue.rules.js';
 
 export interface IssueView {
@@ -119,4 +119,5 @@ export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
   projectEvent: projectIssueEvent,
   projectState: projectIssueState,
   allocatedIds,
+  schemas: ISSUE_EVENT_SCHEMAS,
 };

@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../event-store/event.js';
-import type { WebhookEvent } from '../webhooks/config/webhook.events.js';
+import { int, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
+import { WEBHOOK_EVENT_SCHEMAS, type WebhookEvent } from '../webhooks/config/webhook.events.js';
 
 export const ProjectCreated = 'project.created';
 export const ProjectRenamed = 'project.renamed';
@@ -19,3 +20,12 @@ export type MemberSetV1 = DomainEvent<typeof MemberSet, { projectId: number; use
 export type MemberRemovedV1 = DomainEvent<typeof MemberRemoved, { projectId: number; userId: number }> & { schemaVersion: 1 };
 
 export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | MemberSetV1 | MemberRemovedV1 | WebhookEvent;
+
+/** The data each event of a project's stream holds at its current version (its webhooks' events included). */
+export const PROJECT_EVENT_SCHEMAS: EventSchemas = {
+  [ProjectCreated]: { schemaVersion: 1, data: object({ projectId: int, name: str({ min: 1 }), key: str({ min: 1 }), creatorId: int }) },
+  [ProjectRenamed]: { schemaVersion: 1, data: object({ projectId: int, from: str(), to: str({ min: 1 }) }) },
+  [MemberSet]: { schemaVersion: 1, data: object({ projectId: int, userId: int, role: oneOf(PROJECT_ROLES) }) },
+  [MemberRemoved]: { schemaVersion: 1, data: object({ projectId: int, userId: int }) },
+  ...WEBHOOK_EVENT_SCHEMAS,
+};

@@ -2,7 +2,7 @@ import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
 import { webhookRows } from '../webhooks/config/webhook.projection.js';
-import { ProjectCreated, type ProjectEvent } from './project.events.js';
+import { PROJECT_EVENT_SCHEMAS, ProjectCreated, type ProjectEvent } from './project.events.js';
 
 export interface ProjectView {
   id: number;
@@ -54,4 +54,5 @@ export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> =
   projectState: projectProjectState,
   allocatedIds: (event) =>
     event.type === ProjectCreated ? [['project', event.data.projectId]] : event.type === 'webhook.created' ? [['webhook', event.data.webhookId]] : [],
+  schemas: PROJECT_EVENT_SCHEMAS,
 };

@@ -1,18 +1,22 @@
 import { Injectable, Param, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { invalid } from './errors.js';
 
+/** A plain decimal without leading zeros, at most 16 digits ("0", "7", "1234"; not "007", "1e3", "0x10", " 7"). */
+const DECIMAL_ID = /^(?:0|[1-9][0-9]{0,15})$/;
+
 /**
- * An id in a path: a whole number a JavaScript number holds exactly (ids are 64-bit
- * integers in both engines). A larger one is refused here with a 400, not passed to
- * the database (PostgreSQL would fail on it).
+ * An id in a path: a plain decimal that a JavaScript number holds exactly (ids are 64-bit
+ * integers in both engines). Anything else (a larger number, "1e3", "00002") is a 400,
+ * never read as another id nor passed to the database (PostgreSQL would fail on it).
  */
 @Injectable()
-export class ParseIdPipe implements PipeTransform<string, number> {
-  transform(value: string, metadata: ArgumentMetadata): number {
-    const id = Number(value);
-    if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(id)) {
+export class ParseIdPipe implements PipeTransform<unknown, number> {
+  transform(value: unknown, metadata: ArgumentMetadata): number {
+    const id = typeof value === 'string' && DECIMAL_ID.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(id)) {
       const field = metadata.data ?? 'id';
-      throw invalid(`${field} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`, [{ field, message: `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}` }]);
+      const rule = `must be a plain decimal number from 0 to ${Number.MAX_SAFE_INTEGER}, without leading zeros`;
+      throw invalid(`${field} ${rule}`, [{ field, message: rule }]);
     }
     return id;
   }

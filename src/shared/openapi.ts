@@ -67,7 +67,7 @@ const GENERIC: Record<number, string> = {
   400: 'The request is invalid: `errors` names each field and the rule it broke. Nothing was changed.',
   401: 'No `Authorization: Bearer <token>` header, or the token is not valid (unknown or revoked).',
   413: 'The body is larger than the limit (1 MiB by default).',
-  415: 'The body is not JSON (`content-type: application/json`).',
+  415: 'The body is not sent with exactly one `Content-Type: application/json` header (optionally `; charset=utf-8`).',
   429: 'More requests than the per-token limit allows; `Retry-After` says when to try again.',
 };
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
-import { TokenIssued, TokenRehashed, TokenRevoked, UserCreated, type TokenIssuedV1, type TokenRehashedV1, type TokenRevokedV1, type UserEvent, type UserRole } from './user.events.js';
+import { TokenIssued, TokenRehashed, TokenRevoked, USER_EVENT_SCHEMAS, UserCreated, type TokenIssuedV1, type TokenRehashedV1, type TokenRevokedV1, type UserEvent, type UserRole } from './user.events.js';
 
 export const SYSTEM_BOT_ID = 1;
 
@@ -88,4 +88,5 @@ export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
   projectState: projectUserState,
   allocatedIds: (event) =>
     event.type === UserCreated ? [['user', event.data.userId]] : event.type === TokenIssued ? [['token', event.data.tokenId]] : [],
+  schemas: USER_EVENT_SCHEMAS,
 };

@@ -56,6 +56,8 @@ export function toActivity(event: Evolving<IssueEvent>, before: IssueState, afte
       return base('bb.issue.comment.create', 'INFO', `Comment created - ${after.name}`, event.data.content, [], actor, `${link}#activity${event.data.commentId}`);
     case 'issue.field-updated': {
       const d = event.data;
+      // a change that changes nothing (a null name of schema version 1, upcast) is no news
+      if (d.from === d.to) return null;
       if (d.field === 'name') return base('bb.issue.field.update', 'INFO', `Changed issue name - ${after.name}`, `Renamed from "${String(d.from)}"`);
       if (d.field === 'description') return base('bb.issue.field.update', 'INFO', `Changed issue description - ${after.name}`, String(d.to ?? ''));
       const from = d.from === null ? null : ctx.person(Number(d.from)).name;
@@ -81,9 +83,12 @@ export function toActivity(event: Evolving<IssueEvent>, before: IssueState, afte
       const [level, title] = taskTitle(d.from, d.to, d.skipped === true);
       const status = d.to === 'DONE' && d.skipped ? 'SKIPPED' : d.to;
       const extra: MetaLine[] = [{ name: 'Task', value: name }, { name: 'Status', value: status }];
-      if (d.to === 'FAILED' && d.comment) extra.push({ name: 'Result Detail', value: d.comment });
-      if (d.skipped && d.skippedReason) extra.push({ name: 'Skipped Reason', value: d.skippedReason });
-      return base('bb.pipeline.task.status.update', level, `${title} - ${name}`, d.comment ?? '', extra);
+      // the failure's detail is the comment: cut like every meta value, and shown once in chat
+      const detail = d.to === 'FAILED' && d.comment ? d.comment : '';
+      if (detail) extra.push({ name: 'Result Detail', value: cutDescription(detail, ctx.brand) });
+      if (d.skipped && d.skippedReason) extra.push({ name: 'Skipped Reason', value: cutDescription(d.skippedReason, ctx.brand) });
+      const activity = base('bb.pipeline.task.status.update', level, `${title} - ${name}`, d.comment ?? '', extra);
+      return detail ? { ...activity, descriptionInMeta: true } : activity;
     }
     default:
       return null;

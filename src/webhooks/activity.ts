@@ -37,4 +37,9 @@ export interface Activity {
   issue: { id: number; name: string; status: string; type: string; description: string; creator: Person } | null;
   /** The lines chat providers show, in order (Project Title, Project ID, Issue, …), already cut to size. */
   meta: MetaLine[];
+  /**
+   * The description is also a meta line (a failed task's comment is its "Result Detail"): chat
+   * messages show it once, as that line. Custom bodies keep `description` as it is.
+   */
+  descriptionInMeta?: true;
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { WebhookDirectory } from './config/webhook-directory.js';
+import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import {
   CreateWebhookHandler,
@@ -29,7 +30,7 @@ import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/s
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
 
 @Module({
-  controllers: [WebhooksController, SecretsAdminController],
+  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController],
   providers: [
     {
       provide: WEBHOOK_HTTP,

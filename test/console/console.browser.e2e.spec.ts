@@ -84,7 +84,7 @@ describe('delivery console (headless chromium)', () => {
     // the receiver refuses the first message for good: a failed delivery to look into
     issueId = (await a.createIssue(projectId, { name: 'Rotate the keys' })).id;
     failedId = (await until(async () => (await deliveries()).find((d) => d.status === 'FAILED'), 'the failed delivery')).id;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
@@ -178,6 +178,9 @@ describe('delivery console (headless chromium)', () => {
     expect(await page.evaluate("document.activeElement?.classList.contains('error-summary')")).toBe(true);
 
     await page.getByLabel('Type').selectOption('CUSTOM');
+    // the type's help comes from the server's registry: how a Custom receiver's answer is read
+    await page.locator('#url-hint').filter({ hasText: 'Any 2xx answer counts as delivered, unless its body is JSON with a code other than 0' }).waitFor(WAIT);
+    expect(await page.locator('#type option').allTextContents()).toContain('Microsoft Teams');
     await page.getByLabel('URL', { exact: true }).fill(receiver.url('/second'));
     await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.getByRole('heading', { name: 'team room', level: 1 }).waitFor(WAIT);

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config.js';
 import { openDataSource, pgPool, sqliteHandle } from '../../src/database/data-source.js';
+import { openSqlite } from '../../src/database/sqlite-driver.js';
 import { WrongExpectedVersionError } from '../../src/event-store/event.js';
 import { LOG_START, type EventStore } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres-event-store.js';
@@ -43,7 +43,7 @@ describe(`the event store (${testEngine()})`, () => {
       const db = sqliteHandle(ds);
       db.pragma('busy_timeout = 50');
       // another process holds SQLite's write lock
-      const other = new Database(db.name);
+      const other = openSqlite(db.name);
       other.exec('BEGIN IMMEDIATE');
       // (toMatchObject, not toThrow: better-sqlite3's native part keeps the SqliteError of the first test file that
       // loaded it in this jest worker, an Error of that file's realm, which toThrow does not take for an error here)

@@ -205,7 +205,7 @@ describe('issue status', () => {
 
 describe('field updates and comments', () => {
   const created = issueCreated({});
-  const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: 7, projectId: 3, field: f, from, to } });
+  const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: 7, projectId: 3, field: f, from, to } });
 
   it('records one event per field that really changed', () =>
     given(created)

@@ -27,7 +27,7 @@ export class ChildHerald {
     const listening = new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
-        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.output);
+        const match = /listening on\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(this.output);
         if (match) {
           this.port = Number(match[1]);
           resolve();
@@ -37,11 +37,24 @@ export class ChildHerald {
       this.child!.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
       this.child!.once('exit', (code) => reject(new Error(`Herald exited with ${code} before listening:\n${this.output}`)));
     });
-    // booting is seconds on a quiet machine, and took over 20 s beside other suites and work on a shared
-    // 2-core one: what the tests measure starts once the process listens
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start:\n${this.output}`)), 60_000).unref());
-    await Promise.race([listening, timeout]);
+    // generous: a busy machine (a CI run beside other jobs) can take many seconds to load the built service
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Herald did not start within 60 s:\n${this.output}`)), 60_000).unref());
+    try {
+      await Promise.race([listening, timeout]);
+    } catch (error) {
+      // a child that never listened must not outlive the test
+      await this.kill();
+      throw error;
+    }
     return this;
+  }
+
+  /** Waits (at most 10 s) until the process has printed text matching `pattern`. */
+  async waitForOutput(pattern: RegExp): Promise<void> {
+    for (const deadline = Date.now() + 10_000; !pattern.test(this.output); ) {
+      if (Date.now() > deadline) throw new Error(`Herald did not print ${pattern}:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** The process id of the running child. */

@@ -1,4 +1,5 @@
 import { toActivity, cutDescription, testActivity, type MappingContext } from '../../src/webhooks/activity-mapping.js';
+import { partsOf } from '../../src/webhooks/providers/text.js';
 import type { IssueEvent } from '../../src/issues/issue.events.js';
 import { fold, issueCreated, issueStatus, stage, taskChanged } from '../support/issue-given.js';
 
@@ -26,7 +27,7 @@ function map(history: IssueEvent[], actorId = 2) {
 
 const created = issueCreated({ test: ['db-test'], prod: ['db-prod-1', 'db-prod-2'] });
 const link = 'https://herald.example.com/issue/add-index-7';
-const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 1, data: { issueId: 7, projectId: 3, field: f, from, to } }) as IssueEvent;
+const field = (f: string, from: unknown, to: unknown) => ({ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: 7, projectId: 3, field: f, from, to } }) as IssueEvent;
 
 describe('activity mapping, row by row', () => {
   it.each([
@@ -95,9 +96,28 @@ describe('activity mapping, row by row', () => {
     ]);
   });
 
+  it('cuts a failed task’s Result Detail like every meta value, and shows it once in chat (not again as the description)', () => {
+    const long = 'ERROR: deadlock detected. '.repeat(40);
+    const failed = map([created, taskChanged(10, 100, 'RUNNING', 'FAILED', { comment: long })])!;
+    expect(failed.meta.at(-1)).toEqual({ name: 'Result Detail', value: cutDescription(long, 'Bytebase') });
+    expect(failed.meta.at(-1)!.value).toMatch(/^.{450}\.\.\. \(view details in Bytebase\)$/s);
+    // the Custom body keeps the comment whole as its description; chat messages show it once
+    expect(failed.description).toBe(long);
+    expect(failed.descriptionInMeta).toBe(true);
+    expect(partsOf(failed).description).toBe('');
+    expect(partsOf(failed).meta.filter((m) => m.value.startsWith('ERROR: deadlock'))).toHaveLength(1);
+    // other task changes keep their comment as the description
+    const canceled = map([created, taskChanged(10, 100, 'RUNNING', 'CANCELED', { comment: 'window closed' })])!;
+    expect([canceled.descriptionInMeta, partsOf(canceled).description]).toEqual([undefined, 'window closed']);
+  });
+
   it('cuts a long description in the meta lines to 450 characters, never inside one', () => {
     expect(cutDescription('x'.repeat(450), 'Bytebase')).toBe('x'.repeat(450));
     expect(cutDescription('😀'.repeat(500), 'Herald')).toBe(`${'😀'.repeat(450)}... (view details in Herald)`);
+  });
+
+  it('maps a change that changes nothing (a null name of schema version 1, upcast) to no activity', () => {
+    expect(map([created, field('name', 'Add index', 'Add index')])).toBeNull();
   });
 
   it('maps a comment edit to no activity', () => {

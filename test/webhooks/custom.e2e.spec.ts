@@ -44,7 +44,7 @@ describe('webhooks to a Custom endpoint', () => {
       },
       201,
     );
-    expect(hook).toMatchObject({ type: 'CUSTOM', url: `http://127.0.0.1:${receiver.port}/hook/***`, hasSigningSecret: true, headerNames: ['X-Team'], state: 'ACTIVE' });
+    expect(hook).toMatchObject({ type: 'CUSTOM', url: `http://127.0.0.1:${receiver.port}/***`, hasSigningSecret: true, headerNames: ['X-Team'], state: 'ACTIVE' });
     expect(JSON.stringify(hook)).not.toContain('s3cret');
 
     const issue = await a.createIssue(project.id, { name: 'Add index: users', description: 'CREATE INDEX', pipeline: twoStages });
@@ -102,7 +102,7 @@ describe('webhooks to a Custom endpoint', () => {
     expect(deliveries.items.every((d: { status: string }) => d.status === 'DELIVERED')).toBe(true);
     const detail = await a.get(`/api/projects/${project.id}/webhooks/${hook.id}/deliveries/${deliveries.items[0].id}`);
     expect(detail.attempts).toEqual([
-      expect.objectContaining({ number: 1, verdict: 'delivered', request: expect.objectContaining({ url: `http://127.0.0.1:${receiver.port}/hook/***` }), response: expect.objectContaining({ status: 200 }) }),
+      expect.objectContaining({ number: 1, verdict: 'delivered', request: expect.objectContaining({ url: `http://127.0.0.1:${receiver.port}/***` }), response: expect.objectContaining({ status: 200 }) }),
     ]);
     expect(detail.attempts[0].request.headers['X-Team']).toBe('***');
     expect(JSON.stringify(detail)).not.toContain('s3cret');

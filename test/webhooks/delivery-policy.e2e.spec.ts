@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { DeliveryRetention } from '../../src/webhooks/delivery/retention.js';
@@ -5,7 +6,7 @@ import { deliveryId } from '../../src/webhooks/subscription/schedule-deliveries.
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, tempDir, type TestApp } from '../support/test-app.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -184,14 +185,43 @@ describe('delivery policy with an injected clock', () => {
     expect(d.id).toBe(deliveryId(created.eventId, hookId));
   });
 
-  it('refuses a blocked address as a failed attempt', async () => {
-    const blocked = (await a.post(`/api/projects/${projectId}/webhooks`, { type: 'CUSTOM', name: 'meta', url: 'http://169.254.169.254/latest', activityTypes: ['bb.issue.create'] }, 201)).id;
-    await newIssue();
-    await pump();
-    const [d] = (await a.get(`/api/projects/${projectId}/webhooks/${blocked}/deliveries`)).items;
-    expect(d).toMatchObject({ status: 'FAILED', lastError: expect.stringContaining('blocked address') });
-    const attempt = (await a.get(`/api/projects/${projectId}/webhooks/${blocked}/deliveries/${d.id}`)).attempts[0];
-    expect(attempt).toMatchObject({ verdict: 'failed', error: expect.stringContaining('blocked address') });
+  it('refuses a literal address the guard refuses at registration, in every spelling, appending nothing', async () => {
+    const before = (await a.get('/api/events?limit=1000')).length;
+    for (const url of ['http://169.254.169.254/latest', 'http://2852039166/', 'http://0xA9FEA9FE/', 'http://0251.0376.0251.0376/', 'http://[::ffff:169.254.169.254]/', 'http://[fd00:ec2::254]/', 'http://10.0.0.1/', 'http://100.100.100.200/']) {
+      const res = await t.http.post(`/api/projects/${projectId}/webhooks`).set(t.auth).send({ type: 'CUSTOM', name: 'meta', url, activityTypes: ['bb.issue.create'] });
+      expect({ url, status: res.status, type: res.headers['content-type'], errors: res.body.errors }).toEqual({
+        url,
+        status: 400,
+        type: expect.stringMatching(/^application\/problem\+json/),
+        errors: [{ field: 'url', message: expect.stringMatching(/^must not point at .*(metadata|private)/) }],
+      });
+    }
+    expect((await a.get('/api/events?limit=1000')).length).toBe(before);
+  });
+
+  it('fails the sends of a webhook whose address was allowed when it was registered, as a blocked address', async () => {
+    const dir = tempDir();
+    const first = await startTestApp({ dir, clock, env: LOCAL_WEBHOOK_ENV });
+    const a1 = api(first);
+    const project = (await a1.createProject('Narrowed')).id;
+    const hook = (await a1.post(`/api/projects/${project}/webhooks`, { type: 'CUSTOM', name: 'local', url: receiver.url(), activityTypes: ['bb.issue.create'] }, 201)).id;
+    await first.close();
+    // the operator no longer allows 127.0.0.0/8: the webhook stays, its sends are refused
+    const second = await startTestApp({ dir, clock, env: { ...LOCAL_WEBHOOK_ENV, WEBHOOK_ALLOWED_CIDRS: '' } });
+    try {
+      const a2 = api(second);
+      await a2.createIssue(project);
+      await second.app.get(WebhookSubscription).catchUp();
+      await second.app.get(DeliveryDispatcher).runOnce();
+      const [d] = (await a2.get(`/api/projects/${project}/webhooks/${hook}/deliveries`)).items;
+      expect(d).toMatchObject({ status: 'FAILED', lastError: expect.stringContaining('blocked address') });
+      const attempt = (await a2.get(`/api/projects/${project}/webhooks/${hook}/deliveries/${d.id}`)).attempts[0];
+      expect(attempt).toMatchObject({ verdict: 'failed', error: expect.stringContaining('blocked address') });
+      expect(receiver.received).toEqual([]);
+    } finally {
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cleans up finished deliveries after the retention period', async () => {

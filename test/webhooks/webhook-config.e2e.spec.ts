@@ -1,3 +1,4 @@
+import { WEBHOOK_TYPES } from '../../src/webhooks/providers/registry.js';
 import { api } from '../support/api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -74,6 +75,24 @@ describe('webhook configuration', () => {
 
   it('accepts an operator-added host for one provider', async () => {
     await create({ url: 'https://chat.internal.example/hooks/abc' }).expect(201);
+  });
+
+  it('lists the webhook types from the provider registry, with the operator’s hosts, for the console', async () => {
+    const types = await a.get('/api/webhook-types');
+    expect(types.map((t: { type: string }) => t.type)).toEqual([...WEBHOOK_TYPES]);
+    expect(types.find((t: { type: string }) => t.type === 'SLACK')).toEqual({
+      type: 'SLACK',
+      aliases: ['bb.plugin.webhook.slack'],
+      displayName: 'Slack',
+      exampleUrl: 'https://hooks.slack.com/services/T000/B000/XXXX',
+      hosts: ['hooks.slack.com', 'hooks.slack-gov.com', 'chat.internal.example'],
+      signingSecret: null,
+      customHeaders: false,
+    });
+    expect(types.find((t: { type: string }) => t.type === 'CUSTOM')).toMatchObject({ hosts: [], customHeaders: true, signingSecret: expect.stringContaining('whsec_') });
+    // the OpenAPI enum is the same list
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    expect(doc.components.schemas.WebhookSchema.properties.type.enum).toEqual([...WEBHOOK_TYPES]);
   });
 
   it('updates, re-reads and deletes a webhook; unknown ones are 404', async () => {

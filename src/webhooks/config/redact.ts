@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../event-store/event.js';
-import { maskUrl } from './url-rules.js';
+import { maskUrl } from './url-mask.js';
 
 /**
  * Webhook URLs and signing secrets are credentials: events that carry them are shown

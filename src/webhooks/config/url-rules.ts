@@ -1,12 +1,7 @@
 import type { WebhookSettings } from '../../config/config.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
-import { WEBHOOK_TYPES, type ProviderAdapter, type WebhookType } from '../providers/provider.js';
-
-/** Accepts `SLACK` and `bb.plugin.webhook.slack`; returns the short form. */
-export function normalizeWebhookType(raw: string): WebhookType | undefined {
-  const short = raw.startsWith('bb.plugin.webhook.') ? raw.slice('bb.plugin.webhook.'.length).toUpperCase() : raw;
-  return (WEBHOOK_TYPES as readonly string[]).includes(short) ? (short as WebhookType) : undefined;
-}
+import { AddressPolicy, isIpLiteral } from '../http/address-policy.js';
+import type { ProviderAdapter } from '../providers/provider.js';
 
 function hostMatches(host: string, pattern: string): boolean {
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
@@ -40,27 +35,30 @@ export function checkWebhookUrl(raw: string, provider: ProviderAdapter, settings
     const problem = provider.checkUrl(url);
     if (problem) errors.push({ field: 'url', message: problem });
   }
+  // a literal address the sending guard would refuse fails every send: refused now (names are
+  // resolved, and their addresses checked, at each send)
+  if (isIpLiteral(host)) {
+    const verdict = addressPolicy(settings).check(host);
+    if (!verdict.allowed) errors.push({ field: 'url', message: `must not point at ${verdict.reason}: such destinations are refused (WEBHOOK_ALLOWED_CIDRS may allow private ranges; metadata addresses never)` });
+  }
   return errors;
+}
+
+const policies = new WeakMap<WebhookSettings, AddressPolicy>();
+
+/** The sending guard's policy for these settings (built once per settings object). */
+function addressPolicy(settings: WebhookSettings): AddressPolicy {
+  let policy = policies.get(settings);
+  if (!policy) {
+    policy = new AddressPolicy(settings.allowedCidrs);
+    policies.set(settings, policy);
+  }
+  return policy;
 }
 
 export function assertWebhookUrl(raw: string, provider: ProviderAdapter, settings: WebhookSettings): void {
   const errors = checkWebhookUrl(raw, provider, settings);
   if (errors.length > 0) throw invalid(errors.map((e) => e.message).join('; '), errors);
-}
-
-/**
- * Webhook URLs embed tokens: shown as scheme, host and first path segment, the rest
- * masked. Also used for every log line and recorded request.
- */
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    const first = url.pathname.split('/').filter(Boolean)[0];
-    const rest = url.pathname.split('/').filter(Boolean).length > 1 || url.search ? '/***' : '';
-    return `${url.protocol}//${url.host}${first ? `/${first}` : ''}${rest}`;
-  } catch {
-    return '***';
-  }
 }
 
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding']);
@@ -79,14 +77,9 @@ export function checkCustomHeaders(headers: Record<string, unknown>): FieldError
   return errors;
 }
 
-export function checkSigningSecret(type: WebhookType, secret: string): FieldError[] {
-  if (type === 'CUSTOM') {
-    const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.alloc(0);
-    if (key.length < 24 || key.length > 64) return [{ field: 'signingSecret', message: 'must be whsec_ followed by a base64 key of 24 to 64 bytes' }];
-    return [];
-  }
-  if (type === 'DINGTALK' || type === 'FEISHU' || type === 'LARK') {
-    return secret.length >= 8 && secret.length <= 200 ? [] : [{ field: 'signingSecret', message: 'must be 8 to 200 characters' }];
-  }
-  return [{ field: 'signingSecret', message: `${type} webhooks are not signed` }];
+/** The provider's own rule for its signing secret; providers without signing refuse any. */
+export function checkSigningSecret(provider: ProviderAdapter, secret: string): FieldError[] {
+  if (!provider.signingSecret) return [{ field: 'signingSecret', message: `${provider.type} webhooks are not signed` }];
+  const problem = provider.signingSecret.check(secret);
+  return problem ? [{ field: 'signingSecret', message: problem }] : [];
 }

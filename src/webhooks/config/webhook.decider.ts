@@ -82,7 +82,7 @@ export function decideWebhook(command: WebhookCommand, projectId: number, webhoo
       const { kind: _kind, webhookId: _id, ...settings } = command;
       const duplicate = duplicateOf(settings.urlDigest);
       if (duplicate) throw conflict(`webhook ${duplicate.id} of this project already posts to this URL`);
-      return [{ type: WebhookCreated, schemaVersion: 1, data: { ...base, ...settings } }];
+      return [{ type: WebhookCreated, schemaVersion: 2, data: { ...base, ...settings } }];
     }
     case 'UpdateWebhook': {
       if (!existing) throw notFound('webhook', command.webhookId);
@@ -102,7 +102,7 @@ export function decideWebhook(command: WebhookCommand, projectId: number, webhoo
         changes.previousSigningSecret = existing.signingSecret ? { secret: existing.signingSecret, until: new Date(command.now.getTime() + 86_400_000).toISOString() } : null;
       }
       const events: WebhookEvent[] = [];
-      if (Object.keys(changes).length > 0) events.push({ type: WebhookUpdated, schemaVersion: 1, data: { ...base, changes } });
+      if (Object.keys(changes).length > 0) events.push({ type: WebhookUpdated, schemaVersion: 2, data: { ...base, changes } });
       // setting a disabled webhook active again re-enables it
       if (command.changes.active === true && existing.health.state !== 'ACTIVE') {
         events.push(healthEvent(base, { state: 'ACTIVE', consecutiveFailures: 0, disabledUntil: null, lastError: existing.health.lastError, cause: 'reactivated' }));

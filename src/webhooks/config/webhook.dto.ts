@@ -3,11 +3,15 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
+import { PROVIDERS, WEBHOOK_TYPES } from '../providers/registry.js';
 
-const TYPE_DOC = 'SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM or CUSTOM (or Bytebase’s `bb.plugin.webhook.<type>`).';
+const PROVIDER_LIST = WEBHOOK_TYPES.map((type) => PROVIDERS[type]);
+const TYPE_DOC = `${WEBHOOK_TYPES.join(', ')} (or Bytebase’s \`bb.plugin.webhook.<type>\`; \`GET /api/webhook-types\` lists each with its hosts and signing).`;
 const URL_DOC = 'https (http only where allowed); the host must be the provider’s own (any host for CUSTOM). Stored sealed, shown masked.';
-const SECRET_DOC = 'CUSTOM: a Standard Webhooks secret (`whsec_` + base64); DINGTALK and FEISHU/LARK: the robot’s signing secret. Never shown again.';
-const HEADERS_DOC = 'Extra headers for CUSTOM webhooks (values are stored sealed and never shown).';
+const SECRET_DOC = `${PROVIDER_LIST.filter((p) => p.signingSecret)
+  .map((p) => `${p.type}: ${p.signingSecret!.description}`)
+  .join('; ')}. Never shown again.`;
+const HEADERS_DOC = `Extra headers for ${PROVIDER_LIST.filter((p) => p.customHeaders).map((p) => p.type).join(', ')} webhooks (values are stored sealed and never shown).`;
 const ORDERED_DOC = 'Deliver strictly in event order: a failing delivery holds back later ones.';
 
 export class CreateWebhookDto {
@@ -21,8 +25,8 @@ export class CreateWebhookDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPES.length) @IsIn(ACTIVITY_TYPES, { each: true }) activityTypes: ActivityType[];
   @ApiPropertyOptional({ default: true })
   @IsOptional() @IsBoolean() active?: boolean;
-  @ApiPropertyOptional({ maxLength: 200, description: SECRET_DOC })
-  @IsOptional() @IsString() @MaxLength(200) signingSecret?: string;
+  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true, description: `${SECRET_DOC} null or absent: none.` })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(200) signingSecret?: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: HEADERS_DOC })
   @IsOptional() @IsObject() headers?: Record<string, string>;
   @ApiPropertyOptional({ default: false, description: ORDERED_DOC })

@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../../event-store/event.js';
-import type { ActivityType } from '../activity.js';
-import type { WebhookType } from '../providers/provider.js';
+import { arrayOf, bool, int, nullable, object, oneOf, recordOf, str, type Check, type EventSchemas } from '../../event-store/event-schema.js';
+import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
+import { WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
 
 export const WEBHOOK_STATES = ['ACTIVE', 'TEMPORARILY_DISABLED', 'DISABLED'] as const;
 export type WebhookHealthState = (typeof WEBHOOK_STATES)[number];
@@ -22,7 +23,7 @@ export interface WebhookSettingsData {
   name: string;
   /** Sealed. */
   url: string;
-  /** What may be shown: scheme, host and first path segment. */
+  /** What may be shown: scheme, host and the provider's fixed path prefix (see maskUrl). */
   urlMasked: string;
   /** A keyed digest of the URL, to find duplicates without the URL in clear. */
   urlDigest: string;
@@ -37,11 +38,13 @@ export interface WebhookSettingsData {
   ordered: boolean;
 }
 
-export type WebhookCreatedV1 = DomainEvent<typeof WebhookCreated, { projectId: number; webhookId: number } & WebhookSettingsData> & {
-  schemaVersion: 1;
+/** Version 2: urlMasked hides the whole path but the provider's fixed prefix (see webhook.upcasters.ts). */
+export type WebhookCreatedV2 = DomainEvent<typeof WebhookCreated, { projectId: number; webhookId: number } & WebhookSettingsData> & {
+  schemaVersion: 2;
 };
-export type WebhookUpdatedV1 = DomainEvent<typeof WebhookUpdated, { projectId: number; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type'>> }> & {
-  schemaVersion: 1;
+/** Version 2: urlMasked as in webhook.created 2; no null but for the secrets (see webhook.upcasters.ts). */
+export type WebhookUpdatedV2 = DomainEvent<typeof WebhookUpdated, { projectId: number; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type'>> }> & {
+  schemaVersion: 2;
 };
 export type WebhookDeletedV1 = DomainEvent<typeof WebhookDeleted, { projectId: number; webhookId: number }> & { schemaVersion: 1 };
 export type WebhookHealthChangedV1 = DomainEvent<
@@ -63,4 +66,34 @@ export type WebhookSecretsResealedV1 = DomainEvent<
   { projectId: number; webhookId: number; keyId: string } & Pick<WebhookSettingsData, 'url' | 'urlDigest' | 'signingSecret' | 'previousSigningSecret' | 'headers'>
 > & { schemaVersion: 1 };
 
-export type WebhookEvent = WebhookCreatedV1 | WebhookUpdatedV1 | WebhookDeletedV1 | WebhookHealthChangedV1 | WebhookSecretsResealedV1;
+export type WebhookEvent = WebhookCreatedV2 | WebhookUpdatedV2 | WebhookDeletedV1 | WebhookHealthChangedV1 | WebhookSecretsResealedV1;
+
+const ids = { projectId: int, webhookId: int };
+const previousSecret = nullable(object({ secret: str(), until: str() }));
+const settings: Record<keyof Omit<WebhookSettingsData, 'type'>, Check> = {
+  name: str({ min: 1 }),
+  url: str({ min: 1 }),
+  urlMasked: str({ min: 1 }),
+  urlDigest: str({ min: 1 }),
+  activityTypes: arrayOf(oneOf(ACTIVITY_TYPES)),
+  active: bool,
+  signingSecret: nullable(str()),
+  previousSigningSecret: previousSecret,
+  headers: recordOf(str()),
+  ordered: bool,
+};
+
+/** The data each webhook event holds at its current version (checked on append, and over the whole log at start). */
+export const WEBHOOK_EVENT_SCHEMAS: EventSchemas = {
+  [WebhookCreated]: { schemaVersion: 2, data: object({ ...ids, type: oneOf(WEBHOOK_TYPES), ...settings }) },
+  [WebhookUpdated]: { schemaVersion: 2, data: object({ ...ids, changes: object({}, settings) }) },
+  [WebhookDeleted]: { schemaVersion: 1, data: object(ids) },
+  [WebhookHealthChanged]: {
+    schemaVersion: 1,
+    data: object({ ...ids, state: oneOf(WEBHOOK_STATES), consecutiveFailures: int, disabledUntil: nullable(str()), lastError: nullable(str()), cause: str() }),
+  },
+  [WebhookSecretsResealed]: {
+    schemaVersion: 1,
+    data: object({ ...ids, keyId: str(), url: settings.url, urlDigest: settings.urlDigest, signingSecret: settings.signingSecret, previousSigningSecret: previousSecret, headers: settings.headers }),
+  },
+};

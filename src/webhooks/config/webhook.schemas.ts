@@ -3,7 +3,7 @@ import { PageSchema } from '../../shared/openapi.js';
 import { ACTIVITY_TYPES } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, type toAttemptView, type toDeliveryView } from '../delivery/deliveries.js';
 import type { AttemptResult } from '../delivery/test-message.js';
-import { WEBHOOK_TYPES } from '../providers/provider.js';
+import { WEBHOOK_TYPES } from '../providers/registry.js';
 import { WEBHOOK_STATES } from './webhook.events.js';
 import type { WebhookView } from './webhook.view.js';
 

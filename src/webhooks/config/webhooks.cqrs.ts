@@ -12,13 +12,13 @@ import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { TestMessage, type AttemptResult } from '../delivery/test-message.js';
-import type { WebhookType } from '../providers/provider.js';
-import { providerFor } from '../providers/registry.js';
+import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
 import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
 import { configOf, type WebhookRow } from './webhook.projection.js';
 import { toWebhookView, type WebhookView } from './webhook.view.js';
-import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl, maskUrl, normalizeWebhookType } from './url-rules.js';
+import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
+import { maskUrl } from './url-mask.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 
 type Projects = AggregateStore<ProjectState, ProjectEvent>;
@@ -72,17 +72,18 @@ async function projectMustExist(store: EventStore, projectId: number): Promise<v
 
 /** The rules a webhook's URL, signing secret and headers must meet for its type (400 naming each field). */
 function assertSettings(type: WebhookType, input: { url?: string; signingSecret?: string | null; headers?: Record<string, string> }, config: HeraldConfig): void {
+  const provider = providerFor(type);
   const errors: FieldError[] = [
-    ...(input.url !== undefined ? checkWebhookUrl(input.url, providerFor(type), config.webhooks) : []),
-    ...(typeof input.signingSecret === 'string' ? checkSigningSecret(type, input.signingSecret) : []),
-    ...(input.headers !== undefined ? (type === 'CUSTOM' ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: 'only CUSTOM webhooks take custom headers' }]) : []),
+    ...(input.url !== undefined ? checkWebhookUrl(input.url, provider, config.webhooks) : []),
+    ...(typeof input.signingSecret === 'string' ? checkSigningSecret(provider, input.signingSecret) : []),
+    ...(input.headers !== undefined ? (provider.customHeaders ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: `${type} webhooks take no custom headers` }]) : []),
   ];
   if (errors.length > 0) throw invalid(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 }
 
 /** The credentials of a webhook, sealed for storage (and the URL's masked form and digest). */
-function sealUrl(box: SecretBox, url: string) {
-  return { url: box.seal(url), urlMasked: maskUrl(url), urlDigest: box.digest(url) };
+function sealUrl(box: SecretBox, url: string, type: WebhookType) {
+  return { url: box.seal(url), urlMasked: maskUrl(url, type), urlDigest: box.digest(url) };
 }
 
 function sealHeaders(box: SecretBox, headers: Record<string, string>): Record<string, string> {
@@ -101,7 +102,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
   async execute({ projectId, input, metadata }: CreateWebhookCommand): Promise<WebhookView> {
     await projectMustExist(this.store, projectId);
     const type = normalizeWebhookType(input.type);
-    if (!type) throw invalid(`unknown webhook type ${input.type}`, [{ field: 'type', message: 'must be one of SLACK, DISCORD, TEAMS, DINGTALK, FEISHU, LARK, WECOM, CUSTOM' }]);
+    if (!type) throw invalid(`unknown webhook type ${input.type}`, [{ field: 'type', message: `must be one of ${WEBHOOK_TYPES.join(', ')}` }]);
     assertSettings(type, input, this.config);
     let webhookId = 0;
     const { state } = await this.projects.update(projectId, { metadata, ids: { webhook: 1 } }, (s, { ids }) => {
@@ -112,7 +113,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           webhookId,
           type,
           name: input.name,
-          ...sealUrl(this.box, input.url),
+          ...sealUrl(this.box, input.url, type),
           activityTypes: [...new Set(input.activityTypes)],
           active: input.active ?? true,
           signingSecret: input.signingSecret ? this.box.seal(input.signingSecret) : null,
@@ -144,7 +145,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
     const changes = {
       ...plain,
       ...(input.activityTypes ? { activityTypes: [...new Set(input.activityTypes)] } : {}),
-      ...(url !== undefined ? sealUrl(this.box, url) : {}),
+      ...(url !== undefined ? sealUrl(this.box, url, hook.type) : {}),
       ...(signingSecret !== undefined ? { signingSecret: signingSecret === null ? null : this.box.seal(signingSecret) } : {}),
       ...(headers !== undefined ? { headers: sealHeaders(this.box, headers) } : {}),
     };

@@ -1,6 +1,7 @@
 import type { SqlWrite } from '../../event-store/event.js';
 import type { WriteTx } from '../../event-store/event-store.js';
-import { maskUrl } from '../config/url-rules.js';
+import { maskUrl } from '../config/url-mask.js';
+import type { WebhookType } from '../providers/registry.js';
 import type { Attempt } from './attempt.js';
 
 /* What the recorder writes besides the queue: the attempt rows and the webhooks' runs of failures. */
@@ -10,18 +11,18 @@ const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'w
 const ROWS = 500;
 
 /** The attempts as recorded: the request with secrets masked, the response or the error, and the verdict. */
-export function attemptRows(attempts: { deliveryId: string; number: number; attempt: Attempt }[]): SqlWrite[] {
+export function attemptRows(attempts: { deliveryId: string; number: number; type: WebhookType; attempt: Attempt }[]): SqlWrite[] {
   const writes: SqlWrite[] = [];
   for (let i = 0; i < attempts.length; i += ROWS) {
     const part = attempts.slice(i, i + ROWS);
     writes.push({
       sql: `INSERT INTO webhook_delivery_attempts (delivery_id, number, started_at, duration_ms, request, response, error, verdict) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      params: part.flatMap(({ deliveryId, number, attempt: { request, response, verdict, startedAt, durationMs } }) => [
+      params: part.flatMap(({ deliveryId, number, type, attempt: { request, response, verdict, startedAt, durationMs } }) => [
         deliveryId,
         number,
         startedAt.getTime(),
         Math.round(durationMs),
-        JSON.stringify({ url: maskUrl(request.url), headers: maskHeaders(request.headers), body: request.body }),
+        JSON.stringify({ url: maskUrl(request.url, type), headers: maskHeaders(request.headers), body: request.body }),
         response?.kind === 'response' ? JSON.stringify({ status: response.status, headers: response.headers, body: response.body }) : null,
         response?.kind === 'error' ? `${response.error}: ${response.detail}` : null,
         // nothing sent (unsent) shows as failed: that is what it is to the delivery

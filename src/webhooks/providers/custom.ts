@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { DELIVERED, describeResponse, failed, isSuccess, jsonObject, judgeStatus, retry, retryAfterOf } from './text.js';
 
 /** The seed's body, keys in the seed's order. */
@@ -36,9 +36,22 @@ const isReserved = (name: string) => RESERVED.has(name.toLowerCase()) || name.to
 const VALID_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALID_VALUE = /^[^\r\n\0]*$/;
 
-export const CUSTOM: ProviderAdapter = {
+export const CUSTOM = defineProvider({
   type: 'CUSTOM',
+  aliases: ['bb.plugin.webhook.custom'],
+  displayName: 'Custom',
+  exampleUrl: 'https://receiver.example.com/herald',
   hosts: [],
+  signingSecret: {
+    description: 'a Standard Webhooks secret (whsec_ followed by a base64 key of 24 to 64 bytes)',
+    check(secret) {
+      const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.alloc(0);
+      return key.length >= 24 && key.length <= 64 ? undefined : 'must be whsec_ followed by a base64 key of 24 to 64 bytes';
+    },
+  },
+  answerRule: 'Any 2xx answer counts as delivered, unless its body is JSON with a code other than 0: then the delivery is retried and its message recorded. 410 disables the webhook; 408, 429 and 5xx are retried; other answers fail.',
+  customHeaders: true,
+  limits: {},
   pace: [],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
@@ -62,15 +75,17 @@ export const CUSTOM: ProviderAdapter = {
     return { url: hook.url, headers, body };
   },
 
+  /**
+   * Any 2xx is delivered unless its body is JSON whose `code` is present and not 0 (or "0"): then
+   * the receiver said "not now" and the attempt is retried with its `message` as the reason. Bytebase
+   * decoded the answer into `{code int}`, where a missing code is 0, so receivers written for it
+   * answer `{}`, `{"status":"ok"}`, `null` or plain text and mean success.
+   */
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     const { status } = response;
     if (isSuccess(status)) {
-      const text = response.body.trim();
-      if (text === '') return DELIVERED;
-      const json = jsonObject(text);
-      if (!json) return retry(`${describeResponse(response)} (not the JSON {code, message} the contract asks for)`);
-      if (!('code' in json)) return retry(`${describeResponse(response)} (no code)`);
-      if (json.code === 0 || json.code === '0') return DELIVERED;
+      const json = jsonObject(response.body);
+      if (!json || json.code === undefined || json.code === null || json.code === 0 || json.code === '0') return DELIVERED;
       const message = typeof json.message === 'string' && json.message !== '' ? json.message : `code ${JSON.stringify(json.code)}`;
       return retry(message, retryAfterOf(response, ctx.now));
     }
@@ -78,4 +93,4 @@ export const CUSTOM: ProviderAdapter = {
     // 3xx failed, 410 failed + disable, 429/5xx retry (Retry-After), other 4xx failed.
     return judgeStatus(response, ctx.now);
   },
-};
+});

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, jsonObject, judgeStatus, later, numericCode, partsOf, quote, retry, retryAfterOf } from './text.js';
 
 /** DingTalk refuses robot messages over 20,000 bytes: the JSON body is kept within that. */
@@ -29,9 +29,16 @@ function signedUrl(url: string, secret: string | undefined, now: Date): string {
   return `${url}${separator}timestamp=${ms}&sign=${encodeURIComponent(dingtalkSign(secret, ms))}`;
 }
 
-export const DINGTALK: ProviderAdapter = {
+export const DINGTALK = defineProvider({
   type: 'DINGTALK',
+  aliases: ['bb.plugin.webhook.dingtalk'],
+  displayName: 'DingTalk',
+  exampleUrl: 'https://oapi.dingtalk.com/robot/send?access_token=XXXX',
   hosts: ['oapi.dingtalk.com', 'api.dingtalk.com'],
+  publicPathPrefixes: ['/robot/send'],
+  signingSecret: ROBOT_SIGNING_SECRET,
+  customHeaders: false,
+  limits: { bodyBytes: DINGTALK_MAX_BODY_BYTES },
   // 20 per minute per robot; going over throttles the robot for 10 minutes.
   pace: [{ count: 20, perMs: 60_000 }],
 
@@ -60,4 +67,4 @@ export const DINGTALK: ProviderAdapter = {
     // 310000 (keyword missing, signature mismatch, timestamp out of range, IP not allowed) and the rest.
     return failed(reason);
   },
-};
+});

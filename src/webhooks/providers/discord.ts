@@ -1,5 +1,5 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
   LEVEL_COLOR,
@@ -21,7 +21,7 @@ import {
 } from './text.js';
 
 /** Discord's embed limits, in characters, and the message content limit. */
-export const DISCORD_LIMITS = { title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, authorName: 256, embedTotal: 6000, content: 2000 } as const;
+export const DISCORD_LIMITS = { title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, authorName: 256, embedTotal: 6000 } as const;
 
 const HOSTS = ['discord.com', 'discordapp.com'] as const;
 
@@ -44,9 +44,15 @@ function embedSize(texts: ReturnType<typeof embedTexts>): number {
   return texts.title.length + texts.description.length + texts.author.length + texts.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
 }
 
-export const DISCORD: ProviderAdapter = {
+export const DISCORD = defineProvider({
   type: 'DISCORD',
+  aliases: ['bb.plugin.webhook.discord'],
+  displayName: 'Discord',
+  exampleUrl: 'https://discord.com/api/webhooks/1234/token-abc',
   hosts: HOSTS,
+  publicPathPrefixes: ['/api/webhooks/'],
+  customHeaders: false,
+  limits: DISCORD_LIMITS,
   pace: [
     { count: 5, perMs: 2000 },
     { count: 30, perMs: 60_000 },
@@ -74,11 +80,9 @@ export const DISCORD: ProviderAdapter = {
       fields: texts.fields,
       timestamp: new Date(activity.createdTs * 1000).toISOString(),
     };
-    // The embed title links to Herald; the message content carries the "View in {brand}" link
-    // that every chat message has (the embed itself has no place for it).
-    const link = `[View in ${ctx.brand}](${activity.link})`;
-    const content = link.length <= DISCORD_LIMITS.content ? link : truncate(`View in ${ctx.brand}`, DISCORD_LIMITS.content);
-    return { url: hook.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ content, embeds: [embed] }) };
+    // The embed's title is the link (as in Bytebase): no content line. Embeds never ping, and
+    // `allowed_mentions` says so explicitly: nothing a user typed can notify the channel.
+    return { url: hook.url, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ embeds: [embed], allowed_mentions: { parse: [] } }) };
   },
 
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
@@ -93,4 +97,4 @@ export const DISCORD: ProviderAdapter = {
     if (response.status === 401 || response.status === 403 || response.status === 404) return failed(describeResponse(response));
     return judgeStatus(response, ctx.now);
   },
-};
+});

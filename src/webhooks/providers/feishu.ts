@@ -1,15 +1,17 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget, WebhookType } from './provider.js';
+import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderAdapter, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
   FEISHU_TEMPLATE,
+  breakMarkup,
   type MessageParts,
   describeResponse,
   failed,
   fitParts,
   jsonObject,
   judgeStatus,
+  mapParts,
   numericCode,
   partsOf,
   retry,
@@ -21,7 +23,15 @@ export const FEISHU_MAX_BODY_BYTES = 20_000;
 /** Codes meaning "rate limited": try again later. */
 const RATE_LIMITED = new Set([9499, 11232]);
 
-export function feishuMarkdown(p: MessageParts, link: string, brand: string): string {
+/**
+ * Feishu/Lark card markdown takes `<at id=all></at>` as a mention of everyone: user text is
+ * written with HTML escapes (which the card shows as the characters typed), so it stays text.
+ * The header is plain text, shown as typed: a zero-width space breaks the markup there.
+ */
+const escapeMarkup = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function feishuMarkdown(raw: MessageParts, link: string, brand: string): string {
+  const p = mapParts(raw, escapeMarkup);
   const lines: string[] = [];
   if (p.description) lines.push(p.description);
   for (const m of p.meta) lines.push(`**${m.name}**: ${m.value}`);
@@ -35,10 +45,17 @@ export function feishuSign(secret: string, timestampSeconds: string): string {
 }
 
 /** Feishu (open.feishu.cn) and Lark (open.larksuite.com) speak the same custom-bot API. */
-function feishuLike(type: WebhookType, host: string): ProviderAdapter {
-  return {
+function feishuLike<const T extends string>(type: T, displayName: string, host: string): ProviderAdapter<T> {
+  return defineProvider({
     type,
+    aliases: [`bb.plugin.webhook.${type.toLowerCase()}`],
+    displayName,
+    exampleUrl: `https://${host}/open-apis/bot/v2/hook/XXXX`,
     hosts: [host],
+    publicPathPrefixes: ['/open-apis/bot/v2/hook/'],
+    signingSecret: ROBOT_SIGNING_SECRET,
+    customHeaders: false,
+    limits: { bodyBytes: FEISHU_MAX_BODY_BYTES },
     pace: [
       { count: 5, perMs: 1000 },
       { count: 100, perMs: 60_000 },
@@ -53,7 +70,7 @@ function feishuLike(type: WebhookType, host: string): ProviderAdapter {
         msg_type: 'interactive',
         card: {
           config: { wide_screen_mode: true, enable_forward: true },
-          header: { title: { tag: 'plain_text', content: p.title }, template: FEISHU_TEMPLATE[activity.level] },
+          header: { title: { tag: 'plain_text', content: breakMarkup(p.title, /<(?=\s*at\b)/gi) }, template: FEISHU_TEMPLATE[activity.level] },
           elements: [{ tag: 'markdown', content: feishuMarkdown(p, activity.link, ctx.brand) }],
         },
       });
@@ -75,8 +92,8 @@ function feishuLike(type: WebhookType, host: string): ProviderAdapter {
       // 19021 (signature or timestamp), 19024 (keyword missing) and the rest.
       return failed(reason);
     },
-  };
+  });
 }
 
-export const FEISHU = feishuLike('FEISHU', 'open.feishu.cn');
-export const LARK = feishuLike('LARK', 'open.larksuite.com');
+export const FEISHU = feishuLike('FEISHU', 'Feishu', 'open.feishu.cn');
+export const LARK = feishuLike('LARK', 'Lark', 'open.larksuite.com');

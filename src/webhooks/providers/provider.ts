@@ -1,13 +1,10 @@
 import type { Activity } from '../activity.js';
 
-/** Webhook types, in their short form (the API also accepts `bb.plugin.webhook.<lower>`). */
-export const WEBHOOK_TYPES = ['SLACK', 'DISCORD', 'TEAMS', 'DINGTALK', 'FEISHU', 'LARK', 'WECOM', 'CUSTOM'] as const;
-export type WebhookType = (typeof WEBHOOK_TYPES)[number];
-
 /** What an adapter needs to know of the webhook it renders for. Secrets are in clear here, and only here. */
 export interface WebhookTarget {
   id: number;
-  type: WebhookType;
+  /** The webhook's type (a `WebhookType` of the registry). */
+  type: string;
   name: string;
   url: string;
   /** Valid signing secrets, newest first (two during a rotation). Empty when none. */
@@ -52,18 +49,60 @@ export interface RateLimit {
   perMs: number;
 }
 
+/** A provider's signing secret: what it is, and the rule a secret must meet. */
+export interface SigningSecretRule {
+  /** For people: what to paste, e.g. "the robot's signing secret (8 to 200 characters)". */
+  readonly description: string;
+  /** A message when the secret is refused, undefined when it is fine. */
+  check(secret: string): string | undefined;
+}
+
 /**
- * One chat service or endpoint kind. Adding a provider is one file implementing this
- * and one line in the registry.
+ * One chat service or endpoint kind, and everything Herald knows of it: validation, the API's
+ * enum, configuration and the console all read these fields from the registry. Adding a provider
+ * is one file implementing this and one line in the registry.
  */
-export interface ProviderAdapter {
-  readonly type: WebhookType;
+export interface ProviderAdapter<T extends string = string> {
+  /** The short form the API returns (`SLACK`). */
+  readonly type: T;
+  /** Other spellings accepted on input (Bytebase's `bb.plugin.webhook.slack`), compared case-insensitively. */
+  readonly aliases: readonly string[];
+  /** For people: `Slack`, `Microsoft Teams`. */
+  readonly displayName: string;
+  /** A URL of the provider's shape (documentation and placeholders; never contacted). */
+  readonly exampleUrl: string;
   /** Hosts accepted for URLs of this type; `*.` matches any subdomain. Empty means any host. */
   readonly hosts: readonly string[];
-  /** Per-webhook pace limits; all must hold. */
-  readonly pace: readonly RateLimit[];
+  /**
+   * The fixed, non-secret starts of the provider's URL paths (Slack `/services/`), which a masked
+   * URL may show (see url-mask.ts): one ending in `/` keeps that much of a longer path, one
+   * without keeps an exactly equal path (its query, which holds the token, hidden). Undefined
+   * when the path is the endpoint's own (Custom) or wholly secret.
+   */
+  readonly publicPathPrefixes?: readonly string[];
   /** Extra URL rules beyond the host (e.g. Discord's /api/webhooks/ path): a message when refused. */
   checkUrl?(url: URL): string | undefined;
+  /** How a webhook of this type is signed; absent when the provider has no signing. */
+  readonly signingSecret?: SigningSecretRule;
+  /** For people writing the receiver (Custom): what it must answer for a delivery to count as delivered. */
+  readonly answerRule?: string;
+  /** Whether operator-configured extra headers are sent (Custom only). */
+  readonly customHeaders: boolean;
+  /** The receiver's size limits that rendering keeps to (characters or bytes, as each name says). */
+  readonly limits: Readonly<Record<string, number>>;
+  /** Per-webhook pace limits; all must hold. */
+  readonly pace: readonly RateLimit[];
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest;
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict;
+}
+
+/** The signing secret of a chat robot (DingTalk's "加签", Feishu/Lark's signature check). */
+export const ROBOT_SIGNING_SECRET: SigningSecretRule = {
+  description: 'the robot’s signing secret (8 to 200 characters)',
+  check: (secret) => (secret.length >= 8 && secret.length <= 200 ? undefined : 'must be 8 to 200 characters'),
+};
+
+/** Declares a provider, keeping its `type` as a literal (the registry derives `WebhookType` from it). */
+export function defineProvider<const T extends string>(provider: ProviderAdapter<T>): ProviderAdapter<T> {
+  return provider;
 }

@@ -1,5 +1,5 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { DELIVERED, SLACK_EMOJI, actorLine, describeResponse, failed, isSuccess, judgeStatus, truncate, truncateMeasured } from './text.js';
 
 /** Slack's limits (Block Kit and chat.postMessage). */
@@ -43,9 +43,15 @@ function blocks(activity: Activity, brand: string): object[] {
   return [...head, ...meta, ...tail];
 }
 
-export const SLACK: ProviderAdapter = {
+export const SLACK = defineProvider({
   type: 'SLACK',
+  aliases: ['bb.plugin.webhook.slack'],
+  displayName: 'Slack',
+  exampleUrl: 'https://hooks.slack.com/services/T000/B000/XXXX',
   hosts: ['hooks.slack.com', 'hooks.slack-gov.com'],
+  publicPathPrefixes: ['/services/'],
+  customHeaders: false,
+  limits: SLACK_LIMITS,
   // "About 1 per second, short bursts allowed": a sliding window of 3 per 3 s keeps the average
   // at 1/s while letting a burst of 3 go at once. (Adding {1, 1000} would forbid the burst.)
   pace: [{ count: 3, perMs: 3000 }],
@@ -67,4 +73,4 @@ export const SLACK: ProviderAdapter = {
     }
     return judgeStatus(response, ctx.now);
   },
-};
+});

@@ -1,6 +1,21 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
-import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, hostMatches, isSuccess, judgeStatus, levelColorHex, partsOf } from './text.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
+import {
+  DELIVERED,
+  type MessageParts,
+  breakMarkup,
+  describeResponse,
+  failed,
+  fitParts,
+  hostMatches,
+  isSuccess,
+  judgeStatus,
+  levelColorHex,
+  mapParts,
+  partsOf,
+  retry,
+  retryAfterOf,
+} from './text.js';
 
 /** Legacy Office 365 connector hosts: they take a MessageCard. */
 export const TEAMS_CONNECTOR_HOSTS = ['*.office.com', '*.office365.com'] as const;
@@ -30,7 +45,11 @@ export function teamsCardKind(url: string): TeamsCardKind {
   return hostMatches(host, TEAMS_CONNECTOR_HOSTS) ? 'MessageCard' : 'AdaptiveCard';
 }
 
-function messageCard(activity: Activity, p: MessageParts, brand: string): object {
+/** `<at>` is Teams' mention markup: user text keeps it as text. */
+const noMentions = (p: MessageParts) => mapParts(p, (text) => breakMarkup(text, /<(?=\s*at\b)/gi));
+
+function messageCard(activity: Activity, raw: MessageParts, brand: string): object {
+  const p = noMentions(raw);
   return {
     '@type': 'MessageCard',
     '@context': 'https://schema.org/extensions',
@@ -42,10 +61,12 @@ function messageCard(activity: Activity, p: MessageParts, brand: string): object
   };
 }
 
-function workflowMessage(activity: Activity, p: MessageParts, brand: string): object {
+function workflowMessage(activity: Activity, raw: MessageParts, brand: string): object {
+  const p = noMentions(raw);
   const body: object[] = [{ type: 'TextBlock', text: p.title, weight: 'Bolder', wrap: true }];
   if (p.description) body.push({ type: 'TextBlock', text: p.description, wrap: true });
-  if (p.meta.length > 0) body.push({ type: 'FactSet', facts: p.meta.map((m) => ({ title: m.name, value: m.value })) });
+  // who acted, as Bytebase shows it: the last fact
+  body.push({ type: 'FactSet', facts: [...p.meta.map((m) => ({ title: m.name, value: m.value })), { title: 'Actor', value: p.actor }] });
   return {
     type: 'message',
     attachments: [
@@ -65,10 +86,30 @@ function workflowMessage(activity: Activity, p: MessageParts, brand: string): ob
 
 /** The error texts a legacy connector answers with HTTP 200 (it answers `1` on success). */
 const CONNECTOR_ERROR = /error|fail/i;
+/** "Microsoft Teams endpoint returned HTTP error 429 with ContextId …": the code the connector got. */
+const WRAPPED_STATUS = /HTTP error (\d{3})\b/i;
 
-export const TEAMS: ProviderAdapter = {
+/**
+ * A legacy connector's 200 that wraps an error, judged by the wrapped code: 429 and 5xx are
+ * transient (throttled, Teams busy) and retried, after Retry-After when given; 413 and other 4xx
+ * will not get better and fail. An error text without a code fails.
+ */
+function judgeWrappedError(response: ProviderResponse, text: string, now: Date): Verdict {
+  const code = Number(WRAPPED_STATUS.exec(text)?.[1] ?? NaN);
+  const what = `${describeResponse(response)} (an error wrapped in a 200)`;
+  if (code === 429 || (code >= 500 && code < 600)) return retry(what, retryAfterOf(response, now));
+  return failed(what);
+}
+
+export const TEAMS = defineProvider({
   type: 'TEAMS',
+  aliases: ['bb.plugin.webhook.teams'],
+  displayName: 'Microsoft Teams',
+  exampleUrl: 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=XXXX',
   hosts: [...TEAMS_CONNECTOR_HOSTS, ...TEAMS_WORKFLOW_HOSTS],
+  publicPathPrefixes: ['/webhookb2/', '/workflows/', '/powerautomate/automations/direct/workflows/'],
+  customHeaders: false,
+  limits: { bodyBytes: TEAMS_MAX_BODY_BYTES },
   pace: [{ count: 4, perMs: 1000 }],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
@@ -80,15 +121,15 @@ export const TEAMS: ProviderAdapter = {
 
   /**
    * The judge does not see the URL, so one rule serves both kinds: a legacy connector answers 200
-   * `1`, or 200 with an error text (e.g. "Microsoft Teams endpoint returned HTTP error 413") that is
-   * a failure; Workflows answer 202 with an empty body. Any other 2xx is delivered.
+   * `1`, or 200 with an error text (e.g. "Microsoft Teams endpoint returned HTTP error 413") judged by
+   * the code it wraps; Workflows answer 202 with an empty body. Any other 2xx is delivered.
    */
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     if (isSuccess(response.status)) {
       const text = response.body.trim();
-      if (response.status === 200 && text !== '1' && CONNECTOR_ERROR.test(text)) return failed(describeResponse(response));
+      if (response.status === 200 && text !== '1' && CONNECTOR_ERROR.test(text)) return judgeWrappedError(response, text, ctx.now);
       return DELIVERED;
     }
     return judgeStatus(response, ctx.now);
   },
-};
+});

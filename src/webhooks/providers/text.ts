@@ -137,8 +137,26 @@ export function actorLine(activity: Activity): string {
   return `${activity.actor.name} (${activity.actor.email})`;
 }
 
+/**
+ * The texts a chat message shows. A description that a meta line already carries (a failed
+ * task's comment, shown as "Result Detail") is not shown twice.
+ */
 export function partsOf(activity: Activity): MessageParts {
-  return { title: activity.title, description: activity.description, meta: activity.meta, actor: actorLine(activity) };
+  return { title: activity.title, description: activity.descriptionInMeta ? '' : activity.description, meta: activity.meta, actor: actorLine(activity) };
+}
+
+/** Every user text of the parts (title, description, meta names and values, actor) through `f`. */
+export function mapParts(p: MessageParts, f: (text: string) => string): MessageParts {
+  return { title: f(p.title), description: f(p.description), meta: p.meta.map((m) => ({ name: f(m.name), value: f(m.value) })), actor: f(p.actor) };
+}
+
+/**
+ * Mention markup that user text must not carry into a room (`<at>` in Teams, `<@user>` in WeCom,
+ * `<users/all>` in Google Chat): a zero-width space after the `<` leaves it readable as text and
+ * no longer markup. `pattern` matches the whole token start, e.g. /<(?=at\b)/gi.
+ */
+export function breakMarkup(text: string, pattern: RegExp): string {
+  return text.replace(pattern, (match) => `${match}\u200B`);
 }
 
 /**

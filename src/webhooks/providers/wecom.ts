@@ -1,15 +1,17 @@
 import type { Activity } from '../activity.js';
-import type { OutgoingRequest, ProviderAdapter, ProviderResponse, RenderContext, Verdict, WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
   type MessageParts,
   WECOM_STATUS,
+  breakMarkup,
   describeResponse,
   failed,
   fitParts,
   jsonObject,
   judgeStatus,
   later,
+  mapParts,
   numericCode,
   partsOf,
   quote,
@@ -23,7 +25,11 @@ export const WECOM_MAX_CONTENT_BYTES = 4096;
 /** errcode 45009 (rate limited): try again after a minute. */
 export const WECOM_THROTTLE_MS = 60 * 1000;
 
-export function wecomContent(p: MessageParts, activity: Activity, brand: string): string {
+/** `<@userid>` is WeCom's mention markup in markdown: user text keeps it as text. */
+const noMentions = (p: MessageParts) => mapParts(p, (text) => breakMarkup(text, /<(?=@)/g));
+
+export function wecomContent(raw: MessageParts, activity: Activity, brand: string): string {
+  const p = noMentions(raw);
   const lines = [`# ${WECOM_STATUS[activity.level]}${p.title}`];
   if (p.description) lines.push(quote(p.description));
   lines.push('');
@@ -32,9 +38,15 @@ export function wecomContent(p: MessageParts, activity: Activity, brand: string)
   return lines.join('\n');
 }
 
-export const WECOM: ProviderAdapter = {
+export const WECOM = defineProvider({
   type: 'WECOM',
+  aliases: ['bb.plugin.webhook.wecom'],
+  displayName: 'WeCom',
+  exampleUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=XXXX',
   hosts: ['qyapi.weixin.qq.com'],
+  publicPathPrefixes: ['/cgi-bin/webhook/send'],
+  customHeaders: false,
+  limits: { contentBytes: WECOM_MAX_CONTENT_BYTES },
   pace: [{ count: 20, perMs: 60_000 }],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
@@ -53,4 +65,4 @@ export const WECOM: ProviderAdapter = {
     if (code === 45009) return retry(reason, later(new Date(ctx.now.getTime() + WECOM_THROTTLE_MS), retryAfterOf(response, ctx.now)));
     return failed(reason);
   },
-};
+});

@@ -1,5 +1,6 @@
 import type { Activity, MetaLine, Person } from '../../../src/webhooks/activity.js';
-import type { ProviderResponse, RenderContext, WebhookTarget, WebhookType } from '../../../src/webhooks/providers/provider.js';
+import type { ProviderResponse, RenderContext, WebhookTarget } from '../../../src/webhooks/providers/provider.js';
+import { PROVIDERS, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 
 /** Fixed inputs for the provider adapter tests. */
 
@@ -9,7 +10,8 @@ export const NOW_S = Math.floor(NOW_MS / 1000);
 
 export const ctx: RenderContext = { now: NOW, brand: 'Bytebase', deliveryId: 'msg_2VwXoDzgJ9Rk4b1tQ8e', version: '0.1.0' };
 
-export const URLS: Record<WebhookType, string> = {
+/** The URLs the golden files were made with; a provider without one here uses its registry example. */
+const URLS: Partial<Record<WebhookType, string>> = {
   SLACK: 'https://hooks.slack.com/services/T000/B000/XXXX',
   DISCORD: 'https://discord.com/api/webhooks/1234/token-abc',
   TEAMS: 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456',
@@ -22,7 +24,7 @@ export const URLS: Record<WebhookType, string> = {
 export const TEAMS_WORKFLOWS_URL = 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=s';
 
 export function hook(type: WebhookType, overrides: Partial<WebhookTarget> = {}): WebhookTarget {
-  return { id: 11, type, name: 'Team chat', url: URLS[type], signingSecrets: [], headers: {}, ...overrides };
+  return { id: 11, type, name: 'Team chat', url: URLS[type] ?? PROVIDERS[type].exampleUrl, signingSecrets: [], headers: {}, ...overrides };
 }
 
 export const alice: Person = { id: 2, name: 'Alice Chen', email: 'alice@example.com' };
@@ -140,3 +142,22 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
 
 export const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 export const at = (ms: number) => new Date(NOW_MS + ms);
+
+/** What users may type: every chat service's "notify everyone" markup. */
+export const INJECTIONS = [
+  '<!channel>',
+  '<!here>',
+  '<!everyone>',
+  '<!subteam^S123>',
+  '<@U024BE7LH>',
+  '@everyone',
+  '@here',
+  '<@&123456>',
+  '<at>all</at>',
+  '<at id=all></at>',
+  '<at user_id="all"></at>',
+  '<AT id="all">',
+  '<@all>',
+  '<users/all>',
+  '@all',
+].join(' ');

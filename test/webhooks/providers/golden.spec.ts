@@ -30,6 +30,7 @@ const suites: { file: string; adapter: ProviderAdapter; target: WebhookTarget; s
   { file: 'feishu.json', adapter: PROVIDERS.FEISHU, target: hook('FEISHU'), signed: hook('FEISHU', { signingSecrets: ['feishu-secret'] }) },
   { file: 'lark.json', adapter: PROVIDERS.LARK, target: hook('LARK'), signed: hook('LARK', { signingSecrets: ['lark-secret'] }) },
   { file: 'wecom.json', adapter: PROVIDERS.WECOM, target: hook('WECOM') },
+  { file: 'google-chat.json', adapter: PROVIDERS.GOOGLE_CHAT, target: hook('GOOGLE_CHAT') },
   {
     file: 'custom.json',
     adapter: PROVIDERS.CUSTOM,

@@ -99,9 +99,21 @@ describe('Teams', () => {
     expect(judge(TEAMS, 200, '1')).toEqual({ kind: 'delivered' });
   });
 
-  it('legacy connector: 200 with an error text → failed', () => {
-    const text = 'Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 413 with ContextId tcid=0,server=msgapi';
-    expect(judge(TEAMS, 200, text)).toEqual({ kind: 'failed', reason: expect.stringContaining('Microsoft Teams endpoint returned HTTP error') });
+  const wrapped = (code: number) => `Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error ${code} with ContextId tcid=0,server=msgapi`;
+
+  it.each([413, 400, 403, 404])('legacy connector: 200 wrapping HTTP error %i → failed', (code) => {
+    const verdict = judge(TEAMS, 200, wrapped(code));
+    expect(verdict).toEqual({ kind: 'failed', reason: expect.stringContaining(`Microsoft Teams endpoint returned HTTP error ${code}`) });
+  });
+
+  it.each([429, 500, 502, 503])('legacy connector: 200 wrapping HTTP error %i → retry, after Retry-After when given', (code) => {
+    expect(judge(TEAMS, 200, wrapped(code))).toEqual({ kind: 'retry', reason: expect.stringContaining(`HTTP error ${code}`) });
+    expect(judge(TEAMS, 200, wrapped(code), { 'retry-after': '30' })).toMatchObject({ kind: 'retry', notBefore: at(30_000) });
+  });
+
+  it('legacy connector: 200 with an error text naming no code → failed', () => {
+    expect(judge(TEAMS, 200, 'Summary or Text is required.').kind).toBe('delivered');
+    expect(judge(TEAMS, 200, 'Webhook message delivery failed').kind).toBe('failed');
   });
 
   it.each([
@@ -217,9 +229,12 @@ describe('WeCom', () => {
 });
 
 describe('Custom', () => {
-  it.each([json({ code: 0, message: '' }), json({ code: '0', message: '' }), json({ code: 0 })])('200 %s → delivered', (body) => {
-    expect(judge(CUSTOM, 200, body)).toEqual({ kind: 'delivered' });
-  });
+  it.each([json({ code: 0, message: '' }), json({ code: '0', message: '' }), json({ code: 0 }), '{}', json({ status: 'ok' }), 'null', json({ code: null }), '[1]', '42'])(
+    '200 %s → delivered (no code, or code 0, is success as Bytebase read it)',
+    (body) => {
+      expect(judge(CUSTOM, 200, body)).toEqual({ kind: 'delivered' });
+    },
+  );
 
   it.each([200, 202, 204])('%i with an empty body → delivered', (status) => {
     expect(judge(CUSTOM, status, '')).toEqual({ kind: 'delivered' });
@@ -234,8 +249,14 @@ describe('Custom', () => {
     expect(judge(CUSTOM, 200, json({ code: 7 }))).toEqual({ kind: 'retry', reason: 'code 7' });
   });
 
-  it('2xx with a non-JSON body → retry with a reason', () => {
-    expect(judge(CUSTOM, 200, 'OK thanks')).toEqual({ kind: 'retry', reason: expect.stringContaining('OK thanks') });
+  it.each(['OK thanks', 'OK', '<html>done</html>'])('2xx with a non-JSON body %s → delivered', (body) => {
+    expect(judge(CUSTOM, 200, body)).toEqual({ kind: 'delivered' });
+    expect(judge(CUSTOM, 201, body)).toEqual({ kind: 'delivered' });
+  });
+
+  it('2xx with a non-zero code → retry, whatever the 2xx', () => {
+    expect(judge(CUSTOM, 202, json({ code: 1, message: 'busy' }))).toEqual({ kind: 'retry', reason: 'busy' });
+    expect(judge(CUSTOM, 200, json({ code: 'E42' }))).toEqual({ kind: 'retry', reason: 'code "E42"' });
   });
 
   it('410 → failed and disable the webhook', () => {

@@ -1,6 +1,5 @@
 import type { ActivityLevel } from '../../../src/webhooks/activity.js';
-import { WEBHOOK_TYPES, type WebhookType } from '../../../src/webhooks/providers/provider.js';
-import { PROVIDERS, providerFor } from '../../../src/webhooks/providers/registry.js';
+import { PROVIDERS, WEBHOOK_TYPES, normalizeWebhookType, providerFor, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 import { teamsCardKind } from '../../../src/webhooks/providers/teams.js';
 import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
 
@@ -18,6 +17,28 @@ describe('the registry', () => {
   it('has one adapter per webhook type, of that type', () => {
     expect(Object.keys(PROVIDERS).sort()).toEqual([...WEBHOOK_TYPES].sort());
     for (const type of WEBHOOK_TYPES) expect(providerFor(type).type).toBe(type);
+  });
+
+  it('accepts each type and its aliases (Bytebase’s bb.plugin.webhook.<type>, any case) and nothing else', () => {
+    for (const type of WEBHOOK_TYPES) {
+      expect(normalizeWebhookType(type)).toBe(type);
+      expect(PROVIDERS[type].aliases).toContain(`bb.plugin.webhook.${type.toLowerCase()}`);
+      for (const alias of PROVIDERS[type].aliases) expect([normalizeWebhookType(alias), normalizeWebhookType(alias.toUpperCase())]).toEqual([type, type]);
+    }
+    expect(normalizeWebhookType('slack')).toBeUndefined();
+    expect(normalizeWebhookType('bb.plugin.webhook.')).toBeUndefined();
+    expect(normalizeWebhookType('toString')).toBeUndefined();
+  });
+
+  it.each(WEBHOOK_TYPES)('%s declares what validation, the API and the console read', (type) => {
+    const p = PROVIDERS[type];
+    expect(p.displayName).toMatch(/^\S/);
+    const example = new URL(p.exampleUrl);
+    expect(example.protocol).toBe('https:');
+    if (p.hosts.length > 0) expect(p.hosts.some((h) => (h.startsWith('*.') ? example.hostname.endsWith(h.slice(1)) : example.hostname === h))).toBe(true);
+    expect(p.checkUrl?.(example)).toBeUndefined();
+    // the fixed, non-secret part of the path that a masked URL may show
+    if (p.publicPathPrefixes !== undefined) expect(p.publicPathPrefixes.some((prefix) => (prefix.endsWith('/') ? example.pathname.startsWith(prefix) : example.pathname === prefix))).toBe(true);
   });
 
   it('refuses an unknown type', () => {
@@ -70,7 +91,8 @@ describe.each(WEBHOOK_TYPES)('every %s request', (type) => {
     expect(request.url).toBe(hook(type).url);
   });
 
-  if (type !== 'CUSTOM') {
+  // Discord's embed title is the link itself (as in Bytebase); its body has no "View in" words
+  if (type !== 'CUSTOM' && type !== 'DISCORD') {
     it.each(CASES)('for %s says "View in {brand}"', (name) => {
       const request = PROVIDERS[type].render(ACTIVITIES[name], hook(type), { ...ctx, brand: 'Acme Herald' });
       expect(request.body).toContain('View in Acme Herald');
@@ -130,7 +152,9 @@ describe('Discord', () => {
   it('renders one embed with link, author, one field per meta line and the event time', () => {
     const { json } = render('DISCORD', 'WARN');
     expect(json.embeds).toHaveLength(1);
-    expect(json.content).toBe('[View in Bytebase](https://herald.example.com/issue/add-index-users-42)');
+    // no content line: the embed's title links, and nothing in the message may ping anyone
+    expect(Object.keys(json)).toEqual(['embeds', 'allowed_mentions']);
+    expect(json.allowed_mentions).toEqual({ parse: [] });
     expect(json.embeds[0]).toEqual({
       title: '\u26A0\uFE0F Task canceled - db-prod-1',
       description: 'Maintenance window closed',
@@ -199,7 +223,7 @@ describe('Teams', () => {
     expect(card.body).toEqual([
       { type: 'TextBlock', text: 'Task canceled - db-prod-1', weight: 'Bolder', wrap: true },
       { type: 'TextBlock', text: 'Maintenance window closed', wrap: true },
-      { type: 'FactSet', facts: ACTIVITIES.taskCanceled.meta.map((m) => ({ title: m.name, value: m.value })) },
+      { type: 'FactSet', facts: [...ACTIVITIES.taskCanceled.meta.map((m) => ({ title: m.name, value: m.value })), { title: 'Actor', value: 'Alice Chen (alice@example.com)' }] },
     ]);
     expect(card.actions).toEqual([{ type: 'Action.OpenUrl', title: 'View in Bytebase', url: 'https://herald.example.com/issue/add-index-users-42' }]);
   });

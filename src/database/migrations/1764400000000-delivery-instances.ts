@@ -10,8 +10,8 @@ import { isPostgres } from '../engine.js';
  *   ordered webhook's look at earlier ones); finished deliveries are kept for days and
  *   would otherwise be read on every claim.
  */
-export class DeliveryInstances1764300000000 implements MigrationInterface {
-  name = 'DeliveryInstances1764300000000';
+export class DeliveryInstances1764400000000 implements MigrationInterface {
+  name = 'DeliveryInstances1764400000000';
 
   async up(q: QueryRunner): Promise<void> {
     const [id, time] = isPostgres(q) ? ['BIGINT', 'BIGINT'] : ['INTEGER', 'INTEGER'];
