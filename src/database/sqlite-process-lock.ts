@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from './sqlite-driver.js';
 
 /**
  * One process per SQLite database: an exclusive lock on a file beside it (`<database>.lock`),
@@ -8,11 +8,11 @@ import Database from 'better-sqlite3';
  * empty database), so it behaves like the database's locks on every platform SQLite runs on.
  */
 export class SqliteProcessLock {
-  private constructor(private readonly handle: Database.Database) {}
+  private constructor(private readonly handle: SqliteDatabase) {}
 
   /** The lock, or null when another process (or another app in this one) holds it. */
   static acquire(databasePath: string): SqliteProcessLock | null {
-    const handle = new Database(`${databasePath}.lock`, { timeout: 0 });
+    const handle = openSqlite(`${databasePath}.lock`, { timeout: 0 });
     try {
       handle.exec('BEGIN EXCLUSIVE');
       return new SqliteProcessLock(handle);

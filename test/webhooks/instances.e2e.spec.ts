@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import pg from 'pg';
+import { openSqlite } from '../../src/database/sqlite-driver.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
@@ -19,7 +19,7 @@ import { startTestApp, tempDir, testDatabaseUrl, testEngine, type TestApp } from
 /** Reads the database beside the app (also once the app is closed). */
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   if (url.startsWith('sqlite:')) {
-    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
+    const db = openSqlite(url.slice('sqlite:'.length), { readonly: true });
     try {
       return db.prepare(sql).all(...params) as T[];
     } finally {
