@@ -60,12 +60,16 @@ describe('one process per SQLite file, and back in seconds after kill -9', () =>
 
   it('refuses a second process on the same database file with one clear line', async () => {
     const env = { DATABASE_URL: await testDatabaseUrl(tempDir('herald-second-'), 'sqlite'), HERALD_ADMIN_TOKEN: TOKEN };
-    const first = await new ChildHerald(env).start();
+    const first = new ChildHerald(env);
     heralds.push(first);
+    await first.start();
     const second = spawn(process.execPath, [resolve('dist/src/main.js')], { env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // should it start after all, it must not outlive the test
+    const stray = setTimeout(() => second.kill('SIGKILL'), 50_000);
     let stderr = '';
     second.stderr.on('data', (c: Buffer) => (stderr += c));
     const code = await new Promise<number | null>((done) => second.once('exit', (exitCode) => done(exitCode)));
+    clearTimeout(stray);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Herald cannot start: another Herald process is using .*herald\.sqlite \(SQLite serves one process/)]);
     // the first one is undisturbed
