@@ -44,11 +44,11 @@ export class DeliveryQueue {
     this.owner = instance.id;
   }
 
-  /** Webhooks with something due now, and when the next delivery of the others comes due (null: nothing open). */
+  /** Webhooks with something due now, and, for the others with open deliveries, when the next one comes due. */
   async due(now: number): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
     const rows = await this.store.query<{ webhook_id: number; at: number }>(
       `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
-       WHERE status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING') AND event_position IS NOT NULL GROUP BY webhook_id`,
+       WHERE ${OPEN} AND event_position IS NOT NULL GROUP BY webhook_id`,
     );
     const all = rows.map((row) => ({ webhookId: Number(row.webhook_id), at: Number(row.at) }));
     return { webhookIds: all.filter((row) => row.at <= now).map((row) => row.webhookId), next: all.filter((row) => row.at > now) };
