@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
+import { EventStore } from '../src/event-store/event-store.js';
 import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 
@@ -32,8 +33,8 @@ async function startReceiver(report: boolean): Promise<{ child: ChildProcess; po
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A command's HTTP response → the receiver holding its webhook, at a steady 100 commands/s. */
-export async function latency(dir: string): Promise<Row> {
+/** A command's HTTP response → the receiver holding its webhook, at a steady 100 commands/s: p50 and p99 in ms. */
+export async function latencyRun(dir: string, run: number): Promise<{ p50: number; p99: number; arrived: number; of: number }> {
   const receiver = await startReceiver(true);
   const arrivals = new Map<number, number>();
   receiver.child.on('message', (m: { issueId?: number; at?: number }) => {
@@ -41,7 +42,7 @@ export async function latency(dir: string): Promise<Row> {
   });
   const port = 19000 + Math.floor(Math.random() * 1000);
   const server = fork(join(import.meta.dirname, 'server.js'), [], {
-    env: { ...process.env, ...LOCAL, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'latency.sqlite')}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error' },
+    env: { ...process.env, ...LOCAL, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `latency-${run}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise((resolve) => server.once('message', resolve));
@@ -75,15 +76,21 @@ export async function latency(dir: string): Promise<Row> {
   await pool.close();
   server.kill('SIGTERM');
   receiver.child.kill('SIGTERM');
-  const p50 = percentile(lat, 50);
-  const p99 = percentile(lat, 99);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), arrived: lat.length, of: N };
+}
+
+/** Five consecutive runs of latencyRun, each on a fresh server and database: the targets hold in every one, or not. */
+export async function latency(dir: string, runs = 5): Promise<Row> {
+  const results = [];
+  for (let run = 1; run <= runs; run++) results.push(await latencyRun(dir, run));
+  const met = results.filter((r) => r.p50 < 10 && r.p99 < 50 && r.arrived === r.of).length;
   return {
-    name: '(d) command response → webhook at the receiver, 100 commands/s',
-    herald: `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${lat.length}/${N} arrived)`,
-    baseline: 'targets p50 < 10 ms, p99 < 50 ms',
-    ratio: p50 < 10 && p99 < 50 ? 1 : 0,
+    name: `(d) command response → webhook at the receiver, 100 commands/s, ${runs} consecutive runs`,
+    herald: results.map((r, i) => `run ${i + 1}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${r.arrived < r.of ? ` (${r.arrived}/${r.of} arrived!)` : ''}`).join('; '),
+    baseline: 'targets p50 < 10 ms, p99 < 50 ms in every run',
+    ratio: met / runs,
     target: 1,
-    note: 'ratio column: 1 = both latency targets met',
+    note: `ratio column: the share of the ${runs} runs (1,000 commands each after 200 of warm-up) meeting both latency targets`,
   };
 }
 
@@ -111,6 +118,8 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   }
   await app.get(WebhookSubscription).catchUp();
   const total = issues * webhooks;
+  const store = app.get(EventStore);
+  const statementsBefore = store.roundTrips;
   let start = performance.now();
   const dispatcher = app.get(DeliveryDispatcher);
   while (received < total) {
@@ -118,6 +127,7 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
     if (made === 0) await sleep(5);
   }
   const heraldRate = total / ((performance.now() - start) / 1000);
+  const statements = (store.roundTrips - statementsBefore) / total;
   await pool.close();
   await app.close();
 
@@ -139,7 +149,7 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   receiver.child.kill('SIGTERM');
   return {
     name: `(e) deliveries/s, ${webhooks} webhook${webhooks > 1 ? 's' : ''} (${total} deliveries)`,
-    herald: Math.round(heraldRate).toLocaleString('en-US'),
+    herald: `${Math.round(heraldRate).toLocaleString('en-US')} (${statements.toFixed(2)} SQLite statements per delivery)`,
     baseline: `${Math.round(rawRate).toLocaleString('en-US')} raw undici POSTs, concurrency ${webhooks}`,
     ratio: heraldRate / rawRate,
     target: 0.5,

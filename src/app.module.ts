@@ -21,7 +21,7 @@ import { ProblemFilter } from './shared/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
 import { TokenRevocations } from './users/token-revocations.js';
 import { UsersModule } from './users/users.module.js';
-import { WEBHOOK_RANDOM } from './webhooks/delivery/dispatcher.js';
+import { WEBHOOK_RANDOM } from './webhooks/delivery/recorder.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppOptions {

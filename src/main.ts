@@ -1,4 +1,4 @@
-import { ConfigError, describeDatabase, loadConfig } from './config/config.js';
+import { ConfigError, describeDatabase, loadConfig, StartRefused } from './config/config.js';
 import { createApp } from './app.factory.js';
 
 async function main(): Promise<void> {
@@ -44,6 +44,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof StartRefused) {
+    process.stderr.write(`Herald cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`Herald failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -43,6 +43,7 @@ describe('metrics', () => {
       expect(m.get('herald_webhook_delivery_queue{state="DELIVERED"}')).toBe(2);
       expect(m.get('herald_webhooks{state="ACTIVE"}')).toBe(1);
       expect(m.get('herald_subscription_lag_events')).toBe(0);
+      expect(m.get('herald_database_round_trips_total')).toBeGreaterThan(0);
       expect(m.has('herald_process_cpu_user_seconds_total')).toBe(true);
     } finally {
       await t.close();

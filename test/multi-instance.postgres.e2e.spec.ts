@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { ChildHerald } from './support/child-herald.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { LOCAL_WEBHOOK_ENV } from './support/receiver.js';
@@ -301,11 +302,11 @@ describe('several Herald instances on one PostgreSQL database', () => {
 
     // At least once: an id answered 2xx twice can only be one the killed instance had sent
     // (or was sending) without recording the outcome yet. Its one worker for this webhook
-    // attempts the deliveries of a claimed batch one after another, and a successful
-    // attempt's record commits while the next request goes out: at most the claim batch
-    // (DeliveryDispatcher.CLAIM_BATCH = 5) × the killed instance's workers for this webhook (1).
+    // attempts its deliveries one after another, and sends the next while the records of
+    // earlier successes are still committing, at most DeliveryDispatcher.RECORDS_AHEAD of
+    // them: at most that many × the killed instance's workers for this webhook (1).
     const twice = [...receiver.delivered].filter(([, n]) => n > 1);
-    expect(twice.length).toBeLessThanOrEqual(5);
+    expect(twice.length).toBeLessThanOrEqual(DeliveryDispatcher.RECORDS_AHEAD);
 
     // nothing accepted was lost: every issue created is readable, its task DONE
     for (let i = 0; i < accepted.length; i += 25) {

@@ -70,6 +70,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** The service may not start in this situation (told in one line, like a configuration error). */
+export class StartRefused extends Error {
+  override readonly name = 'StartRefused';
+}
+
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

@@ -109,6 +109,18 @@ export class AggregateStore<S, E extends DomainEvent> {
     }
   }
 
+  /**
+   * Decides and appends inside a transaction the caller runs (delivery records append
+   * health changes with their bookkeeping). The caller locks the stream before its
+   * transaction's first write (see WriteTx.lockStream). Nothing is cached: the caller's
+   * transaction may still roll back.
+   */
+  async updateWithin(tx: WriteTx, id: number, metadata: Metadata, decide: (state: S) => E[]): Promise<RecordedEvent<E>[]> {
+    const { state, version } = await this.loadIn(tx, id);
+    if (version === 0) throw notFound(this.definition.kind, id);
+    return (await this.commit(tx, id, version, state, decide(state), metadata)).events;
+  }
+
   private async loadIn(tx: WriteTx, id: number): Promise<{ state: S; version: number }> {
     const streamId = this.streamId(id);
     await tx.lockStream(streamId);

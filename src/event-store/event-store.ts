@@ -23,9 +23,14 @@ export interface LogCursor {
 
 export const LOG_START: LogCursor = { transactionId: '0', position: 0 };
 
+/** What every instance is told after a commit besides a grown log: a wake-up only, never data (they read the database). */
+export type Signal = 'deliveries';
+
 /** The write side of one transaction: everything it reads sees its own writes, and all of it commits or none. */
 export interface WriteTx {
   readonly now: Date;
+  /** Tells every instance (this one too) once the transaction has committed; nothing if it rolls back. */
+  signal(name: Signal): void;
   readStream(streamId: string, afterVersion?: number): Promise<RecordedEvent[]>;
   /**
    * Makes other writers of this stream wait until this transaction ends (a no-op where
@@ -73,6 +78,13 @@ export abstract class EventStore {
   abstract readonly upcasters: UpcasterRegistry;
   protected readonly listeners = new Set<CommitListener>();
   private readonly storageObservers = new Set<StorageObserver>();
+  private readonly signalListeners = new Map<Signal, Set<() => void>>();
+  /**
+   * Statements sent to the database so far: on PostgreSQL each is a round trip to the
+   * server (several statements sent as one count once); on SQLite, a call into the
+   * embedded engine. The benchmarks divide it by the deliveries made.
+   */
+  roundTrips = 0;
 
   /** Runs fn in one write transaction; if it throws nothing it did is kept. Resolves after COMMIT. */
   abstract transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>;
@@ -83,6 +95,8 @@ export abstract class EventStore {
   abstract readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }>;
   /** The highest position taken. */
   abstract head(): Promise<number>;
+  /** Where a reader that has read everything readable now stands (a cursor for readLog). */
+  abstract headCursor(): Promise<LogCursor>;
   /** Events a reader at this cursor has not read yet (an estimate under concurrent writers). */
   abstract countAfter(after: LogCursor): Promise<number>;
   /** Reads outside any write transaction (read models, lookups): committed data only. */
@@ -101,6 +115,17 @@ export abstract class EventStore {
   /** Told whenever the log grew: by this instance, or (where the engine can tell) by another one. */
   onLogAdvanced(listener: () => void): () => void {
     return this.onCommit(() => listener());
+  }
+
+  /** Told after each commit that raised the signal: this instance's, and (where the engine can tell) the others'. */
+  onSignal(name: Signal, listener: () => void): () => void {
+    const listeners = this.signalListeners.get(name) ?? new Set();
+    this.signalListeners.set(name, listeners.add(listener));
+    return () => listeners.delete(listener);
+  }
+
+  protected signalled(names: Iterable<Signal>): void {
+    for (const name of names) for (const listener of this.signalListeners.get(name) ?? []) listener();
   }
 
   protected announce(lastPosition: number, types: readonly string[]): void {

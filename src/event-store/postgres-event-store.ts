@@ -5,11 +5,15 @@ import type { Clock } from '../shared/clock.js';
 import { conflict } from '../shared/errors.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 
-/** Commits that appended are announced to every instance on this channel (a signal only: readers poll too). */
+/**
+ * Commits that appended are announced to every instance on this channel (a signal only:
+ * readers poll too), with an empty payload; other signals (new deliveries) carry their name.
+ */
 export const LOG_CHANNEL = 'herald_log';
+const SIGNALS: readonly Signal[] = ['deliveries'];
 
 // ids, positions, counts and epoch milliseconds are BIGINT: all well below 2^53, read them as numbers
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -31,7 +35,10 @@ export function toPostgresSql(sql: string): string {
   return result;
 }
 
-type Queryable = Pick<pg.PoolClient, 'query'>;
+/** What a statement is sent through: the pool, or a transaction's connection. */
+interface Queryable {
+  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
 
 /**
  * The event log on PostgreSQL: several Herald instances on one database.
@@ -60,6 +67,8 @@ export class PostgresEventStore extends EventStore {
   private listener: pg.Client | null = null;
   private closed = false;
   private readonly advanced = new Set<() => void>();
+  /** The pool, counting the statements sent through it. */
+  private readonly db: Queryable;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -69,6 +78,7 @@ export class PostgresEventStore extends EventStore {
     private readonly listenUrl?: string,
   ) {
     super();
+    this.db = this.counting(pool);
     if (listenUrl) void this.listen();
   }
 
@@ -99,7 +109,9 @@ export class PostgresEventStore extends EventStore {
         client.on('end', () => resolve(undefined));
       });
       client.on('notification', (message) => {
-        if (message.channel === LOG_CHANNEL) for (const listener of this.advanced) listener();
+        if (message.channel !== LOG_CHANNEL) return;
+        if (!message.payload) for (const listener of this.advanced) listener();
+        else if (SIGNALS.includes(message.payload as Signal)) this.signalled([message.payload as Signal]);
       });
       try {
         await client.connect();
@@ -129,34 +141,36 @@ export class PostgresEventStore extends EventStore {
 
   async transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
     if (this.inUnit.getStore()) throw new Error('nested write transaction: a write started inside another would not be part of it');
-    const client = await this.reading(() => this.pool.connect());
-    const appended = { upTo: 0, types: [] as string[] };
+    const connection = await this.reading(() => this.pool.connect());
+    const client = this.counting(connection);
+    const appended = { upTo: 0, types: [] as string[], signals: new Set<Signal>() };
     let value: T;
     let broken: Error | undefined;
     let committing = false;
     // the pool stops listening to a client it hands out: a connection ended between two queries (a server
     // shutting down) would be an 'error' event nobody hears, which ends the process; the next query fails instead
     const lost = (error: Error) => (broken = error);
-    client.on('error', lost);
+    connection.on('error', lost);
     try {
-      await client.query('BEGIN');
-      // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush
-      if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO off');
+      // bookkeeping a crash may undo (it is redone) need not wait for the WAL flush (one round trip either way)
+      await client.query(options.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       value = await this.inUnit.run(true, () => fn(this.openTx(client, appended)));
       committing = true;
-      // one round trip: the signal goes out with the COMMIT (NOTIFY is delivered only if it commits)
-      await client.query(appended.upTo > 0 ? `NOTIFY ${LOG_CHANNEL}; COMMIT` : 'COMMIT');
+      // one round trip: the signals go out with the COMMIT (NOTIFY is delivered only if it commits)
+      const notify = [...(appended.upTo > 0 ? [''] : []), ...[...appended.signals].map((name) => `, '${name}'`)].map((payload) => `NOTIFY ${LOG_CHANNEL}${payload}; `);
+      await client.query(`${notify.join('')}COMMIT`);
     } catch (error) {
       // a connection that cannot even roll back is dropped, not given back to the pool
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       // a connection lost with the COMMIT on its way: the server may have committed before it went
       throw this.storageError(translateError(error), committing && !answeredByServer(error));
     } finally {
-      client.removeListener('error', lost);
-      client.release(broken);
+      connection.removeListener('error', lost);
+      connection.release(broken);
     }
     this.storageCommitted();
     this.announce(appended.upTo, appended.types);
+    this.signalled(appended.signals);
     return value;
   }
 
@@ -169,16 +183,16 @@ export class PostgresEventStore extends EventStore {
   }
 
   readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return this.reading(() => readStreamOn(this.pool, streamId, afterVersion, this.upcasters));
+    return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    return this.reading(() => readAllOn(this.pool, afterPosition, limit, this.upcasters));
+    return this.reading(() => readAllOn(this.db, afterPosition, limit, this.upcasters));
   }
 
   async readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }> {
     const { rows } = await this.reading(() =>
-      this.pool.query<EventRow>(
+      this.db.query<EventRow>(
       `SELECT * FROM events
        WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -192,31 +206,52 @@ export class PostgresEventStore extends EventStore {
   }
 
   async head(): Promise<number> {
-    return (await this.reading(() => this.pool.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`))).rows[0].p;
+    return (await this.reading(() => this.db.query<{ p: number }>(`SELECT COALESCE(MAX(position), 0) AS p FROM events`))).rows[0].p;
+  }
+
+  /** The last event below the oldest running transaction: what readLog has to offer ends there for now. */
+  async headCursor(): Promise<LogCursor> {
+    const { rows } = await this.reading(() =>
+      this.db.query<{ transaction_id: string; position: number }>(
+        `SELECT transaction_id::text AS transaction_id, position FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+      ),
+    );
+    return rows[0] ? { transactionId: rows[0].transaction_id, position: rows[0].position } : LOG_START;
   }
 
   async countAfter(after: LogCursor): Promise<number> {
     const { rows } = await this.reading(() =>
-      this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [after.transactionId, after.position]),
+      this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint)`, [after.transactionId, after.position]),
     );
     return rows[0].n;
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.reading(() => this.pool.query(toPostgresSql(sql), params))).rows as T[];
+    return (await this.reading(() => this.db.query(toPostgresSql(sql), params))).rows as T[];
   }
 
   async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.reading(() => this.pool.query(toPostgresSql(sql), params))).rows[0] as T | undefined;
+    return (await this.reading(() => this.db.query(toPostgresSql(sql), params))).rows[0] as T | undefined;
   }
 
-  private openTx(client: pg.PoolClient, appended: { upTo: number; types: string[] }): WriteTx {
+  private counting(db: Queryable): Queryable {
+    return {
+      query: (text, values) => {
+        this.roundTrips++;
+        return db.query(text, values);
+      },
+    };
+  }
+
+  private openTx(client: Queryable, appended: { upTo: number; types: string[]; signals: Set<Signal> }): WriteTx {
     const now = this.clock.now();
     const occurredAt = now.toISOString();
     const version = async (streamId: string) =>
       (await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM events WHERE stream_id = $1`, [streamId])).rows[0].v ?? 0;
     return {
       now,
+      signal: (name) => void appended.signals.add(name),
       readStream: (streamId, afterVersion = 0) => readStreamOn(client, streamId, afterVersion, this.upcasters),
       lockStream: async (streamId) => {
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [streamId]);

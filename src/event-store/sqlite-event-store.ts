@@ -3,7 +3,7 @@ import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../databa
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { EventStore, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 interface QueuedUnit {
@@ -45,6 +45,8 @@ export class SqliteEventStore extends EventStore {
   private appendedUpTo = 0;
   /** The event types appended by the running batch (units rolled back to their SAVEPOINT are taken out). */
   private appendedTypes: string[] = [];
+  /** The signals the running batch raised (likewise). */
+  private raised: Signal[] = [];
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -98,10 +100,12 @@ export class SqliteEventStore extends EventStore {
   private async runBatch(batch: QueuedUnit[]): Promise<void> {
     this.appendedUpTo = 0;
     this.appendedTypes = [];
+    this.raised = [];
     const outcomes: Outcome[] = [];
     try {
       this.setDurable(batch.some((unit) => unit.durable));
       // inside the try: a BEGIN that fails (the database busy past its timeout) fails the batch's callers too
+      this.roundTrips += 2; // BEGIN and COMMIT
       this.db.exec('BEGIN IMMEDIATE');
       const tx = this.openTx();
       if (batch.length === 1) {
@@ -110,6 +114,8 @@ export class SqliteEventStore extends EventStore {
       } else {
         for (const unit of batch) {
           const typesBefore = this.appendedTypes.length;
+          const raisedBefore = this.raised.length;
+          this.roundTrips += 2; // SAVEPOINT and RELEASE
           this.db.exec('SAVEPOINT unit');
           try {
             const value = await this.inUnit.run(true, () => unit.fn(tx));
@@ -121,6 +127,7 @@ export class SqliteEventStore extends EventStore {
             this.db.exec('ROLLBACK TO unit');
             this.db.exec('RELEASE unit');
             this.appendedTypes.length = typesBefore;
+            this.raised.length = raisedBefore;
             outcomes.push({ ok: false, error });
           }
         }
@@ -143,6 +150,7 @@ export class SqliteEventStore extends EventStore {
       else unit.reject(this.storageError(outcome.error));
     });
     this.announce(appended, this.appendedTypes);
+    this.signalled(new Set(this.raised));
   }
 
   private rollbackQuietly(): void {
@@ -180,6 +188,10 @@ export class SqliteEventStore extends EventStore {
     return this.reading(() => (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p);
   }
 
+  async headCursor(): Promise<LogCursor> {
+    return { transactionId: '0', position: await this.head() };
+  }
+
   async countAfter(after: LogCursor): Promise<number> {
     return Math.max(0, (await this.head()) - after.position);
   }
@@ -193,6 +205,7 @@ export class SqliteEventStore extends EventStore {
   }
 
   private prepared(db: SqliteDatabase, cache: Map<string, SqliteStatement>, sql: string): SqliteStatement {
+    this.roundTrips++;
     let statement = cache.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
@@ -219,6 +232,7 @@ export class SqliteEventStore extends EventStore {
       (this.prepared(db, cache, `SELECT MAX(version) AS v FROM events WHERE stream_id = ?`).get(streamId) as { v: number | null }).v ?? 0;
     return {
       now,
+      signal: (name) => void this.raised.push(name),
       readStream: async (streamId, afterVersion = 0) => this.readStreamOn(db, cache, streamId, afterVersion),
       // the write lock of the whole database is held already
       lockStream: async () => undefined,
@@ -237,6 +251,7 @@ export class SqliteEventStore extends EventStore {
         const recorded = events.map((event, i) => {
           const eventId = uuidv7();
           const eventVersion = expectedVersion + i + 1;
+          if (i > 0) this.roundTrips++;
           const info = insert.run(eventId, streamId, eventVersion, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
           return { position: Number(info.lastInsertRowid), eventId, streamId, version: eventVersion, type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata, occurredAt: at };
         });

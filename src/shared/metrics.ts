@@ -50,6 +50,16 @@ export class Metrics implements OnModuleDestroy {
     this.unsubscribe = store.onCommit((_position, types) => {
       for (const type of types) this.eventsAppended.inc({ type });
     });
+    let counted = 0;
+    new Counter({
+      name: 'herald_database_round_trips_total',
+      help: 'Statements sent to the database (on PostgreSQL, each a round trip to the server)',
+      registers: [this.registry],
+      collect() {
+        this.inc(store.roundTrips - counted);
+        counted = store.roundTrips;
+      },
+    });
     const lag = async () => (await this.lagSource?.(clock.now())) ?? { events: 0, seconds: 0 };
     new Gauge({
       name: 'herald_subscription_lag_events',

@@ -148,3 +148,16 @@ export function testActivity(webhookName: string, project: { id: number; name: s
     ],
   };
 }
+
+/**
+ * The activity type each issue event reports (toActivity's cases). When mapping one
+ * fails, the webhooks subscribed to its type are told with a FAILED delivery.
+ */
+export const ACTIVITY_TYPE_OF_EVENT: Readonly<Record<string, ActivityType>> = {
+  'issue.created': 'bb.issue.create',
+  'issue.status-changed': 'bb.issue.status.update',
+  'issue.comment-created': 'bb.issue.comment.create',
+  'issue.field-updated': 'bb.issue.field.update',
+  'issue.stage-status-changed': 'bb.pipeline.stage.status.update',
+  'issue.task-status-changed': 'bb.pipeline.task.status.update',
+};

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
+import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import {
@@ -16,22 +17,37 @@ import {
   TestWebhookHandler,
   UpdateWebhookHandler,
 } from './config/webhooks.cqrs.js';
-import { DeliveryDispatcher, WEBHOOK_HTTP } from './delivery/dispatcher.js';
-import { WebhookHttpClient } from './delivery/http-client.js';
-import { DeliveryWakeUp } from './delivery/wake-up.js';
+import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
+import { DeliveryDispatcher } from './delivery/dispatcher.js';
+import { InstanceHeartbeat } from './delivery/heartbeat.js';
+import { ThisInstance } from './delivery/instance.js';
+import { DeliveryQueue } from './delivery/queue.js';
+import { DeliveryRecorder } from './delivery/recorder.js';
+import { DeliveryRetention } from './delivery/retention.js';
+import { TestMessage } from './delivery/test-message.js';
+import { WebhookHttpClient } from './http/http-client.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
 
 @Module({
   controllers: [WebhooksController, WebhookTypesController, SecretsAdminController],
   providers: [
-    DeliveryWakeUp,
     {
       provide: WEBHOOK_HTTP,
       inject: [HERALD_CONFIG],
-      useFactory: (config: HeraldConfig) => new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs }),
+      // as many connections to one origin (say hooks.slack.com) as attempts may be in flight at once
+      useFactory: (config: HeraldConfig) =>
+        new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs, connectionsPerOrigin: config.webhooks.concurrency }),
     },
+    ThisInstance,
+    WebhookDirectory,
+    DeliveryQueue,
+    InstanceHeartbeat,
+    AttemptMaker,
+    DeliveryRecorder,
     DeliveryDispatcher,
+    DeliveryRetention,
+    TestMessage,
     WebhookSubscription,
     WebhookSagas,
     ScheduleWebhookDeliveriesHandler,
@@ -48,6 +64,6 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     ListDeliveriesHandler,
     GetDeliveryHandler,
   ],
-  exports: [DeliveryDispatcher, WebhookSubscription],
+  exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })
 export class WebhooksModule {}

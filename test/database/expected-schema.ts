@@ -28,6 +28,7 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
     error: 'text', verdict: 'text',
   },
   webhook_failures: { webhook_id: 'int8', consecutive: 'int4', last_error: 'text', updated_at: 'int8' },
+  herald_instances: { id: 'text', host: 'text', pid: 'int8', started_at: 'int8', heartbeat_at: 'int8' },
 };
 
 export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
@@ -57,4 +58,5 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
     error: 'TEXT', verdict: 'TEXT',
   },
   webhook_failures: { webhook_id: 'INTEGER', consecutive: 'INTEGER', last_error: 'TEXT', updated_at: 'INTEGER' },
+  herald_instances: { id: 'TEXT', host: 'TEXT', pid: 'INTEGER', started_at: 'INTEGER', heartbeat_at: 'INTEGER' },
 };

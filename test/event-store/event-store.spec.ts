@@ -97,6 +97,21 @@ describe(`the event store (${testEngine()})`, () => {
     expect((await store.readLog(cursor, 10)).events).toEqual([]);
   });
 
+  it('gives the cursor of a reader that has read everything readable now, and counts the statements it sends', async () => {
+    expect(await store.headCursor()).toMatchObject({ position: 0 });
+    await store.transact((tx) => tx.append('a', 0, [event(1), event(2)], meta));
+    // (PostgreSQL: readable once every older transaction on the server has ended)
+    for (const deadline = Date.now() + 10_000; (await store.headCursor()).position === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    const head = await store.headCursor();
+    expect(head.position).toBe((await store.readAll(0, 10))[1].position);
+    expect((await store.readLog(head, 10)).events).toEqual([]);
+    const before = store.roundTrips;
+    await store.transact((tx) => tx.append('a', 2, [event(3)], meta));
+    expect(store.roundTrips).toBeGreaterThan(before);
+    for (const deadline = Date.now() + 10_000; (await store.readLog(head, 10)).events.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await store.readLog(head, 10)).events.map((e) => e.data)).toEqual([{ n: 3 }]);
+  });
+
   it('allocates ids without gaps when a transaction fails after allocating', async () => {
     const first = await store.transact((tx) => tx.nextIds('issue', 2));
     await expect(

@@ -70,4 +70,38 @@ describe('wake-ups across instances (PostgreSQL LISTEN/NOTIFY)', () => {
     off();
     expect(extra).toBe(1);
   });
+
+  it('tells another instance of new deliveries with the commit that made them, and not its log readers', async () => {
+    const writer = await open(false);
+    const listeners = async () =>
+      Number((await writer.query<{ n: number }>(`SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`))[0].n);
+    const before = await listeners();
+    const reader = await open(true);
+    for (const deadline = Date.now() + 5000; (await listeners()) === before && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    let logWakes = 0;
+    const offLog = reader.onLogAdvanced(() => logWakes++);
+    const told = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no signal within 5 s')), 5000);
+      const off = reader.onSignal('deliveries', () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+    // a transaction that rolls back signals nothing; one that commits does
+    await expect(
+      writer.transact((tx) => {
+        tx.signal('deliveries');
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    let local = 0;
+    const offLocal = writer.onSignal('deliveries', () => local++);
+    await writer.transact((tx) => tx.signal('deliveries'));
+    await told;
+    expect(local).toBe(1); // this instance is told at once, without waiting for its own NOTIFY
+    expect(logWakes).toBe(0);
+    offLog();
+    offLocal();
+  });
 });

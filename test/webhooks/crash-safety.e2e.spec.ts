@@ -1,28 +1,13 @@
 import { join } from 'node:path';
 import { ChildHerald } from '../support/child-herald.js';
+import { caller, until } from '../support/process-calls.js';
 import { Receiver } from '../support/receiver.js';
 import { tempDir, testDatabaseUrl } from '../support/test-app.js';
 
 const TOKEN = 'crash-test-admin-token-0123456789';
 const ALL = ['bb.issue.create', 'bb.issue.comment.create', 'bb.issue.field.update', 'bb.issue.status.update', 'bb.pipeline.stage.status.update', 'bb.pipeline.task.status.update'];
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 45_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const call = caller(TOKEN);
 
 /** What identifies the event a delivery is for, read from the Custom body. */
 const eventKey = (body: any) => `${body.activity_type}|${body.link}|${body.title}`;
@@ -55,14 +40,14 @@ describe('crash safety (a real process killed with SIGKILL)', () => {
       receiver.delayMs = 100;
       const seenBefore = receiver.received.length;
       await herald.start();
-      await until(() => receiver.received.length >= seenBefore + 8, 'some deliveries after the first restart');
+      await until(() => receiver.received.length >= seenBefore + 8, 'some deliveries after the first restart', 45_000);
       await herald.kill();
 
       // 3. restarted once more with a fast receiver: everything arrives
       receiver.delayMs = 0;
       await herald.start();
       const okIds = () => new Set(receiver.received.filter((r) => r.json?.activity_type).map((r) => r.headers['webhook-id'] as string));
-      await until(() => okIds().size >= expected && receiver.received.length > 0, `${expected} distinct deliveries`);
+      await until(() => okIds().size >= expected && receiver.received.length > 0, `${expected} distinct deliveries`, 45_000);
       // let stragglers (lease take-overs) run out before counting
       await new Promise((r) => setTimeout(r, 500));
 
@@ -75,7 +60,7 @@ describe('crash safety (a real process killed with SIGKILL)', () => {
       expect([...byEvent.values()].every((ids) => ids.size === 1)).toBe(true); // each under one delivery id only
       const statuses = async () =>
         (await call(herald.base, 'GET', `/api/projects/${project.id}/webhooks/1/deliveries?limit=200`)).items.map((d: { status: string }) => d.status) as string[];
-      await until(async () => (await statuses()).every((s) => s === 'DELIVERED'), 'every delivery recorded as delivered');
+      await until(async () => (await statuses()).every((s) => s === 'DELIVERED'), 'every delivery recorded as delivered', 45_000);
       expect(await statuses()).toHaveLength(expected);
       // and SIGTERM stops it cleanly
       expect(await herald.stop()).toBe(0);

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { DeliveryRetention } from '../../src/webhooks/delivery/retention.js';
 import { deliveryId } from '../../src/webhooks/subscription/schedule-deliveries.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
@@ -227,9 +228,9 @@ describe('delivery policy with an injected clock', () => {
     await newIssue();
     await pump();
     clock.advance(14 * 86_400_000 - 1);
-    expect(await dispatcher().cleanup()).toBe(0);
+    expect(await t.app.get(DeliveryRetention).cleanup()).toBe(0);
     clock.advance(2);
-    expect(await dispatcher().cleanup()).toBe(1);
+    expect(await t.app.get(DeliveryRetention).cleanup()).toBe(1);
     expect(await deliveries()).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { WebhookSettings } from '../../config/config.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
-import { AddressPolicy, isIpLiteral } from '../delivery/address-policy.js';
+import { AddressPolicy, isIpLiteral } from '../http/address-policy.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 
 function hostMatches(host: string, pattern: string): boolean {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageSchema } from '../../shared/openapi.js';
 import { ACTIVITY_TYPES } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, type toAttemptView, type toDeliveryView } from '../delivery/deliveries.js';
-import type { AttemptResult } from '../delivery/dispatcher.js';
+import type { AttemptResult } from '../delivery/test-message.js';
 import { WEBHOOK_TYPES } from '../providers/registry.js';
 import { WEBHOOK_STATES } from './webhook.events.js';
 import type { WebhookView } from './webhook.view.js';

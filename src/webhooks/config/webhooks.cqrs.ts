@@ -11,8 +11,7 @@ import { conflict, invalid, notFound, type FieldError } from '../../shared/error
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
-import { DeliveryDispatcher, type AttemptResult } from '../delivery/dispatcher.js';
-import { DeliveryWakeUp } from '../delivery/wake-up.js';
+import { TestMessage, type AttemptResult } from '../delivery/test-message.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
 import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
@@ -178,7 +177,7 @@ export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookComman
 export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
   constructor(
     private readonly store: EventStore,
-    private readonly dispatcher: DeliveryDispatcher,
+    private readonly testMessage: TestMessage,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -187,13 +186,13 @@ export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
     const project = (await this.store.queryOne<{ id: number; name: string }>(`SELECT id, name FROM rm_projects WHERE id = ?`, [projectId]))!;
     const bot = { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
     const activity = testActivity(hook.name, project, { brand: this.config.brand, externalUrl: this.config.externalUrl, bot, now: this.clock.now() });
-    return this.dispatcher.test(hook, activity);
+    return this.testMessage.send(hook, activity);
   }
 }
 
 @CommandHandler(RedeliverCommand)
 export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
-  constructor(private readonly store: EventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ projectId, webhookId, deliveryId }: RedeliverCommand): Promise<void> {
     await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
@@ -209,14 +208,15 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
           params: [now, now, deliveryId],
         },
       ]);
+      // whichever instance is free takes it
+      tx.signal('deliveries');
     });
-    this.wakeUp.wake();
   }
 }
 
 @CommandHandler(RecoverCommand)
 export class RecoverHandler implements ICommandHandler<RecoverCommand> {
-  constructor(private readonly store: EventStore, private readonly wakeUp: DeliveryWakeUp, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(private readonly store: EventStore, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ projectId, webhookId, since }: RecoverCommand): Promise<{ requeued: number }> {
     await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
@@ -232,9 +232,9 @@ export class RecoverHandler implements ICommandHandler<RecoverCommand> {
           params: [now, now, webhookId, since.getTime()],
         },
       ]);
+      if (Number(n) > 0) tx.signal('deliveries');
       return Number(n);
     });
-    if (requeued > 0) this.wakeUp.wake();
     return { requeued };
   }
 }

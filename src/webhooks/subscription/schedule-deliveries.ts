@@ -12,9 +12,8 @@ import type { ProjectState } from '../../projects/project.decider.js';
 import { projectAggregate } from '../../projects/project.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
-import type { Person } from '../activity.js';
-import { toActivity } from '../activity-mapping.js';
-import { DeliveryWakeUp } from '../delivery/wake-up.js';
+import type { ActivityType, Person } from '../activity.js';
+import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
@@ -84,7 +83,6 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly wakeUp: DeliveryWakeUp,
   ) {
     this.issues = new StreamStates(issueAggregate, store);
     this.projects = new StreamStates(projectAggregate, store);
@@ -104,11 +102,14 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
         // the deliveries commit with the new checkpoint; a slice that created none leaves
         // the checkpoint to the subscription (redoing it would add nothing)
         await this.store.transact(
-          (tx) => tx.exec([...rows, checkpointWrite(read.subscription, read.cursor, now)]),
+          async (tx) => {
+            await tx.exec([...rows, checkpointWrite(read.subscription, read.cursor, now)]);
+            // every instance's dispatcher looks at once (on PostgreSQL a NOTIFY sent with the COMMIT)
+            tx.signal('deliveries');
+          },
           // a power cut may undo this slice: the checkpoint goes back with it and the slice is redone
           { durable: false },
         );
-        this.wakeUp.wake();
       }
       this.continuesFrom = read.cursor;
       read.done.resolve(rows.length);
@@ -132,6 +133,12 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const project = await this.projects.stateAt(`project-${after.projectId}`, event);
     const hooks = Object.values(project.webhooks);
     if (hooks.length === 0) return [];
+    const subscribed = (type: ActivityType) => hooks.filter((hook) => hook.active && hook.activityTypes.includes(type));
+    const row = (hookId: number, type: ActivityType, json: string, status: 'PENDING' | 'FAILED', lastError: string | null): SqlWrite => ({
+      sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, last_error, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      params: [deliveryId(event.eventId, hookId), hookId, project.id, event.position, after.id, type, json, status, at.getTime(), lastError, at.getTime(), at.getTime()],
+    });
     let activity;
     try {
       // the people an activity may name, looked up before the (synchronous) mapping
@@ -147,20 +154,16 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
         bot: people.get(SYSTEM_BOT_ID)!,
       });
     } catch (error) {
-      // a bug in mapping one event must not stop every later delivery: log it loudly and go on
+      // a bug in mapping one event must not stop every later delivery, nor pass unseen: each webhook that
+      // would have heard of it gets a FAILED delivery saying why (redelivered, it fails the same way)
+      const reason = `could not map event ${event.position} (${event.type}) to an activity: ${(error as Error).message}`;
       this.logger.error({ err: error, position: event.position, type: event.type }, 'could not map an event to a webhook activity');
-      return [];
+      const type = ACTIVITY_TYPE_OF_EVENT[event.type];
+      return type ? subscribed(type).map((hook) => row(hook.id, type, JSON.stringify({ unmapped: reason }), 'FAILED', reason)) : [];
     }
     if (!activity) return [];
     const json = JSON.stringify(activity);
-    const now = at.getTime();
-    return hooks
-      .filter((hook) => hook.active && hook.activityTypes.includes(activity.type))
-      .map((hook) => ({
-        sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING`,
-        params: [deliveryId(event.eventId, hook.id), hook.id, project.id, event.position, after.id, activity.type, json, now, now, now],
-      }));
+    return subscribed(activity.type).map((hook) => row(hook.id, activity.type, json, 'PENDING', null));
   }
 
   private async person(id: number | null): Promise<Person> {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
@@ -6,6 +5,7 @@ import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js
 import { EventStore, LOG_START, type LogCursor } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
+import { ThisInstance } from '../delivery/instance.js';
 import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
 
 /**
@@ -31,7 +31,8 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
   /** How long a catch-up waits for committed events an older, still running transaction keeps out of reach. */
   private static readonly SETTLE_MS = 2000;
   private readonly logger = new Logger('WebhookSubscription');
-  private readonly owner = `subscription-${randomUUID()}`;
+  /** This instance (its heartbeat's id: when it dies, its lease is freed at once). */
+  private readonly owner: string;
   private running: Promise<number> | null = null;
   private again = false;
   private stopped = false;
@@ -50,8 +51,10 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() metrics?: Metrics,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
+    @Optional() instance?: ThisInstance,
   ) {
     if (metrics) metrics.lagSource = (now) => this.lag(now);
+    this.owner = (instance ?? new ThisInstance()).id;
   }
 
   onApplicationBootstrap(): void {

@@ -3,7 +3,7 @@ import {
   isIpLiteral,
   parseCidrList,
   parseHostAsIp,
-} from '../../../src/webhooks/delivery/address-policy.js';
+} from '../../../src/webhooks/http/address-policy.js';
 
 const strict = new AddressPolicy([]);
 

@@ -6,7 +6,7 @@ import {
   type LookupAllFn,
   WebhookHttpClient,
   type WebhookHttpClientOptions,
-} from '../../../src/webhooks/delivery/http-client.js';
+} from '../../../src/webhooks/http/http-client.js';
 
 /** A receiver on a loopback address, recording what reached it. */
 interface Receiver {
@@ -237,6 +237,23 @@ describe('WebhookHttpClient: protocol', () => {
     expect(outcome.durationMs).toBeGreaterThanOrEqual(190);
     expect(outcome.detail).toContain('200 ms');
     expect(outcome.detail).not.toContain('SECRET');
+  });
+
+  it('abandons a request when told to (its instance stops attempting), without waiting for the timeout', async () => {
+    const r = await receiver(() => {
+      /* never answers */
+    });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(new Error('this instance lost its heartbeat')), 50);
+    const started = performance.now();
+    const outcome = expectError(await client({ ...allowLocal, timeoutMs: 5_000 }).send(post(`http://127.0.0.1:${r.port}/`), stop.signal), 'network');
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(outcome.detail).toBe('abandoned: this instance lost its heartbeat');
+    // told before it starts: nothing is sent at all
+    const before = r.hits.length;
+    expectError(await client(allowLocal).send(post(`http://127.0.0.1:${r.port}/`), stop.signal), 'network');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(r.hits.length).toBe(before);
   });
 
   it('times out on a server that sends headers and then stalls the body', async () => {

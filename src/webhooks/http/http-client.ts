@@ -33,6 +33,8 @@ export interface WebhookHttpClientOptions {
   lookup?: LookupAllFn;
   /** Response body bytes kept (default 16 KB). */
   maxResponseBytes?: number;
+  /** Connections kept to one origin (default 8): many webhooks of one service share its origin. */
+  connectionsPerOrigin?: number;
 }
 
 export interface HttpRequest {
@@ -111,15 +113,15 @@ export class WebhookHttpClient {
     this.baseConnect = buildConnector({ timeout: options.timeoutMs, keepAlive: true });
     this.agent = new Agent({
       connect: this.connect,
-      connections: CONNECTIONS_PER_ORIGIN,
+      connections: options.connectionsPerOrigin ?? CONNECTIONS_PER_ORIGIN,
       keepAliveTimeout: KEEP_ALIVE_MS,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
   }
 
-  /** POSTs one webhook request. Never throws: every failure is an `error` outcome. */
-  async send(req: HttpRequest): Promise<HttpOutcome> {
+  /** POSTs one webhook request. Never throws: every failure is an `error` outcome. `signal` abandons it. */
+  async send(req: HttpRequest, signal?: AbortSignal): Promise<HttpOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const fail = (error: HttpErrorKind, detail: string): HttpOutcome => ({ kind: 'error', error, detail, durationMs: elapsed() });
@@ -154,6 +156,15 @@ export class WebhookHttpClient {
         controller.abort(new Error('webhook request timed out'));
       }, this.timeoutMs);
     });
+    let abandon: (() => void) | undefined;
+    const abandoned = new Promise<HttpOutcome>((resolve) => {
+      abandon = () => {
+        resolve(fail('network', `abandoned: ${signal?.reason instanceof Error ? signal.reason.message : 'aborted'}`));
+        controller.abort(signal?.reason);
+      };
+      if (signal?.aborted) abandon();
+      else signal?.addEventListener('abort', abandon, { once: true });
+    });
 
     const exchange = (async (): Promise<HttpOutcome> => {
       const res = await this.agent.request({
@@ -174,9 +185,10 @@ export class WebhookHttpClient {
     });
 
     try {
-      return await Promise.race([exchange, deadline]);
+      return await Promise.race([exchange, deadline, abandoned]);
     } finally {
       clearTimeout(timer);
+      if (abandon) signal?.removeEventListener('abort', abandon);
     }
   }
 

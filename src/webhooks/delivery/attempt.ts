@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
+import { HERALD_VERSION } from '../../version.js';
+import type { Activity } from '../activity.js';
+import type { WebhookConfig } from '../config/webhook.decider.js';
+import { WebhookHttpClient, type HttpOutcome } from '../http/http-client.js';
+import type { OutgoingRequest, WebhookTarget } from '../providers/provider.js';
+import { providerFor } from '../providers/registry.js';
+import type { AttemptVerdict } from './outcome.js';
+
+export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
+
+/** One attempt: the request as sent (credentials in clear: never store or log it as is), what came back, and the verdict. */
+export interface Attempt {
+  request: OutgoingRequest;
+  /** Null when nothing was sent (the message could not be built). */
+  response: HttpOutcome | null;
+  verdict: AttemptVerdict;
+  startedAt: Date;
+  durationMs: number;
+}
+
+/**
+ * One attempt of one delivery: render the activity with the webhook's provider (its
+ * credentials opened only here), sign it, send it, and judge the answer.
+ */
+@Injectable()
+export class AttemptMaker implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('DeliveryAttempt');
+  /**
+   * Credentials opened once per webhook configuration (the directory holds one object per
+   * version of it: a change makes a new one, and this entry goes with the old), kept in
+   * this process's memory only, never logged or stored.
+   */
+  private readonly opened = new WeakMap<WebhookConfig, { url: string; signingSecret: string | null; previous: { secret: string; until: number } | null; headers: Record<string, string> }>();
+
+  constructor(
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(WEBHOOK_HTTP) private readonly http: WebhookHttpClient,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  /** After every module stopped attempting (the dispatcher's workers have ended). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.http.close();
+  }
+
+  /**
+   * `activity` as stored with the delivery (JSON) or as built (a test). `signal` abandons
+   * the attempt (this instance stops attempting: see InstanceHeartbeat).
+   */
+  async make(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal?: AbortSignal): Promise<Attempt> {
+    const startedAt = this.clock.now();
+    const provider = providerFor(hook.type);
+    let request: OutgoingRequest;
+    try {
+      const parsed = typeof activity === 'string' ? (JSON.parse(activity) as Activity | { unmapped: string }) : activity;
+      // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
+      if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt);
+      request = provider.render(parsed, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
+    } catch (error) {
+      // a message we cannot build is our bug: it fails at once rather than being retried forever, and
+      // says nothing about the endpoint's health
+      this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
+      return unsent(hook, `could not render the message: ${(error as Error).message}`, startedAt);
+    }
+    const response = await this.http.send(request, signal);
+    const verdict: AttemptVerdict =
+      response.kind === 'response'
+        ? provider.judge({ status: response.status, headers: response.headers, body: response.body }, { now: this.clock.now() })
+        : response.error === 'blocked address'
+          ? { kind: 'failed', reason: `blocked address: ${response.detail}` }
+          : { kind: 'retry', reason: `${response.error}: ${response.detail}` };
+    if (verdict.kind !== 'delivered') {
+      this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
+    }
+    return { request, response, verdict, startedAt, durationMs: response.durationMs };
+  }
+
+  /** The webhook with its credentials opened; a signing secret replaced less than 24 h ago still signs too. */
+  private target(hook: WebhookConfig, now: Date): WebhookTarget {
+    let opened = this.opened.get(hook);
+    if (!opened) {
+      opened = {
+        url: this.box.open(hook.url),
+        signingSecret: hook.signingSecret ? this.box.open(hook.signingSecret) : null,
+        previous: hook.previousSigningSecret ? { secret: this.box.open(hook.previousSigningSecret.secret), until: Date.parse(hook.previousSigningSecret.until) } : null,
+        headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, this.box.open(value)])),
+      };
+      this.opened.set(hook, opened);
+    }
+    const previous = opened.previous && opened.previous.until > now.getTime() ? [opened.previous.secret] : [];
+    return {
+      id: hook.id,
+      type: hook.type,
+      name: hook.name,
+      url: opened.url,
+      signingSecrets: [...(opened.signingSecret ? [opened.signingSecret] : []), ...previous],
+      headers: opened.headers,
+    };
+  }
+}
+
+/** Nothing was sent: the recorded request shows only where it would have gone. */
+function unsent(hook: WebhookConfig, reason: string, startedAt: Date): Attempt {
+  return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict: { kind: 'unsent', reason }, startedAt, durationMs: 0 };
+}

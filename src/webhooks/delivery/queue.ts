@@ -1,0 +1,212 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { SqlWrite } from '../../event-store/event.js';
+import { EventStore, type WriteTx } from '../../event-store/event-store.js';
+import type { Activity } from '../activity.js';
+import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
+import { ThisInstance } from './instance.js';
+
+/** Not final: what ix_deliveries_open holds (the same words, so both engines see the index applies). */
+const OPEN = `status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`;
+/** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
+const CLAIMABLE = `${OPEN} AND event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
+/** A delivery given back without an attempt waits as it did before it was claimed. */
+const WAITING = `CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END`;
+/** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
+export const NOT_DURABLE = { durable: false };
+
+/** A delivery's state after an attempt, written with the attempt's record. */
+export interface Settled {
+  id: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+/**
+ * The delivery queue: the only place with its SQL. Deliveries are claimed with a lease
+ * named after this instance; a claimed delivery leaves DELIVERING when its attempt is
+ * recorded (settled), when it may not be attempted now (skipped, held, waiting for its
+ * pace slot), or when it is given back (released).
+ */
+@Injectable()
+export class DeliveryQueue {
+  /** Deliveries of one webhook one claim takes (its worker attempts them one after another). */
+  static readonly CLAIM_BATCH = 50;
+  private readonly owner: string;
+
+  constructor(
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    instance: ThisInstance,
+  ) {
+    this.owner = instance.id;
+  }
+
+  /** Webhooks with something due now, and, for the others with open deliveries, when the next one comes due. */
+  async due(now: number): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
+    const rows = await this.store.query<{ webhook_id: number; at: number }>(
+      `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
+       WHERE ${OPEN} AND event_position IS NOT NULL GROUP BY webhook_id`,
+    );
+    const all = rows.map((row) => ({ webhookId: Number(row.webhook_id), at: Number(row.at) }));
+    return { webhookIds: all.filter((row) => row.at <= now).map((row) => row.webhookId), next: all.filter((row) => row.at > now) };
+  }
+
+  /**
+   * Takes the next due deliveries of one webhook, in event order, in one statement. They
+   * are attempted one after another, so the k-th one's lease covers k attempts (a fallback:
+   * a dead instance's leases are freed as soon as its heartbeat is missed), and none is
+   * ever held by two dispatchers at once. An ordered webhook takes a delivery only when no
+   * earlier one of the same issue is open.
+   */
+  async claim(webhookId: number, ordered: boolean): Promise<DeliveryRow[]> {
+    const earlierOpen = ordered
+      ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.event_position < d.event_position
+           AND e.${OPEN} AND e.issue_id = d.issue_id)`
+      : '';
+    // several instances share the queue: rows another one is claiming right now are skipped, not waited for
+    const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const rows = await this.store.transact((tx) => {
+      const now = tx.now.getTime();
+      return tx.all<DeliveryRow>(
+        `WITH due AS (
+           SELECT id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
+           ORDER BY event_position LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}
+         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM due)
+         UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
+           lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
+         WHERE id IN (SELECT id FROM numbered) RETURNING *`,
+        [webhookId, now, now, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now],
+      );
+    }, NOT_DURABLE);
+    // RETURNING keeps no order
+    return rows.sort((a, b) => Number(a.event_position) - Number(b.event_position));
+  }
+
+  /**
+   * An attempt starts only with a whole timeout left on our lease, so it ends before
+   * anyone may take the delivery over; a lease running short is extended first, if it
+   * is still ours.
+   */
+  async holdLease(delivery: DeliveryRow, now: number): Promise<boolean> {
+    const needed = this.config.webhooks.timeoutMs + 1_000;
+    if (delivery.lease_until !== null && delivery.lease_until - now >= needed) return true;
+    const until = now + needed + 1_000;
+    const renewed = await this.store.transact(
+      async (tx) =>
+        (await tx.get<{ id: string }>(`UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = 'DELIVERING' AND lease_owner = ? RETURNING id`, [
+          until,
+          delivery.id,
+          this.owner,
+        ])) !== undefined,
+      NOT_DURABLE,
+    );
+    if (renewed) delivery.lease_until = until;
+    return renewed;
+  }
+
+  /**
+   * The deliveries' new states after their attempts, in the attempts' record transaction,
+   * for those still ours (a lease lost meanwhile is someone else's now); returns their ids.
+   */
+  async settleAttempts(tx: WriteTx, settled: Settled[], now: number): Promise<Set<string>> {
+    if (settled.length === 0) return new Set();
+    const rows = settled.map(() => '(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT))').join(', ');
+    const ours = await tx.all<{ id: string }>(
+      `WITH settled (id, status, attempt_count, next_attempt_at, last_error) AS (VALUES ${rows})
+       UPDATE webhook_deliveries SET status = settled.status, attempt_count = settled.attempt_count, next_attempt_at = settled.next_attempt_at,
+         last_error = settled.last_error, lease_owner = NULL, lease_until = NULL, updated_at = ?
+       FROM settled WHERE webhook_deliveries.id = settled.id AND webhook_deliveries.lease_owner = ? RETURNING webhook_deliveries.id`,
+      [...settled.flatMap((d) => [d.id, d.status, d.attemptCount, d.nextAttemptAt, d.lastError]), now, this.owner],
+    );
+    return new Set(ours.map((row) => row.id));
+  }
+
+  /** Deliveries leave DELIVERING without an attempt: skipped, held, or waiting (as before) for a later time. */
+  async settle(ids: string[], status: 'SKIPPED' | 'HELD' | 'WAITING', lastError: string | null, nextAt: number, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    const newStatus = status === 'WAITING' ? WAITING : '?';
+    const error = status === 'WAITING' ? 'last_error' : '?';
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = ${newStatus}, last_error = ${error}, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                  WHERE id IN (${ids.map(() => '?').join(', ')}) AND lease_owner = ?`,
+            params: [...(status === 'WAITING' ? [] : [status, lastError]), nextAt, now, ...ids, this.owner],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+  }
+
+  /** Gives claimed deliveries back to the queue as they were (all of this instance's, without ids). */
+  async release(ids?: string[]): Promise<void> {
+    if (ids?.length === 0) return;
+    const which = ids ? `AND id IN (${ids.map(() => '?').join(', ')})` : '';
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = ${WAITING}, lease_owner = NULL, lease_until = NULL
+                  WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL ${which}`,
+            params: [this.owner, ...(ids ?? [])],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+  }
+
+  /** After a storage outage: this instance's leases taken before `before`, of webhooks with no worker now, go back. */
+  async releaseIdle(before: number, busyWebhookIds: number[]): Promise<void> {
+    const busy = busyWebhookIds.length > 0 ? `AND webhook_id NOT IN (${busyWebhookIds.map(() => '?').join(', ')})` : '';
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = ${WAITING}, lease_owner = NULL, lease_until = NULL
+                  WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL AND updated_at < ? ${busy}`,
+            params: [this.owner, before, ...busyWebhookIds],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+  }
+
+  /**
+   * Frees the leases of instances that are gone (or all but one's): their deliveries are
+   * due at once, as they were before they were claimed. A test message they were sending
+   * never got its result: it fails, saying so.
+   */
+  freeLeases(owners: { of: string[] } | { notOf: string }, now: number): SqlWrite[] {
+    const [which, params] = 'of' in owners ? [`IN (${owners.of.map(() => '?').join(', ')})`, owners.of] : ['<> ?', [owners.notOf]];
+    return [
+      {
+        sql: `UPDATE webhook_deliveries SET status = ${WAITING}, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+              WHERE status = 'DELIVERING' AND lease_owner ${which} AND event_position IS NOT NULL`,
+        params: [now, now, ...params],
+      },
+      {
+        sql: `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'interrupted before its result was recorded', lease_owner = NULL, lease_until = NULL, updated_at = ?
+              WHERE status = 'DELIVERING' AND lease_owner ${which} AND event_position IS NULL`,
+        params: [now, ...params],
+      },
+    ];
+  }
+
+  /** A test message: a delivery of no event, DELIVERING at once under this instance's lease. */
+  async insertTest(id: string, webhookId: number, projectId: number, activity: Activity, now: number): Promise<DeliveryRow> {
+    return this.store.transact(async (tx) => {
+      await tx.exec([
+        {
+          sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+                VALUES (?, ?, ?, NULL, NULL, ?, ?, 'DELIVERING', ?, ?, ?, ?, ?)`,
+          params: [id, webhookId, projectId, activity.type, JSON.stringify(activity), now, this.owner, now + this.config.webhooks.timeoutMs * 2, now, now],
+        },
+      ]);
+      return (await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!;
+    }, NOT_DURABLE);
+  }
+}

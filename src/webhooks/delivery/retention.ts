@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { EventStore } from '../../event-store/event-store.js';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import { NOT_DURABLE } from './queue.js';
+
+/**
+ * Removes finished deliveries (and their attempts) once they are past the retention
+ * period: hourly in the background, in chunks. The events themselves are kept forever.
+ */
+@Injectable()
+export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestroy {
+  private static readonly CHUNK = 500;
+  private readonly logger = new Logger('DeliveryRetention');
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.webhooks.background) return;
+    const cleanup = () => void this.cleanup().catch((error) => this.logger.error({ err: error }, 'delivery cleanup failed'));
+    this.timer = setInterval(cleanup, 3_600_000);
+    this.timer.unref();
+    cleanup();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Removes what is past retention; resolves with the number of deliveries removed. */
+  async cleanup(): Promise<number> {
+    const now = this.clock.now().getTime();
+    const before = now - this.config.webhooks.retentionDays * 86_400_000;
+    // a test whose process died mid-attempt never got its result: say so
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          {
+            sql: `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'interrupted before its result was recorded', lease_owner = NULL, lease_until = NULL, updated_at = ?
+                  WHERE event_position IS NULL AND status = 'DELIVERING' AND lease_until < ?`,
+            params: [now, now],
+          },
+        ]),
+      NOT_DURABLE,
+    );
+    let removed = 0;
+    for (;;) {
+      const chunk = await this.store.transact(async (tx) => {
+        const ids = (
+          await tx.all<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND updated_at < ? LIMIT ${DeliveryRetention.CHUNK}`, [before])
+        ).map((r) => r.id);
+        if (ids.length > 0) {
+          const list = ids.map(() => '?').join(', ');
+          await tx.exec([
+            { sql: `DELETE FROM webhook_delivery_attempts WHERE delivery_id IN (${list})`, params: ids },
+            { sql: `DELETE FROM webhook_deliveries WHERE id IN (${list})`, params: ids },
+          ]);
+        }
+        return ids.length;
+      }, NOT_DURABLE);
+      removed += chunk;
+      if (chunk < DeliveryRetention.CHUNK) return removed;
+    }
+  }
+}

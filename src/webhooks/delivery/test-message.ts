@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../../shared/clock.js';
+import type { Activity } from '../activity.js';
+import type { WebhookConfig } from '../config/webhook.decider.js';
+import { AttemptMaker } from './attempt.js';
+import { DeliveryQueue } from './queue.js';
+import { DeliveryRecorder } from './recorder.js';
+
+export interface AttemptResult {
+  delivered: boolean;
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+}
+
+/**
+ * The test message: one synchronous attempt, past pace and holds, recorded like any
+ * delivery (a delivery of no event) and never retried. A success re-enables a disabled
+ * webhook; a failure does not count against its health.
+ */
+@Injectable()
+export class TestMessage {
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly queue: DeliveryQueue,
+    private readonly attempts: AttemptMaker,
+    private readonly recorder: DeliveryRecorder,
+  ) {}
+
+  async send(hook: WebhookConfig, activity: Activity): Promise<AttemptResult> {
+    const id = `msg_${randomUUID().replace(/-/g, '')}`;
+    const delivery = await this.queue.insertTest(id, hook.id, hook.projectId, activity, this.clock.now().getTime());
+    const attempt = await this.attempts.make(hook, activity, id);
+    const recorded = this.recorder.record({ delivery, hook, attempt, test: true });
+    this.recorder.hurry();
+    await recorded;
+    const { response, verdict } = attempt;
+    return {
+      delivered: verdict.kind === 'delivered',
+      ...(response?.kind === 'response' ? { statusCode: response.status } : {}),
+      durationMs: Math.round(attempt.durationMs),
+      ...(verdict.kind !== 'delivered' ? { error: verdict.reason } : {}),
+    };
+  }
+}
