@@ -1,17 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsPhoneNumber, IsString, Matches, ValidateIf } from 'class-validator';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { SLACK_MEMBER_ID, WECOM_USER_ID } from './contact-handles.js';
 import type { Contact } from './user.events.js';
 
 /*
  * A user's contact handles: what a webhook message may mention the user by. Each is checked
- * against its service's own shape, so a handle can never carry markup into a message.
+ * against its service's own shape (contact-handles.ts), so a handle can never carry markup into a message.
  */
 
-/** Slack member ids: `U…` (or `W…` on Enterprise Grid), upper-case letters and digits. */
-export const SLACK_MEMBER_ID = /^[UW][A-Z0-9]{2,20}$/;
-/** WeCom userids: 1 to 64 letters, digits, `_`, `-`, `@` or `.`. */
-export const WECOM_USER_ID = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 const PHONE_DOC = 'A mobile number in international form (`+8613800000000`), stored as E.164: DingTalk messages mention the user by it. null removes it.';
 const SLACK_DOC = 'The user’s Slack member id (`U024BE7LH`): Slack messages mention the user by it. null removes it.';
@@ -25,8 +22,8 @@ export class ContactDto {
   @ApiPropertyOptional({ type: String, nullable: true, pattern: SLACK_MEMBER_ID.source, description: SLACK_DOC, example: 'U024BE7LH' })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @Matches(SLACK_MEMBER_ID, { message: 'slackMemberId must be a Slack member id (U or W, then 2 to 20 upper-case letters or digits)' })
   slackMemberId?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, pattern: WECOM_USER_ID.source, description: WECOM_DOC, example: 'zhangsan' })
-  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @Matches(WECOM_USER_ID, { message: 'wecomUserId must be 1 to 64 letters, digits, _, -, @ or .' })
+  @ApiPropertyOptional({ type: String, nullable: true, pattern: '^(?![Aa][Ll][Ll]$)[A-Za-z0-9_.@-]{1,64}$', description: WECOM_DOC, example: 'zhangsan' })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @Matches(WECOM_USER_ID, { message: 'wecomUserId must be 1 to 64 letters, digits, _, -, @ or . (and not all)' })
   wecomUserId?: string | null;
 }
 
