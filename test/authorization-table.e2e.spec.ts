@@ -28,6 +28,9 @@ const adminOnly = (ok: number): Case['expect'] => [ok, 403, 403, 403, 401, 401];
 const anyUser = (ok: number): Case['expect'] => [ok, ok, ok, ok, 401, 401];
 const anyone: Case['expect'] = [200, 200, 200, 200, 200, 200];
 const selfOrAdmin = (ok: number): Case['expect'] => [ok, 404, ok, 404, 401, 401];
+/** A fresh issue (created by the admin) needing approval by these steps. */
+const approvalIssue = async (c: Ctx, steps: object[]) =>
+  ((await c.admin('post', `/api/projects/${c.ids.project}/issues`, { name: `approval ${c.n}`, type: 'bb.issue.general', approval: { steps } })) as { id: number }).id;
 const freshIssue = async (c: Ctx) => (await c.admin('post', `/api/projects/${c.ids.project}/issues`, { name: `fresh ${c.n}`, type: 'bb.issue.general', pipeline: { stages: [{ name: 's', tasks: [{ name: 't' }] }] } })) as { id: number; pipeline: any };
 
 /** Every route × role, with the status each must get. A route without an entry fails the last test. */
@@ -51,6 +54,7 @@ const TABLE: Record<string, Case> = {
   'POST /api/users': { path: () => '/api/users', body: (c) => ({ name: 'New', email: `new${c.n}@example.com` }), expect: adminOnly(201) },
   'GET /api/users/me': { path: () => '/api/users/me', expect: anyUser(200) },
   'GET /api/webhook-types': { path: () => '/api/webhook-types', expect: anyUser(200) },
+  'PATCH /api/users/:userId': { path: (c) => `/api/users/${c.ids.developer}`, body: (c) => ({ phone: `+861380000${String(c.n).padStart(4, '0')}` }), expect: selfOrAdmin(200) },
   'POST /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(201) },
   'GET /api/users/:userId/tokens': { path: (c) => `/api/users/${c.ids.developer}/tokens`, expect: selfOrAdmin(200) },
   'DELETE /api/users/:userId/tokens/:tokenId': {
@@ -83,6 +87,21 @@ const TABLE: Record<string, Case> = {
     },
     body: () => ({ status: 'PENDING' }),
     expect: member(200),
+  },
+  // approval decisions belong to the current step's approvers (an admin is none unless listed) and the creator
+  'POST /api/issues/:issueId/approval/approve': { path: async (c) => `/api/issues/${await approvalIssue(c, [{ role: 'OWNER' }])}/approval/approve`, expect: [403, 200, 403, 404, 401, 401] },
+  'POST /api/issues/:issueId/approval/send-back': {
+    path: async (c) => `/api/issues/${await approvalIssue(c, [{ approvers: [c.ids.developer] }])}/approval/send-back`,
+    body: () => ({ reason: 'not yet' }),
+    expect: [403, 403, 200, 404, 401, 401],
+  },
+  'POST /api/issues/:issueId/approval/request': {
+    path: async (c) => {
+      const id = await approvalIssue(c, [{ approvers: [c.ids.admin] }]);
+      await c.admin('post', `/api/issues/${id}/approval/send-back`, { reason: 'again' });
+      return `/api/issues/${id}/approval/request`;
+    },
+    expect: [200, 403, 403, 404, 401, 401],
   },
   'POST /api/issues/:issueId/comments': { path: (c) => `/api/issues/${c.ids.issue}/comments`, body: () => ({ content: 'hello' }), expect: member(201) },
   'GET /api/issues/:issueId/comments': { path: (c) => `/api/issues/${c.ids.issue}/comments`, expect: member(200) },
@@ -163,6 +182,7 @@ describe('authorization: every route × role', () => {
     await t.http.delete(`/api/users/${developer.id}/tokens/${revoked.id}`).set(t.auth).expect(204);
     tokens.revokedToken = revoked.token;
     ids.developer = developer.id;
+    ids.admin = (await t.http.get('/api/users/me').set(t.auth).expect(200)).body.id;
     ids.extra = extra.id;
     ids.project = (await t.http.post('/api/projects').set({ Authorization: `Bearer ${owner.token}` }).send({ name: 'Table' }).expect(201)).body.id;
     await t.http.put(`/api/projects/${ids.project}/members/${developer.id}`).set(t.auth).send({ role: 'DEVELOPER' }).expect(200);

@@ -1,7 +1,9 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { getMetadataStorage } from 'class-validator';
-import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, UpdateIssueDto } from '../src/issues/dto/issue.dto.js';
-import { CreateProjectDto, RenameProjectDto, SetMemberDto } from '../src/projects/projects.controller.js';
+import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, SendBackDto, UpdateIssueDto } from '../src/issues/dto/issue.dto.js';
+import { ApprovalDto, ApprovalStepDto } from '../src/issues/dto/approval.dto.js';
+import { ContactDto } from '../src/users/contact.dto.js';
+import { CreateProjectDto, UpdateProjectDto, SetMemberDto } from '../src/projects/projects.controller.js';
 import { CreateUserDto } from '../src/users/users.controller.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from '../src/webhooks/config/webhook.dto.js';
 import { EventFeedQueryDto } from '../src/events-feed/events-feed.module.js';
@@ -79,7 +81,7 @@ describe('OpenAPI document (/docs-json) and UI (/docs)', () => {
   });
 
   it('documents each request body and query with exactly the fields the validation accepts, and which are required', () => {
-    const bodies = { CreateIssueDto, UpdateIssueDto, ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateProjectDto, RenameProjectDto, SetMemberDto, CreateUserDto, CreateWebhookDto, UpdateWebhookDto, RecoverDto };
+    const bodies = { CreateIssueDto, ApprovalDto, ApprovalStepDto, SendBackDto, UpdateIssueDto, ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateProjectDto, UpdateProjectDto, SetMemberDto, CreateUserDto, CreateWebhookDto, UpdateWebhookDto, RecoverDto, ContactDto };
     const validated = (dto: Function) => {
       const metas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
       const fields = [...new Set(metas.map((m) => m.propertyName))].sort();
@@ -160,6 +162,9 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('get', `/api/users/${dev.id}/tokens`);
     await call('delete', `/api/users/${dev.id}/tokens/${token.id}`);
     await call('get', `/api/users/${dev.id}/tokens`, { token: token.token }); // 401 revoked
+    await call('patch', `/api/users/${dev.id}`, { body: { phone: '+86 138 0000 0000', slackMemberId: 'U024BE7LH' }, token: dev.token });
+    await call('patch', `/api/users/${dev.id}`, { body: { phone: '12345', wecomUserId: '<@all>' } }); // 400
+    await call('patch', '/api/users/1', { body: { phone: null } }); // 403 the System Bot
 
     const project = (await call('post', '/api/projects', { body: { name: 'Payments', key: 'PAY' } })).body;
     await call('post', '/api/projects', { body: { name: 'Other', key: 'PAY' } }); // 409
@@ -209,6 +214,20 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('post', `/api/issues/${issue.id}/status`, { body: { status: 'DONE' } }); // 409 unfinished
     await call('post', `/api/issues/${issue.id}/status`, { body: { status: 'CANCELED', comment: 'not now' } });
     await call('get', '/api/issues/abc'); // 400
+
+    // approval: the project's default steps hold a new issue's tasks until the issue is approved
+    await call('patch', `/api/projects/${project.id}`, { body: { approvalSteps: [{ approvers: [dev.id] }, { role: 'OWNER' }] } });
+    await call('patch', `/api/projects/${project.id}`, { body: { approvalSteps: [{ approvers: [999] }] } }); // 400 no such user
+    const held = (await call('post', `/api/projects/${project.id}/issues`, { body: { name: 'Drop column', type: 'bb.issue.database.schema.update', pipeline: { stages: [{ name: 'prod', tasks: [{ name: 'db' }] }] } } })).body;
+    await call('post', `/api/issues/${held.id}/tasks/${held.pipeline.stages[0].tasks[0].id}/status`, { body: { status: 'PENDING' } }); // 409 held
+    await call('post', `/api/issues/${held.id}/approval/approve`); // 403 not an approver of step 1
+    await call('post', `/api/issues/${held.id}/approval/send-back`, { body: {}, token: dev.token }); // 400 no reason
+    await call('post', `/api/issues/${held.id}/approval/send-back`, { body: { reason: 'needs a rollback plan' }, token: dev.token });
+    await call('post', `/api/issues/${held.id}/approval/request`);
+    await call('post', `/api/issues/${held.id}/approval/approve`, { token: dev.token });
+    await call('post', `/api/issues/${held.id}/approval/approve`);
+    await call('post', `/api/issues/${held.id}/approval/request`); // 409 complete
+    await call('get', `/api/issues/${held.id}`);
 
     // deliveries: the first attempt fails with a body, the redelivery succeeds
     receiver.answer({ status: 500, body: '{"error":"boom"}', headers: { 'content-type': 'application/json' } }, { status: 200, body: 'ok' });

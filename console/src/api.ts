@@ -58,6 +58,11 @@ export const ACTIVITY_TYPES = [
   'bb.issue.status.update',
   'bb.pipeline.stage.status.update',
   'bb.pipeline.task.status.update',
+  'bb.issue.approval.requested',
+  'bb.issue.approved',
+  'bb.issue.sent-back',
+  'bb.pipeline.failed',
+  'bb.pipeline.completed',
 ] as const;
 export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

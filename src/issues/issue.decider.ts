@@ -1,9 +1,12 @@
 import type { Evolving } from '../event-store/event.js';
 import { conflict, forbidden, invalid, notFound, raise } from '../shared/errors.js';
+import { approvalHold, decideApproval, evolveApproval, requireApproval, type ApprovalCommand, type ApprovalState } from './issue.approval.js';
 import {
   CommentCreated,
   CommentEdited,
   IssueCreated,
+  RolloutCompleted,
+  RolloutFailed,
   IssueFieldUpdated,
   IssueStatusChanged,
   StageStatusChanged,
@@ -12,6 +15,7 @@ import {
   type IssueField,
   type IssueStatus,
   type IssueType,
+  type ApprovalStep,
   type PipelineSpec,
   type StageStatusChangedV1,
   type TaskStatus,
@@ -65,6 +69,16 @@ export interface IssueState {
   updatedAt: string;
   stages: StageState[];
   comments: CommentRef | null;
+  /** null: the issue needs no approval. */
+  approval: ApprovalState | null;
+  rollout: RolloutState;
+}
+
+/** What was announced of the rollout (the issue's pipeline as a whole). */
+export interface RolloutState {
+  /** A failure was announced and no failed task has been retried or skipped since. */
+  failureAnnounced: boolean;
+  completed: boolean;
 }
 
 export const initialIssueState: IssueState = {
@@ -81,6 +95,8 @@ export const initialIssueState: IssueState = {
   updatedAt: '',
   stages: [],
   comments: null,
+  approval: null,
+  rollout: { failureAnnounced: false, completed: false },
 };
 
 export type IssueCommand =
@@ -93,16 +109,21 @@ export type IssueCommand =
       description: string;
       assigneeId: number | null;
       pipeline: PipelineSpec;
+      /** The steps to approve before any task may leave PENDING_APPROVAL; none or empty: no approval. */
+      approvalSteps?: ApprovalStep[];
     }
   | { kind: 'ChangeIssueStatus'; to: IssueStatus; comment?: string }
   | { kind: 'UpdateIssueFields'; name?: string; description?: string; assigneeId?: number | null }
   | { kind: 'ChangeTaskStatus'; taskId: number; to: TaskStatus; comment?: string; skipped?: boolean; skippedReason?: string }
   | { kind: 'CreateComment'; commentId: number; content: string }
-  | { kind: 'EditComment'; commentId: number; content: string; currentContent?: string };
+  | { kind: 'EditComment'; commentId: number; content: string; currentContent?: string }
+  | ApprovalCommand;
 
 export interface IssueDecisionContext {
   now: Date;
   actorId: number;
+  /** The project's owners now: the approvers of `{role: "OWNER"}` steps. */
+  projectOwners?: readonly number[];
 }
 
 // ---------------------------------------------------------------- evolve
@@ -137,6 +158,8 @@ export function evolveIssue(state: IssueState, event: Evolving<IssueEvent>): Iss
           })),
         })),
         comments: null,
+        approval: null,
+        rollout: { failureAnnounced: false, completed: false },
       };
     }
     case IssueStatusChanged:
@@ -148,6 +171,8 @@ export function evolveIssue(state: IssueState, event: Evolving<IssueEvent>): Iss
       return {
         ...state,
         updatedAt: at,
+        // a failed task retried or skipped: the next failure is news again
+        rollout: d.from === 'FAILED' ? { ...state.rollout, failureAnnounced: false } : state.rollout,
         stages: state.stages.map((stage) =>
           stage.id !== d.stageId
             ? stage
@@ -177,8 +202,14 @@ export function evolveIssue(state: IssueState, event: Evolving<IssueEvent>): Iss
       return { ...state, comments: { id: event.data.commentId, creatorId: event.metadata.actorId, next: state.comments } };
     case CommentEdited:
       return state;
-    default:
-      return state;
+    case RolloutFailed:
+      return { ...state, rollout: { ...state.rollout, failureAnnounced: true } };
+    case RolloutCompleted:
+      return { ...state, rollout: { ...state.rollout, completed: true } };
+    default: {
+      const approval = evolveApproval(state.approval, event);
+      return approval === state.approval ? state : { ...state, approval, updatedAt: at };
+    }
   }
 }
 
@@ -212,8 +243,15 @@ export function decideIssue(command: IssueCommand, state: IssueState, ctx: Issue
       if (command.currentContent === command.content) return [];
       return [{ type: CommentEdited, schemaVersion: 1, data: { ...base, commentId: comment.id, content: command.content } }];
     }
+    case 'Approve':
+    case 'SendBack':
+    case 'RequestApproval':
+      mustBeOpen(state, 'its approval');
+      return decideApproval(command, state, approvalContext(ctx));
   }
 }
+
+const approvalContext = (ctx: IssueDecisionContext) => ({ actorId: ctx.actorId, projectOwners: ctx.projectOwners ?? [] });
 
 function createIssue(command: Extract<IssueCommand, { kind: 'CreateIssue' }>, state: IssueState, ctx: IssueDecisionContext): IssueEvent[] {
   if (state.exists) throw conflict(`issue ${state.id} already exists`);
@@ -231,10 +269,11 @@ function createIssue(command: Extract<IssueCommand, { kind: 'CreateIssue' }>, st
       pipeline: command.pipeline,
     },
   };
+  const approval = requireApproval({ id: command.issueId, projectId: command.projectId }, command.approvalSteps ?? [], approvalContext(ctx));
   const first = command.pipeline.stages[0];
-  if (!first) return [created];
+  if (!first) return [created, ...approval];
   const after = evolveIssue(state, at(created, ctx));
-  return [created, stageEvent(after, after.stages[0], 'BEGIN')];
+  return [created, ...approval, stageEvent(after, after.stages[0], 'BEGIN')];
 }
 
 function changeIssueStatus(command: Extract<IssueCommand, { kind: 'ChangeIssueStatus' }>, state: IssueState, ctx: IssueDecisionContext): IssueEvent[] {
@@ -246,6 +285,8 @@ function changeIssueStatus(command: Extract<IssueCommand, { kind: 'ChangeIssueSt
     data: { ...base, from: state.status, to: command.to, ...(command.comment ? { comment: command.comment } : {}) },
   };
   if (command.to === 'DONE') {
+    const hold = approvalHold(state.approval);
+    if (hold) throw conflict(`issue ${state.id} cannot be resolved before its approval is complete: ${hold}`);
     const unfinished = state.stages.flatMap((s) => s.tasks).filter((t) => t.status !== 'DONE');
     if (unfinished.length > 0) {
       throw conflict(
@@ -280,6 +321,8 @@ function changeTaskStatus(command: Extract<IssueCommand, { kind: 'ChangeTaskStat
   const label = `task ${task.id} "${task.name}"`;
   const rule = TASK_TRANSITIONS[task.status][command.to];
   if (!rule) throw conflict(`${label} cannot go from ${task.status} to ${command.to}`);
+  const hold = task.status === 'PENDING_APPROVAL' ? approvalHold(state.approval) : undefined;
+  if (hold) throw conflict(`${label} cannot leave PENDING_APPROVAL until the issue is approved: ${hold}`);
   if (command.skipped && command.to !== 'DONE') throw invalid('only a move to DONE can be a skip', [{ field: 'skipped', message: 'skipped requires status DONE' }]);
   if (command.skipped && !command.skippedReason?.trim()) {
     throw invalid('a skip needs a reason', [{ field: 'skippedReason', message: 'skippedReason is required when skipped is true' }]);
@@ -338,7 +381,24 @@ function applyTaskChange(
       if (!allDone(next.stages[k].tasks)) break;
     }
   }
+  for (const rollout of rolloutEvents(next, moved.data)) {
+    events.push(rollout);
+    next = evolveIssue(next, at(rollout, ctx));
+  }
   return { events, state: next };
+}
+
+/** The rollout news a task change makes: the first failure (until one is retried or skipped), and completion. */
+function rolloutEvents(state: IssueState, moved: TaskStatusChangedV1['data']): IssueEvent[] {
+  const base = { issueId: state.id, projectId: state.projectId };
+  if (moved.to === 'FAILED' && !state.rollout.failureAnnounced) {
+    return [{ type: RolloutFailed, schemaVersion: 1, data: { ...base, stageId: moved.stageId, taskId: moved.taskId } }];
+  }
+  const tasks = state.stages.flatMap((s) => s.tasks);
+  if (moved.to === 'DONE' && !state.rollout.completed && tasks.length > 0 && allDone(tasks)) {
+    return [{ type: RolloutCompleted, schemaVersion: 1, data: base }];
+  }
+  return [];
 }
 
 function stageEvent(state: IssueState, stage: StageState, change: 'BEGIN' | 'END'): StageStatusChangedV1 {

@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../event-store/event.js';
-import { arrayOf, byTag, bool, int, nullable, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
+import { arrayOf, byTag, bool, int, nullable, object, oneOf, str, type Check, type EventSchemas } from '../event-store/event-schema.js';
 
 export const ISSUE_TYPES = [
   'bb.issue.general',
@@ -29,6 +29,24 @@ export const TaskStatusChanged = 'issue.task-status-changed';
 export const StageStatusChanged = 'issue.stage-status-changed';
 export const CommentCreated = 'issue.comment-created';
 export const CommentEdited = 'issue.comment-edited';
+/** The issue must be approved, step by step, before its tasks may leave PENDING_APPROVAL. */
+export const ApprovalRequired = 'issue.approval-required';
+/** A step of the approval starts: its approvers are asked (at creation, after the step before, after a send-back). */
+export const ApprovalRequested = 'issue.approval-requested';
+export const ApprovalStepApproved = 'issue.approval-step-approved';
+export const ApprovalSentBack = 'issue.approval-sent-back';
+/** A task failed: announced once, then not again until a failed task is retried or skipped. */
+export const RolloutFailed = 'issue.rollout-failed';
+/** Every task of every stage is done (or skipped). */
+export const RolloutCompleted = 'issue.rollout-completed';
+
+export const APPROVAL_ROLES = ['OWNER'] as const;
+export type ApprovalRole = (typeof APPROVAL_ROLES)[number];
+export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'SENT_BACK'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** One step of an approval: any one of the listed users approves it, or any member holding the role. */
+export type ApprovalStep = { approvers: number[] } | { role: ApprovalRole };
 
 export interface PipelineSpec {
   stages: { id: number; name: string; tasks: { id: number; name: string }[] }[];
@@ -92,6 +110,24 @@ export type CommentEditedV1 = DomainEvent<
   { issueId: number; projectId: number; commentId: number; content: string }
 > & { schemaVersion: 1 };
 
+export type ApprovalRequiredV1 = DomainEvent<typeof ApprovalRequired, { issueId: number; projectId: number; steps: ApprovalStep[] }> & { schemaVersion: 1 };
+
+/** `step` counts from 0; `approvers` are the users asked, as they were when the step started (a role's members then). */
+export type ApprovalRequestedV1 = DomainEvent<typeof ApprovalRequested, { issueId: number; projectId: number; step: number; approvers: number[] }> & {
+  schemaVersion: 1;
+};
+
+/** The step was approved by the event's actor. */
+export type ApprovalStepApprovedV1 = DomainEvent<typeof ApprovalStepApproved, { issueId: number; projectId: number; step: number }> & { schemaVersion: 1 };
+
+/** The event's actor sent the issue back to its creator at `step`. */
+export type ApprovalSentBackV1 = DomainEvent<typeof ApprovalSentBack, { issueId: number; projectId: number; step: number; reason: string }> & {
+  schemaVersion: 1;
+};
+
+export type RolloutFailedV1 = DomainEvent<typeof RolloutFailed, { issueId: number; projectId: number; stageId: number; taskId: number }> & { schemaVersion: 1 };
+export type RolloutCompletedV1 = DomainEvent<typeof RolloutCompleted, { issueId: number; projectId: number }> & { schemaVersion: 1 };
+
 export type IssueEvent =
   | IssueCreatedV1
   | IssueStatusChangedV1
@@ -99,9 +135,28 @@ export type IssueEvent =
   | TaskStatusChangedV1
   | StageStatusChangedV1
   | CommentCreatedV1
-  | CommentEditedV1;
+  | CommentEditedV1
+  | ApprovalRequiredV1
+  | ApprovalRequestedV1
+  | ApprovalStepApprovedV1
+  | ApprovalSentBackV1
+  | RolloutFailedV1
+  | RolloutCompletedV1;
 
 const ids = { issueId: int, projectId: int };
+
+/** `{approvers: [ids]}` (at least one) or `{role}`, never both. */
+const approvalStep: Check = (value, path) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path} must be an object`;
+  const step = value as Record<string, unknown>;
+  if ('approvers' in step === 'role' in step) return `${path} must have either approvers or role`;
+  if ('role' in step) return oneOf(APPROVAL_ROLES)(step.role, `${path}.role`);
+  if (!Array.isArray(step.approvers) || step.approvers.length === 0) return `${path}.approvers must be a non-empty array`;
+  return arrayOf(int)(step.approvers, `${path}.approvers`);
+};
+
+/** A list of approval steps (empty allowed: no approval). */
+export const APPROVAL_STEPS_SCHEMA: Check = arrayOf(approvalStep);
 
 /** The data each issue event holds at its current version (checked on append, and over the whole log at start). */
 export const ISSUE_EVENT_SCHEMAS: EventSchemas = {
@@ -133,4 +188,13 @@ export const ISSUE_EVENT_SCHEMAS: EventSchemas = {
   [StageStatusChanged]: { schemaVersion: 1, data: object({ ...ids, stageId: int, change: oneOf(['BEGIN', 'END']), status: oneOf(STAGE_STATUSES) }) },
   [CommentCreated]: { schemaVersion: 1, data: object({ ...ids, commentId: int, content: str({ min: 1 }) }) },
   [CommentEdited]: { schemaVersion: 1, data: object({ ...ids, commentId: int, content: str({ min: 1 }) }) },
+  [ApprovalRequired]: {
+    schemaVersion: 1,
+    data: object({ ...ids, steps: (value, path) => (Array.isArray(value) && value.length === 0 ? `${path} must not be empty` : APPROVAL_STEPS_SCHEMA(value, path)) }),
+  },
+  [ApprovalRequested]: { schemaVersion: 1, data: object({ ...ids, step: int, approvers: arrayOf(int) }) },
+  [ApprovalStepApproved]: { schemaVersion: 1, data: object({ ...ids, step: int }) },
+  [ApprovalSentBack]: { schemaVersion: 1, data: object({ ...ids, step: int, reason: str({ min: 1 }) }) },
+  [RolloutFailed]: { schemaVersion: 1, data: object({ ...ids, stageId: int, taskId: int }) },
+  [RolloutCompleted]: { schemaVersion: 1, data: object({ ...ids }) },
 };

@@ -1,5 +1,6 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
+import type { ApprovalState } from './issue.approval.js';
 import { evolveIssue, initialIssueState, type IssueState } from './issue.decider.js';
 import { CommentCreated, CommentEdited, ISSUE_EVENT_SCHEMAS, IssueCreated, type CommentCreatedV1, type CommentEditedV1, type IssueEvent } from './issue.events.js';
 import { stageStatus } from './issue.rules.js';
@@ -23,6 +24,34 @@ export interface IssueView {
       status: string;
       tasks: { id: number; name: string; status: string; skipped: boolean; skippedReason: string | null }[];
     }[];
+  };
+  /** null: the issue needs no approval. */
+  approval: ApprovalView | null;
+}
+
+export interface ApprovalView {
+  status: string;
+  /** The index (from 0) of the step waiting for a decision; null once approved. */
+  currentStep: number | null;
+  /** The users asked to approve the current step (a role step's members when it started). */
+  currentApprovers: number[];
+  steps: { approvers: number[] | null; role: string | null; approvedBy: number | null; approvedAt: string | null }[];
+  sentBack: { by: number; at: string; step: number; reason: string } | null;
+}
+
+export function toApprovalView(approval: ApprovalState | null): ApprovalView | null {
+  if (!approval) return null;
+  return {
+    status: approval.status,
+    currentStep: approval.status === 'APPROVED' ? null : approval.current,
+    currentApprovers: approval.asked,
+    steps: approval.steps.map((step, i) => ({
+      approvers: 'approvers' in step ? step.approvers : null,
+      role: 'role' in step ? step.role : null,
+      approvedBy: approval.approvals[i]?.by ?? null,
+      approvedAt: approval.approvals[i]?.at ?? null,
+    })),
+    sentBack: approval.sentBack,
   };
 }
 
@@ -56,6 +85,7 @@ export function toIssueView(state: IssueState, version: number): IssueView {
         tasks: stage.tasks.map((t) => ({ id: t.id, name: t.name, status: t.status, skipped: t.skipped, skippedReason: t.skippedReason })),
       })),
     },
+    approval: toApprovalView(state.approval),
   };
 }
 

@@ -8,7 +8,9 @@ import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
 import { Actor } from '../shared/request-context.js';
 import { ForProject } from '../users/auth.guard.js';
-import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, UpdateIssueDto } from './dto/issue.dto.js';
+import { toApprovalSteps } from './dto/approval.dto.js';
+import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, SendBackDto, UpdateIssueDto } from './dto/issue.dto.js';
+import type { ApprovalCommand } from './issue.approval.js';
 import { CommentSchema, IssuePageSchema, IssueSchema } from './dto/issue.responses.js';
 import type { IssueView } from './issue.projection.js';
 import {
@@ -16,6 +18,7 @@ import {
   ChangeTaskStatusCommand,
   CreateCommentCommand,
   CreateIssueCommand,
+  DecideApprovalCommand,
   EditCommentCommand,
   GetIssueEventsQuery,
   GetIssueQuery,
@@ -48,8 +51,11 @@ export class IssuesController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an issue, with its pipeline of stages and tasks' })
   @ApiVersioned(201, IssueSchema, 'The new issue.')
+  @ApiProblem(403, 'The project sets the approval of its issues, and the caller (not an OWNER) gave other steps.')
   async create(@Id('projectId') projectId: number, @Body() body: CreateIssueDto, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
-    return withEtag(reply, await this.commands.execute(new CreateIssueCommand(projectId, body, actor)));
+    const { approval, ...fields } = body;
+    const input = { ...fields, ...(approval ? { approvalSteps: toApprovalSteps(approval.steps) } : {}) };
+    return withEtag(reply, await this.commands.execute(new CreateIssueCommand(projectId, input, actor)));
   }
 
   @Get('projects/:projectId/issues')
@@ -87,7 +93,7 @@ export class IssuesController {
   @ApiOperation({ summary: 'Resolve, cancel or reopen an issue' })
   @ApiVersioned(200, IssueSchema, 'The issue after the change.')
   @ApiIfMatch()
-  @ApiProblem(409, 'The issue already has that status, or cannot be resolved while tasks are unfinished.')
+  @ApiProblem(409, 'The issue already has that status, or cannot be resolved while tasks are unfinished or its approval is not complete.')
   async changeStatus(
     @Id('issueId') issueId: number,
     @Body() body: ChangeIssueStatusDto,
@@ -103,7 +109,7 @@ export class IssuesController {
   @ApiOperation({ summary: 'Move a task to another status (or skip it)', description: 'Stage status changes follow from task changes.' })
   @ApiVersioned(200, IssueSchema, 'The issue after the change.')
   @ApiIfMatch()
-  @ApiProblem(409, 'The move is not allowed from the task’s status, an earlier stage is not done, or the issue is not OPEN.')
+  @ApiProblem(409, 'The move is not allowed from the task’s status, an earlier stage is not done, the issue’s approval is not complete, or the issue is not OPEN.')
   async changeTaskStatus(
     @Id('issueId') issueId: number,
     @Id('taskId') taskId: number,
@@ -114,6 +120,43 @@ export class IssuesController {
   ) {
     const change = { taskId, to: body.status, comment: body.comment, skipped: body.skipped, skippedReason: body.skippedReason };
     return withEtag(reply, await this.commands.execute(new ChangeTaskStatusCommand(issueId, change, expectedVersion(ifMatch), actor)));
+  }
+
+  @Post('issues/:issueId/approval/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve the current step of the issue’s approval (an approver of that step)', description: 'The next step starts; after the last the issue is APPROVED and its tasks may run.' })
+  @ApiVersioned(200, IssueSchema, 'The issue after the decision.')
+  @ApiIfMatch()
+  @ApiProblem(403, 'The caller is not an approver of the current step.')
+  @ApiProblem(409, 'The issue needs no approval, its approval is complete or was sent back, or the issue is not OPEN.')
+  approve(@Id('issueId') issueId: number, @Headers('if-match') ifMatch: string | undefined, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
+    return this.decide(issueId, { kind: 'Approve' }, ifMatch, actor, reply);
+  }
+
+  @Post('issues/:issueId/approval/send-back')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send the issue back to its creator (an approver of the current step)', description: 'No step is decided until the creator requests approval again.' })
+  @ApiVersioned(200, IssueSchema, 'The issue after the decision.')
+  @ApiIfMatch()
+  @ApiProblem(403, 'The caller is not an approver of the current step.')
+  @ApiProblem(409, 'The issue needs no approval, its approval is complete or was sent back already, or the issue is not OPEN.')
+  sendBack(@Id('issueId') issueId: number, @Body() body: SendBackDto, @Headers('if-match') ifMatch: string | undefined, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
+    return this.decide(issueId, { kind: 'SendBack', reason: body.reason }, ifMatch, actor, reply);
+  }
+
+  @Post('issues/:issueId/approval/request')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Request approval again after a send-back (the issue’s creator)', description: 'The approval starts over at the first step.' })
+  @ApiVersioned(200, IssueSchema, 'The issue after the request.')
+  @ApiIfMatch()
+  @ApiProblem(403, 'The caller is not the issue’s creator.')
+  @ApiProblem(409, 'The issue needs no approval, or its approval was not sent back, or the issue is not OPEN.')
+  requestApproval(@Id('issueId') issueId: number, @Headers('if-match') ifMatch: string | undefined, @Actor() actor: Metadata, @Res({ passthrough: true }) reply: Reply) {
+    return this.decide(issueId, { kind: 'RequestApproval' }, ifMatch, actor, reply);
+  }
+
+  private async decide(issueId: number, decision: ApprovalCommand, ifMatch: string | undefined, actor: Metadata, reply: Reply) {
+    return withEtag(reply, await this.commands.execute(new DecideApprovalCommand(issueId, decision, expectedVersion(ifMatch), actor)));
   }
 
   @Post('issues/:issueId/comments')

@@ -4,10 +4,12 @@ import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js
 import type { RecordedEvent } from '../event-store/event.js';
 import { ISSUES } from '../event-store/event-store.module.js';
 import { EventStore, type WriteTx } from '../event-store/event-store.js';
-import { invalid, notFound } from '../shared/errors.js';
+import { forbidden, invalid, notFound } from '../shared/errors.js';
+import { approversMustBelong, mayOverrideApproval, projectOwners } from './approval.checks.js';
+import type { ApprovalCommand } from './issue.approval.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import { decideIssue, initialIssueState, type IssueCommand, type IssueState } from './issue.decider.js';
-import type { CommentCreatedV1, IssueEvent, IssueStatus, IssueType } from './issue.events.js';
+import type { ApprovalStep, CommentCreatedV1, IssueEvent, IssueStatus, IssueType } from './issue.events.js';
 import { toCommentView, toIssueView, type CommentRow, type CommentView, type IssueView } from './issue.projection.js';
 
 export interface CreateIssueInput {
@@ -16,6 +18,8 @@ export interface CreateIssueInput {
   description?: string;
   assigneeId?: number | null;
   pipeline?: { stages: { name: string; tasks: { name: string }[] }[] };
+  /** The issue's own approval steps; absent: the project's. */
+  approvalSteps?: ApprovalStep[];
 }
 
 export class CreateIssueCommand extends Command<IssueView> {
@@ -57,6 +61,13 @@ export class ChangeTaskStatusCommand extends IssueChange<IssueView> {
   }
 }
 
+/** An approval decision: approve, send back (with a reason) or request again. */
+export class DecideApprovalCommand extends IssueChange<IssueView> {
+  constructor(issueId: number, readonly decision: ApprovalCommand, expectedVersion: number | undefined, metadata: Metadata) {
+    super(issueId, expectedVersion, metadata);
+  }
+}
+
 export class CreateCommentCommand extends IssueChange<CommentView> {
   constructor(issueId: number, readonly content: string, expectedVersion: number | undefined, metadata: Metadata) {
     super(issueId, expectedVersion, metadata);
@@ -69,7 +80,7 @@ export class EditCommentCommand extends IssueChange<CommentView> {
   }
 }
 
-type Reader = Pick<WriteTx, 'get'>;
+type Reader = Pick<WriteTx, 'get' | 'all'>;
 
 async function assigneeMustExist(db: Reader, assigneeId: number | null | undefined): Promise<void> {
   if (assigneeId === undefined || assigneeId === null) return;
@@ -88,8 +99,10 @@ export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
     const committed = await this.issues.create(
       { ids: { issue: 1, stage: stages.length, task: taskCount }, idSequence: 'issue', metadata },
       async ({ now, ids }, tx) => {
-        if (!(await tx.get(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId]))) throw notFound('project', projectId);
+        const project = await tx.get<{ approval_steps: string }>(`SELECT approval_steps FROM rm_projects WHERE id = ?`, [projectId]);
+        if (!project) throw notFound('project', projectId);
         await assigneeMustExist(tx, input.assigneeId);
+        const approvalSteps = await this.approvalSteps(tx, projectId, input, metadata.actorId, JSON.parse(project.approval_steps) as ApprovalStep[]);
         let t = 0;
         const pipeline = {
           stages: stages.map((stage, i) => ({ id: ids.stage[i], name: stage.name, tasks: stage.tasks.map((task) => ({ id: ids.task[t++], name: task.name })) })),
@@ -103,11 +116,22 @@ export class CreateIssueHandler implements ICommandHandler<CreateIssueCommand> {
           description: input.description ?? '',
           assigneeId: input.assigneeId ?? null,
           pipeline,
+          approvalSteps,
         };
-        return decideIssue(command, initialIssueState, { now, actorId: metadata.actorId });
+        return decideIssue(command, initialIssueState, { now, actorId: metadata.actorId, projectOwners: await projectOwners(tx, projectId) });
       },
     );
     return toIssueView(committed.state, committed.version);
+  }
+
+  /** The issue's own steps (checked), else the project's. Only OWNERs and admins may replace a project's steps. */
+  private async approvalSteps(tx: Reader, projectId: number, input: CreateIssueInput, actorId: number, projectSteps: ApprovalStep[]): Promise<ApprovalStep[]> {
+    if (input.approvalSteps === undefined) return projectSteps;
+    if (projectSteps.length > 0 && !(await mayOverrideApproval(tx, projectId, actorId))) {
+      throw forbidden(`project ${projectId} sets the approval of its issues: only its OWNERs may give an issue other steps`);
+    }
+    await approversMustBelong(tx, projectId, input.approvalSteps, 'approval.steps');
+    return input.approvalSteps;
   }
 }
 
@@ -117,16 +141,14 @@ function change(issues: AggregateStore<IssueState, IssueEvent>, command: IssueCh
     let domain = toDomain;
     if (domain.kind === 'UpdateIssueFields') await assigneeMustExist(tx, domain.assigneeId);
     if (domain.kind === 'CreateComment') domain = { ...domain, commentId: allocated.comment[0] };
+    // role steps are decided by the project's owners as they are now
+    const owners = domain.kind === 'Approve' || domain.kind === 'SendBack' || domain.kind === 'RequestApproval' ? await projectOwners(tx, state.projectId) : undefined;
     if (domain.kind === 'EditComment') {
       // the text is not part of the aggregate; an edit that changes nothing records nothing
       const current = await tx.get<{ content: string }>(`SELECT content FROM rm_comments WHERE id = ? AND issue_id = ?`, [domain.commentId, command.issueId]);
       domain = { ...domain, currentContent: current?.content };
     }
-    return decideIssue(
-      domain,
-      state,
-      { now, actorId: command.metadata.actorId },
-    );
+    return decideIssue(domain, state, { now, actorId: command.metadata.actorId, projectOwners: owners });
   });
 }
 
@@ -153,6 +175,15 @@ export class ChangeTaskStatusHandler implements ICommandHandler<ChangeTaskStatus
   constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
   async execute(command: ChangeTaskStatusCommand) {
     const { state, version } = await change(this.issues, command, { kind: 'ChangeTaskStatus', ...command.change });
+    return toIssueView(state, version);
+  }
+}
+
+@CommandHandler(DecideApprovalCommand)
+export class DecideApprovalHandler implements ICommandHandler<DecideApprovalCommand> {
+  constructor(@Inject(ISSUES) private readonly issues: AggregateStore<IssueState, IssueEvent>) {}
+  async execute(command: DecideApprovalCommand) {
+    const { state, version } = await change(this.issues, command, command.decision);
     return toIssueView(state, version);
   }
 }

@@ -1,7 +1,8 @@
 import type { Evolving } from '../event-store/event.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { evolveWebhooks, type Webhooks } from '../webhooks/config/webhook.decider.js';
-import { MemberRemoved, MemberSet, ProjectCreated, ProjectRenamed, type ProjectEvent, type ProjectRole } from './project.events.js';
+import type { ApprovalStep } from '../issues/issue.events.js';
+import { ApprovalStepsSet, MemberRemoved, MemberSet, ProjectCreated, ProjectRenamed, type ProjectEvent, type ProjectRole } from './project.events.js';
 
 export interface ProjectState {
   exists: boolean;
@@ -10,6 +11,8 @@ export interface ProjectState {
   key: string;
   creatorId: number;
   members: Readonly<Record<number, ProjectRole>>;
+  /** The approval new issues need unless they name their own; empty: none. */
+  approvalSteps: ApprovalStep[];
   webhooks: Webhooks;
   createdAt: string;
   updatedAt: string;
@@ -22,6 +25,7 @@ export const initialProjectState: ProjectState = {
   key: '',
   creatorId: 0,
   members: {},
+  approvalSteps: [],
   webhooks: {},
   createdAt: '',
   updatedAt: '',
@@ -31,7 +35,8 @@ export type ProjectCommand =
   | { kind: 'CreateProject'; projectId: number; name: string; key: string }
   | { kind: 'RenameProject'; name: string }
   | { kind: 'SetMember'; userId: number; role: ProjectRole }
-  | { kind: 'RemoveMember'; userId: number };
+  | { kind: 'RemoveMember'; userId: number }
+  | { kind: 'SetApprovalSteps'; steps: ApprovalStep[] };
 
 export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>): ProjectState {
   switch (event.type) {
@@ -44,6 +49,7 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
         key: d.key,
         creatorId: d.creatorId,
         members: { [d.creatorId]: 'OWNER' },
+        approvalSteps: [],
         webhooks: {},
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
@@ -57,6 +63,8 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
       const { [event.data.userId]: _removed, ...members } = state.members;
       return { ...state, members };
     }
+    case ApprovalStepsSet:
+      return { ...state, approvalSteps: event.data.steps, updatedAt: event.occurredAt };
     default:
       // webhook configuration and health live on the project's stream
       return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
@@ -92,6 +100,10 @@ export function decideProject(command: ProjectCommand, state: ProjectState, ctx:
       if (current === 'OWNER' && ownerCount(state) === 1) throw conflict(`user ${command.userId} is the project's last owner`);
       return [{ type: MemberRemoved, schemaVersion: 1, data: { projectId: state.id, userId: command.userId } }];
     }
+    case 'SetApprovalSteps':
+      if (!state.exists) throw notFound('project', state.id || '?');
+      if (JSON.stringify(command.steps) === JSON.stringify(state.approvalSteps)) return [];
+      return [{ type: ApprovalStepsSet, schemaVersion: 1, data: { projectId: state.id, steps: command.steps } }];
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../event-store/event.js';
 import { int, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
+import { APPROVAL_STEPS_SCHEMA, type ApprovalStep } from '../issues/issue.events.js';
 import { WEBHOOK_EVENT_SCHEMAS, type WebhookEvent } from '../webhooks/config/webhook.events.js';
 
 export const ProjectCreated = 'project.created';
@@ -19,7 +20,11 @@ export const MemberRemoved = 'project.member-removed';
 export type MemberSetV1 = DomainEvent<typeof MemberSet, { projectId: number; userId: number; role: ProjectRole }> & { schemaVersion: 1 };
 export type MemberRemovedV1 = DomainEvent<typeof MemberRemoved, { projectId: number; userId: number }> & { schemaVersion: 1 };
 
-export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | MemberSetV1 | MemberRemovedV1 | WebhookEvent;
+/** The approval steps new issues of the project need unless they name their own (empty: none). */
+export const ApprovalStepsSet = 'project.approval-steps-set';
+export type ApprovalStepsSetV1 = DomainEvent<typeof ApprovalStepsSet, { projectId: number; steps: ApprovalStep[] }> & { schemaVersion: 1 };
+
+export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | MemberSetV1 | MemberRemovedV1 | ApprovalStepsSetV1 | WebhookEvent;
 
 /** The data each event of a project's stream holds at its current version (its webhooks' events included). */
 export const PROJECT_EVENT_SCHEMAS: EventSchemas = {
@@ -27,5 +32,6 @@ export const PROJECT_EVENT_SCHEMAS: EventSchemas = {
   [ProjectRenamed]: { schemaVersion: 1, data: object({ projectId: int, from: str(), to: str({ min: 1 }) }) },
   [MemberSet]: { schemaVersion: 1, data: object({ projectId: int, userId: int, role: oneOf(PROJECT_ROLES) }) },
   [MemberRemoved]: { schemaVersion: 1, data: object({ projectId: int, userId: int }) },
+  [ApprovalStepsSet]: { schemaVersion: 1, data: object({ projectId: int, steps: APPROVAL_STEPS_SCHEMA }) },
   ...WEBHOOK_EVENT_SCHEMAS,
 };

@@ -1,5 +1,6 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
+import type { ApprovalStep } from '../issues/issue.events.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
 import { webhookRows } from '../webhooks/config/webhook.projection.js';
 import { PROJECT_EVENT_SCHEMAS, ProjectCreated, type ProjectEvent } from './project.events.js';
@@ -8,6 +9,8 @@ export interface ProjectView {
   id: number;
   name: string;
   key: string;
+  /** The approval new issues need unless they name their own; empty: none. */
+  approvalSteps: ApprovalStep[];
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -17,6 +20,7 @@ export interface ProjectRow {
   id: number;
   name: string;
   key: string;
+  approval_steps: string;
   version: number;
   created_at: string;
   updated_at: string;
@@ -26,6 +30,7 @@ export const toProjectView = (row: ProjectRow): ProjectView => ({
   id: row.id,
   name: row.name,
   key: row.key,
+  approvalSteps: JSON.parse(row.approval_steps) as ApprovalStep[],
   version: row.version,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -34,9 +39,9 @@ export const toProjectView = (row: ProjectRow): ProjectView => ({
 function projectProjectState(state: ProjectState, version: number): SqlWrite[] {
   return [
     {
-      sql: `INSERT INTO rm_projects (id, name, key, creator_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, updated_at = excluded.updated_at`,
-      params: [state.id, state.name, state.key, state.creatorId, version, state.createdAt, state.updatedAt],
+      sql: `INSERT INTO rm_projects (id, name, key, creator_id, approval_steps, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, approval_steps = excluded.approval_steps, version = excluded.version, updated_at = excluded.updated_at`,
+      params: [state.id, state.name, state.key, state.creatorId, JSON.stringify(state.approvalSteps), version, state.createdAt, state.updatedAt],
     },
     { sql: `DELETE FROM rm_project_members WHERE project_id = ?`, params: [state.id] },
     ...Object.entries(state.members).map(([userId, role]) => ({

@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageSchema } from '../shared/openapi.js';
+import { ApprovalStepDto } from '../issues/dto/approval.dto.js';
+import type { ApprovalStep } from '../issues/issue.events.js';
 import type { AuditEntry } from './projects.cqrs.js';
 import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { ProjectView } from './project.projection.js';
@@ -9,6 +11,7 @@ export class ProjectSchema implements ProjectView {
   @ApiProperty({ example: 1 }) id: number;
   @ApiProperty({ example: 'Payments' }) name: string;
   @ApiProperty({ example: 'PAY' }) key: string;
+  @ApiProperty({ type: [ApprovalStepDto], description: 'The approval new issues need unless they name their own; [] for none.' }) approvalSteps: ApprovalStep[];
   @ApiProperty({ description: 'The project stream’s version: also the ETag.' }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

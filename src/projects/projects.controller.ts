@@ -4,7 +4,9 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ApiIfMatch, ApiProblem, ApiVersioned } from '../shared/openapi.js';
 import { AuditPageSchema, MemberSchema, MembershipSchema, ProjectPageSchema, ProjectSchema } from './project.schemas.js';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ApprovalStepDto, approvalStepsDoc, MAX_APPROVAL_STEPS, toApprovalSteps } from '../issues/dto/approval.dto.js';
 import { ForProject } from '../users/auth.guard.js';
 import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
@@ -12,7 +14,7 @@ import { etag, expectedVersion } from '../shared/etag.js';
 import { PageQuery } from '../shared/pagination.js';
 import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
 import type { ProjectView } from './project.projection.js';
-import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, ProjectAuditQuery, RemoveMemberCommand, RenameProjectCommand, SetMemberCommand } from './projects.cqrs.js';
+import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, ProjectAuditQuery, RemoveMemberCommand, SetMemberCommand, UpdateProjectCommand } from './projects.cqrs.js';
 
 export class CreateProjectDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Payments' })
@@ -27,9 +29,16 @@ export class SetMemberDto {
   @IsIn(PROJECT_ROLES) role: ProjectRole;
 }
 
-export class RenameProjectDto {
+export class UpdateProjectDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional({
+    type: [ApprovalStepDto],
+    maxItems: MAX_APPROVAL_STEPS,
+    description: approvalStepsDoc('The approval new issues need unless their creator (an OWNER) names other steps; [] for none. Decided in order, each by one approver.'),
+  })
+  @IsOptional() @IsArray() @ArrayMaxSize(MAX_APPROVAL_STEPS) @ValidateNested({ each: true }) @Type(() => ApprovalStepDto)
+  approvalSteps?: ApprovalStepDto[];
 }
 
 interface Reply {
@@ -75,19 +84,20 @@ export class ProjectsController {
 
   @Patch(':projectId')
   @ForProject('owner')
-  @ApiOperation({ summary: 'Rename a project' })
+  @ApiOperation({ summary: 'Rename a project, or set the approval its new issues need' })
   @ApiVersioned(200, ProjectSchema, 'The project after the change.')
   @ApiIfMatch()
-  async rename(
+  async update(
     @IdParam('projectId') projectId: number,
-    @Body() body: RenameProjectDto,
+    @Body() body: UpdateProjectDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Actor() actor: Metadata,
     @Res({ passthrough: true }) reply: Reply,
   ) {
     const version = expectedVersion(ifMatch);
-    if (body.name === undefined) return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
-    return withEtag(reply, await this.commands.execute(new RenameProjectCommand(projectId, body.name, version, actor)));
+    if (body.name === undefined && body.approvalSteps === undefined) return withEtag(reply, await this.queries.execute(new GetProjectQuery(projectId)));
+    const changes = { name: body.name, approvalSteps: body.approvalSteps && toApprovalSteps(body.approvalSteps) };
+    return withEtag(reply, await this.commands.execute(new UpdateProjectCommand(projectId, changes, version, actor)));
   }
 
   @Get(':projectId/members')

@@ -10,6 +10,8 @@ import { decideProject, initialProjectState, keyFromName, type ProjectState } fr
 import type { ProjectEvent, ProjectRole } from './project.events.js';
 import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
 import { redactEvent } from '../webhooks/config/redact.js';
+import { approversMustBelong } from '../issues/approval.checks.js';
+import type { ApprovalStep } from '../issues/issue.events.js';
 
 export class CreateProjectCommand extends Command<ProjectView> {
   constructor(
@@ -21,10 +23,10 @@ export class CreateProjectCommand extends Command<ProjectView> {
   }
 }
 
-export class RenameProjectCommand extends Command<ProjectView> {
+export class UpdateProjectCommand extends Command<ProjectView> {
   constructor(
     readonly projectId: number,
-    readonly name: string,
+    readonly changes: { name?: string; approvalSteps?: ApprovalStep[] },
     readonly expectedVersion: number | undefined,
     readonly metadata: Metadata,
   ) {
@@ -36,6 +38,7 @@ const viewOf = (state: ProjectState, version: number): ProjectView => ({
   id: state.id,
   name: state.name,
   key: state.key,
+  approvalSteps: state.approvalSteps,
   version,
   createdAt: state.createdAt,
   updatedAt: state.updatedAt,
@@ -58,14 +61,20 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
   }
 }
 
-@CommandHandler(RenameProjectCommand)
-export class RenameProjectHandler implements ICommandHandler<RenameProjectCommand> {
+@CommandHandler(UpdateProjectCommand)
+export class UpdateProjectHandler implements ICommandHandler<UpdateProjectCommand> {
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
 
-  async execute({ projectId, name, expectedVersion, metadata }: RenameProjectCommand) {
-    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, (s) =>
-      decideProject({ kind: 'RenameProject', name }, s, metadata),
-    );
+  async execute({ projectId, changes, expectedVersion, metadata }: UpdateProjectCommand) {
+    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, async (s, _, tx) => {
+      const events: ProjectEvent[] = [];
+      if (changes.name !== undefined) events.push(...decideProject({ kind: 'RenameProject', name: changes.name }, s, metadata));
+      if (changes.approvalSteps !== undefined) {
+        await approversMustBelong(tx, projectId, changes.approvalSteps, 'approvalSteps');
+        events.push(...decideProject({ kind: 'SetApprovalSteps', steps: changes.approvalSteps }, s, metadata));
+      }
+      return events;
+    });
     return viewOf(state, version);
   }
 }

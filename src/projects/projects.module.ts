@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ProjectsController } from './projects.controller.js';
-import { CreateProjectHandler, GetProjectHandler, ListMembersHandler, ListProjectsHandler, ProjectAuditHandler, RemoveMemberHandler, RenameProjectHandler, SetMemberHandler } from './projects.cqrs.js';
+import { CreateProjectHandler, GetProjectHandler, ListMembersHandler, ListProjectsHandler, ProjectAuditHandler, RemoveMemberHandler, UpdateProjectHandler, SetMemberHandler } from './projects.cqrs.js';
 
 @Module({
   controllers: [ProjectsController],
-  providers: [CreateProjectHandler, RenameProjectHandler, GetProjectHandler, ListProjectsHandler, SetMemberHandler, RemoveMemberHandler, ListMembersHandler, ProjectAuditHandler],
+  providers: [CreateProjectHandler, UpdateProjectHandler, GetProjectHandler, ListProjectsHandler, SetMemberHandler, RemoveMemberHandler, ListMembersHandler, ProjectAuditHandler],
 })
 export class ProjectsModule {}
 

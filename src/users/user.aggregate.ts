@@ -1,7 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
-import { TokenIssued, TokenRehashed, TokenRevoked, USER_EVENT_SCHEMAS, UserCreated, type TokenIssuedV1, type TokenRehashedV1, type TokenRevokedV1, type UserEvent, type UserRole } from './user.events.js';
+import {
+  ContactSet,
+  TokenIssued,
+  TokenRehashed,
+  TokenRevoked,
+  USER_EVENT_SCHEMAS,
+  UserCreated,
+  type Contact,
+  type TokenIssuedV1,
+  type TokenRehashedV1,
+  type TokenRevokedV1,
+  type UserEvent,
+  type UserRole,
+} from './user.events.js';
 
 export const SYSTEM_BOT_ID = 1;
 
@@ -12,9 +25,12 @@ export interface UserState {
   email: string;
   role: UserRole;
   tokens: { id: number; hash: string; issuedAt: string }[];
+  contact: Contact;
   createdAt: string;
   updatedAt: string;
 }
+
+export const NO_CONTACT: Contact = { phone: null, slackMemberId: null, wecomUserId: null };
 
 export const initialUserState: UserState = {
   exists: false,
@@ -23,6 +39,7 @@ export const initialUserState: UserState = {
   email: '',
   role: 'MEMBER',
   tokens: [],
+  contact: NO_CONTACT,
   createdAt: '',
   updatedAt: '',
 };
@@ -37,6 +54,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         email: event.data.email,
         role: event.data.role,
         tokens: [],
+        contact: NO_CONTACT,
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
       };
@@ -44,6 +62,10 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return { ...state, tokens: [...state.tokens, { id: event.data.tokenId, hash: event.data.tokenHash, issuedAt: event.occurredAt }] };
     case TokenRevoked:
       return { ...state, tokens: state.tokens.filter((t) => t.id !== event.data.tokenId) };
+    case ContactSet: {
+      const { phone, slackMemberId, wecomUserId } = event.data;
+      return { ...state, contact: { phone, slackMemberId, wecomUserId }, updatedAt: event.occurredAt };
+    }
     case TokenRehashed: {
       const { tokenId, tokenHash } = event.data;
       return { ...state, tokens: state.tokens.map((t) => (t.id === tokenId ? { ...t, hash: tokenHash } : t)) };
@@ -62,9 +84,10 @@ export function generateToken(): string {
 function projectUserState(state: UserState): SqlWrite[] {
   return [
     {
-      sql: `INSERT INTO rm_users (id, name, email, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role, updated_at = excluded.updated_at`,
-      params: [state.id, state.name, state.email, state.role, state.createdAt, state.updatedAt],
+      sql: `INSERT INTO rm_users (id, name, email, role, phone, slack_member_id, wecom_user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role, phone = excluded.phone,
+          slack_member_id = excluded.slack_member_id, wecom_user_id = excluded.wecom_user_id, updated_at = excluded.updated_at`,
+      params: [state.id, state.name, state.email, state.role, state.contact.phone, state.contact.slackMemberId, state.contact.wecomUserId, state.createdAt, state.updatedAt],
     },
   ];
 }

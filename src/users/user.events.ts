@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../event-store/event.js';
-import { int, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
+import { int, nullable, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
 
 export const USER_ROLES = ['SYSTEM', 'ADMIN', 'MEMBER'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -22,7 +22,19 @@ export type TokenRevokedV1 = DomainEvent<typeof TokenRevoked, { userId: number; 
 export const TokenRehashed = 'user.token-rehashed';
 export type TokenRehashedV1 = DomainEvent<typeof TokenRehashed, { userId: number; tokenId: number; tokenHash: string }> & { schemaVersion: 1 };
 
-export type UserEvent = UserCreatedV1 | TokenIssuedV1 | TokenRevokedV1 | TokenRehashedV1;
+/**
+ * The handles a webhook message may mention the user by, all of them as they are now (null:
+ * none): `phone` in E.164 (DingTalk), a Slack member id, a WeCom userid. Feishu/Lark mention by email.
+ */
+export const ContactSet = 'user.contact-set';
+export interface Contact {
+  phone: string | null;
+  slackMemberId: string | null;
+  wecomUserId: string | null;
+}
+export type ContactSetV1 = DomainEvent<typeof ContactSet, { userId: number } & Contact> & { schemaVersion: 1 };
+
+export type UserEvent = UserCreatedV1 | TokenIssuedV1 | TokenRevokedV1 | TokenRehashedV1 | ContactSetV1;
 
 /** The data each user event holds at its current version. */
 export const USER_EVENT_SCHEMAS: EventSchemas = {
@@ -30,4 +42,5 @@ export const USER_EVENT_SCHEMAS: EventSchemas = {
   [TokenIssued]: { schemaVersion: 1, data: object({ userId: int, tokenId: int, tokenHash: str({ min: 1 }) }) },
   [TokenRevoked]: { schemaVersion: 1, data: object({ userId: int, tokenId: int }) },
   [TokenRehashed]: { schemaVersion: 1, data: object({ userId: int, tokenId: int, tokenHash: str({ min: 1 }) }) },
+  [ContactSet]: { schemaVersion: 1, data: object({ userId: int, phone: nullable(str({ min: 1 })), slackMemberId: nullable(str({ min: 1 })), wecomUserId: nullable(str({ min: 1 })) }) },
 };

@@ -8,6 +8,9 @@ export class UserSchema implements UserView {
   @ApiProperty() name: string;
   @ApiProperty({ format: 'email' }) email: string;
   @ApiProperty({ enum: USER_ROLES }) role: UserRole;
+  @ApiProperty({ type: String, nullable: true, description: 'E.164; DingTalk messages mention the user by it.', example: '+8613800000000' }) phone: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Slack messages mention the user by it.', example: 'U024BE7LH' }) slackMemberId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'WeCom messages mention the user by it.' }) wecomUserId: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { ContactDto } from './contact.dto.js';
 import { IdParam } from '../shared/id-param.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
@@ -9,9 +10,9 @@ import type { Metadata } from '../event-store/aggregate-store.js';
 import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
 import { AdminOnly } from './auth.guard.js';
 import { notFound } from '../shared/errors.js';
-import { CreateUserCommand, GetUserQuery, IssueTokenCommand, ListTokensQuery, RevokeTokenCommand } from './users.cqrs.js';
+import { CreateUserCommand, GetUserQuery, IssueTokenCommand, ListTokensQuery, RevokeTokenCommand, SetContactCommand } from './users.cqrs.js';
 
-export class CreateUserDto {
+export class CreateUserDto extends ContactDto {
   @ApiProperty({ minLength: 1, maxLength: 200 })
   @IsString() @Length(1, 200) name: string;
   @ApiProperty({ format: 'email', minLength: 3, maxLength: 320, description: 'Unique, case-insensitively.' })
@@ -35,7 +36,8 @@ export class UsersController {
   @ApiCreatedResponse({ type: CreatedUserSchema })
   @ApiProblem(409, 'A user with this email exists.')
   create(@Body() body: CreateUserDto, @Actor() actor: Metadata) {
-    return this.commands.execute(new CreateUserCommand({ name: body.name, email: body.email, role: body.role ?? 'MEMBER' }, actor));
+    const { phone, slackMemberId, wecomUserId } = body;
+    return this.commands.execute(new CreateUserCommand({ name: body.name, email: body.email, role: body.role ?? 'MEMBER', phone, slackMemberId, wecomUserId }, actor));
   }
 
   @Get('me')
@@ -48,6 +50,18 @@ export class UsersController {
   /** Tokens are managed by their user or an admin; to anyone else the user does not exist. */
   private own(user: AuthenticatedUser, userId: number): void {
     if (user.role !== 'ADMIN' && user.id !== userId) throw notFound('user', userId);
+  }
+
+  @Patch(':userId')
+  @ApiOperation({
+    summary: 'Change a user’s contact handles (the user themself, or an admin)',
+    description: 'The handles webhook messages mention the user by (Feishu/Lark mention by email). To anyone else the user does not exist (404).',
+  })
+  @ApiOkResponse({ type: UserSchema })
+  @ApiProblem(403, 'The user is the System Bot.')
+  setContact(@IdParam('userId') userId: number, @Body() body: ContactDto, @CurrentUser() user: AuthenticatedUser, @Actor() actor: Metadata) {
+    this.own(user, userId);
+    return this.commands.execute(new SetContactCommand(userId, { phone: body.phone, slackMemberId: body.slackMemberId, wecomUserId: body.wecomUserId }, actor));
   }
 
   @Post(':userId/tokens')

@@ -2,10 +2,11 @@ import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, typ
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { notFound } from '../shared/errors.js';
 import { UsersService, type UserView } from './users.service.js';
+import type { Contact } from './user.events.js';
 
 export class CreateUserCommand extends Command<UserView & { token: string }> {
   constructor(
-    readonly input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' },
+    readonly input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' } & Partial<Contact>,
     readonly metadata: Metadata,
   ) {
     super();
@@ -17,6 +18,24 @@ export class CreateUserHandler implements ICommandHandler<CreateUserCommand> {
   constructor(private readonly users: UsersService) {}
   execute(command: CreateUserCommand) {
     return this.users.createUser(command.input, command.metadata);
+  }
+}
+
+export class SetContactCommand extends Command<UserView> {
+  constructor(
+    readonly userId: number,
+    readonly changes: Partial<Contact>,
+    readonly metadata: Metadata,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(SetContactCommand)
+export class SetContactHandler implements ICommandHandler<SetContactCommand> {
+  constructor(private readonly users: UsersService) {}
+  execute({ userId, changes, metadata }: SetContactCommand) {
+    return this.users.setContact(userId, changes, metadata);
   }
 }
 

@@ -7,9 +7,11 @@ import { conflict, forbidden, notFound } from '../shared/errors.js';
 import { TokenRevocations } from './token-revocations.js';
 import { generateToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
 import { SECRET_BOX, SecretBox } from '../shared/secret-box.js';
-import { TokenIssued, TokenRevoked, UserCreated, type UserEvent, type UserRole } from './user.events.js';
+import { ContactSet, TokenIssued, TokenRevoked, UserCreated, type Contact, type UserEvent, type UserRole } from './user.events.js';
+import { applyContact } from './contact.dto.js';
+import { NO_CONTACT } from './user.aggregate.js';
 
-export interface UserView {
+export interface UserView extends Contact {
   id: number;
   name: string;
   email: string;
@@ -22,6 +24,9 @@ interface UserRow {
   name: string;
   email: string;
   role: UserRole;
+  phone: string | null;
+  slack_member_id: string | null;
+  wecom_user_id: string | null;
   created_at: string;
 }
 
@@ -54,18 +59,32 @@ export class UsersService {
     return { adminToken: token, generated: !this.config.adminToken };
   }
 
-  async createUser(input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' }, metadata: Metadata, token = generateToken()) {
+  async createUser(input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' } & Partial<Contact>, metadata: Metadata, token = generateToken()) {
     const email = input.email.toLowerCase();
     const committed = await this.users.create({ ids: { user: 1, token: 1 }, idSequence: 'user', metadata }, async ({ ids }, tx) => {
       if (await tx.get(`SELECT 1 FROM rm_users WHERE email = ?`, [email])) throw conflict(`a user with email ${email} already exists`);
       const userId = ids.user[0];
-      return [
+      const contact = applyContact(NO_CONTACT, input);
+      const events: UserEvent[] = [
         { type: UserCreated, schemaVersion: 1, data: { userId, name: input.name, email, role: input.role } },
         { type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) } },
       ];
+      if (JSON.stringify(contact) !== JSON.stringify(NO_CONTACT)) events.push({ type: ContactSet, schemaVersion: 1, data: { userId, ...contact } });
+      return events;
     });
     const s = committed.state;
-    return { id: s.id, name: s.name, email: s.email, role: s.role, createdAt: s.createdAt, token };
+    return { id: s.id, name: s.name, email: s.email, role: s.role, ...s.contact, createdAt: s.createdAt, token };
+  }
+
+  /** Changes the user's contact handles (absent: kept; null: removed); a change that changes nothing records nothing. */
+  async setContact(userId: number, changes: Partial<Contact>, metadata: Metadata): Promise<UserView> {
+    await this.users.update(userId, { metadata }, (state) => {
+      if (state.role === 'SYSTEM') throw forbidden('the System Bot has no contact handles');
+      const contact = applyContact(state.contact, changes);
+      if (JSON.stringify(contact) === JSON.stringify(state.contact)) return [];
+      return [{ type: ContactSet, schemaVersion: 1, data: { userId, ...contact } }];
+    });
+    return (await this.get(userId))!;
   }
 
   /** A new token for a user, shown once. */
@@ -97,6 +116,15 @@ export class UsersService {
     if (!row) return undefined;
     // the System Bot is named after the configured brand, whatever it was when first stored
     const bot = row.id === SYSTEM_BOT_ID;
-    return { id: row.id, name: bot ? this.config.brand : row.name, email: bot ? this.config.botEmail : row.email, role: row.role, createdAt: row.created_at };
+    return {
+      id: row.id,
+      name: bot ? this.config.brand : row.name,
+      email: bot ? this.config.botEmail : row.email,
+      role: row.role,
+      phone: row.phone,
+      slackMemberId: row.slack_member_id,
+      wecomUserId: row.wecom_user_id,
+      createdAt: row.created_at,
+    };
   }
 }

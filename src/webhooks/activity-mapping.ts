@@ -2,7 +2,7 @@ import type { Evolving } from '../event-store/event.js';
 import type { IssueState } from '../issues/issue.decider.js';
 import type { IssueEvent, TaskStatus } from '../issues/issue.events.js';
 import { issueSlug } from '../issues/issue.rules.js';
-import type { Activity, ActivityLevel, ActivityType, MetaLine, Person } from './activity.js';
+import type { Activity, ActivityLevel, ActivityType, Mention, MetaLine, Person } from './activity.js';
 
 export interface MappingContext {
   brand: string;
@@ -10,10 +10,14 @@ export interface MappingContext {
   project: { id: number; name: string };
   /** Resolves a user id to a person (the System Bot included). */
   person(id: number | null): Person;
+  /** Resolves a user id to a person with the handles a message can mention them by. */
+  mention(id: number): Mention;
   bot: Person;
 }
 
 const DESCRIPTION_META_LIMIT = 450;
+/** At most this many people are mentioned in one message (a role step may have many members). */
+export const MAX_MENTIONS = 20;
 
 /**
  * The one mapping from a domain event to the activity a webhook reports, per the
@@ -90,6 +94,36 @@ export function toActivity(event: Evolving<IssueEvent>, before: IssueState, afte
       const activity = base('bb.pipeline.task.status.update', level, `${title} - ${name}`, d.comment ?? '', extra);
       return detail ? { ...activity, descriptionInMeta: true } : activity;
     }
+    case 'issue.approval-requested': {
+      // who asks is the issue's creator, as in Bytebase, whoever's decision started the step
+      const d = event.data;
+      const extra = [
+        { name: 'Approval Step', value: `${d.step + 1} of ${after.approval?.steps.length ?? d.step + 1}` },
+        { name: 'Approvers', value: d.approvers.map((id) => ctx.person(id).name).join(', ') },
+      ];
+      const creator = ctx.person(after.creatorId);
+      return { ...base('bb.issue.approval.requested', 'WARN', 'Approval required', '', extra, creator), mentions: d.approvers.slice(0, MAX_MENTIONS).map((id) => ctx.mention(id)) };
+    }
+    case 'issue.approval-step-approved':
+      // a step before the last: the next step's request is the news
+      if (after.approval?.status !== 'APPROVED') return null;
+      return { ...base('bb.issue.approved', 'SUCCESS', 'Issue approved', `${actor.name} approved the issue`), mentions: [ctx.mention(after.creatorId)] };
+    case 'issue.approval-sent-back':
+      return { ...base('bb.issue.sent-back', 'WARN', 'Issue sent back', `${actor.name} sent back the issue: ${event.data.reason}`), mentions: [ctx.mention(after.creatorId)] };
+    case 'issue.rollout-failed': {
+      const d = event.data;
+      const stage = after.stages.find((s) => s.id === d.stageId);
+      const task = stage?.tasks.find((t) => t.id === d.taskId);
+      const extra = [
+        { name: 'Environment', value: stage?.name ?? `stage ${d.stageId}` },
+        { name: 'Task', value: task?.name ?? `task ${d.taskId}` },
+      ];
+      return base('bb.pipeline.failed', 'ERROR', 'Rollout failed', 'Rollout failed', extra, ctx.bot, `${link}?stage=${d.stageId}`);
+    }
+    case 'issue.rollout-completed': {
+      const last = after.stages.at(-1);
+      return base('bb.pipeline.completed', 'SUCCESS', 'Rollout completed', 'Rollout completed successfully', last ? [{ name: 'Environment', value: last.name }] : [], ctx.bot);
+    }
     default:
       return null;
   }
@@ -160,4 +194,10 @@ export const ACTIVITY_TYPE_OF_EVENT: Readonly<Record<string, ActivityType>> = {
   'issue.field-updated': 'bb.issue.field.update',
   'issue.stage-status-changed': 'bb.pipeline.stage.status.update',
   'issue.task-status-changed': 'bb.pipeline.task.status.update',
+  'issue.approval-requested': 'bb.issue.approval.requested',
+  // only the last step's approval is an activity; an event whose mapping failed cannot say which it was
+  'issue.approval-step-approved': 'bb.issue.approved',
+  'issue.approval-sent-back': 'bb.issue.sent-back',
+  'issue.rollout-failed': 'bb.pipeline.failed',
+  'issue.rollout-completed': 'bb.pipeline.completed',
 };

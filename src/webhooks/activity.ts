@@ -1,13 +1,38 @@
 /** What a webhook message is about: one activity per webhook-relevant domain event. */
 export const ACTIVITY_TYPES = [
+  // the seed's
   'bb.issue.create',
   'bb.issue.comment.create',
   'bb.issue.field.update',
   'bb.issue.status.update',
   'bb.pipeline.stage.status.update',
   'bb.pipeline.task.status.update',
+  // approval and rollout outcomes (Bytebase 3.14 and later)
+  'bb.issue.approval.requested',
+  'bb.issue.approved',
+  'bb.issue.sent-back',
+  'bb.pipeline.failed',
+  'bb.pipeline.completed',
 ] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/** Bytebase's current names of its webhook events, accepted on input for Herald's; responses use Herald's. */
+export const ACTIVITY_TYPE_ALIASES = {
+  ISSUE_CREATED: 'bb.issue.create',
+  ISSUE_APPROVAL_REQUESTED: 'bb.issue.approval.requested',
+  ISSUE_SENT_BACK: 'bb.issue.sent-back',
+  ISSUE_APPROVED: 'bb.issue.approved',
+  PIPELINE_FAILED: 'bb.pipeline.failed',
+  PIPELINE_COMPLETED: 'bb.pipeline.completed',
+} as const satisfies Record<string, ActivityType>;
+
+/** Every name accepted for an activity type on input: Herald's, then Bytebase's current ones. */
+export const ACTIVITY_TYPE_INPUTS: readonly string[] = [...ACTIVITY_TYPES, ...Object.keys(ACTIVITY_TYPE_ALIASES)];
+
+/** Herald's name for an accepted input name. */
+export function normalizeActivityType(name: string): ActivityType {
+  return Object.hasOwn(ACTIVITY_TYPE_ALIASES, name) ? ACTIVITY_TYPE_ALIASES[name as keyof typeof ACTIVITY_TYPE_ALIASES] : (name as ActivityType);
+}
 
 export const ACTIVITY_LEVELS = ['INFO', 'SUCCESS', 'WARN', 'ERROR'] as const;
 export type ActivityLevel = (typeof ACTIVITY_LEVELS)[number];
@@ -16,6 +41,18 @@ export interface Person {
   id: number;
   name: string;
   email: string;
+}
+
+/**
+ * Someone a message mentions (asks to act), with the handles a provider can really mention them
+ * by: chat providers that can ping do so with the handle they take, the others name the person.
+ * Handles come only from the user's own settings, never from what anyone typed.
+ */
+export interface Mention extends Person {
+  /** E.164 (DingTalk mentions by the national number). */
+  phone: string | null;
+  slackMemberId: string | null;
+  wecomUserId: string | null;
 }
 
 export interface MetaLine {
@@ -37,6 +74,8 @@ export interface Activity {
   issue: { id: number; name: string; status: string; type: string; description: string; creator: Person } | null;
   /** The lines chat providers show, in order (Project Title, Project ID, Issue, …), already cut to size. */
   meta: MetaLine[];
+  /** The people to mention (approvers asked, the creator of an approved or sent-back issue); absent: none. */
+  mentions?: Mention[];
   /**
    * The description is also a meta line (a failed task's comment is its "Result Detail"): chat
    * messages show it once, as that line. Custom bodies keep `description` as it is.

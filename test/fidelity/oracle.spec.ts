@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROVIDERS, type WebhookType } from '../../src/webhooks/providers/registry.js';
-import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from '../webhooks/providers/activities.js';
+import type { Activity } from '../../src/webhooks/activity.js';
+import { PINGS } from '../support/pings.js';
+import { ACTIVITIES, APPROVAL_ACTIVITIES, APPROVAL_CASES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from '../webhooks/providers/activities.js';
 import { diffJson, type Difference } from './diff.js';
 
 /*
@@ -99,9 +101,58 @@ function differences(suite: (typeof SUITES)[number]): { name: string; d: Differe
   });
 }
 
-const all = SUITES.map((s) => ({ suite: s.suite, found: differences(s) }));
+/*
+ * The approval and rollout activities against Bytebase 3.21.1 (fixture: what its webhook context
+ * says for the same scenario, and how its group messages mention): compared as activities (name,
+ * level, title, description, link, actor, meta lines) and mentions (whom, and what DingTalk, Slack,
+ * Feishu/Lark and WeCom group messages ping), not as layouts.
+ */
+const APPROVAL_SUITE = 'activities-3.21';
 
-describe.each(all)('Herald against Bytebase 1.12: $suite', ({ suite, found }) => {
+function asActivity(activity: Activity) {
+  const body = (type: 'DINGTALK' | 'SLACK' | 'FEISHU' | 'WECOM') => JSON.parse(PROVIDERS[type].render(activity, hook(type), ctx).body);
+  const dingtalk = body('DINGTALK');
+  const last: string = dingtalk.markdown.text.split('\n').at(-1);
+  return {
+    activity: activity.type,
+    level: activity.level,
+    title: activity.title,
+    description: activity.description,
+    link: activity.link,
+    actor: `${activity.actor.name} (${activity.actor.email})`,
+    meta: Object.fromEntries(activity.meta.map((m) => [m.name, m.value])),
+    mentions: {
+      people: (activity.mentions ?? []).map((m) => m.email),
+      dingtalk: { text: last.startsWith('@') ? last : '', at: dingtalk.at ?? null },
+      slack: PINGS.SLACK(body('SLACK')),
+      feishu: PINGS.FEISHU(body('FEISHU')),
+      wecom: PINGS.WECOM(body('WECOM')),
+    },
+  };
+}
+
+function approvalDifferences(): { name: string; d: Difference }[] {
+  const expected: Record<string, Json> = JSON.parse(readFileSync('test/fidelity/bytebase-3.21/activities.json', 'utf8'));
+  return APPROVAL_CASES.flatMap((name) => diffJson(expected[name], asActivity(APPROVAL_ACTIVITIES[name])).map((d) => ({ name, d })));
+}
+
+const all = [...SUITES.map((s) => ({ suite: s.suite, found: differences(s) })), { suite: APPROVAL_SUITE, found: approvalDifferences() }];
+
+describe('Herald against Bytebase 3.21: the approval and rollout activities', () => {
+  const found = all.find((s) => s.suite === APPROVAL_SUITE)!.found;
+
+  it('has a fixture for every approval and rollout activity', () => {
+    const fixture = JSON.parse(readFileSync('test/fidelity/bytebase-3.21/activities.json', 'utf8'));
+    expect(Object.keys(fixture).filter((k) => !k.startsWith('_')).sort()).toEqual([...APPROVAL_CASES].sort());
+  });
+
+  it('differs only where docs/fidelity.md says why', () => {
+    const unlisted = found.filter(({ d }) => !rules.some((rule) => matches(rule, APPROVAL_SUITE, d)));
+    expect(unlisted.map(({ name, d }) => `${name}: ${d.op} ${d.path} ${JSON.stringify(d.bytebase)?.slice(0, 120)} → ${JSON.stringify(d.herald)?.slice(0, 120)}`)).toEqual([]);
+  });
+});
+
+describe.each(all.filter((s) => s.suite !== APPROVAL_SUITE))('Herald against Bytebase 1.12: $suite', ({ suite, found }) => {
   it('has a fixture for every activity', () => {
     const fixture = JSON.parse(readFileSync(join(fixtures, SUITES.find((s) => s.suite === suite)!.fixture), 'utf8'));
     expect(Object.keys(fixture).sort()).toEqual([...CASES].sort());

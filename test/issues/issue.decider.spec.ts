@@ -1,6 +1,6 @@
 import { TASK_STATUSES, type TaskStatus } from '../../src/issues/issue.events.js';
 import { stageStatus } from '../../src/issues/issue.rules.js';
-import { given, issueCreated, issueStatus, stage, taskChanged } from '../support/issue-given.js';
+import { given, issueCreated, issueStatus, rolloutFailed, stage, taskChanged } from '../support/issue-given.js';
 
 // One stage "dev" (id 10) with one task "db1" (id 100), its BEGIN already announced.
 const oneTask = [issueCreated({ dev: ['db1'] }), stage(10, 'BEGIN', 'PENDING_APPROVAL')];
@@ -52,7 +52,7 @@ describe('task transitions', () => {
   it('keeps the comment given with a task change', () =>
     given(...withTaskIn('RUNNING'))
       .when({ kind: 'ChangeTaskStatus', taskId: 100, to: 'FAILED', comment: 'lock timeout' })
-      .then([taskChanged(10, 100, 'RUNNING', 'FAILED', { comment: 'lock timeout' }), stage(10, 'END', 'FAILED')]));
+      .then([taskChanged(10, 100, 'RUNNING', 'FAILED', { comment: 'lock timeout' }), stage(10, 'END', 'FAILED'), rolloutFailed(10, 100)]));
 
   it('does not know a task of another issue', () =>
     given(...oneTask).when({ kind: 'ChangeTaskStatus', taskId: 999, to: 'PENDING' }).thenThrows('not-found', /task 999/));
@@ -101,7 +101,7 @@ describe('stage BEGIN and END', () => {
   it('ends a stage as FAILED without beginning the next one', () =>
     given(issueCreated({ test: ['t1'], prod: ['p1'] }), stage(10, 'BEGIN', 'PENDING_APPROVAL'), taskChanged(10, 100, 'PENDING_APPROVAL', 'RUNNING'))
       .when({ kind: 'ChangeTaskStatus', taskId: 100, to: 'FAILED' })
-      .then([taskChanged(10, 100, 'RUNNING', 'FAILED'), stage(10, 'END', 'FAILED')]));
+      .then([taskChanged(10, 100, 'RUNNING', 'FAILED'), stage(10, 'END', 'FAILED'), rolloutFailed(10, 100)]));
 
   it('ends a stage as CANCELED when tasks are canceled and none failed', () =>
     given(issueCreated({ test: ['t1', 't2'] }), stage(10, 'BEGIN', 'PENDING_APPROVAL'), taskChanged(10, 100, 'PENDING_APPROVAL', 'DONE', { skipped: true, skippedReason: 'x' }), taskChanged(10, 101, 'PENDING_APPROVAL', 'RUNNING'))

@@ -53,6 +53,7 @@ describe('an issue workflow over HTTP', () => {
       'issue.task-status-changed',
       'issue.task-status-changed',
       'issue.stage-status-changed:END',
+      'issue.rollout-completed',
       'issue.comment-created',
       'issue.field-updated',
       'issue.field-updated',

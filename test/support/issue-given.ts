@@ -1,11 +1,17 @@
 import { DomainError } from '../../src/shared/errors.js';
-import { decideIssue, evolveIssue, initialIssueState, type IssueCommand, type IssueState } from '../../src/issues/issue.decider.js';
-import type { IssueEvent, TaskStatus } from '../../src/issues/issue.events.js';
+import { decideIssue, evolveIssue, initialIssueState, type IssueCommand, type IssueDecisionContext, type IssueState } from '../../src/issues/issue.decider.js';
+import type { ApprovalStep, IssueEvent, TaskStatus } from '../../src/issues/issue.events.js';
 
 export const NOW = new Date('2026-03-01T10:00:00.000Z');
 export const ACTOR = 2;
 
-const at = (e: IssueEvent) => ({ ...e, occurredAt: NOW.toISOString(), metadata: { actorId: ACTOR } });
+/** An event of the history, done by another actor than ACTOR (approvals are decided by their approvers). */
+export const by = (actorId: number, event: IssueEvent): IssueEvent => ({ ...event, actorId }) as unknown as IssueEvent;
+
+const at = (e: IssueEvent) => {
+  const { actorId = ACTOR, ...event } = e as IssueEvent & { actorId?: number };
+  return { ...(event as IssueEvent), occurredAt: NOW.toISOString(), metadata: { actorId } };
+};
 
 export function fold(events: IssueEvent[]): IssueState {
   return events.reduce((s, e) => evolveIssue(s, at(e)), initialIssueState);
@@ -14,8 +20,8 @@ export function fold(events: IssueEvent[]): IssueState {
 /** given(events).when(command).then(events) — the decider's contract, read as the rule it checks. */
 export function given(...history: IssueEvent[]) {
   return {
-    when(command: IssueCommand, actorId = ACTOR) {
-      const run = () => decideIssue(command, fold(history), { now: NOW, actorId });
+    when(command: IssueCommand, actorId = ACTOR, context: Partial<IssueDecisionContext> = {}) {
+      const run = () => decideIssue(command, fold(history), { now: NOW, actorId, ...context });
       return {
         then(expected: IssueEvent[]) {
           expect(run()).toEqual(expected);
@@ -71,4 +77,28 @@ export function stage(stageId: number, change: 'BEGIN' | 'END', status: string):
 
 export function issueStatus(from: string, to: string, comment?: string): IssueEvent {
   return { type: 'issue.status-changed', schemaVersion: 1, data: { ...base, from: from as never, to: to as never, ...(comment ? { comment } : {}) } };
+}
+
+export function approvalRequired(...steps: ApprovalStep[]): IssueEvent {
+  return { type: 'issue.approval-required', schemaVersion: 1, data: { ...base, steps } };
+}
+
+export function approvalRequested(step: number, approvers: number[]): IssueEvent {
+  return { type: 'issue.approval-requested', schemaVersion: 1, data: { ...base, step, approvers } };
+}
+
+export function stepApproved(step: number): IssueEvent {
+  return { type: 'issue.approval-step-approved', schemaVersion: 1, data: { ...base, step } };
+}
+
+export function sentBack(step: number, reason: string): IssueEvent {
+  return { type: 'issue.approval-sent-back', schemaVersion: 1, data: { ...base, step, reason } };
+}
+
+export function rolloutFailed(stageId: number, taskId: number): IssueEvent {
+  return { type: 'issue.rollout-failed', schemaVersion: 1, data: { ...base, stageId, taskId } };
+}
+
+export function rolloutCompleted(): IssueEvent {
+  return { type: 'issue.rollout-completed', schemaVersion: 1, data: { ...base } };
 }

@@ -1,7 +1,20 @@
 import { toActivity, cutDescription, testActivity, type MappingContext } from '../../src/webhooks/activity-mapping.js';
 import { partsOf } from '../../src/webhooks/providers/text.js';
 import type { IssueEvent } from '../../src/issues/issue.events.js';
-import { fold, issueCreated, issueStatus, stage, taskChanged } from '../support/issue-given.js';
+import {
+  approvalRequested,
+  approvalRequired,
+  by,
+  fold,
+  issueCreated,
+  issueStatus,
+  rolloutCompleted,
+  rolloutFailed,
+  sentBack,
+  stage,
+  stepApproved,
+  taskChanged,
+} from '../support/issue-given.js';
 
 const people: Record<number, { name: string; email: string }> = {
   1: { name: 'Bytebase', email: 'support@bytebase.com' },
@@ -9,11 +22,16 @@ const people: Record<number, { name: string; email: string }> = {
   5: { name: 'Bob', email: 'bob@example.com' },
   6: { name: 'Cyd', email: 'cyd@example.com' },
 };
+const handles: Record<number, { phone: string | null; slackMemberId: string | null; wecomUserId: string | null }> = {
+  2: { phone: '+8613800000002', slackMemberId: 'U0ADA', wecomUserId: 'ada' },
+  5: { phone: '+8613800000005', slackMemberId: null, wecomUserId: 'bob' },
+};
 const ctx: MappingContext = {
   brand: 'Bytebase',
   externalUrl: 'https://herald.example.com',
   project: { id: 3, name: 'Payments' },
   person: (id) => ({ id: id ?? 1, ...people[id ?? 1] }),
+  mention: (id) => ({ id, ...people[id], ...(handles[id] ?? { phone: null, slackMemberId: null, wecomUserId: null }) }),
   bot: { id: 1, ...people[1] },
 };
 
@@ -54,6 +72,55 @@ describe('activity mapping, row by row', () => {
     ['comment', [created, { type: 'issue.comment-created', schemaVersion: 1, data: { issueId: 7, projectId: 3, commentId: 44, content: 'LGTM' } } as IssueEvent], 'bb.issue.comment.create', 'INFO', 'Comment created - Add index', 'LGTM'],
   ])('%s', (_, history, type, level, title, description) => {
     expect(map(history as IssueEvent[])).toMatchObject({ type, level, title, description });
+  });
+
+  const approving = [created, approvalRequired({ approvers: [5, 6] }, { role: 'OWNER' }), approvalRequested(0, [5, 6])];
+
+  it.each([
+    ['approval requested', approving, 'bb.issue.approval.requested', 'WARN', 'Approval required', ''],
+    ['approved (the last step)', [...approving, by(5, stepApproved(0)), approvalRequested(1, [2]), by(2, stepApproved(1))], 'bb.issue.approved', 'SUCCESS', 'Issue approved', 'Ada approved the issue'],
+    ['sent back', [...approving, sentBack(0, 'add a rollback plan')], 'bb.issue.sent-back', 'WARN', 'Issue sent back', 'Ada sent back the issue: add a rollback plan'],
+    ['rollout failed', [created, taskChanged(11, 101, 'RUNNING', 'FAILED'), rolloutFailed(11, 101)], 'bb.pipeline.failed', 'ERROR', 'Rollout failed', 'Rollout failed'],
+    ['rollout completed', [created, rolloutCompleted()], 'bb.pipeline.completed', 'SUCCESS', 'Rollout completed', 'Rollout completed successfully'],
+  ])('%s', (_, history, type, level, title, description) => {
+    expect(map(history as IssueEvent[])).toMatchObject({ type, level, title, description });
+  });
+
+  it('asks for approval in the creator’s name, naming the step and its approvers, and mentions them with their handles', () => {
+    const requested = map([...approving, by(5, stepApproved(0)), approvalRequested(1, [2, 6])], 5)!;
+    expect(requested.actor).toEqual({ id: 2, name: 'Ada', email: 'ada@example.com' });
+    expect(requested.meta.slice(-2)).toEqual([
+      { name: 'Approval Step', value: '2 of 2' },
+      { name: 'Approvers', value: 'Ada, Cyd' },
+    ]);
+    expect(requested.mentions).toEqual([
+      { id: 2, name: 'Ada', email: 'ada@example.com', phone: '+8613800000002', slackMemberId: 'U0ADA', wecomUserId: 'ada' },
+      { id: 6, name: 'Cyd', email: 'cyd@example.com', phone: null, slackMemberId: null, wecomUserId: null },
+    ]);
+  });
+
+  it('mentions the creator when the issue is approved or sent back, and no one for rollouts', () => {
+    const creator = ctx.mention(2);
+    expect(map([...approving, by(5, stepApproved(0)), approvalRequested(1, [6]), by(6, stepApproved(1))], 6)!).toMatchObject({ actor: { id: 6, name: 'Cyd' }, description: 'Cyd approved the issue', mentions: [creator] });
+    expect(map([...approving, sentBack(0, 'why?')], 5)!).toMatchObject({ actor: { id: 5 }, description: 'Bob sent back the issue: why?', mentions: [creator] });
+    expect(map([created, rolloutCompleted()])!.mentions).toBeUndefined();
+  });
+
+  it('maps the approval of a step before the last to no activity (the next step’s request is the news)', () =>
+    expect(map([...approving, by(5, stepApproved(0))], 5)).toBeNull());
+
+  it('maps the requirement itself to no activity (its first request is the news)', () => expect(map(approving.slice(0, 2))).toBeNull());
+
+  it('names the stage as the environment of a rollout, as the System Bot', () => {
+    const failed = map([created, taskChanged(11, 101, 'RUNNING', 'FAILED'), rolloutFailed(11, 101)], 5)!;
+    expect(failed.actor).toEqual(ctx.bot);
+    expect(failed.link).toBe(`${link}?stage=11`);
+    expect(failed.meta.slice(-2)).toEqual([
+      { name: 'Environment', value: 'prod' },
+      { name: 'Task', value: 'db-prod-1' },
+    ]);
+    const completed = map([created, rolloutCompleted()])!;
+    expect([completed.actor, completed.link, completed.meta.at(-1)]).toEqual([ctx.bot, link, { name: 'Environment', value: 'prod' }]);
   });
 
   it('links to the issue by slug, with the comment anchor and the stage parameter', () => {

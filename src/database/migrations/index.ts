@@ -3,6 +3,14 @@ import { Webhooks1764100000000 } from './1764100000000-webhooks.js';
 import { PostgresEngine1764200000000 } from './1764200000000-postgres-engine.js';
 import { ReadModelVersions1764300000000 } from './1764300000000-read-model-versions.js';
 import { DeliveryInstances1764400000000 } from './1764400000000-delivery-instances.js';
+import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and-contacts.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
-export const migrations = [InitialSchema1764000000000, Webhooks1764100000000, PostgresEngine1764200000000, ReadModelVersions1764300000000, DeliveryInstances1764400000000];
+export const migrations = [
+  InitialSchema1764000000000,
+  Webhooks1764100000000,
+  PostgresEngine1764200000000,
+  ReadModelVersions1764300000000,
+  DeliveryInstances1764400000000,
+  ApprovalsAndContacts1764500000000,
+];

@@ -16,6 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '../../shared/pagination.js';
+import { ApprovalDto } from './approval.dto.js';
 import { ISSUE_STATUSES, ISSUE_TYPES, TASK_STATUSES, type IssueStatus, type IssueType, type TaskStatus } from '../issue.events.js';
 
 export const MAX_TEXT = 65_536;
@@ -48,6 +49,11 @@ export class CreateIssueDto {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(1) assigneeId?: number | null;
   @ApiPropertyOptional({ type: PipelineSpecDto, description: 'Without it the issue has no stages.' })
   @IsOptional() @ValidateNested() @Type(() => PipelineSpecDto) pipeline?: PipelineSpecDto;
+  @ApiPropertyOptional({
+    type: ApprovalDto,
+    description: 'The approval the issue needs before its tasks may leave PENDING_APPROVAL. Without it, the project’s `approvalSteps` (none: no approval). Where the project has steps, only its OWNERs (and admins) may give others.',
+  })
+  @IsOptional() @ValidateNested() @Type(() => ApprovalDto) approval?: ApprovalDto;
 }
 
 export class UpdateIssueDto {
@@ -75,6 +81,11 @@ export class ChangeTaskStatusDto {
   @IsOptional() @IsBoolean() skipped?: boolean;
   @ApiPropertyOptional({ minLength: 1, maxLength: 1000 })
   @IsOptional() @IsString() @Length(1, 1000) skippedReason?: string;
+}
+
+export class SendBackDto {
+  @ApiProperty({ minLength: 1, maxLength: MAX_TEXT, description: 'Why: shown to the creator in the webhook message.', example: 'Add a rollback plan.' })
+  @IsString() @Length(1, MAX_TEXT) reason: string;
 }
 
 export class CommentDto {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
+import { ACTIVITY_TYPE_INPUTS, ACTIVITY_TYPES } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 import { PROVIDERS, WEBHOOK_TYPES } from '../providers/registry.js';
 
@@ -12,6 +12,7 @@ const SECRET_DOC = `${PROVIDER_LIST.filter((p) => p.signingSecret)
   .map((p) => `${p.type}: ${p.signingSecret!.description}`)
   .join('; ')}. Never shown again.`;
 const HEADERS_DOC = `Extra headers for ${PROVIDER_LIST.filter((p) => p.customHeaders).map((p) => p.type).join(', ')} webhooks (values are stored sealed and never shown).`;
+const ACTIVITY_DOC = `The activities to post: ${ACTIVITY_TYPES.join(', ')}; Bytebase’s current names (ISSUE_CREATED, ISSUE_APPROVAL_REQUESTED…) are accepted for them. Answers use Herald’s.`;
 const ORDERED_DOC = 'Deliver strictly in event order: a failing delivery holds back later ones.';
 
 export class CreateWebhookDto {
@@ -21,8 +22,8 @@ export class CreateWebhookDto {
   @IsString() @Length(1, 200) name: string;
   @ApiProperty({ minLength: 1, maxLength: 2048, description: URL_DOC, example: 'https://hooks.slack.com/services/T000/B000/XXXX' })
   @IsString() @Length(1, 2048) url: string;
-  @ApiProperty({ enum: ACTIVITY_TYPES, isArray: true, minItems: 1, maxItems: ACTIVITY_TYPES.length })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPES.length) @IsIn(ACTIVITY_TYPES, { each: true }) activityTypes: ActivityType[];
+  @ApiProperty({ enum: ACTIVITY_TYPE_INPUTS, isArray: true, minItems: 1, maxItems: ACTIVITY_TYPE_INPUTS.length, description: ACTIVITY_DOC })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPE_INPUTS.length) @IsIn(ACTIVITY_TYPE_INPUTS, { each: true }) activityTypes: string[];
   @ApiPropertyOptional({ default: true })
   @IsOptional() @IsBoolean() active?: boolean;
   @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true, description: `${SECRET_DOC} null or absent: none.` })
@@ -38,8 +39,8 @@ export class UpdateWebhookDto {
   @IsOptional() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional({ minLength: 1, maxLength: 2048, description: URL_DOC })
   @IsOptional() @IsString() @Length(1, 2048) url?: string;
-  @ApiPropertyOptional({ enum: ACTIVITY_TYPES, isArray: true, minItems: 1, maxItems: ACTIVITY_TYPES.length })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPES.length) @IsIn(ACTIVITY_TYPES, { each: true }) activityTypes?: ActivityType[];
+  @ApiPropertyOptional({ enum: ACTIVITY_TYPE_INPUTS, isArray: true, minItems: 1, maxItems: ACTIVITY_TYPE_INPUTS.length, description: ACTIVITY_DOC })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ACTIVITY_TYPE_INPUTS.length) @IsIn(ACTIVITY_TYPE_INPUTS, { each: true }) activityTypes?: string[];
   @ApiPropertyOptional({ description: 'true also re-enables a webhook its health had disabled.' })
   @IsOptional() @IsBoolean() active?: boolean;
   /** null removes the secret. */

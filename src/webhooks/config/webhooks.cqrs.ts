@@ -10,6 +10,7 @@ import { CLOCK, type Clock } from '../../shared/clock.js';
 import { conflict, invalid, notFound, type FieldError } from '../../shared/errors.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
+import { normalizeActivityType } from '../activity.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { TestMessage, type AttemptResult } from '../delivery/test-message.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
@@ -114,7 +115,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           type,
           name: input.name,
           ...sealUrl(this.box, input.url, type),
-          activityTypes: [...new Set(input.activityTypes)],
+          activityTypes: [...new Set(input.activityTypes.map(normalizeActivityType))],
           active: input.active ?? true,
           signingSecret: input.signingSecret ? this.box.seal(input.signingSecret) : null,
           previousSigningSecret: null,
@@ -141,10 +142,10 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
   async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
     const hook = await loadHook(this.store, projectId, webhookId);
     assertSettings(hook.type, input, this.config);
-    const { url, signingSecret, headers, ...plain } = input;
+    const { url, signingSecret, headers, activityTypes, ...plain } = input;
     const changes = {
       ...plain,
-      ...(input.activityTypes ? { activityTypes: [...new Set(input.activityTypes)] } : {}),
+      ...(activityTypes ? { activityTypes: [...new Set(activityTypes.map(normalizeActivityType))] } : {}),
       ...(url !== undefined ? sealUrl(this.box, url, hook.type) : {}),
       ...(signingSecret !== undefined ? { signingSecret: signingSecret === null ? null : this.box.seal(signingSecret) } : {}),
       ...(headers !== undefined ? { headers: sealHeaders(this.box, headers) } : {}),

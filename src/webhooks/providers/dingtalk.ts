@@ -1,18 +1,30 @@
 import { createHmac } from 'node:crypto';
-import type { Activity } from '../activity.js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { Activity, Mention } from '../activity.js';
 import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, jsonObject, judgeStatus, later, numericCode, partsOf, quote, retry, retryAfterOf } from './text.js';
+import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, jsonObject, judgeStatus, later, mentionMarkup, numericCode, partsOf, quote, retry, retryAfterOf } from './text.js';
 
 /** DingTalk refuses robot messages over 20,000 bytes: the JSON body is kept within that. */
 export const DINGTALK_MAX_BODY_BYTES = 20_000;
 /** errcode 130101 (sending too fast): the robot is throttled for 10 minutes. */
 export const DINGTALK_THROTTLE_MS = 10 * 60 * 1000;
 
-export function dingtalkText(p: MessageParts, link: string, brand: string): string {
+/**
+ * The number DingTalk mentions a person by: the national number of their phone (DingTalk accounts
+ * are keyed by it, as Bytebase reads them), digits only; undefined without a valid phone.
+ */
+export function dingtalkMobile(person: Pick<Mention, 'phone'>): string | undefined {
+  const national = person.phone ? parsePhoneNumberFromString(person.phone)?.nationalNumber : undefined;
+  return national && /^\d{4,15}$/.test(national) ? national : undefined;
+}
+
+/** `mobiles`: the people mentioned (`@{mobile}` on the last line; the body's `at` makes it a ping). */
+export function dingtalkText(p: MessageParts, link: string, brand: string, mobiles: readonly string[] = []): string {
   const lines = [`# ${p.title}`];
   if (p.description) lines.push(quote(p.description));
   for (const m of p.meta) lines.push(`##### **${m.name}:** ${m.value}`);
   lines.push(`##### **By:** ${p.actor}`, `##### [View in ${brand}](${link})`);
+  if (mobiles.length > 0) lines.push(mobiles.map((mobile) => `@${mobile}`).join(' '));
   return lines.join('\n');
 }
 
@@ -43,7 +55,10 @@ export const DINGTALK = defineProvider({
   pace: [{ count: 20, perMs: 60_000 }],
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
-    const message = (p: MessageParts) => ({ msgtype: 'markdown', markdown: { title: p.title, text: dingtalkText(p, activity.link, ctx.brand) } });
+    // only Herald's own mentions fill `at` (never isAtAll): a `@…` typed by a user pings no one without it
+    const mobiles = mentionMarkup(activity, dingtalkMobile);
+    const at = mobiles.length > 0 ? { at: { atMobiles: mobiles, isAtAll: false } } : {};
+    const message = (p: MessageParts) => ({ msgtype: 'markdown', markdown: { title: p.title, text: dingtalkText(p, activity.link, ctx.brand, mobiles) }, ...at });
     const size = (p: MessageParts) => Buffer.byteLength(JSON.stringify(message(p)), 'utf8');
     const parts = fitParts(partsOf(activity), size, DINGTALK_MAX_BODY_BYTES);
     return {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
+import { MENTIONABLE_EMAIL } from '../../users/contact-handles.js';
 import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderAdapter, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
@@ -12,6 +13,7 @@ import {
   jsonObject,
   judgeStatus,
   mapParts,
+  mentionMarkup,
   numericCode,
   partsOf,
   retry,
@@ -30,12 +32,19 @@ const RATE_LIMITED = new Set([9499, 11232]);
  */
 const escapeMarkup = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function feishuMarkdown(raw: MessageParts, link: string, brand: string): string {
+/** `<at email=…></at>`: Feishu/Lark mention a member by the email of their account. */
+export function feishuMentions(activity: Activity): string[] {
+  return mentionMarkup(activity, (p) => (MENTIONABLE_EMAIL.test(p.email) ? `<at email=${p.email}></at>` : undefined));
+}
+
+export function feishuMarkdown(raw: MessageParts, link: string, brand: string, mentions: readonly string[] = []): string {
   const p = mapParts(raw, escapeMarkup);
   const lines: string[] = [];
   if (p.description) lines.push(p.description);
   for (const m of p.meta) lines.push(`**${m.name}**: ${m.value}`);
-  lines.push(`**By**: ${p.actor}`, `[View in ${brand}](${link})`);
+  lines.push(`**By**: ${p.actor}`);
+  if (mentions.length > 0) lines.push(mentions.join(' '));
+  lines.push(`[View in ${brand}](${link})`);
   return lines.join('\n');
 }
 
@@ -65,13 +74,14 @@ function feishuLike<const T extends string>(type: T, displayName: string, host: 
       const secret = hook.signingSecrets[0];
       const timestamp = String(Math.floor(ctx.now.getTime() / 1000));
       const signature = secret ? { timestamp, sign: feishuSign(secret, timestamp) } : {};
+      const mentions = feishuMentions(activity);
       const message = (p: MessageParts) => ({
         ...signature,
         msg_type: 'interactive',
         card: {
           config: { wide_screen_mode: true, enable_forward: true },
           header: { title: { tag: 'plain_text', content: breakMarkup(p.title, /<(?=\s*at\b)/gi) }, template: FEISHU_TEMPLATE[activity.level] },
-          elements: [{ tag: 'markdown', content: feishuMarkdown(p, activity.link, ctx.brand) }],
+          elements: [{ tag: 'markdown', content: feishuMarkdown(p, activity.link, ctx.brand, mentions) }],
         },
       });
       const size = (p: MessageParts) => Buffer.byteLength(JSON.stringify(message(p)), 'utf8');

@@ -1,6 +1,7 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import { DELIVERED, SLACK_EMOJI, actorLine, describeResponse, failed, isSuccess, judgeStatus, truncate, truncateMeasured } from './text.js';
+import { SLACK_MEMBER_ID } from '../../users/contact-handles.js';
+import { DELIVERED, SLACK_EMOJI, actorLine, describeResponse, failed, isSuccess, judgeStatus, mentionMarkup, truncate, truncateMeasured } from './text.js';
 
 /** Slack's limits (Block Kit and chat.postMessage). */
 export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, buttonText: 75, text: 40000 } as const;
@@ -26,6 +27,9 @@ function blocks(activity: Activity, brand: string): object[] {
   const max = SLACK_LIMITS.sectionText;
   const emoji = SLACK_EMOJI[activity.level];
   const head = [section(`*${emoji}${mrkdwn(activity.title, max - emoji.length - 2)}*`)];
+  // Herald's own mentions (<@U…> pings the member); user text is escaped, so it never can
+  const mentions = mentionMarkup(activity, (p) => (p.slackMemberId && SLACK_MEMBER_ID.test(p.slackMemberId) ? `<@${p.slackMemberId}>` : undefined));
+  if (mentions.length > 0) head.push(section(mentions.join(' ')));
   if (activity.description) head.push(section('```' + mrkdwn(activity.description, max - 6) + '```'));
   const tail = [
     section(`By: ${mrkdwn(actorLine(activity), max - 4)}`),

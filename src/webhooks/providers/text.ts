@@ -1,4 +1,4 @@
-import type { Activity, ActivityLevel, MetaLine } from '../activity.js';
+import type { Activity, ActivityLevel, Mention, MetaLine } from '../activity.js';
 import type { ProviderResponse, Verdict } from './provider.js';
 
 /*
@@ -191,6 +191,20 @@ export function fitParts(parts: MessageParts, size: (p: MessageParts) => number,
 
   const actor = shrinkToFit(p.actor, (a) => fits({ ...p, actor: a }), limit);
   return { ...p, actor: actor ?? '…' };
+}
+
+/**
+ * The mention markup of the activity's mentioned people that a provider can really ping, one per
+ * handle (`markup` returns undefined for a person it has no valid handle for: they are still named
+ * in the message's lines). Handles come from users' settings only, never from text anyone typed.
+ */
+export function mentionMarkup(activity: Activity, markup: (person: Mention) => string | undefined): string[] {
+  const out = new Set<string>();
+  for (const person of activity.mentions ?? []) {
+    const m = markup(person);
+    if (m) out.add(m);
+  }
+  return [...out];
 }
 
 /** Markdown block quote of a (possibly multi-line) text. */

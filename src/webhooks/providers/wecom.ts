@@ -1,4 +1,5 @@
 import type { Activity } from '../activity.js';
+import { WECOM_USER_ID } from '../../users/contact-handles.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import {
   DELIVERED,
@@ -12,6 +13,7 @@ import {
   judgeStatus,
   later,
   mapParts,
+  mentionMarkup,
   numericCode,
   partsOf,
   quote,
@@ -34,7 +36,11 @@ export function wecomContent(raw: MessageParts, activity: Activity, brand: strin
   if (p.description) lines.push(quote(p.description));
   lines.push('');
   for (const m of p.meta) lines.push(`${m.name}: <font color="comment">${m.value}</font>`);
-  lines.push(`By: <font color="comment">${p.actor}</font>`, `[View in ${brand}](${activity.link})`);
+  lines.push(`By: <font color="comment">${p.actor}</font>`);
+  // Herald's own mentions: <@userid> pings the member
+  const mentions = mentionMarkup(activity, (person) => (person.wecomUserId && WECOM_USER_ID.test(person.wecomUserId) ? `<@${person.wecomUserId}>` : undefined));
+  if (mentions.length > 0) lines.push(mentions.join(' '));
+  lines.push(`[View in ${brand}](${activity.link})`);
   return lines.join('\n');
 }
 

@@ -12,7 +12,7 @@ import type { ProjectState } from '../../projects/project.decider.js';
 import { projectAggregate } from '../../projects/project.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
-import type { ActivityType, Person } from '../activity.js';
+import type { ActivityType, Mention, Person } from '../activity.js';
 import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
 import { StreamStates } from './stream-states.js';
 
@@ -71,7 +71,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   private readonly logger = new Logger('WebhookScheduler');
   private readonly issues: StreamStates<IssueState>;
   private readonly projects: StreamStates<ProjectState>;
-  private readonly people = new Map<number, Person>();
+  private readonly people = new Map<number, Mention>();
   /**
    * Where the last slice scheduled here ended. The cached states are those of that point
    * of the log: a slice that starts elsewhere (another instance consumed in between, or
@@ -128,6 +128,11 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
       await this.projects.step(event);
       return [];
     }
+    if (event.streamId.startsWith('user-')) {
+      // a user's handles changed (or a token, which costs a lookup): read them again when next named
+      this.people.delete(Number(event.streamId.slice('user-'.length)));
+      return [];
+    }
     if (!event.streamId.startsWith('issue-')) return [];
     const { before, after } = await this.issues.step(event);
     const project = await this.projects.stateAt(`project-${after.projectId}`, event);
@@ -141,17 +146,24 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     });
     let activity;
     try {
-      // the people an activity may name, looked up before the (synchronous) mapping
-      const people = new Map<number, Person>();
-      for (const id of [SYSTEM_BOT_ID, event.metadata.actorId, before.assigneeId, after.assigneeId, after.creatorId]) {
+      // the people an activity may name or mention, looked up before the (synchronous) mapping
+      const people = new Map<number, Mention>();
+      const approvers = event.type === 'issue.approval-requested' ? (event.data as { approvers: number[] }).approvers : [];
+      for (const id of [SYSTEM_BOT_ID, event.metadata.actorId, before.assigneeId, after.assigneeId, after.creatorId, ...approvers]) {
         if (typeof id === 'number' && !people.has(id)) people.set(id, await this.person(id));
       }
+      const mention = (id: number): Mention => people.get(id) ?? { id, name: `user ${id}`, email: '', phone: null, slackMemberId: null, wecomUserId: null };
+      const person = (id: number): Person => {
+        const { name, email } = mention(id);
+        return { id, name, email };
+      };
       activity = toActivity(event as unknown as Evolving<IssueEvent>, before, after, {
         brand: this.config.brand,
         externalUrl: this.config.externalUrl,
         project: { id: project.id, name: project.name },
-        person: (id) => (id === null ? people.get(SYSTEM_BOT_ID)! : (people.get(id) ?? { id, name: `user ${id}`, email: '' })),
-        bot: people.get(SYSTEM_BOT_ID)!,
+        person: (id) => person(id ?? SYSTEM_BOT_ID),
+        mention,
+        bot: person(SYSTEM_BOT_ID),
       });
     } catch (error) {
       // a bug in mapping one event must not stop every later delivery, nor pass unseen: each webhook that
@@ -166,12 +178,20 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     return subscribed(activity.type).map((hook) => row(hook.id, activity.type, json, 'PENDING', null));
   }
 
-  private async person(id: number | null): Promise<Person> {
-    if (id === SYSTEM_BOT_ID || id === null) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
+  /**
+   * A user as the activity names them, with their handles as the read model has them (a retried
+   * delivery renders the activity stored when it was scheduled). Cached until the log shows an
+   * event of the user's stream (a change of handles), which this scheduler reads in order.
+   */
+  private async person(id: number): Promise<Mention> {
+    if (id === SYSTEM_BOT_ID) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail, phone: null, slackMemberId: null, wecomUserId: null };
     let person = this.people.get(id);
     if (!person) {
-      const row = await this.store.queryOne<{ name: string; email: string }>(`SELECT name, email FROM rm_users WHERE id = ?`, [id]);
-      person = { id, name: row?.name ?? `user ${id}`, email: row?.email ?? '' };
+      const row = await this.store.queryOne<{ name: string; email: string; phone: string | null; slack_member_id: string | null; wecom_user_id: string | null }>(
+        `SELECT name, email, phone, slack_member_id, wecom_user_id FROM rm_users WHERE id = ?`,
+        [id],
+      );
+      person = { id, name: row?.name ?? `user ${id}`, email: row?.email ?? '', phone: row?.phone ?? null, slackMemberId: row?.slack_member_id ?? null, wecomUserId: row?.wecom_user_id ?? null };
       if (row) this.people.set(id, person);
     }
     return person;

@@ -1,4 +1,4 @@
-import type { Activity, MetaLine, Person } from '../../../src/webhooks/activity.js';
+import type { Activity, Mention, MetaLine, Person } from '../../../src/webhooks/activity.js';
 import type { ProviderResponse, RenderContext, WebhookTarget } from '../../../src/webhooks/providers/provider.js';
 import { PROVIDERS, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 
@@ -115,6 +115,62 @@ export const ACTIVITIES = {
 
 export type CaseName = keyof typeof ACTIVITIES;
 export const CASES = Object.keys(ACTIVITIES) as CaseName[];
+
+/** People to mention, with the handles they have set (Carol none: she is only named). */
+export const mentioned = {
+  alice: { ...alice, phone: '+8613800000002', slackMemberId: 'U0ALICE', wecomUserId: 'alice.chen' },
+  bob: { id: 3, name: 'Bob', email: 'bob@example.com', phone: '+8613900000003', slackMemberId: 'U0BOB', wecomUserId: 'bob' },
+  carol: { id: 4, name: 'Carol', email: 'carol@example.com', phone: null, slackMemberId: null, wecomUserId: null },
+} satisfies Record<string, Mention>;
+
+/** One activity per approval and rollout type (Bytebase's current events), the approval ones with mentions. */
+export const APPROVAL_ACTIVITIES = {
+  /** bb.issue.approval.requested, WARN: the step's approvers mentioned */
+  approvalRequested: base({
+    type: 'bb.issue.approval.requested',
+    level: 'WARN',
+    title: 'Approval required',
+    meta: [...issueMeta(), { name: 'Approval Step', value: '1 of 2' }, { name: 'Approvers', value: 'Bob, Carol' }],
+    mentions: [mentioned.bob, mentioned.carol],
+  }),
+  /** bb.issue.approved, SUCCESS: the creator mentioned */
+  issueApproved: base({ type: 'bb.issue.approved', level: 'SUCCESS', title: 'Issue approved', description: 'Bob approved the issue', actor: { id: 3, name: 'Bob', email: 'bob@example.com' }, mentions: [mentioned.alice] }),
+  /** bb.issue.sent-back, WARN: the creator mentioned; the reason is user text */
+  issueSentBack: base({
+    type: 'bb.issue.sent-back',
+    level: 'WARN',
+    title: 'Issue sent back',
+    description: 'Bob sent back the issue: needs a rollback plan <@here>',
+    actor: { id: 3, name: 'Bob', email: 'bob@example.com' },
+    mentions: [mentioned.alice],
+  }),
+  /** bb.pipeline.failed, ERROR, the System Bot */
+  rolloutFailed: base({
+    type: 'bb.pipeline.failed',
+    level: 'ERROR',
+    title: 'Rollout failed',
+    description: 'Rollout failed',
+    link: `${link}?stage=5`,
+    actor: bot,
+    meta: [...issueMeta(), { name: 'Environment', value: 'prod' }, { name: 'Task', value: 'db-prod-1' }],
+  }),
+  /** bb.pipeline.completed, SUCCESS, the System Bot */
+  rolloutCompleted: base({
+    type: 'bb.pipeline.completed',
+    level: 'SUCCESS',
+    title: 'Rollout completed',
+    description: 'Rollout completed successfully',
+    actor: bot,
+    meta: [...issueMeta(), { name: 'Environment', value: 'prod' }],
+  }),
+} satisfies Record<string, Activity>;
+
+export type ApprovalCaseName = keyof typeof APPROVAL_ACTIVITIES;
+export const APPROVAL_CASES = Object.keys(APPROVAL_ACTIVITIES) as ApprovalCaseName[];
+
+/** Every representative activity: the seed's (compared with Bytebase 1.12) and the approval and rollout ones. */
+export const EVERY_ACTIVITY: Record<CaseName | ApprovalCaseName, Activity> = { ...ACTIVITIES, ...APPROVAL_ACTIVITIES };
+export const EVERY_CASE = Object.keys(EVERY_ACTIVITY) as (CaseName | ApprovalCaseName)[];
 
 /** An activity with every text huge: `description` and each meta value are `filler`. */
 export function huge(filler: string, overrides: Partial<Activity> = {}): Activity {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProviderAdapter, WebhookTarget } from '../../../src/webhooks/providers/provider.js';
 import { PROVIDERS } from '../../../src/webhooks/providers/registry.js';
-import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
+import { ACTIVITIES, EVERY_ACTIVITY as ALL_ACTIVITIES, EVERY_CASE as ALL_CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
 
 /*
  * Golden files: the exact request each provider renders for each representative activity. They
@@ -41,8 +41,8 @@ const suites: { file: string; adapter: ProviderAdapter; target: WebhookTarget; s
 
 function renderAll(adapter: ProviderAdapter, target: WebhookTarget, signed?: WebhookTarget): Record<string, Golden> {
   const out: Record<string, Golden> = {};
-  for (const name of CASES) {
-    const request = adapter.render(ACTIVITIES[name], target, ctx);
+  for (const name of ALL_CASES) {
+    const request = adapter.render(ALL_ACTIVITIES[name], target, ctx);
     out[name] = { url: request.url, headers: request.headers, body: JSON.parse(request.body) };
   }
   if (signed) {
@@ -73,7 +73,7 @@ describe.each(suites)('golden requests: $file', ({ file, adapter, target, signed
   });
 
   it.each(Object.keys(rendered))('renders %s byte for byte', (name) => {
-    const request = name === 'signed' ? adapter.render(ACTIVITIES.taskCanceled, signed!, ctx) : adapter.render(ACTIVITIES[name as keyof typeof ACTIVITIES], target, ctx);
+    const request = name === 'signed' ? adapter.render(ACTIVITIES.taskCanceled, signed!, ctx) : adapter.render(ALL_ACTIVITIES[name as keyof typeof ALL_ACTIVITIES], target, ctx);
     expect(golden[name]).toBeDefined();
     expect(request.url).toBe(golden[name].url);
     expect(request.headers).toEqual(golden[name].headers);

@@ -1,7 +1,7 @@
 import type { ActivityLevel } from '../../../src/webhooks/activity.js';
 import { PROVIDERS, WEBHOOK_TYPES, normalizeWebhookType, providerFor, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 import { teamsCardKind } from '../../../src/webhooks/providers/teams.js';
-import { ACTIVITIES, CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
+import { ACTIVITIES, EVERY_ACTIVITY as ALL_ACTIVITIES, EVERY_CASE as ALL_CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
 
 /* Shapes a receiver checks, asserted independently of the golden files. */
 
@@ -84,8 +84,8 @@ describe('the registry', () => {
 });
 
 describe.each(WEBHOOK_TYPES)('every %s request', (type) => {
-  it.each(CASES)('for %s is a JSON POST body with Content-Type application/json to the webhook URL', (name) => {
-    const request = PROVIDERS[type].render(ACTIVITIES[name], hook(type), ctx);
+  it.each(ALL_CASES)('for %s is a JSON POST body with Content-Type application/json to the webhook URL', (name) => {
+    const request = PROVIDERS[type].render(ALL_ACTIVITIES[name], hook(type), ctx);
     expect(request.headers['Content-Type']).toBe('application/json');
     expect(() => JSON.parse(request.body)).not.toThrow();
     expect(request.url).toBe(hook(type).url);
@@ -93,8 +93,8 @@ describe.each(WEBHOOK_TYPES)('every %s request', (type) => {
 
   // Discord's embed title is the link itself (as in Bytebase); its body has no "View in" words
   if (type !== 'CUSTOM' && type !== 'DISCORD') {
-    it.each(CASES)('for %s says "View in {brand}"', (name) => {
-      const request = PROVIDERS[type].render(ACTIVITIES[name], hook(type), { ...ctx, brand: 'Acme Herald' });
+    it.each(ALL_CASES)('for %s says "View in {brand}"', (name) => {
+      const request = PROVIDERS[type].render(ALL_ACTIVITIES[name], hook(type), { ...ctx, brand: 'Acme Herald' });
       expect(request.body).toContain('View in Acme Herald');
       expect(request.body).not.toContain('View in Bytebase');
     });
