@@ -52,6 +52,11 @@ class Endpoint {
     return this.open.size;
   }
 
+  /** The webhook-ids of the requests held open now. */
+  heldIds(): Set<string> {
+    return new Set(this.open.values());
+  }
+
   /** Answers what is held (the senders still alive) and every request from now on. */
   release(): void {
     this.hanging = false;
@@ -134,6 +139,9 @@ describe('an instance killed with deliveries in flight (PostgreSQL, three instan
     expect(held.length).toBeGreaterThan(1);
     await killed.kill();
     const killedAt = Date.now();
+    // the kernel closed the dead process's connections as it exited, but this process may see the
+    // exit before those closes: answering first would count answers that nobody received
+    await until(() => held.every((id) => !endpoint!.heldIds().has(id)), 'the killed instance\'s requests closed', 10_000);
     endpoint.release();
 
     await until(() => held.every((id) => endpoint!.answered.has(id)), 'the killed instance\'s deliveries', 30_000);
