@@ -149,7 +149,7 @@ async function fill(env: NodeJS.ProcessEnv, receiverPort: number): Promise<void>
 }
 
 /** One round: N instances on a fresh database with TOTAL deliveries queued; deliveries/s from the moment all are due. */
-async function round(server: BenchPostgres, n: number): Promise<{ rate: number; ms: number; received: number; roundTrips: number }> {
+async function round(server: BenchPostgres, n: number): Promise<{ rate: number; ms: number; received: number; roundTrips: number; request: SentRequest }> {
   const name = `herald_bench_instances_${n}_${randomBytes(3).toString('hex')}`;
   await admin(server.url, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
   const url = withDatabase(server.url, name);
@@ -188,7 +188,10 @@ async function round(server: BenchPostgres, n: number): Promise<{ rate: number; 
       if (i > 100) throw new Error(`${n} instance(s): ${rows[0].n} of ${TOTAL} deliveries recorded as delivered`);
       await sleep(50);
     }
-    return { rate: TOTAL / (ms / 1000), ms, received, roundTrips: ((await trips()) - tripsBefore) / TOTAL };
+    // one request as Herald sent it (body and headers, the signature included): the raw loop sends the same bytes
+    const sent = await db.query<{ request: SentRequest }>(`SELECT request FROM webhook_delivery_attempts ORDER BY delivery_id LIMIT 1`);
+    const request = typeof sent.rows[0].request === 'string' ? (JSON.parse(sent.rows[0].request) as SentRequest) : sent.rows[0].request;
+    return { rate: TOTAL / (ms / 1000), ms, received, roundTrips: ((await trips()) - tripsBefore) / TOTAL, request };
   } finally {
     await Promise.allSettled(instances.map((instance) => instance.stop()));
     await db.end().catch(() => undefined);
@@ -197,16 +200,20 @@ async function round(server: BenchPostgres, n: number): Promise<{ rate: number; 
   }
 }
 
+interface SentRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
 /** The same POSTs, raw, one loop per webhook (concurrency 50), as the baseline of the 1-instance row. */
-async function rawRate(): Promise<number> {
+async function rawRate({ headers, body }: SentRequest): Promise<number> {
   const receiver = await startReceiver();
-  const body = JSON.stringify({ level: 'INFO', activity_type: 'bb.issue.create', title: 'x', description: '', link: 'x', creator_id: 1, creator_name: 'x', created_ts: 0, issue: { id: 1 }, project: { id: 1, name: 'x' } });
   const raw = new Pool(`http://127.0.0.1:${receiver.port}`, { connections: WEBHOOKS });
   const start = performance.now();
   await Promise.all(
     Array.from({ length: WEBHOOKS }, async (_, w) => {
       for (let i = 0; i < ISSUES; i++) {
-        const res = await raw.request({ path: `/hook/${w}`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const res = await raw.request({ path: `/hook/${w}`, method: 'POST', headers, body });
         await res.body.text();
       }
     }),
@@ -221,9 +228,9 @@ export async function instances(): Promise<Row[]> {
   const given = process.env.DATABASE_URL_POSTGRES;
   const server: BenchPostgres = given ? { url: given, stop: async () => undefined } : await startEmbedded('bench-instances', { durable: true });
   try {
-    const results: { n: number; rate: number; ms: number; received: number; roundTrips: number }[] = [];
+    const results: { n: number; rate: number; ms: number; received: number; roundTrips: number; request: SentRequest }[] = [];
     for (const n of [1, 2, 3]) results.push({ n, ...(await round(server, n)) });
-    const raw = await rawRate();
+    const raw = await rawRate(results[0].request);
     const one = results[0];
     const twice = (r: { received: number }) => (r.received > TOTAL ? ` (${r.received - TOTAL} sent twice)` : '');
     const trips = (r: { roundTrips: number }) => `${r.roundTrips.toFixed(2)} round trips per delivery`;
@@ -231,7 +238,7 @@ export async function instances(): Promise<Row[]> {
       {
         name: `(g) PostgreSQL deliveries/s, 1 instance, ${WEBHOOKS} webhooks (${TOTAL} deliveries)`,
         herald: `${fmt(one.rate)} (${trips(one)})${twice(one)}`,
-        baseline: `${fmt(raw)} raw undici POSTs, concurrency ${WEBHOOKS}`,
+        baseline: `${fmt(raw)} raw undici POSTs of the same request (${results[0].request.body.length} bytes), concurrency ${WEBHOOKS}`,
         ratio: one.rate / raw,
         target: 0.3,
         note:
