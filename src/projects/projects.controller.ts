@@ -7,7 +7,7 @@ import { AuditPageSchema, MemberSchema, MembershipSchema, ProjectPageSchema, Pro
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { ApprovalStepDto, approvalStepsDoc, MAX_APPROVAL_STEPS, toApprovalSteps } from '../issues/dto/approval.dto.js';
-import { ForProject } from '../users/auth.guard.js';
+import { ForProject } from '../shared/route-access.js';
 import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';

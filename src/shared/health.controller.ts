@@ -5,7 +5,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { storageFault } from '../database/storage-errors.js';
 import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
-import { Public } from '../users/auth.guard.js';
+import { Public } from './route-access.js';
 import { DeliveryDispatcher } from '../webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../webhooks/subscription/webhook-subscription.js';
 import { CLOCK, type Clock } from './clock.js';

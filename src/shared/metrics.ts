@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { storageFault } from '../database/storage-errors.js';
 import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
-import { Public } from '../users/auth.guard.js';
+import { Public } from './route-access.js';
 import type { WebhookConfig } from '../webhooks/config/webhook.decider.js';
 
 /**

@@ -5,7 +5,7 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkRes
 import { ApiProblem } from '../../shared/openapi.js';
 import type { Metadata } from '../../event-store/aggregate-store.js';
 import { Actor } from '../../shared/request-context.js';
-import { AdminOnly, ForProject } from '../../users/auth.guard.js';
+import { AdminOnly, ForProject } from '../../shared/route-access.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from './webhook.dto.js';
 import {
   AcceptedSchema,
