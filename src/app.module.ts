@@ -17,7 +17,7 @@ import { createRootLogger, ROOT_LOGGER } from './shared/logger.js';
 import { HealthController } from './shared/health.controller.js';
 import { Metrics, MetricsController } from './shared/metrics.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
-import { ProblemFilter } from './shared/problem.filter.js';
+import { ProblemFilter } from './http/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
 import { TokenRevocations } from './users/token-revocations.js';
 import { UsersModule } from './users/users.module.js';

@@ -6,7 +6,7 @@ import { RecordedEventSchema } from '../event-store/event.schema.js';
 import { ApiIfMatch, ApiProblem, ApiVersioned } from '../shared/openapi.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
-import { Actor } from '../shared/request-context.js';
+import { Actor } from '../http/request-context.js';
 import { ForProject } from '../shared/route-access.js';
 import { toApprovalSteps } from './dto/approval.dto.js';
 import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, SendBackDto, UpdateIssueDto } from './dto/issue.dto.js';

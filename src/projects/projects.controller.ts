@@ -12,7 +12,7 @@ import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
 import { PageQuery } from '../shared/pagination.js';
-import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
+import { Actor, CurrentUser, type AuthenticatedUser } from '../http/request-context.js';
 import type { ProjectView } from './project.projection.js';
 import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, ProjectAuditQuery, RemoveMemberCommand, SetMemberCommand, UpdateProjectCommand } from './projects.cqrs.js';
 

@@ -5,7 +5,7 @@ import { PROJECTS } from '../event-store/event-store.module.js';
 import { EventStore } from '../event-store/event-store.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
-import type { AuthenticatedUser } from '../shared/request-context.js';
+import type { AuthenticatedUser } from '../http/request-context.js';
 import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
 import type { ProjectEvent, ProjectRole } from './project.events.js';
 import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';

@@ -7,7 +7,7 @@ import { TokenRehashed, type UserEvent } from './user.events.js';
 import { Reflector } from '@nestjs/core';
 import { EventStore } from '../event-store/event-store.js';
 import { forbidden, notFound, unauthorized } from '../shared/errors.js';
-import type { AuthenticatedUser, HeraldRequest } from '../shared/request-context.js';
+import type { AuthenticatedUser, HeraldRequest } from '../http/request-context.js';
 import { TokenRevocations } from './token-revocations.js';
 import { SECRET_BOX, SecretBox } from '../shared/secret-box.js';
 import { routeAccess, type ProjectAccess } from '../shared/route-access.js';

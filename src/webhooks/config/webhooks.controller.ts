@@ -4,7 +4,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../../shared/openapi.js';
 import type { Metadata } from '../../event-store/aggregate-store.js';
-import { Actor } from '../../shared/request-context.js';
+import { Actor } from '../../http/request-context.js';
 import { AdminOnly, ForProject } from '../../shared/route-access.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from './webhook.dto.js';
 import {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import { STORAGE_UNAVAILABLE_PROBLEM, StorageUnavailableError, storageFault } from '../database/storage-errors.js';
-import { DomainError, type DomainErrorKind, type FieldError } from './errors.js';
+import { DomainError, type DomainErrorKind, type FieldError } from '../shared/errors.js';
 
 /** RFC 9457 problem details: the body of every error Herald answers. */
 export interface Problem {

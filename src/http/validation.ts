@@ -1,5 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata, type Type, type ValidationError } from '@nestjs/common';
-import type { FieldError } from './errors.js';
+import type { FieldError } from '../shared/errors.js';
 import { ValidationFailed } from './problem.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FieldError } from './errors.js';
+import type { FieldError } from '../shared/errors.js';
 import { RequestRefused, ValidationFailed } from './problem.js';
 
 /**
