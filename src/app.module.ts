@@ -14,7 +14,7 @@ import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { CLOCK, type Clock } from './shared/clock.js';
 import { createRootLogger, ROOT_LOGGER } from './shared/logger.js';
-import { HealthController } from './shared/health.controller.js';
+import { HealthController } from './operations/health.controller.js';
 import { Metrics, MetricsController } from './shared/metrics.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
 import { ProblemFilter } from './http/problem.filter.js';

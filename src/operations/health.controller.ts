@@ -5,10 +5,10 @@ import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { storageFault } from '../database/storage-errors.js';
 import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
-import { Public } from './route-access.js';
+import { Public } from '../shared/route-access.js';
 import { DeliveryDispatcher } from '../webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../webhooks/subscription/webhook-subscription.js';
-import { CLOCK, type Clock } from './clock.js';
+import { CLOCK, type Clock } from '../shared/clock.js';
 
 /** terminus' report, with the details Herald's indicators give. */
 const indicators = {
