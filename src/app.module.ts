@@ -1,7 +1,6 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -14,8 +13,9 @@ import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { CLOCK, type Clock } from './shared/clock.js';
 import { createRootLogger, ROOT_LOGGER } from './shared/logger.js';
-import { HealthController } from './operations/health.controller.js';
-import { Metrics, MetricsController } from './shared/metrics.js';
+import { Metrics } from './shared/metrics.js';
+import { Readiness } from './shared/readiness.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
@@ -50,12 +50,9 @@ export class AppModule {
         EventsFeedModule,
         WebhooksModule,
         ConsoleModule,
-        // a failing readiness check is the asker's answer, not a log line per ask (load balancers ask every few seconds);
-        // storage outages are logged once by StorageHealth
-        TerminusModule.forRoot({ logger: false }),
+        OperationsModule,
         ...(options.extraModules ?? []),
       ],
-      controllers: [HealthController, MetricsController],
       providers: [
         { provide: HERALD_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: createRootLogger(config.logLevel, options.logStream) },
@@ -73,11 +70,12 @@ export class AppModule {
         },
         { provide: STORAGE_GATE, useExisting: StorageHealth },
         Metrics,
+        Readiness,
         { provide: SECRET_BOX, useFactory: () => new SecretBox(loadKeyRing(config.secrets)) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics],
+      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics, Readiness],
     };
   }
 }

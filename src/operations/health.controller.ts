@@ -1,14 +1,12 @@
 import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { storageFault } from '../database/storage-errors.js';
 import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
 import { Public } from '../shared/route-access.js';
-import { DeliveryDispatcher } from '../webhooks/delivery/dispatcher.js';
-import { WebhookSubscription } from '../webhooks/subscription/webhook-subscription.js';
-import { CLOCK, type Clock } from '../shared/clock.js';
+import { Readiness, type ReadinessReport } from '../shared/readiness.js';
+import { WEBHOOKS_READINESS_SCHEMA } from '../webhooks/webhook-operations.js';
 
 /** terminus' report, with the details Herald's indicators give. */
 const indicators = {
@@ -27,18 +25,7 @@ const indicators = {
       },
       required: ['status'],
     },
-    webhooks: {
-      type: 'object',
-      properties: {
-        status: { enum: ['up', 'down'] },
-        lagEvents: { type: 'integer', description: 'Events the webhook subscription has not processed yet.' },
-        lagSeconds: { type: 'number', description: 'Age of the oldest of them.' },
-        dispatcher: { enum: ['running', 'stopped'] },
-        background: { type: 'boolean', description: 'false when background workers are off (HERALD_BACKGROUND_WORKERS=false).' },
-        message: { type: 'string' },
-      },
-      required: ['status'],
-    },
+    webhooks: WEBHOOKS_READINESS_SCHEMA,
   },
   additionalProperties: false,
 };
@@ -68,11 +55,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly store: EventStore,
-    private readonly subscription: WebhookSubscription,
-    private readonly dispatcher: DeliveryDispatcher,
     private readonly storage: StorageHealth,
-    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(Readiness) private readonly readiness: Readiness,
   ) {}
 
   @Get('live')
@@ -95,7 +79,7 @@ export class HealthController {
   })
   async ready(@Res({ passthrough: true }) reply: Reply) {
     try {
-      return await this.health.check([() => this.database(), () => this.webhooks()]);
+      return await this.health.check([() => this.database(), ...this.readiness.entries().map(([name, check]) => () => this.registered(name, check))]);
     } catch (error) {
       // terminus' own report, not a problem document: load balancers and operators read it as is
       if (error instanceof HttpException) {
@@ -127,22 +111,10 @@ export class HealthController {
     }
   }
 
-  private async webhooks() {
-    const indicator = this.indicators.check('webhooks');
-    if (!this.config.webhooks.background) return indicator.up({ background: false });
-    if (!this.storage.available) return indicator.down({ message: 'paused while storage is unavailable' });
-    let lag: { events: number; seconds: number };
-    try {
-      lag = await this.subscription.lag(this.clock.now());
-    } catch (error) {
-      return indicator.down({ message: `the webhook subscription’s lag could not be read: ${(error as Error).message}` });
-    }
-    const { maxLagEvents, maxLagSeconds } = this.config.readiness;
-    const details = { lagEvents: lag.events, lagSeconds: lag.seconds, dispatcher: this.dispatcher.isRunning() ? 'running' : 'stopped' };
-    if (!this.dispatcher.isRunning()) return indicator.down({ ...details, message: 'the delivery dispatcher is not running' });
-    if (lag.events > maxLagEvents || lag.seconds > maxLagSeconds) {
-      return indicator.down({ ...details, message: `the webhook subscription lags the log (at most ${maxLagEvents} events and ${maxLagSeconds} s)` });
-    }
-    return indicator.up(details);
+  /** A check a feature registered (the webhooks' subscription and dispatcher). */
+  private async registered(name: string, check: () => Promise<ReadinessReport>) {
+    const { up, details } = await check();
+    const indicator = this.indicators.check(name);
+    return up ? indicator.up(details) : indicator.down(details);
   }
 }

@@ -28,6 +28,7 @@ import { TestMessage } from './delivery/test-message.js';
 import { WebhookHttpClient } from './http/http-client.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
+import { WebhookOperations } from './webhook-operations.js';
 
 @Module({
   controllers: [WebhooksController, WebhookTypesController, SecretsAdminController],
@@ -63,6 +64,7 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     GetWebhookHandler,
     ListDeliveriesHandler,
     GetDeliveryHandler,
+    WebhookOperations,
   ],
   exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })
