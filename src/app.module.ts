@@ -8,6 +8,7 @@ import { dataSourceOptions, initialize } from './database/data-source.js';
 import { STORAGE_GATE, StorageHealth } from './database/storage-health.js';
 import { EventStore } from './event-store/event-store.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
+import { DOMAIN } from './domain.js';
 import { EventsFeedModule } from './events-feed/events-feed.module.js';
 import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
@@ -43,7 +44,7 @@ export class AppModule {
       imports: [
         TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database), dataSourceFactory: (options) => initialize(options!) }),
         CqrsModule.forRoot(),
-        EventStoreModule,
+        EventStoreModule.forRoot(DOMAIN),
         UsersModule,
         ProjectsModule,
         IssuesModule,

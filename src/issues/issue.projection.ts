@@ -142,6 +142,9 @@ function allocatedIds(event: IssueEvent): [string, number][] {
   ];
 }
 
+/** The AggregateStore of issue streams (provided by EventStoreModule from src/domain.ts). */
+export const ISSUES = Symbol('ISSUES');
+
 export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
   kind: 'issue',
   initialState: initialIssueState,

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../event-store/event.js';
-import { ISSUES } from '../event-store/event-store.module.js';
+import { ISSUES } from './issue.projection.js';
 import { EventStore, type WriteTx } from '../event-store/event-store.js';
 import { forbidden, invalid, notFound } from '../shared/errors.js';
 import { approversMustBelong, mayOverrideApproval, projectOwners } from './approval.checks.js';

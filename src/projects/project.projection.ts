@@ -52,6 +52,9 @@ function projectProjectState(state: ProjectState, version: number): SqlWrite[] {
   ];
 }
 
+/** The AggregateStore of project streams (provided by EventStoreModule from src/domain.ts). */
+export const PROJECTS = Symbol('PROJECTS');
+
 export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> = {
   kind: 'project',
   initialState: initialProjectState,

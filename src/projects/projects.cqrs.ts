@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
-import { PROJECTS } from '../event-store/event-store.module.js';
+import { PROJECTS } from './project.projection.js';
 import { EventStore } from '../event-store/event-store.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';

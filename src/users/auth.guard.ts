@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { AggregateStore } from '../event-store/aggregate-store.js';
-import { USERS } from '../event-store/event-store.module.js';
+import { USERS } from './user.aggregate.js';
 import type { UserState } from './user.aggregate.js';
 import { TokenRehashed, type UserEvent } from './user.events.js';
 import { Reflector } from '@nestjs/core';

@@ -103,6 +103,9 @@ function projectUserEvent(event: RecordedEvent<UserEvent>): SqlWrite[] {
   return [{ sql: `INSERT INTO rm_api_tokens (token_hash, token_id, user_id, created_at) VALUES (?, ?, ?, ?)`, params: [d.tokenHash, d.tokenId, d.userId, event.occurredAt] }];
 }
 
+/** The AggregateStore of user streams (provided by EventStoreModule from src/domain.ts). */
+export const USERS = Symbol('USERS');
+
 export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
   kind: 'user',
   initialState: initialUserState,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
-import { USERS } from '../event-store/event-store.module.js';
+import { USERS } from './user.aggregate.js';
 import { EventStore } from '../event-store/event-store.js';
 import { conflict, forbidden, notFound } from '../shared/errors.js';
 import { TokenRevocations } from './token-revocations.js';

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore, Metadata } from '../../event-store/aggregate-store.js';
-import { PROJECTS } from '../../event-store/event-store.module.js';
+import { PROJECTS } from '../../projects/project.projection.js';
 import { EventStore } from '../../event-store/event-store.js';
 import type { ProjectState } from '../../projects/project.decider.js';
 import type { ProjectEvent } from '../../projects/project.events.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore } from '../../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../../event-store/event.js';
-import { PROJECTS } from '../../event-store/event-store.module.js';
+import { PROJECTS } from '../../projects/project.projection.js';
 import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { ProjectState } from '../../projects/project.decider.js';
 import type { ProjectEvent } from '../../projects/project.events.js';
