@@ -13,6 +13,9 @@ import { projectAggregate, PROJECTS } from './projects/project.projection.js';
 import type { Clock } from './shared/clock.js';
 import { USER_EVENT_SCHEMAS } from './users/user.events.js';
 import { userAggregate, USERS } from './users/user.aggregate.js';
+import { PROJECT_WEBHOOKS, projectWebhooksAggregate } from './webhooks/config/project-webhooks.js';
+import { redactEvent } from './webhooks/config/redact.js';
+import { WEBHOOK_EVENT_SCHEMAS } from './webhooks/config/webhook.events.js';
 import { registerWebhookUpcasters } from './webhooks/config/webhook.upcasters.js';
 
 /**
@@ -23,11 +26,13 @@ import { registerWebhookUpcasters } from './webhooks/config/webhook.upcasters.js
 export const STREAMS: StreamRegistration[] = [
   { token: USERS, definition: userAggregate },
   { token: PROJECTS, definition: projectAggregate },
+  // the webhooks of a project: their own aggregate over the project's stream
+  { token: PROJECT_WEBHOOKS, definition: projectWebhooksAggregate },
   { token: ISSUES, definition: issueAggregate },
 ];
 
 /** Every event type of the log with its current schema: the start-up check and imports judge events by it. */
-export const EVENT_SCHEMAS: EventSchemas = { ...USER_EVENT_SCHEMAS, ...PROJECT_EVENT_SCHEMAS, ...ISSUE_EVENT_SCHEMAS };
+export const EVENT_SCHEMAS: EventSchemas = { ...USER_EVENT_SCHEMAS, ...PROJECT_EVENT_SCHEMAS, ...WEBHOOK_EVENT_SCHEMAS, ...ISSUE_EVENT_SCHEMAS };
 
 /**
  * Every upcaster of the log, in one place. When an event's shape changes, bump its
@@ -39,7 +44,7 @@ export function registerUpcasters(registry: UpcasterRegistry): UpcasterRegistry 
   return registerWebhookUpcasters(registerIssueUpcasters(registry));
 }
 
-export const DOMAIN: DomainRegistrations = { streams: STREAMS, schemas: EVENT_SCHEMAS, registerUpcasters };
+export const DOMAIN: DomainRegistrations = { streams: STREAMS, schemas: EVENT_SCHEMAS, registerUpcasters, redact: redactEvent };
 
 /** The definitions of every kind of stream, for a ProjectionRebuilder outside the app (the CLI, the benchmark). */
 export const AGGREGATES = STREAMS.map((s) => s.definition);

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { withDatabaseLock } from '../database/data-source.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
 import { AggregateStore, type AggregateDefinition } from './aggregate-store.js';
+import type { RecordedEvent } from './event.js';
 import type { EventSchemas } from './event-schema.js';
 import { ProjectionRebuilder } from './projection-rebuilder.js';
 import { EventStore } from './event-store.js';
@@ -24,7 +25,13 @@ export interface DomainRegistrations {
   schemas: EventSchemas;
   /** Every upcaster of the log. */
   registerUpcasters(registry: UpcasterRegistry): UpcasterRegistry;
+  /** An event as it may leave the service (credentials hidden): the feeds and audits show events through it. */
+  redact(event: RecordedEvent): RecordedEvent;
 }
+
+/** The DomainRegistrations' redact function, for whoever shows events outside the service. */
+export const REDACT_EVENT = Symbol('REDACT_EVENT');
+export type RedactEvent = DomainRegistrations['redact'];
 
 const EVENT_SCHEMAS = Symbol('EVENT_SCHEMAS');
 
@@ -50,8 +57,9 @@ export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: (s: EventStore) => new ProjectionRebuilder(s, domain.streams.map((r) => r.definition)),
         },
         { provide: EVENT_SCHEMAS, useValue: domain.schemas },
+        { provide: REDACT_EVENT, useValue: domain.redact },
       ],
-      exports: [EventStore, ...tokens, ProjectionRebuilder],
+      exports: [EventStore, ...tokens, ProjectionRebuilder, REDACT_EVENT],
     };
   }
 

@@ -1,6 +1,5 @@
 import type { Evolving } from '../event-store/event.js';
 import { conflict, notFound } from '../shared/errors.js';
-import { evolveWebhooks, type Webhooks } from '../webhooks/config/webhook.decider.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 import { ApprovalStepsSet, MemberRemoved, MemberSet, ProjectCreated, ProjectRenamed, type ProjectEvent, type ProjectRole } from './project.events.js';
 
@@ -13,7 +12,6 @@ export interface ProjectState {
   members: Readonly<Record<number, ProjectRole>>;
   /** The approval new issues need unless they name their own; empty: none. */
   approvalSteps: ApprovalStep[];
-  webhooks: Webhooks;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,7 +24,6 @@ export const initialProjectState: ProjectState = {
   creatorId: 0,
   members: {},
   approvalSteps: [],
-  webhooks: {},
   createdAt: '',
   updatedAt: '',
 };
@@ -50,7 +47,6 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
         creatorId: d.creatorId,
         members: { [d.creatorId]: 'OWNER' },
         approvalSteps: [],
-        webhooks: {},
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
       };
@@ -66,8 +62,8 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
     case ApprovalStepsSet:
       return { ...state, approvalSteps: event.data.steps, updatedAt: event.occurredAt };
     default:
-      // webhook configuration and health live on the project's stream
-      return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
+      // the webhooks' events on the project's stream (see webhooks/config/project-webhooks.ts)
+      return state;
   }
 }
 

@@ -2,7 +2,6 @@ import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
-import { webhookRows } from '../webhooks/config/webhook.projection.js';
 import { PROJECT_EVENT_SCHEMAS, ProjectCreated, type ProjectEvent } from './project.events.js';
 
 export interface ProjectView {
@@ -48,7 +47,6 @@ function projectProjectState(state: ProjectState, version: number): SqlWrite[] {
       sql: `INSERT INTO rm_project_members (project_id, user_id, role) VALUES (?, ?, ?)`,
       params: [state.id, Number(userId), role],
     })),
-    ...webhookRows(state.id, state.webhooks),
   ];
 }
 
@@ -60,7 +58,6 @@ export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> =
   initialState: initialProjectState,
   evolve: evolveProject,
   projectState: projectProjectState,
-  allocatedIds: (event) =>
-    event.type === ProjectCreated ? [['project', event.data.projectId]] : event.type === 'webhook.created' ? [['webhook', event.data.webhookId]] : [],
+  allocatedIds: (event) => (event.type === ProjectCreated ? [['project', event.data.projectId]] : []),
   schemas: PROJECT_EVENT_SCHEMAS,
 };

@@ -1,15 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
-import { PROJECTS } from './project.projection.js';
+import { REDACT_EVENT, type RedactEvent } from '../event-store/event-store.module.js';
 import { EventStore } from '../event-store/event-store.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import type { AuthenticatedUser } from '../http/request-context.js';
 import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
 import type { ProjectEvent, ProjectRole } from './project.events.js';
-import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
-import { redactEvent } from '../webhooks/config/redact.js';
+import { PROJECTS, toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
 import { approversMustBelong } from '../issues/approval.checks.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 
@@ -200,7 +199,10 @@ export class ProjectAuditQuery extends Query<Page<AuditEntry & { id: number }>> 
 
 @QueryHandler(ProjectAuditQuery)
 export class ProjectAuditHandler implements IQueryHandler<ProjectAuditQuery> {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    @Inject(REDACT_EVENT) private readonly redact: RedactEvent,
+  ) {}
   async execute({ projectId, limit, cursor }: ProjectAuditQuery) {
     const scope = `audit-${projectId}`;
     const after = decodeCursor(scope, cursor) ?? 0;
@@ -208,7 +210,7 @@ export class ProjectAuditHandler implements IQueryHandler<ProjectAuditQuery> {
     if (events.length === 0) throw notFound('project', projectId);
     const entries = events
       .filter((e) => e.version > after)
-      .map(redactEvent)
+      .map(this.redact)
       .map((e) => ({ id: e.version, position: e.position, type: e.type, actorId: e.metadata.actorId, occurredAt: e.occurredAt, data: e.data }));
     return pageOf(scope, entries.slice(0, limit + 1), limit);
   }

@@ -2,10 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore, Metadata } from '../../event-store/aggregate-store.js';
-import { PROJECTS } from '../../projects/project.projection.js';
 import { EventStore } from '../../event-store/event-store.js';
-import type { ProjectState } from '../../projects/project.decider.js';
-import type { ProjectEvent } from '../../projects/project.events.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { conflict, invalid, notFound, type FieldError } from '../../shared/errors.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
@@ -14,6 +11,7 @@ import { normalizeActivityType } from '../activity.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { TestMessage, type AttemptResult } from '../delivery/test-message.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
+import { PROJECT_WEBHOOKS, type ProjectWebhooksEvent, type ProjectWebhooksState } from './project-webhooks.js';
 import { decideWebhook, type WebhookConfig } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
 import { configOf, type WebhookRow } from './webhook.projection.js';
@@ -22,7 +20,7 @@ import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-r
 import { maskUrl } from './url-mask.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 
-type Projects = AggregateStore<ProjectState, ProjectEvent>;
+type ProjectWebhooks = AggregateStore<ProjectWebhooksState, ProjectWebhooksEvent>;
 
 export class CreateWebhookCommand extends Command<WebhookView> {
   constructor(readonly projectId: number, readonly input: CreateWebhookDto, readonly metadata: Metadata) {
@@ -94,7 +92,7 @@ function sealHeaders(box: SecretBox, headers: Record<string, string>): Record<st
 @CommandHandler(CreateWebhookCommand)
 export class CreateWebhookHandler implements ICommandHandler<CreateWebhookCommand> {
   constructor(
-    @Inject(PROJECTS) private readonly projects: Projects,
+    @Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks,
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
@@ -133,7 +131,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
 @CommandHandler(UpdateWebhookCommand)
 export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookCommand> {
   constructor(
-    @Inject(PROJECTS) private readonly projects: Projects,
+    @Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks,
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
@@ -167,7 +165,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
 
 @CommandHandler(DeleteWebhookCommand)
 export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookCommand> {
-  constructor(@Inject(PROJECTS) private readonly projects: Projects, private readonly store: EventStore) {}
+  constructor(@Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks, private readonly store: EventStore) {}
   async execute({ projectId, webhookId, metadata }: DeleteWebhookCommand): Promise<void> {
     await loadHook(this.store, projectId, webhookId);
     await this.projects.update(projectId, { metadata }, (s) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s.id, s.webhooks));
@@ -250,7 +248,7 @@ export class ResealWebhookSecretsCommand extends Command<{ resealed: number; key
 @CommandHandler(ResealWebhookSecretsCommand)
 export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhookSecretsCommand> {
   constructor(
-    @Inject(PROJECTS) private readonly projects: Projects,
+    @Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks,
     private readonly store: EventStore,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}

@@ -8,12 +8,11 @@ import { EventStore, type LogCursor } from '../../event-store/event-store.js';
 import type { IssueState } from '../../issues/issue.decider.js';
 import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
-import type { ProjectState } from '../../projects/project.decider.js';
-import { projectAggregate } from '../../projects/project.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import type { ActivityType, Mention, Person } from '../activity.js';
 import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
+import { projectWebhooksAggregate, type ProjectWebhooksState } from '../config/project-webhooks.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
@@ -70,7 +69,7 @@ export const SUBSCRIPTION_NAME = 'webhooks';
 export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<ScheduleWebhookDeliveriesCommand> {
   private readonly logger = new Logger('WebhookScheduler');
   private readonly issues: StreamStates<IssueState>;
-  private readonly projects: StreamStates<ProjectState>;
+  private readonly projects: StreamStates<ProjectWebhooksState>;
   private readonly people = new Map<number, Mention>();
   /**
    * Where the last slice scheduled here ended. The cached states are those of that point
@@ -85,7 +84,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.issues = new StreamStates(issueAggregate, store);
-    this.projects = new StreamStates(projectAggregate, store);
+    this.projects = new StreamStates(projectWebhooksAggregate, store);
   }
 
   async execute({ read }: ScheduleWebhookDeliveriesCommand): Promise<void> {
