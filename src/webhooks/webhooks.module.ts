@@ -3,20 +3,9 @@ import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
-import {
-  CreateWebhookHandler,
-  DeleteWebhookHandler,
-  GetDeliveryHandler,
-  GetWebhookHandler,
-  ListDeliveriesHandler,
-  ListWebhooksHandler,
-  RecoverHandler,
-  RedeliverHandler,
-  ResealWebhookSecretsHandler,
-  RevealWebhookUrlHandler,
-  TestWebhookHandler,
-  UpdateWebhookHandler,
-} from './config/webhooks.cqrs.js';
+import { CreateWebhookHandler, DeleteWebhookHandler, ResealWebhookSecretsHandler, UpdateWebhookHandler } from './config/webhook.commands.js';
+import { GetDeliveryHandler, GetWebhookHandler, ListDeliveriesHandler, ListWebhooksHandler, RevealWebhookUrlHandler } from './config/webhook.queries.js';
+import { RecoverHandler, RedeliverHandler, TestWebhookHandler } from './delivery/delivery-operations.js';
 import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
 import { DeliveryDispatcher } from './delivery/dispatcher.js';
 import { InstanceHeartbeat } from './delivery/heartbeat.js';

@@ -17,20 +17,9 @@ import {
   WebhookSchema,
   WebhookUrlSchema,
 } from './webhook.schemas.js';
-import {
-  CreateWebhookCommand,
-  DeleteWebhookCommand,
-  GetDeliveryQuery,
-  GetWebhookQuery,
-  ListDeliveriesQuery,
-  ListWebhooksQuery,
-  RecoverCommand,
-  RedeliverCommand,
-  ResealWebhookSecretsCommand,
-  RevealWebhookUrlQuery,
-  TestWebhookCommand,
-  UpdateWebhookCommand,
-} from './webhooks.cqrs.js';
+import { RecoverCommand, RedeliverCommand, TestWebhookCommand } from '../delivery/delivery-operations.js';
+import { CreateWebhookCommand, DeleteWebhookCommand, ResealWebhookSecretsCommand, UpdateWebhookCommand } from './webhook.commands.js';
+import { GetDeliveryQuery, GetWebhookQuery, ListDeliveriesQuery, ListWebhooksQuery, RevealWebhookUrlQuery } from './webhook.queries.js';
 
 const Id = IdParam;
 
