@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EventStore } from '../../event-store/event-store.js';
-import { invalid, notFound } from '../../shared/errors.js';
+import { notFound } from '../../shared/errors.js';
+import { decodeCursorKey, encodeCursor } from '../../shared/pagination.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { configOf, loadHook, projectMustExist, type WebhookRow } from './webhook.projection.js';
@@ -63,14 +64,12 @@ export class RevealWebhookUrlHandler implements IQueryHandler<RevealWebhookUrlQu
   }
 }
 
-const encodeDeliveryCursor = (webhookId: number, row: DeliveryRow) => Buffer.from(`${webhookId}:${row.created_at}:${row.id}`).toString('base64url');
+/** A webhook's deliveries, newest first: the cursor is the last one's (created_at, id). */
+const encodeDeliveryCursor = (webhookId: number, row: DeliveryRow) => encodeCursor(String(webhookId), row.created_at, row.id);
 
 function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { createdAt: number; id: string } | undefined {
   if (cursor === undefined) return undefined;
-  const [scope, createdAt, id] = Buffer.from(cursor, 'base64url').toString().split(':');
-  if (Number(scope) !== webhookId || !Number.isInteger(Number(createdAt)) || !id) {
-    throw invalid('the cursor does not belong to this list', [{ field: 'cursor', message: 'must be a nextCursor returned by this list' }]);
-  }
+  const [createdAt, id] = decodeCursorKey(String(webhookId), cursor, ([createdAt, id]) => Number.isInteger(Number(createdAt)) && !!id);
   return { createdAt: Number(createdAt), id };
 }
 
