@@ -1,3 +1,4 @@
+import type { Decider, DeciderContext } from '../event-store/decider.js';
 import type { Evolving } from '../event-store/event.js';
 import { conflict, forbidden, invalid, notFound, raise } from '../shared/errors.js';
 import { approvalHold, decideApproval, evolveApproval, requireApproval, type ApprovalCommand, type ApprovalState } from './issue.approval.js';
@@ -119,9 +120,7 @@ export type IssueCommand =
   | { kind: 'EditComment'; commentId: number; content: string; currentContent?: string }
   | ApprovalCommand;
 
-export interface IssueDecisionContext {
-  now: Date;
-  actorId: number;
+export interface IssueDecisionContext extends DeciderContext {
   /** The project's owners now: the approvers of `{role: "OWNER"}` steps. */
   projectOwners?: readonly number[];
 }
@@ -416,3 +415,9 @@ function mustBeOpen(state: IssueState, what: string): void {
 function at<E extends IssueEvent>(event: E, ctx: IssueDecisionContext): Evolving<E> {
   return { ...event, occurredAt: ctx.now.toISOString(), metadata: { actorId: ctx.actorId } };
 }
+
+export const issueDecider: Decider<IssueCommand, IssueEvent, IssueState, IssueDecisionContext> = {
+  initialState: initialIssueState,
+  evolve: evolveIssue,
+  decide: decideIssue,
+};

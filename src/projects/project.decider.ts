@@ -1,3 +1,4 @@
+import type { Decider, DeciderContext } from '../event-store/decider.js';
 import type { Evolving } from '../event-store/event.js';
 import { conflict, notFound } from '../shared/errors.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
@@ -67,7 +68,7 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
   }
 }
 
-export function decideProject(command: ProjectCommand, state: ProjectState, ctx: { actorId: number }): ProjectEvent[] {
+export function decideProject(command: ProjectCommand, state: ProjectState, ctx: DeciderContext): ProjectEvent[] {
   switch (command.kind) {
     case 'CreateProject':
       if (state.exists) throw conflict(`project ${state.id} already exists`);
@@ -102,6 +103,12 @@ export function decideProject(command: ProjectCommand, state: ProjectState, ctx:
       return [{ type: ApprovalStepsSet, schemaVersion: 1, data: { projectId: state.id, steps: command.steps } }];
   }
 }
+
+export const projectDecider: Decider<ProjectCommand, ProjectEvent, ProjectState> = {
+  initialState: initialProjectState,
+  evolve: evolveProject,
+  decide: decideProject,
+};
 
 const ownerCount = (state: ProjectState) => Object.values(state.members).filter((role) => role === 'OWNER').length;
 

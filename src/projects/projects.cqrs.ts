@@ -48,13 +48,13 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
 
   async execute({ name, key, metadata }: CreateProjectCommand) {
-    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, async ({ ids }, tx) => {
+    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, async ({ ids, now }, tx) => {
       const projectId = ids.project[0];
       const taken = async (k: string) => (await tx.get(`SELECT 1 FROM rm_projects WHERE key = ?`, [k])) !== undefined;
       if (key !== undefined && (await taken(key))) throw conflict(`project key ${key} is already used`);
       const derived = keyFromName(name);
       const chosen = key ?? ((await taken(derived)) ? `${derived}${projectId}` : derived);
-      return decideProject({ kind: 'CreateProject', projectId, name, key: chosen }, initialProjectState, metadata);
+      return decideProject({ kind: 'CreateProject', projectId, name, key: chosen }, initialProjectState, { now, actorId: metadata.actorId });
     });
     return viewOf(state, version);
   }
@@ -65,12 +65,13 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
 
   async execute({ projectId, changes, expectedVersion, metadata }: UpdateProjectCommand) {
-    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, async (s, _, tx) => {
+    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, async (s, { now }, tx) => {
+      const ctx = { now, actorId: metadata.actorId };
       const events: ProjectEvent[] = [];
-      if (changes.name !== undefined) events.push(...decideProject({ kind: 'RenameProject', name: changes.name }, s, metadata));
+      if (changes.name !== undefined) events.push(...decideProject({ kind: 'RenameProject', name: changes.name }, s, ctx));
       if (changes.approvalSteps !== undefined) {
         await approversMustBelong(tx, projectId, changes.approvalSteps, 'approvalSteps');
-        events.push(...decideProject({ kind: 'SetApprovalSteps', steps: changes.approvalSteps }, s, metadata));
+        events.push(...decideProject({ kind: 'SetApprovalSteps', steps: changes.approvalSteps }, s, ctx));
       }
       return events;
     });
@@ -153,7 +154,7 @@ export class SetMemberHandler implements ICommandHandler<SetMemberCommand> {
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>, private readonly store: EventStore) {}
   async execute({ projectId, userId, role, metadata }: SetMemberCommand) {
     if (!(await this.store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [userId]))) throw notFound('user', userId);
-    await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'SetMember', userId, role }, s, metadata));
+    await this.projects.update(projectId, { metadata }, (s, { now }) => decideProject({ kind: 'SetMember', userId, role }, s, { now, actorId: metadata.actorId }));
     return { projectId, userId, role };
   }
 }
@@ -162,7 +163,7 @@ export class SetMemberHandler implements ICommandHandler<SetMemberCommand> {
 export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand> {
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
   async execute({ projectId, userId, metadata }: RemoveMemberCommand) {
-    await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'RemoveMember', userId }, s, metadata));
+    await this.projects.update(projectId, { metadata }, (s, { now }) => decideProject({ kind: 'RemoveMember', userId }, s, { now, actorId: metadata.actorId }));
   }
 }
 

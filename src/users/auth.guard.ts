@@ -3,7 +3,8 @@ import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } f
 import type { AggregateStore } from '../event-store/aggregate-store.js';
 import { USERS } from './user.aggregate.js';
 import type { UserState } from './user.aggregate.js';
-import { TokenRehashed, type UserEvent } from './user.events.js';
+import type { UserEvent } from './user.events.js';
+import { decideUser } from './user.decider.js';
 import { Reflector } from '@nestjs/core';
 import { EventStore } from '../event-store/event-store.js';
 import { forbidden, notFound, unauthorized } from '../shared/errors.js';
@@ -49,8 +50,8 @@ export class AuthGuard implements CanActivate {
   /** A token found under an older key (or unkeyed) is stored again under the current key, so the old key can go. */
   private rehash(userId: number, tokenId: number, tokenHash: string): void {
     this.users
-      .update(userId, { metadata: { actorId: userId, correlationId: `rehash-token-${tokenId}` } }, (state) =>
-        state.tokens.some((t) => t.id === tokenId && t.hash !== tokenHash) ? [{ type: TokenRehashed, schemaVersion: 1, data: { userId, tokenId, tokenHash } }] : [],
+      .update(userId, { metadata: { actorId: userId, correlationId: `rehash-token-${tokenId}` } }, (state, { now }) =>
+        decideUser({ kind: 'RehashToken', tokenId, tokenHash }, state, { now, actorId: userId }),
       )
       .catch((error) => this.logger.error({ err: error, userId, tokenId }, 'could not store a token under the current key'));
   }

@@ -7,10 +7,10 @@ import { invalid, type FieldError } from '../../shared/errors.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { normalizeActivityType } from '../activity.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
-import { PROJECT_WEBHOOKS, type ProjectWebhooksEvent, type ProjectWebhooksState } from './project-webhooks.js';
+import { PROJECT_WEBHOOKS } from './project-webhooks.js';
 import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
 import { maskUrl } from './url-mask.js';
-import { decideWebhook } from './webhook.decider.js';
+import { decideWebhook, type ProjectWebhooksEvent, type ProjectWebhooksState } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
 import { configOf, loadHook, projectMustExist, type WebhookRow } from './webhook.projection.js';
 import { viewOf, type WebhookView } from './webhook.view.js';
@@ -70,7 +70,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
     if (!type) throw invalid(`unknown webhook type ${input.type}`, [{ field: 'type', message: `must be one of ${WEBHOOK_TYPES.join(', ')}` }]);
     assertSettings(type, input, this.config);
     let webhookId = 0;
-    const { state } = await this.projects.update(projectId, { metadata, ids: { webhook: 1 } }, (s, { ids }) => {
+    const { state } = await this.projects.update(projectId, { metadata, ids: { webhook: 1 } }, (s, { ids, now }) => {
       webhookId = ids.webhook[0];
       return decideWebhook(
         {
@@ -86,8 +86,8 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           headers: sealHeaders(this.box, input.headers ?? {}),
           ordered: input.ordered ?? false,
         },
-        s.id,
-        s.webhooks,
+        s,
+        { now, actorId: metadata.actorId },
       );
     });
     return viewOf(this.store, state.webhooks[webhookId]);
@@ -123,7 +123,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
           if (input.active === true) await tx.exec([{ sql: `UPDATE webhook_failures SET consecutive = 0 WHERE webhook_id = ?`, params: [webhookId] }]);
         },
       },
-      (s, { now }) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes, now }, s.id, s.webhooks),
+      (s, { now }) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes }, s, { now, actorId: metadata.actorId }),
     );
     return viewOf(this.store, state.webhooks[webhookId]);
   }
@@ -134,7 +134,7 @@ export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookComman
   constructor(@Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks, private readonly store: EventStore) {}
   async execute({ projectId, webhookId, metadata }: DeleteWebhookCommand): Promise<void> {
     await loadHook(this.store, projectId, webhookId);
-    await this.projects.update(projectId, { metadata }, (s) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s.id, s.webhooks));
+    await this.projects.update(projectId, { metadata }, (s, { now }) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s, { now, actorId: metadata.actorId }));
   }
 }
 
@@ -162,7 +162,7 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
       const values = [hook.url, hook.signingSecret, hook.previousSigningSecret?.secret, ...Object.values(hook.headers)].filter((v): v is string => typeof v === 'string');
       if (!values.some((v) => box.isStale(v)) && hook.urlDigest.startsWith(`h1:${box.currentKeyId}:`)) continue;
       const url = box.open(hook.url);
-      await this.projects.update(hook.projectId, { metadata }, (s) =>
+      await this.projects.update(hook.projectId, { metadata }, (s, { now }) =>
         decideWebhook(
           {
             kind: 'ResealSecrets',
@@ -174,8 +174,8 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
             previousSigningSecret: hook.previousSigningSecret ? { ...hook.previousSigningSecret, secret: reseal(hook.previousSigningSecret.secret) } : null,
             headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, reseal(value)])),
           },
-          s.id,
-          s.webhooks,
+          s,
+          { now, actorId: metadata.actorId },
         ),
       );
       resealed++;

@@ -6,8 +6,8 @@ import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
-import { PROJECT_WEBHOOKS, type ProjectWebhooksEvent, type ProjectWebhooksState } from '../config/project-webhooks.js';
-import { decideWebhook, type WebhookConfig } from '../config/webhook.decider.js';
+import { PROJECT_WEBHOOKS } from '../config/project-webhooks.js';
+import { decideWebhook, type ProjectWebhooksEvent, type ProjectWebhooksState, type WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
 import type { Attempt } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
@@ -192,8 +192,8 @@ export class DeliveryRecorder {
             lastError: change.lastError ?? state.webhooks[webhookId]?.health.lastError ?? null,
             cause: change.cause,
           },
-          state.id,
-          state.webhooks,
+          state,
+          { now: tx.now, actorId: SYSTEM_BOT_ID },
         ),
       );
       events.push(...(appended as RecordedEvent[]));

@@ -12,7 +12,8 @@ import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import type { ActivityType, Mention, Person } from '../activity.js';
 import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
-import { projectWebhooksAggregate, type ProjectWebhooksState } from '../config/project-webhooks.js';
+import { projectWebhooksAggregate } from '../config/project-webhooks.js';
+import type { ProjectWebhooksState } from '../config/webhook.decider.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
