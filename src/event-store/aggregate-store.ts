@@ -9,6 +9,8 @@ export interface AggregateDefinition<S, E extends DomainEvent> {
   kind: string;
   initialState: S;
   evolve(state: S, event: Evolving<E>): S;
+  /** The read-model tables its projections fill: a rebuild empties them first. */
+  readModels: string[];
   /** Read-model rows that follow from one event (append-only rows such as comments). */
   projectEvent?(event: RecordedEvent<E>): SqlWrite[];
   /** Read-model rows that mirror the stream's state at a version. */

@@ -1,4 +1,3 @@
-import { READ_MODEL_TABLES } from '../database/data-source.js';
 import type { AggregateDefinition } from './aggregate-store.js';
 import type { DomainEvent, Evolving } from './event.js';
 import type { EventStore } from './event-store.js';
@@ -21,12 +20,15 @@ export const READ_MODELS_VERSION = 2;
 export class ProjectionRebuilder {
   /** The definitions folded from each kind of stream (a project's stream has the project's and its webhooks'). */
   private readonly byKind = new Map<string, AggregateDefinition<any, DomainEvent>[]>();
+  /** Every table the definitions' projections fill. */
+  private readonly tables: string[];
 
   constructor(
     private readonly store: EventStore,
     aggregates: AggregateDefinition<any, any>[],
   ) {
     for (const a of aggregates) this.byKind.set(a.kind, [...(this.byKind.get(a.kind) ?? []), a]);
+    this.tables = [...new Set(aggregates.flatMap((a) => a.readModels))];
   }
 
   async rebuild(onProgress?: (done: number, total: number) => void): Promise<{ events: number; durationMs: number }> {
@@ -34,7 +36,7 @@ export class ProjectionRebuilder {
     const started = performance.now();
     // no command appends (or projects) while the read models are rebuilt
     const events = await this.store.exclusive(async (tx) => {
-      for (const table of READ_MODEL_TABLES) await tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
+      for (const table of this.tables) await tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
       const highest = new Map<string, number>();
       const streams = new Map<string, { definition: AggregateDefinition<any, DomainEvent>; state: unknown; version: number }[]>();
       let count = 0;

@@ -149,6 +149,7 @@ export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
   kind: 'issue',
   initialState: initialIssueState,
   evolve: evolveIssue,
+  readModels: ['rm_issues', 'rm_comments'],
   projectEvent: projectIssueEvent,
   projectState: projectIssueState,
   allocatedIds,

@@ -57,6 +57,7 @@ export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> =
   kind: 'project',
   initialState: initialProjectState,
   evolve: evolveProject,
+  readModels: ['rm_projects', 'rm_project_members'],
   projectState: projectProjectState,
   allocatedIds: (event) => (event.type === ProjectCreated ? [['project', event.data.projectId]] : []),
   schemas: PROJECT_EVENT_SCHEMAS,

@@ -110,6 +110,7 @@ export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
   kind: 'user',
   initialState: initialUserState,
   evolve: evolveUser,
+  readModels: ['rm_users', 'rm_api_tokens'],
   projectEvent: projectUserEvent,
   projectState: projectUserState,
   allocatedIds: (event) =>

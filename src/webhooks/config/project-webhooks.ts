@@ -12,6 +12,7 @@ export const projectWebhooksAggregate: AggregateDefinition<ProjectWebhooksState,
   kind: 'project',
   initialState: initialProjectWebhooksState,
   evolve: evolveProjectWebhooks,
+  readModels: ['rm_webhooks'],
   projectState: (state, version) => [
     ...webhookRows(state.id, state.webhooks),
     // a webhook change is a change of the project's stream: the project's version (its ETag) moves with it
