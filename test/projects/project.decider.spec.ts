@@ -1,4 +1,4 @@
-import { keyFromName, projectDecider } from '../../src/projects/project.decider.js';
+import { keyFromName, projectDecider, type ProjectCommand } from '../../src/projects/project.decider.js';
 import type { ProjectEvent, ProjectRole } from '../../src/projects/project.events.js';
 import { ACTOR, specification } from '../support/given.js';
 
@@ -19,12 +19,12 @@ describe('creating a project', () => {
 });
 
 describe('changing a project that does not exist', () => {
-  it.each([
+  it.each<ProjectCommand>([
     { kind: 'RenameProject', name: 'x' },
     { kind: 'SetMember', userId: 5, role: 'DEVELOPER' },
     { kind: 'RemoveMember', userId: 5 },
     { kind: 'SetApprovalSteps', steps: [] },
-  ] as const)('refuses $kind with not-found', (command) => given().when(command).thenThrows('not-found', /project/));
+  ])('refuses $kind with not-found', (command) => given().when(command).thenThrows('not-found', /project/));
 });
 
 describe('renaming', () => {
