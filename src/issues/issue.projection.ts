@@ -1,7 +1,7 @@
 import type { AggregateDefinition } from '../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
 import type { ApprovalState } from './issue.approval.js';
-import { evolveIssue, initialIssueState, type IssueState } from './issue.decider.js';
+import { evolveIssue, initialIssueState, type IssueState } from './issue.state.js';
 import { CommentCreated, CommentEdited, ISSUE_EVENT_SCHEMAS, IssueCreated, type CommentCreatedV1, type CommentEditedV1, type IssueEvent } from './issue.events.js';
 import { stageStatus } from './issue.rules.js';
 

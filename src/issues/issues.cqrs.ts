@@ -7,7 +7,8 @@ import { forbidden, invalid, notFound } from '../shared/errors.js';
 import { approversMustBelong, mayOverrideApproval, projectOwners } from './approval.checks.js';
 import type { ApprovalCommand } from './issue.approval.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
-import { decideIssue, initialIssueState, type IssueCommand, type IssueState } from './issue.decider.js';
+import { decideIssue, type IssueCommand } from './issue.decider.js';
+import { initialIssueState, type IssueState } from './issue.state.js';
 import type { ApprovalStep, CommentCreatedV1, IssueEvent, IssueStatus, IssueType } from './issue.events.js';
 import { ISSUES, toCommentView, toIssueView, type CommentRow, type CommentView, type IssueView } from './issue.projection.js';
 

@@ -1,4 +1,5 @@
-import { issueDecider, type IssueCommand, type IssueDecisionContext, type IssueState } from '../../src/issues/issue.decider.js';
+import { issueDecider, type IssueCommand, type IssueDecisionContext } from '../../src/issues/issue.decider.js';
+import type { IssueState } from '../../src/issues/issue.state.js';
 import type { ApprovalStep, IssueEvent, TaskStatus } from '../../src/issues/issue.events.js';
 import { ACTOR, by, NOW, specification } from './given.js';
 

@@ -5,7 +5,7 @@ import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../../event-store/event.js';
 import { EventStore, type LogCursor } from '../../event-store/event-store.js';
-import type { IssueState } from '../../issues/issue.decider.js';
+import type { IssueState } from '../../issues/issue.state.js';
 import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
