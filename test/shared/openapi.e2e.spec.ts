@@ -1,19 +1,19 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { getMetadataStorage } from 'class-validator';
-import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, SendBackDto, UpdateIssueDto } from '../src/issues/dto/issue.dto.js';
-import { ApprovalDto, ApprovalStepDto } from '../src/issues/dto/approval.dto.js';
-import { ContactDto } from '../src/users/contact.dto.js';
-import { CreateProjectDto, UpdateProjectDto, SetMemberDto } from '../src/projects/projects.controller.js';
-import { CreateUserDto } from '../src/users/users.controller.js';
-import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from '../src/webhooks/config/webhook.dto.js';
-import { EventFeedQueryDto } from '../src/events-feed/events-feed.module.js';
-import { PageQuery } from '../src/shared/pagination.js';
-import { ManualClock } from '../src/shared/clock.js';
-import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
-import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
-import { OpenApiConformance } from './support/openapi-conformance.js';
-import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateIssueDto, ListIssuesQueryDto, SendBackDto, UpdateIssueDto } from '../../src/issues/dto/issue.dto.js';
+import { ApprovalDto, ApprovalStepDto } from '../../src/issues/dto/approval.dto.js';
+import { ContactDto } from '../../src/users/contact.dto.js';
+import { CreateProjectDto, UpdateProjectDto, SetMemberDto } from '../../src/projects/projects.controller.js';
+import { CreateUserDto } from '../../src/users/users.controller.js';
+import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from '../../src/webhooks/config/webhook.dto.js';
+import { EventFeedQueryDto } from '../../src/events-feed/events-feed.module.js';
+import { PageQuery } from '../../src/shared/pagination.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
+import { OpenApiConformance } from '../support/openapi-conformance.js';
+import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** Routes served by Herald that are not part of the API it documents (the document and its UI, the delivery console's page and files). */
 const undocumented = (route: string) => /^GET \/(docs(\/|-json|$)|console(\/|$))/.test(route);

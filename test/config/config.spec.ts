@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, describeDatabase, loadConfig, loadWebhookSettings, parseDatabaseUrl } from '../src/config/config.js';
+import { ConfigError, describeDatabase, loadConfig, loadWebhookSettings, parseDatabaseUrl } from '../../src/config/config.js';
 
 describe('DATABASE_URL', () => {
   const cwd = '/srv/herald';

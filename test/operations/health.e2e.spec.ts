@@ -1,7 +1,7 @@
-import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
-import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
-import { api } from './support/api.js';
-import { startTestApp } from './support/test-app.js';
+import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
+import { api } from '../support/api.js';
+import { startTestApp } from '../support/test-app.js';
 
 describe('health', () => {
   it('is live and ready on a fresh start, in terminus\' report shape', async () => {

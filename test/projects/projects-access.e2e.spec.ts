@@ -1,5 +1,5 @@
-import { api } from './support/api.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { api } from '../support/api.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
 

@@ -1,8 +1,8 @@
-import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
-import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
-import { api } from './support/api.js';
-import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
-import { startTestApp } from './support/test-app.js';
+import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
+import { api } from '../support/api.js';
+import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
+import { startTestApp } from '../support/test-app.js';
 
 /** Prometheus text format → { 'name{labels}': value }, failing on any line that is not well formed. */
 function parse(text: string): Map<string, number> {

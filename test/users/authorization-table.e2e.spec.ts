@@ -1,7 +1,7 @@
-import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
-import { OpenApiConformance } from './support/openapi-conformance.js';
-import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
+import { OpenApiConformance } from '../support/openapi-conformance.js';
+import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 type Role = 'admin' | 'owner' | 'developer' | 'nonMember' | 'noToken' | 'revokedToken';
 const ROLES: Role[] = ['admin', 'owner', 'developer', 'nonMember', 'noToken', 'revokedToken'];

@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { sqliteHandle } from '../src/database/data-source.js';
-import { ManualClock } from '../src/shared/clock.js';
-import { api } from './support/api.js';
-import { postgresAdminUrl } from './support/postgres.js';
-import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
-import { startTestApp, testEngine, type TestApp } from './support/test-app.js';
+import { sqliteHandle } from '../../src/database/data-source.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { api } from '../support/api.js';
+import { postgresAdminUrl } from '../support/postgres.js';
+import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
+import { startTestApp, testEngine, type TestApp } from '../support/test-app.js';
 
 /**
  * The database refuses writes while reads still work, as on a full disk: SQLite's

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { EventStore } from '../src/event-store/event-store.js';
-import { api } from './support/api.js';
-import { startTestApp, tempDir } from './support/test-app.js';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { api } from '../support/api.js';
+import { startTestApp, tempDir } from '../support/test-app.js';
 
 const meta = { metadata: { actorId: 2, correlationId: 'aged', causationId: null } };
 

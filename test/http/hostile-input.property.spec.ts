@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { EventStore } from '../src/event-store/event-store.js';
-import { MAX_JSON_DEPTH } from '../src/http/body-policy.js';
-import { api } from './support/api.js';
-import { OpenApiConformance, type OpenApiDocument } from './support/openapi-conformance.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { MAX_JSON_DEPTH } from '../../src/http/body-policy.js';
+import { api } from '../support/api.js';
+import { OpenApiConformance, type OpenApiDocument } from '../support/openapi-conformance.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** Every write route, with generated bad ids, bodies, headers and query strings. */
 const WRITES: [method: 'post' | 'put' | 'patch' | 'delete', path: (id: string) => string][] = [

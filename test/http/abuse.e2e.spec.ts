@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('abuse resistance', () => {
   let t: TestApp;

@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { EventStore } from '../src/event-store/event-store.js';
-import { READ_MODELS_VERSION } from '../src/event-store/projection-rebuilder.js';
-import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
-import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
-import { api } from './support/api.js';
-import { LOCAL_WEBHOOK_ENV, Receiver } from './support/receiver.js';
-import { startTestApp, tempDir, testEngine, type TestApp } from './support/test-app.js';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { READ_MODELS_VERSION } from '../../src/event-store/projection-rebuilder.js';
+import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
+import { api } from '../support/api.js';
+import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
+import { startTestApp, tempDir, testEngine, type TestApp } from '../support/test-app.js';
 
 const meta = { metadata: { actorId: 2, correlationId: 'aged', causationId: null } };
 

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { EventStore } from '../src/event-store/event-store.js';
-import { api } from './support/api.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/test-app.js';
+import { EventStore } from '../../src/event-store/event-store.js';
+import { api } from '../support/api.js';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
 
 interface RawAnswer {
   status?: number;

@@ -1,15 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/config.js';
-import { openDataSource } from '../src/database/data-source.js';
-import type { ExportedEvent } from '../src/event-store/import.js';
-import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
-import { importEvents, openEventStore } from '../src/domain.js';
-import { issueAggregate } from '../src/issues/issue.projection.js';
-import { projectAggregate } from '../src/projects/project.projection.js';
-import { systemClock } from '../src/shared/clock.js';
-import { userAggregate } from '../src/users/user.aggregate.js';
-import { startTestApp, tempDir, testDatabaseUrl, type TestApp } from './support/test-app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openDataSource } from '../../src/database/data-source.js';
+import type { ExportedEvent } from '../../src/event-store/import.js';
+import { ProjectionRebuilder } from '../../src/event-store/projection-rebuilder.js';
+import { importEvents, openEventStore } from '../../src/domain.js';
+import { issueAggregate } from '../../src/issues/issue.projection.js';
+import { projectAggregate } from '../../src/projects/project.projection.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { userAggregate } from '../../src/users/user.aggregate.js';
+import { startTestApp, tempDir, testDatabaseUrl, type TestApp } from '../support/test-app.js';
 
 interface Fixture {
   description: string;
