@@ -3,6 +3,15 @@ import { assertConforms, type EventSchemas } from './event-schema.js';
 import { WrongExpectedVersionError, type DomainEvent, type Evolving, type EventMetadata, type RecordedEvent, type SqlWrite } from './event.js';
 import type { EventStore, WriteTx } from './event-store.js';
 
+/** The id of the stream of one aggregate ("issue-7"): the one naming of streams. */
+export const streamIdOf = (kind: string, id: number): string => `${kind}-${id}`;
+
+/** The kind and id a stream id names ("issue-7": issue, 7). */
+export function parseStreamId(streamId: string): { kind: string; id: number } {
+  const dash = streamId.lastIndexOf('-');
+  return { kind: streamId.slice(0, dash), id: Number(streamId.slice(dash + 1)) };
+}
+
 /** How one kind of aggregate is folded from its stream and projected into read models. */
 export interface AggregateDefinition<S, E extends DomainEvent> {
   /** Used in messages ("issue 7 not found") and as the stream id prefix ("issue-7"). */
@@ -51,7 +60,7 @@ export class AggregateStore<S, E extends DomainEvent> {
   ) {}
 
   streamId(id: number): string {
-    return `${this.definition.kind}-${id}`;
+    return streamIdOf(this.definition.kind, id);
   }
 
   /** Starts a new stream whose id is allocated in the same transaction (no gaps on failure). */

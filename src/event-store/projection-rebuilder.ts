@@ -1,4 +1,4 @@
-import type { AggregateDefinition } from './aggregate-store.js';
+import { parseStreamId, type AggregateDefinition } from './aggregate-store.js';
 import type { DomainEvent, Evolving } from './event.js';
 import type { EventStore } from './event-store.js';
 
@@ -46,7 +46,7 @@ export class ProjectionRebuilder {
           count++;
           let folds = streams.get(event.streamId);
           if (!folds) {
-            const definitions = this.byKind.get(event.streamId.slice(0, event.streamId.lastIndexOf('-')));
+            const definitions = this.byKind.get(parseStreamId(event.streamId).kind);
             if (!definitions) continue; // a stream no read model is built from
             folds = definitions.map((definition) => ({ definition, state: definition.initialState, version: 0 }));
             streams.set(event.streamId, folds);

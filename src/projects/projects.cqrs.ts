@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
+import { streamIdOf, type AggregateStore, type Metadata } from '../event-store/aggregate-store.js';
 import { REDACT_EVENT, type RedactEvent } from '../event-store/event-store.module.js';
 import { EventStore } from '../event-store/event-store.js';
 import { conflict, notFound } from '../shared/errors.js';
@@ -8,7 +8,7 @@ import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
 import type { AuthenticatedUser } from '../http/request-context.js';
 import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
 import type { ProjectEvent, ProjectRole } from './project.events.js';
-import { PROJECTS, toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
+import { projectAggregate, PROJECTS, toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
 import { approversMustBelong } from '../issues/approval.checks.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 
@@ -207,7 +207,7 @@ export class ProjectAuditHandler implements IQueryHandler<ProjectAuditQuery> {
   async execute({ projectId, limit, cursor }: ProjectAuditQuery) {
     const scope = `audit-${projectId}`;
     const after = decodeCursor(scope, cursor) ?? 0;
-    const events = await this.store.readStream(`project-${projectId}`);
+    const events = await this.store.readStream(streamIdOf(projectAggregate.kind, projectId));
     if (events.length === 0) throw notFound('project', projectId);
     const entries = events
       .filter((e) => e.version > after)
