@@ -1,11 +1,7 @@
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 describe('abuse resistance', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_RATE_LIMIT_PER_MINUTE: '5' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { HERALD_RATE_LIMIT_PER_MINUTE: '5' } });
 
   it('limits requests per token with 429, Retry-After and a problem body; other tokens are not affected', async () => {
     for (let i = 0; i < 5; i++) await t.http.get('/api/users/me').set(t.auth).expect(200);

@@ -4,7 +4,7 @@ import { EventStore } from '../../src/event-store/event-store.js';
 import { MAX_JSON_DEPTH } from '../../src/http/body-policy.js';
 import { api } from '../support/api.js';
 import { OpenApiConformance, type OpenApiDocument } from '../support/openapi-conformance.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 /** Every write route, with generated bad ids, bodies, headers and query strings. */
 const WRITES: [method: 'post' | 'put' | 'patch' | 'delete', path: (id: string) => string][] = [
@@ -42,7 +42,7 @@ const badHeader = fc.option(fc.constantFrom('W/"x"', '"-1"', 'W/"999999999999999
 const badQuery = fc.option(fc.constantFrom('?limit=-1', '?limit=abc', '?cursor=AAAA', '?status=NOPE', '?since=yesterday', '?a[b]=c'), { nil: '' });
 
 describe('hostile input to every write route', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0' } });
   let projectId: number;
   let issueId: number;
   const logDigest = async () => {
@@ -51,12 +51,10 @@ describe('hostile input to every write route', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0' } });
     const a = api(t);
     projectId = (await a.createProject('Target')).id;
     issueId = (await a.createIssue(projectId, { pipeline: { stages: [{ name: 's', tasks: [{ name: 't' }] }] } })).id;
   });
-  afterAll(() => t.close());
 
   it('always answers 4xx problem+json (never 5xx) and leaves the event log byte for byte unchanged', async () => {
     await fc.assert(
@@ -158,7 +156,7 @@ function bodyWith(path: string[], value: unknown): unknown {
 const nested = (depth: number, asObject: boolean, leaf: string) => `${(asObject ? '{"a":' : '[').repeat(depth)}${leaf}${(asObject ? '}' : ']').repeat(depth)}`;
 
 describe('the audit’s requests, and the classes they stand for', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_HTTP: 'true' } });
   let ids: Record<string, number>;
   let fields: BodyField[];
   let conformance: OpenApiConformance;
@@ -173,7 +171,6 @@ describe('the audit’s requests, and the classes they stand for', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_HTTP: 'true' } });
     const a = api(t);
     const project = await a.createProject('Audited');
     const issue = await a.createIssue(project.id, { name: 'Audited issue', pipeline: { stages: [{ name: 's', tasks: [{ name: 't' }] }] } });
@@ -184,7 +181,6 @@ describe('the audit’s requests, and the classes they stand for', () => {
     fields = bodyFields(document);
     conformance = new OpenApiConformance(document);
   });
-  afterAll(() => t.close());
 
   it('finds the fields of every route with a body in the document (15 routes; nested pipeline and approval fields; the nullable ones)', () => {
     expect(new Set(fields.map((f) => f.route)).size).toBe(15);

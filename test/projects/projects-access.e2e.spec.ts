@@ -1,10 +1,10 @@
 import { api } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
 
 describe('project membership and access', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false' } });
   let a: ReturnType<typeof api>;
   let owner: { id: number; token: string };
   let dev: { id: number; token: string };
@@ -15,7 +15,6 @@ describe('project membership and access', () => {
   const as = (user: { token: string }) => ({ Authorization: `Bearer ${user.token}` });
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false' } });
     a = api(t);
     owner = await a.post('/api/users', { name: 'Olga Owner', email: 'olga@example.com' }, 201);
     dev = await a.post('/api/users', { name: 'Dan Dev', email: 'dan@example.com' }, 201);
@@ -25,7 +24,6 @@ describe('project membership and access', () => {
     issueId = (await t.http.post(`/api/projects/${projectId}/issues`).set(as(dev)).send({ name: 'x', type: 'bb.issue.general' }).expect(201)).body.id;
     hookId = (await t.http.post(`/api/projects/${projectId}/webhooks`).set(as(owner)).send({ type: 'SLACK', name: 's', url: SLACK, activityTypes: ['bb.issue.create'] }).expect(201)).body.id;
   });
-  afterAll(() => t.close());
 
   it('makes the creator an OWNER and lists the members', async () => {
     const members = (await t.http.get(`/api/projects/${projectId}/members`).set(as(dev)).expect(200)).body;

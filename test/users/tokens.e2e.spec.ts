@@ -1,14 +1,12 @@
 import { api } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 describe('API tokens', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    t = await startTestApp();
     a = api(t);
   });
-  afterAll(() => t.close());
 
   it('issues extra tokens to a user, lists them without secrets, and revokes one at once', async () => {
     const user = await a.post('/api/users', { name: 'Tia', email: 'tia@example.com' }, 201);
