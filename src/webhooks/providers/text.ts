@@ -264,11 +264,13 @@ export const WECOM_STATUS: Record<ActivityLevel, string> = {
 // URLs
 // ---------------------------------------------------------------------------------------------
 
-/** Whether `host` matches one of the patterns: an exact host, or `*.domain` for any subdomain of it. */
+/** Whether `host` matches `pattern` as given: an exact host, or `*.domain` for any subdomain of it. */
+export function matchesHostPattern(host: string, pattern: string): boolean {
+  return pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern;
+}
+
+/** Whether a URL's host matches one of the patterns, both taken in lower case (and the host without a final dot). */
 export function hostMatches(host: string, patterns: readonly string[]): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');
-  return patterns.some((pattern) => {
-    const p = pattern.toLowerCase();
-    return p.startsWith('*.') ? h.endsWith(p.slice(1)) && h.length > p.length - 1 : h === p;
-  });
+  return patterns.some((pattern) => matchesHostPattern(h, pattern.toLowerCase()));
 }
