@@ -20,7 +20,7 @@ export const READ_MODELS_VERSION = 2;
 export class ProjectionRebuilder {
   /** The definitions folded from each kind of stream (a project's stream has the project's and its webhooks'). */
   private readonly byKind = new Map<string, AggregateDefinition<any, DomainEvent>[]>();
-  /** Every table the definitions' projections fill. */
+  /** Every table the definitions' projections fill: the read-model table list. */
   private readonly tables: string[];
 
   constructor(
@@ -28,7 +28,7 @@ export class ProjectionRebuilder {
     aggregates: AggregateDefinition<any, any>[],
   ) {
     for (const a of aggregates) this.byKind.set(a.kind, [...(this.byKind.get(a.kind) ?? []), a]);
-    this.tables = [...new Set(aggregates.flatMap((a) => a.readModels))];
+    this.tables = [...new Set(aggregates.flatMap((a) => a.projections.map((p) => p.table)))];
   }
 
   async rebuild(onProgress?: (done: number, total: number) => void): Promise<{ events: number; durationMs: number }> {
@@ -57,12 +57,16 @@ export class ProjectionRebuilder {
             }
             stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
             stream.version = event.version;
-            if (stream.definition.projectEvent) await tx.exec(stream.definition.projectEvent(event));
+            for (const projection of stream.definition.projections) if (projection.fromEvent) await tx.exec(projection.fromEvent(event));
           }
         }
         onProgress?.(count, total);
       }
-      for (const folds of streams.values()) for (const { definition, state, version } of folds) await tx.exec(definition.projectState(state, version));
+      for (const folds of streams.values()) {
+        for (const { definition, state, version } of folds) {
+          for (const projection of definition.projections) if (projection.fromState) await tx.exec(projection.fromState(state, version));
+        }
+      }
       // ids are derived from the log too: never hand out one that an event already holds
       await tx.exec(
         [...highest].map(([sequence, id]) => ({

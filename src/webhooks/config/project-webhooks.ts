@@ -1,7 +1,17 @@
-import type { AggregateDefinition } from '../../event-store/aggregate-store.js';
+import type { AggregateDefinition, Projection } from '../../event-store/aggregate-store.js';
 import { evolveProjectWebhooks, initialProjectWebhooksState, type ProjectWebhooksEvent, type ProjectWebhooksState } from './webhook.decider.js';
 import { WEBHOOK_EVENT_SCHEMAS, WebhookCreated } from './webhook.events.js';
 import { webhookRows } from './webhook.projection.js';
+
+/** rm_webhooks: each project's webhooks (settings and health), replaced with its state. */
+export const webhooksReadModel: Projection<ProjectWebhooksState, ProjectWebhooksEvent> = {
+  table: 'rm_webhooks',
+  fromState: (state, version) => [
+    ...webhookRows(state.id, state.webhooks),
+    // a webhook change is a change of the project's stream: the project's version (its ETag) moves with it
+    { sql: `UPDATE rm_projects SET version = ? WHERE id = ?`, params: [version, state.id] },
+  ],
+};
 
 /** The AggregateStore of projects' webhooks (provided by EventStoreModule from src/domain.ts). */
 export const PROJECT_WEBHOOKS = Symbol('PROJECT_WEBHOOKS');
@@ -12,12 +22,7 @@ export const projectWebhooksAggregate: AggregateDefinition<ProjectWebhooksState,
   kind: 'project',
   initialState: initialProjectWebhooksState,
   evolve: evolveProjectWebhooks,
-  readModels: ['rm_webhooks'],
-  projectState: (state, version) => [
-    ...webhookRows(state.id, state.webhooks),
-    // a webhook change is a change of the project's stream: the project's version (its ETag) moves with it
-    { sql: `UPDATE rm_projects SET version = ? WHERE id = ?`, params: [version, state.id] },
-  ],
+  projections: [webhooksReadModel],
   allocatedIds: (event) => (event.type === WebhookCreated ? [['webhook', event.data.webhookId]] : []),
   schemas: WEBHOOK_EVENT_SCHEMAS,
 };
