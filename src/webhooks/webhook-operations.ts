@@ -67,22 +67,17 @@ export class WebhookOperations {
   private registerGauges(metrics: Metrics): void {
     const { store, subscription, clock } = this;
     const registers = [metrics.registry];
-    new Gauge({
-      name: 'herald_subscription_lag_events',
-      help: 'Events the webhook subscription has not processed yet',
-      registers,
-      collect: readFromStorage(async function (this: Gauge) {
-        this.set((await subscription.lag(clock.now())).events);
-      }),
-    });
-    new Gauge({
-      name: 'herald_subscription_lag_seconds',
-      help: 'Age of the oldest event the webhook subscription has not processed yet',
-      registers,
-      collect: readFromStorage(async function (this: Gauge) {
-        this.set((await subscription.lag(clock.now())).seconds);
-      }),
-    });
+    const lagGauge = (name: string, help: string, of: (lag: { events: number; seconds: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect: readFromStorage(async function (this: Gauge) {
+          this.set(of(await subscription.lag(clock.now())));
+        }),
+      });
+    lagGauge('herald_subscription_lag_events', 'Events the webhook subscription has not processed yet', (lag) => lag.events);
+    lagGauge('herald_subscription_lag_seconds', 'Age of the oldest event the webhook subscription has not processed yet', (lag) => lag.seconds);
     new Gauge({
       name: 'herald_webhook_delivery_queue',
       help: 'Webhook deliveries by state',
