@@ -15,11 +15,11 @@ import { openSqlite } from '../src/database/sqlite-driver.js';
 import { AggregateStore } from '../src/event-store/aggregate-store.js';
 import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
-import { decideIssue, initialIssueState } from '../src/issues/issue.decider.js';
+import { decideIssue } from '../src/issues/issue.decider.js';
+import { initialIssueState } from '../src/issues/issue.state.js';
 import { issueAggregate } from '../src/issues/issue.projection.js';
-import { projectAggregate } from '../src/projects/project.projection.js';
 import { systemClock } from '../src/shared/clock.js';
-import { userAggregate } from '../src/users/user.aggregate.js';
+import { AGGREGATES } from '../src/domain.js';
 import { postgresAppends } from './postgres.js';
 import { instances } from './instances.js';
 import { latency, throughput, type Row } from './webhooks.js';
@@ -143,7 +143,7 @@ async function rebuild(): Promise<void> {
     }
     await issues.update(id, { metadata: meta }, (s, { now }) => decideIssue({ kind: 'UpdateIssueFields', name: `issue ${n} renamed` }, s, { now, actorId: 2 }));
   }
-  const rebuilder = new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]);
+  const rebuilder = new ProjectionRebuilder(store, AGGREGATES);
   await rebuilder.rebuild(); // warm-up
   const { events, durationMs } = await rebuilder.rebuild();
   const heraldRate = events / (durationMs / 1000);

@@ -2,7 +2,7 @@
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
-import { Public } from '../src/users/auth.guard.js';
+import { Public } from '../src/shared/route-access.js';
 
 @Controller('bench')
 class NoopController {

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HERALD_CONFIG, type HeraldConfig } from './config/config.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -9,15 +8,17 @@ import { dataSourceOptions, initialize } from './database/data-source.js';
 import { STORAGE_GATE, StorageHealth } from './database/storage-health.js';
 import { EventStore } from './event-store/event-store.js';
 import { EventStoreModule } from './event-store/event-store.module.js';
+import { DOMAIN } from './domain.js';
 import { EventsFeedModule } from './events-feed/events-feed.module.js';
 import { IssuesModule } from './issues/issues.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { CLOCK, type Clock } from './shared/clock.js';
 import { createRootLogger, ROOT_LOGGER } from './shared/logger.js';
-import { HealthController } from './shared/health.controller.js';
-import { Metrics, MetricsController } from './shared/metrics.js';
+import { Metrics } from './shared/metrics.js';
+import { Readiness } from './shared/readiness.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
-import { ProblemFilter } from './shared/problem.filter.js';
+import { ProblemFilter } from './http/problem.filter.js';
 import { AuthGuard } from './users/auth.guard.js';
 import { TokenRevocations } from './users/token-revocations.js';
 import { UsersModule } from './users/users.module.js';
@@ -43,19 +44,16 @@ export class AppModule {
       imports: [
         TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions(config.database), dataSourceFactory: (options) => initialize(options!) }),
         CqrsModule.forRoot(),
-        EventStoreModule,
+        EventStoreModule.forRoot(DOMAIN),
         UsersModule,
         ProjectsModule,
         IssuesModule,
         EventsFeedModule,
         WebhooksModule,
         ConsoleModule,
-        // a failing readiness check is the asker's answer, not a log line per ask (load balancers ask every few seconds);
-        // storage outages are logged once by StorageHealth
-        TerminusModule.forRoot({ logger: false }),
+        OperationsModule,
         ...(options.extraModules ?? []),
       ],
-      controllers: [HealthController, MetricsController],
       providers: [
         { provide: HERALD_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: createRootLogger(config.logLevel, options.logStream) },
@@ -73,11 +71,12 @@ export class AppModule {
         },
         { provide: STORAGE_GATE, useExisting: StorageHealth },
         Metrics,
+        Readiness,
         { provide: SECRET_BOX, useFactory: () => new SecretBox(loadKeyRing(config.secrets)) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics],
+      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics, Readiness],
     };
   }
 }

@@ -13,14 +13,11 @@ import { describeDatabase, loadConfig } from './config/config.js';
 import { openDataSource } from './database/data-source.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
 import { NonConformingEventError } from './event-store/event-schema.js';
-import { importEvents, type ExportedEvent } from './event-store/import.js';
+import type { ExportedEvent } from './event-store/import.js';
 import { ProjectionRebuilder } from './event-store/projection-rebuilder.js';
 import type { EventStore } from './event-store/event-store.js';
-import { openEventStore } from './event-store/open-event-store.js';
-import { issueAggregate } from './issues/issue.projection.js';
-import { projectAggregate } from './projects/project.projection.js';
+import { AGGREGATES, importEvents, openEventStore } from './domain.js';
 import { systemClock } from './shared/clock.js';
-import { userAggregate } from './users/user.aggregate.js';
 import { HERALD_VERSION } from './version.js';
 
 /** A progress bar on a terminal; plain lines (at most one per 10 %) otherwise. */
@@ -92,7 +89,7 @@ program
   .action(async () => {
     await withStore(async (store) => {
       const bar = progress('rebuilding');
-      const result = await new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild((done, total) => bar.update(done, total));
+      const result = await new ProjectionRebuilder(store, AGGREGATES).rebuild((done, total) => bar.update(done, total));
       bar.stop();
       process.stdout.write(`rebuilt the read models from ${result.events} events in ${result.durationMs} ms\n`);
     });
@@ -138,7 +135,7 @@ events
       }
       bar.update(lines.length, lines.length);
       bar.stop();
-      const rebuilt = await new ProjectionRebuilder(store, [userAggregate, projectAggregate, issueAggregate]).rebuild();
+      const rebuilt = await new ProjectionRebuilder(store, AGGREGATES).rebuild();
       process.stdout.write(`imported ${lines.length} events; read models rebuilt from ${rebuilt.events}\n`);
     });
   });

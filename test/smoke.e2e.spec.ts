@@ -1,11 +1,7 @@
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
 
 describe('a fresh service', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('knows the bootstrap admin and refuses requests without a token', async () => {
     const me = await t.http.get('/api/users/me').set(t.auth).expect(200);

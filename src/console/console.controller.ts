@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { notFound } from '../shared/errors.js';
-import { Public } from '../users/auth.guard.js';
+import { Public } from '../shared/route-access.js';
 import { CONSOLE_CSP, ConsoleAssets, type ConsoleFile } from './console-assets.js';
 
 interface Reply {

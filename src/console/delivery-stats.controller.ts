@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { IdParam } from '../shared/id-param.js';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ForProject } from '../users/auth.guard.js';
+import { ForProject } from '../shared/route-access.js';
 import { HourlyDeliveriesQuery } from './delivery-stats.js';
 import { HourlyDeliveriesSchema } from './delivery-stats.schemas.js';
 

@@ -7,9 +7,6 @@ import type { DatabaseConfig } from '../config/config.js';
 import { migrations } from './migrations/index.js';
 import { sqliteModule, type SqliteDatabase } from './sqlite-driver.js';
 
-/** The read-model tables a projection rebuild empties and refills. */
-export const READ_MODEL_TABLES = ['rm_users', 'rm_api_tokens', 'rm_projects', 'rm_project_members', 'rm_issues', 'rm_comments', 'rm_webhooks'];
-
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   if (database.kind === 'postgres') {
     return {

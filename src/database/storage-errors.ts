@@ -98,3 +98,14 @@ export function asStorageError(error: unknown, outcomeUnknown = false): unknown 
   const found = storageFault(error);
   return found ? new StorageUnavailableError(found, error, outcomeUnknown) : error;
 }
+
+/** A metric read from the database keeps its last values while storage is unavailable: the scrape still answers, with the storage metrics. */
+export function readFromStorage<This>(collect: (this: This) => Promise<void>): (this: This) => Promise<void> {
+  return async function (this: This) {
+    try {
+      await collect.call(this);
+    } catch (error) {
+      if (!storageFault(error)) throw error;
+    }
+  };
+}

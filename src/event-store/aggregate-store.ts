@@ -3,16 +3,36 @@ import { assertConforms, type EventSchemas } from './event-schema.js';
 import { WrongExpectedVersionError, type DomainEvent, type Evolving, type EventMetadata, type RecordedEvent, type SqlWrite } from './event.js';
 import type { EventStore, WriteTx } from './event-store.js';
 
+/** The id of the stream of one aggregate ("issue-7"): the one naming of streams. */
+export const streamIdOf = (kind: string, id: number): string => `${kind}-${id}`;
+
+/** The kind and id a stream id names ("issue-7": issue, 7). */
+export function parseStreamId(streamId: string): { kind: string; id: number } {
+  const dash = streamId.lastIndexOf('-');
+  return { kind: streamId.slice(0, dash), id: Number(streamId.slice(dash + 1)) };
+}
+
+/**
+ * One read model: the table it fills (a rebuild empties it first) and the rows that follow
+ * from its stream, per event or from the state the events fold to. Written in the append's
+ * transaction: every projection's rows for the events first, then those for the state.
+ */
+export interface Projection<S, E extends DomainEvent> {
+  table: string;
+  /** Rows that follow from one event (append-only rows such as comments). */
+  fromEvent?(event: RecordedEvent<E>): SqlWrite[];
+  /** Rows that mirror the stream's state at a version. */
+  fromState?(state: S, version: number): SqlWrite[];
+}
+
 /** How one kind of aggregate is folded from its stream and projected into read models. */
 export interface AggregateDefinition<S, E extends DomainEvent> {
   /** Used in messages ("issue 7 not found") and as the stream id prefix ("issue-7"). */
   kind: string;
   initialState: S;
   evolve(state: S, event: Evolving<E>): S;
-  /** Read-model rows that follow from one event (append-only rows such as comments). */
-  projectEvent?(event: RecordedEvent<E>): SqlWrite[];
-  /** Read-model rows that mirror the stream's state at a version. */
-  projectState(state: S, version: number): SqlWrite[];
+  /** Its read models, one projection each. */
+  projections: Projection<S, E>[];
   /** The ids an event took from the id sequences, so a rebuild (or an import) can restore the sequences. */
   allocatedIds(event: E): [sequence: string, id: number][];
   /** The schema of each event type of the stream: a decision that would append a non-conforming event fails instead. */
@@ -49,7 +69,7 @@ export class AggregateStore<S, E extends DomainEvent> {
   ) {}
 
   streamId(id: number): string {
-    return `${this.definition.kind}-${id}`;
+    return streamIdOf(this.definition.kind, id);
   }
 
   /** Starts a new stream whose id is allocated in the same transaction (no gaps on failure). */
@@ -143,11 +163,7 @@ export class AggregateStore<S, E extends DomainEvent> {
     let next = state;
     for (const event of recorded) next = this.definition.evolve(next, event as unknown as Evolving<E>);
     const nextVersion = version + recorded.length;
-    if (recorded.length > 0) {
-      const { projectEvent, projectState } = this.definition;
-      if (projectEvent) for (const event of recorded) await tx.exec(projectEvent(event));
-      await tx.exec(projectState(next, nextVersion));
-    }
+    if (recorded.length > 0) await projectInto(tx, this.definition.projections, recorded, next, nextVersion);
     return { id, state: next, version: nextVersion, events: recorded };
   }
 
@@ -163,4 +179,16 @@ export class AggregateStore<S, E extends DomainEvent> {
     this.cache.set(streamId, { version, state });
     return committed;
   }
+}
+
+/** Runs projections in a transaction: their rows for each event, then those for the state the events led to. */
+export async function projectInto<S, E extends DomainEvent>(
+  tx: Pick<WriteTx, 'exec'>,
+  projections: Projection<S, E>[],
+  events: RecordedEvent<E>[],
+  state: S,
+  version: number,
+): Promise<void> {
+  for (const projection of projections) if (projection.fromEvent) for (const event of events) await tx.exec(projection.fromEvent(event));
+  for (const projection of projections) if (projection.fromState) await tx.exec(projection.fromState(state, version));
 }

@@ -1,43 +1,73 @@
-import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { withDatabaseLock } from '../database/data-source.js';
-import { issueAggregate } from '../issues/issue.projection.js';
-import { projectAggregate } from '../projects/project.projection.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
-import { userAggregate } from '../users/user.aggregate.js';
-import { AggregateStore } from './aggregate-store.js';
+import { AggregateStore, type AggregateDefinition } from './aggregate-store.js';
+import type { RecordedEvent } from './event.js';
+import type { EventSchemas } from './event-schema.js';
 import { ProjectionRebuilder } from './projection-rebuilder.js';
 import { EventStore } from './event-store.js';
-import { EVENT_SCHEMAS } from './event-schemas.registered.js';
 import { assertLogConforms } from './log-check.js';
-import { openEventStore } from './open-event-store.js';
+import { openEventStoreWith } from './open-event-store.js';
+import { UpcasterRegistry } from './upcasters.js';
 
-export const ISSUES = Symbol('ISSUES');
-export const PROJECTS = Symbol('PROJECTS');
-export const USERS = Symbol('USERS');
+/** One kind of stream: its AggregateStore is provided under the token the feature exports. */
+export interface StreamRegistration {
+  token: symbol;
+  definition: AggregateDefinition<any, any>;
+}
 
-@Global()
-@Module({
-  providers: [
-    { provide: EventStore, inject: [DataSource, CLOCK], useFactory: openEventStore },
-    { provide: ISSUES, inject: [EventStore], useFactory: (s: EventStore) => new AggregateStore(issueAggregate, s) },
-    { provide: PROJECTS, inject: [EventStore], useFactory: (s: EventStore) => new AggregateStore(projectAggregate, s) },
-    { provide: USERS, inject: [EventStore], useFactory: (s: EventStore) => new AggregateStore(userAggregate, s) },
-    {
-      provide: ProjectionRebuilder,
-      inject: [EventStore],
-      useFactory: (s: EventStore) => new ProjectionRebuilder(s, [userAggregate, projectAggregate, issueAggregate]),
-    },
-  ],
-  exports: [EventStore, ISSUES, PROJECTS, USERS, ProjectionRebuilder],
-})
+/** What the top of the application (src/domain.ts) registers: the store knows no feature itself. */
+export interface DomainRegistrations {
+  /** Every kind of stream (the rebuilder builds the read models of each). */
+  streams: StreamRegistration[];
+  /** Every event type of the log with its current schema: the start-up check judges the log by it. */
+  schemas: EventSchemas;
+  /** Every upcaster of the log. */
+  registerUpcasters(registry: UpcasterRegistry): UpcasterRegistry;
+  /** An event as it may leave the service (credentials hidden): the feeds and audits show events through it. */
+  redact(event: RecordedEvent): RecordedEvent;
+}
+
+/** The DomainRegistrations' redact function, for whoever shows events outside the service. */
+export const REDACT_EVENT = Symbol('REDACT_EVENT');
+export type RedactEvent = DomainRegistrations['redact'];
+
+const EVENT_SCHEMAS = Symbol('EVENT_SCHEMAS');
+
+@Module({})
 export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('EventStore');
+
+  static forRoot(domain: DomainRegistrations): DynamicModule {
+    const tokens = domain.streams.map((s) => s.token);
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [
+        {
+          provide: EventStore,
+          inject: [DataSource, CLOCK],
+          useFactory: (ds: DataSource, clock: Clock) => openEventStoreWith(ds, clock, domain.registerUpcasters(new UpcasterRegistry())),
+        },
+        ...domain.streams.map(({ token, definition }) => ({ provide: token, inject: [EventStore], useFactory: (s: EventStore) => new AggregateStore(definition, s) })),
+        {
+          provide: ProjectionRebuilder,
+          inject: [EventStore],
+          useFactory: (s: EventStore) => new ProjectionRebuilder(s, domain.streams.map((r) => r.definition)),
+        },
+        { provide: EVENT_SCHEMAS, useValue: domain.schemas },
+        { provide: REDACT_EVENT, useValue: domain.redact },
+      ],
+      exports: [EventStore, ...tokens, ProjectionRebuilder, REDACT_EVENT],
+    };
+  }
 
   constructor(
     @Inject(EventStore) private readonly store: EventStore,
     private readonly rebuilder: ProjectionRebuilder,
     private readonly dataSource: DataSource,
+    @Inject(EVENT_SCHEMAS) private readonly schemas: EventSchemas,
   ) {}
 
   /**
@@ -47,7 +77,7 @@ export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
    */
   async onModuleInit(): Promise<void> {
     const started = performance.now();
-    const events = await assertLogConforms(this.store, EVENT_SCHEMAS);
+    const events = await assertLogConforms(this.store, this.schemas);
     this.logger.log({ events, durationMs: Math.round(performance.now() - started) }, 'every event of the log matches its schema');
     const rebuilt = await withDatabaseLock(this.dataSource, 'read-models', () => this.rebuilder.rebuildIfOutdated());
     if (rebuilt) this.logger.log(rebuilt, 'read models rebuilt from the log (built by an older version)');

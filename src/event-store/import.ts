@@ -1,6 +1,5 @@
 import type { EventMetadata } from './event.js';
-import { assertConforms } from './event-schema.js';
-import { EVENT_SCHEMAS } from './event-schemas.registered.js';
+import { assertConforms, type EventSchemas } from './event-schema.js';
 import type { EventStore } from './event-store.js';
 
 /** An event as exported (the JSON of GET /api/events); its position is not kept. */
@@ -20,9 +19,9 @@ export interface ExportedEvent {
  * and nothing of the batch is kept. An event that does not match its schema is refused
  * (NonConformingEventError) before anything is written.
  */
-export async function importEvents(store: EventStore, events: ExportedEvent[]): Promise<number> {
+export async function importConformingEvents(store: EventStore, events: ExportedEvent[], schemas: EventSchemas): Promise<number> {
   // an exported event of an older shape is judged as it reads now (upcast)
-  assertConforms(events, EVENT_SCHEMAS, store.upcasters);
+  assertConforms(events, schemas, store.upcasters);
   return store.transact(async (tx) => {
     // every stream locked before the first write (see WriteTx.lockStream): an import into a live database keeps the log's order
     for (const streamId of new Set(events.map((e) => e.streamId))) await tx.lockStream(streamId);

@@ -4,12 +4,10 @@ import type { Clock } from '../shared/clock.js';
 import type { EventStore } from './event-store.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
-import { UpcasterRegistry } from './upcasters.js';
-import { registerUpcasters } from './upcasters.registered.js';
+import type { UpcasterRegistry } from './upcasters.js';
 
 /** The store of the configured engine (the DataSource's): every reader and writer of the log depends on EventStore only. */
-export function openEventStore(ds: DataSource, clock: Clock, options: { listen?: boolean } = {}): EventStore {
-  const upcasters = registerUpcasters(new UpcasterRegistry());
+export function openEventStoreWith(ds: DataSource, clock: Clock, upcasters: UpcasterRegistry, options: { listen?: boolean } = {}): EventStore {
   if (ds.options.type === 'postgres') {
     // TypeORM's own pool: one set of connections per process
     return new PostgresEventStore(pgPool(ds), clock, upcasters, options.listen === false ? undefined : ds.options.url);

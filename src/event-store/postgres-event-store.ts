@@ -2,10 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { Clock } from '../shared/clock.js';
-import { conflict } from '../shared/errors.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
+import { answeredByServer, readAllOn, readStreamOn, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 /**
@@ -17,28 +17,6 @@ const SIGNALS: readonly Signal[] = ['deliveries'];
 
 // ids, positions, counts and epoch milliseconds are BIGINT: all well below 2^53, read them as numbers
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-
-/** `?` placeholders (the SQL both engines share) to PostgreSQL's `$n`, outside string literals. */
-const translated = new Map<string, string>();
-export function toPostgresSql(sql: string): string {
-  let result = translated.get(sql);
-  if (result === undefined) {
-    let n = 0;
-    let quoted = false;
-    result = '';
-    for (const ch of sql) {
-      if (ch === "'") quoted = !quoted;
-      result += ch === '?' && !quoted ? `$${++n}` : ch;
-    }
-    translated.set(sql, result);
-  }
-  return result;
-}
-
-/** What a statement is sent through: the pool, or a transaction's connection. */
-interface Queryable {
-  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-}
 
 /**
  * The event log on PostgreSQL: several Herald instances on one database.
@@ -312,39 +290,4 @@ export class PostgresEventStore extends EventStore {
       all: async <T>(sql: string, params: unknown[] = []) => (await client.query(toPostgresSql(sql), params)).rows as T[],
     };
   }
-}
-
-const EVENT_COLUMNS = `position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at, transaction_id::text AS transaction_id`;
-
-async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
-  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, [streamId, afterVersion]);
-  return rows.map((row) => toRecorded(row, upcasters));
-}
-
-async function readAllOn(db: Queryable, afterPosition: number, limit: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
-  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [afterPosition, limit]);
-  return rows.map((row) => toRecorded(row, upcasters));
-}
-
-/** The server answered the statement with an error of its own (not a connection lost or ended on its way). */
-function answeredByServer(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return error instanceof pg.DatabaseError && typeof code === 'string' && !code.startsWith('08') && !code.startsWith('57');
-}
-
-/**
- * A concurrent append to the same stream shows up as a unique violation on (stream,
- * version): the same as a stale expected version, so the aggregate store retries it.
- * Another unique violation is a value a concurrent command took first (an email, a key).
- */
-function translateError(error: unknown): unknown {
-  const e = error as { code?: string; constraint?: string; detail?: string; table?: string };
-  if (e?.code === '23505') {
-    if (e.table === 'events' && e.constraint !== undefined && /version/.test(e.constraint)) {
-      const match = /\(stream_id, version\)=\(([^,]+), (\d+)\)/.exec(e.detail ?? '');
-      return new WrongExpectedVersionError(match?.[1] ?? '?', Number(match?.[2] ?? 0) - 1, Number(match?.[2] ?? 0));
-    }
-    return conflict(`a concurrent change took the same value first (${e.constraint ?? 'unique key'})`);
-  }
-  return error;
 }

@@ -1,5 +1,4 @@
-import { READ_MODEL_TABLES } from '../database/data-source.js';
-import type { AggregateDefinition } from './aggregate-store.js';
+import { parseStreamId, type AggregateDefinition } from './aggregate-store.js';
 import type { DomainEvent, Evolving } from './event.js';
 import type { EventStore } from './event-store.js';
 
@@ -19,13 +18,17 @@ const PAGE = 2000;
 export const READ_MODELS_VERSION = 2;
 
 export class ProjectionRebuilder {
-  private readonly byKind: Map<string, AggregateDefinition<any, DomainEvent>>;
+  /** The definitions folded from each kind of stream (a project's stream has the project's and its webhooks'). */
+  private readonly byKind = new Map<string, AggregateDefinition<any, DomainEvent>[]>();
+  /** Every table the definitions' projections fill: the read-model table list. */
+  private readonly tables: string[];
 
   constructor(
     private readonly store: EventStore,
     aggregates: AggregateDefinition<any, any>[],
   ) {
-    this.byKind = new Map(aggregates.map((a) => [a.kind, a]));
+    for (const a of aggregates) this.byKind.set(a.kind, [...(this.byKind.get(a.kind) ?? []), a]);
+    this.tables = [...new Set(aggregates.flatMap((a) => a.projections.map((p) => p.table)))];
   }
 
   async rebuild(onProgress?: (done: number, total: number) => void): Promise<{ events: number; durationMs: number }> {
@@ -33,31 +36,37 @@ export class ProjectionRebuilder {
     const started = performance.now();
     // no command appends (or projects) while the read models are rebuilt
     const events = await this.store.exclusive(async (tx) => {
-      for (const table of READ_MODEL_TABLES) await tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
+      for (const table of this.tables) await tx.exec([{ sql: `DELETE FROM ${table}`, params: [] }]);
       const highest = new Map<string, number>();
-      const streams = new Map<string, { definition: AggregateDefinition<any, DomainEvent>; state: unknown; version: number }>();
+      const streams = new Map<string, { definition: AggregateDefinition<any, DomainEvent>; state: unknown; version: number }[]>();
       let count = 0;
       // in pages: better-sqlite3 allows no writes while a read is still iterating
       for (let page = await tx.readAll(0, PAGE); page.length > 0; page = await tx.readAll(page[page.length - 1].position, PAGE)) {
         for (const event of page) {
           count++;
-          let stream = streams.get(event.streamId);
-          if (!stream) {
-            const definition = this.byKind.get(event.streamId.slice(0, event.streamId.lastIndexOf('-')));
-            if (!definition) continue; // a stream no read model is built from
-            stream = { definition, state: definition.initialState, version: 0 };
-            streams.set(event.streamId, stream);
+          let folds = streams.get(event.streamId);
+          if (!folds) {
+            const definitions = this.byKind.get(parseStreamId(event.streamId).kind);
+            if (!definitions) continue; // a stream no read model is built from
+            folds = definitions.map((definition) => ({ definition, state: definition.initialState, version: 0 }));
+            streams.set(event.streamId, folds);
           }
-          for (const [sequence, id] of stream.definition.allocatedIds(event as unknown as DomainEvent)) {
-            if (id > (highest.get(sequence) ?? 0)) highest.set(sequence, id);
+          for (const stream of folds) {
+            for (const [sequence, id] of stream.definition.allocatedIds(event as unknown as DomainEvent)) {
+              if (id > (highest.get(sequence) ?? 0)) highest.set(sequence, id);
+            }
+            stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
+            stream.version = event.version;
+            for (const projection of stream.definition.projections) if (projection.fromEvent) await tx.exec(projection.fromEvent(event));
           }
-          stream.state = stream.definition.evolve(stream.state, event as unknown as Evolving<DomainEvent>);
-          stream.version = event.version;
-          if (stream.definition.projectEvent) await tx.exec(stream.definition.projectEvent(event));
         }
         onProgress?.(count, total);
       }
-      for (const { definition, state, version } of streams.values()) await tx.exec(definition.projectState(state, version));
+      for (const folds of streams.values()) {
+        for (const { definition, state, version } of folds) {
+          for (const projection of definition.projections) if (projection.fromState) await tx.exec(projection.fromState(state, version));
+        }
+      }
       // ids are derived from the log too: never hand out one that an event already holds
       await tx.exec(
         [...highest].map(([sequence, id]) => ({

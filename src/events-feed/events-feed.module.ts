@@ -7,7 +7,7 @@ import type { RecordedEvent } from '../event-store/event.js';
 import { RecordedEventSchema } from '../event-store/event.schema.js';
 import { ProjectionRebuilder } from '../event-store/projection-rebuilder.js';
 import { EventStore } from '../event-store/event-store.js';
-import { AdminOnly } from '../users/auth.guard.js';
+import { AdminOnly } from '../shared/route-access.js';
 import { redactEvent } from '../webhooks/config/redact.js';
 
 export class EventFeedQueryDto {

@@ -1,7 +1,7 @@
-import type { AggregateDefinition } from '../event-store/aggregate-store.js';
+import type { AggregateDefinition, Projection } from '../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../event-store/event.js';
 import type { ApprovalState } from './issue.approval.js';
-import { evolveIssue, initialIssueState, type IssueState } from './issue.decider.js';
+import { evolveIssue, initialIssueState, type IssueState } from './issue.state.js';
 import { CommentCreated, CommentEdited, ISSUE_EVENT_SCHEMAS, IssueCreated, type CommentCreatedV1, type CommentEditedV1, type IssueEvent } from './issue.events.js';
 import { stageStatus } from './issue.rules.js';
 
@@ -109,7 +109,8 @@ export const toCommentView = (r: CommentRow): CommentView => ({
 
 const UPSERT_ISSUE = `INSERT INTO rm_issues (id, project_id, status, version, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, doc = excluded.doc, updated_at = excluded.updated_at`;
-function projectIssueEvent(event: RecordedEvent<IssueEvent>): SqlWrite[] {
+/** rm_comments: one row per comment, appended and edited by its events. */
+function commentRows(event: RecordedEvent<IssueEvent>): SqlWrite[] {
   if (event.type === CommentCreated) {
     const d = event.data as CommentCreatedV1['data'];
     return [
@@ -126,7 +127,8 @@ function projectIssueEvent(event: RecordedEvent<IssueEvent>): SqlWrite[] {
   return [];
 }
 
-function projectIssueState(state: IssueState, version: number): SqlWrite[] {
+/** rm_issues: one row per issue, its view as JSON, mirroring the issue's state. */
+function issueRow(state: IssueState, version: number): SqlWrite[] {
   const view = toIssueView(state, version);
   return [{ sql: UPSERT_ISSUE, params: [state.id, state.projectId, state.status, version, JSON.stringify(view), state.createdAt, state.updatedAt] }];
 }
@@ -142,12 +144,17 @@ function allocatedIds(event: IssueEvent): [string, number][] {
   ];
 }
 
+export const issuesReadModel: Projection<IssueState, IssueEvent> = { table: 'rm_issues', fromState: issueRow };
+export const commentsReadModel: Projection<IssueState, IssueEvent> = { table: 'rm_comments', fromEvent: commentRows };
+
+/** The AggregateStore of issue streams (provided by EventStoreModule from src/domain.ts). */
+export const ISSUES = Symbol('ISSUES');
+
 export const issueAggregate: AggregateDefinition<IssueState, IssueEvent> = {
   kind: 'issue',
   initialState: initialIssueState,
   evolve: evolveIssue,
-  projectEvent: projectIssueEvent,
-  projectState: projectIssueState,
+  projections: [issuesReadModel, commentsReadModel],
   allocatedIds,
   schemas: ISSUE_EVENT_SCHEMAS,
 };

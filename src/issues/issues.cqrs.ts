@@ -2,15 +2,15 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../event-store/event.js';
-import { ISSUES } from '../event-store/event-store.module.js';
 import { EventStore, type WriteTx } from '../event-store/event-store.js';
 import { forbidden, invalid, notFound } from '../shared/errors.js';
 import { approversMustBelong, mayOverrideApproval, projectOwners } from './approval.checks.js';
 import type { ApprovalCommand } from './issue.approval.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
-import { decideIssue, initialIssueState, type IssueCommand, type IssueState } from './issue.decider.js';
+import { decideIssue, type IssueCommand } from './issue.decider.js';
+import { initialIssueState, type IssueState } from './issue.state.js';
 import type { ApprovalStep, CommentCreatedV1, IssueEvent, IssueStatus, IssueType } from './issue.events.js';
-import { toCommentView, toIssueView, type CommentRow, type CommentView, type IssueView } from './issue.projection.js';
+import { ISSUES, toCommentView, toIssueView, type CommentRow, type CommentView, type IssueView } from './issue.projection.js';
 
 export interface CreateIssueInput {
   name: string;

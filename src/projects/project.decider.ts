@@ -1,6 +1,6 @@
+import type { Decider, DeciderContext } from '../event-store/decider.js';
 import type { Evolving } from '../event-store/event.js';
 import { conflict, notFound } from '../shared/errors.js';
-import { evolveWebhooks, type Webhooks } from '../webhooks/config/webhook.decider.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 import { ApprovalStepsSet, MemberRemoved, MemberSet, ProjectCreated, ProjectRenamed, type ProjectEvent, type ProjectRole } from './project.events.js';
 
@@ -13,7 +13,6 @@ export interface ProjectState {
   members: Readonly<Record<number, ProjectRole>>;
   /** The approval new issues need unless they name their own; empty: none. */
   approvalSteps: ApprovalStep[];
-  webhooks: Webhooks;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,7 +25,6 @@ export const initialProjectState: ProjectState = {
   creatorId: 0,
   members: {},
   approvalSteps: [],
-  webhooks: {},
   createdAt: '',
   updatedAt: '',
 };
@@ -50,7 +48,6 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
         creatorId: d.creatorId,
         members: { [d.creatorId]: 'OWNER' },
         approvalSteps: [],
-        webhooks: {},
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
       };
@@ -66,12 +63,12 @@ export function evolveProject(state: ProjectState, event: Evolving<ProjectEvent>
     case ApprovalStepsSet:
       return { ...state, approvalSteps: event.data.steps, updatedAt: event.occurredAt };
     default:
-      // webhook configuration and health live on the project's stream
-      return { ...state, webhooks: evolveWebhooks(state.webhooks, event) };
+      // the webhooks' events on the project's stream (see webhooks/config/project-webhooks.ts)
+      return state;
   }
 }
 
-export function decideProject(command: ProjectCommand, state: ProjectState, ctx: { actorId: number }): ProjectEvent[] {
+export function decideProject(command: ProjectCommand, state: ProjectState, ctx: DeciderContext): ProjectEvent[] {
   switch (command.kind) {
     case 'CreateProject':
       if (state.exists) throw conflict(`project ${state.id} already exists`);
@@ -106,6 +103,12 @@ export function decideProject(command: ProjectCommand, state: ProjectState, ctx:
       return [{ type: ApprovalStepsSet, schemaVersion: 1, data: { projectId: state.id, steps: command.steps } }];
   }
 }
+
+export const projectDecider: Decider<ProjectCommand, ProjectEvent, ProjectState> = {
+  initialState: initialProjectState,
+  evolve: evolveProject,
+  decide: decideProject,
+};
 
 const ownerCount = (state: ProjectState) => Object.values(state.members).filter((role) => role === 'OWNER').length;
 

@@ -1,7 +1,6 @@
 import type { DomainEvent } from '../event-store/event.js';
 import { int, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
 import { APPROVAL_STEPS_SCHEMA, type ApprovalStep } from '../issues/issue.events.js';
-import { WEBHOOK_EVENT_SCHEMAS, type WebhookEvent } from '../webhooks/config/webhook.events.js';
 
 export const ProjectCreated = 'project.created';
 export const ProjectRenamed = 'project.renamed';
@@ -24,14 +23,13 @@ export type MemberRemovedV1 = DomainEvent<typeof MemberRemoved, { projectId: num
 export const ApprovalStepsSet = 'project.approval-steps-set';
 export type ApprovalStepsSetV1 = DomainEvent<typeof ApprovalStepsSet, { projectId: number; steps: ApprovalStep[] }> & { schemaVersion: 1 };
 
-export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | MemberSetV1 | MemberRemovedV1 | ApprovalStepsSetV1 | WebhookEvent;
+export type ProjectEvent = ProjectCreatedV1 | ProjectRenamedV1 | MemberSetV1 | MemberRemovedV1 | ApprovalStepsSetV1;
 
-/** The data each event of a project's stream holds at its current version (its webhooks' events included). */
+/** The data each project event holds at its current version (the webhooks' events on the same stream: WEBHOOK_EVENT_SCHEMAS). */
 export const PROJECT_EVENT_SCHEMAS: EventSchemas = {
   [ProjectCreated]: { schemaVersion: 1, data: object({ projectId: int, name: str({ min: 1 }), key: str({ min: 1 }), creatorId: int }) },
   [ProjectRenamed]: { schemaVersion: 1, data: object({ projectId: int, from: str(), to: str({ min: 1 }) }) },
   [MemberSet]: { schemaVersion: 1, data: object({ projectId: int, userId: int, role: oneOf(PROJECT_ROLES) }) },
   [MemberRemoved]: { schemaVersion: 1, data: object({ projectId: int, userId: int }) },
   [ApprovalStepsSet]: { schemaVersion: 1, data: object({ projectId: int, steps: APPROVAL_STEPS_SCHEMA }) },
-  ...WEBHOOK_EVENT_SCHEMAS,
 };

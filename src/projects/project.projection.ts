@@ -1,8 +1,7 @@
-import type { AggregateDefinition } from '../event-store/aggregate-store.js';
+import type { AggregateDefinition, Projection } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
-import { webhookRows } from '../webhooks/config/webhook.projection.js';
 import { PROJECT_EVENT_SCHEMAS, ProjectCreated, type ProjectEvent } from './project.events.js';
 
 export interface ProjectView {
@@ -36,28 +35,38 @@ export const toProjectView = (row: ProjectRow): ProjectView => ({
   updatedAt: row.updated_at,
 });
 
-function projectProjectState(state: ProjectState, version: number): SqlWrite[] {
-  return [
+/** rm_projects: one row per project, mirroring its state. */
+export const projectsReadModel: Projection<ProjectState, ProjectEvent> = {
+  table: 'rm_projects',
+  fromState: (state, version) => [
     {
       sql: `INSERT INTO rm_projects (id, name, key, creator_id, approval_steps, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, approval_steps = excluded.approval_steps, version = excluded.version, updated_at = excluded.updated_at`,
       params: [state.id, state.name, state.key, state.creatorId, JSON.stringify(state.approvalSteps), version, state.createdAt, state.updatedAt],
     },
+  ],
+};
+
+/** rm_project_members: the project's members and roles, replaced with its state. */
+export const membersReadModel: Projection<ProjectState, ProjectEvent> = {
+  table: 'rm_project_members',
+  fromState: (state) => [
     { sql: `DELETE FROM rm_project_members WHERE project_id = ?`, params: [state.id] },
     ...Object.entries(state.members).map(([userId, role]) => ({
       sql: `INSERT INTO rm_project_members (project_id, user_id, role) VALUES (?, ?, ?)`,
       params: [state.id, Number(userId), role],
     })),
-    ...webhookRows(state.id, state.webhooks),
-  ];
-}
+  ],
+};
+
+/** The AggregateStore of project streams (provided by EventStoreModule from src/domain.ts). */
+export const PROJECTS = Symbol('PROJECTS');
 
 export const projectAggregate: AggregateDefinition<ProjectState, ProjectEvent> = {
   kind: 'project',
   initialState: initialProjectState,
   evolve: evolveProject,
-  projectState: projectProjectState,
-  allocatedIds: (event) =>
-    event.type === ProjectCreated ? [['project', event.data.projectId]] : event.type === 'webhook.created' ? [['webhook', event.data.webhookId]] : [],
+  projections: [projectsReadModel, membersReadModel],
+  allocatedIds: (event) => (event.type === ProjectCreated ? [['project', event.data.projectId]] : []),
   schemas: PROJECT_EVENT_SCHEMAS,
 };

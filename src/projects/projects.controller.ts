@@ -7,12 +7,12 @@ import { AuditPageSchema, MemberSchema, MembershipSchema, ProjectPageSchema, Pro
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { ApprovalStepDto, approvalStepsDoc, MAX_APPROVAL_STEPS, toApprovalSteps } from '../issues/dto/approval.dto.js';
-import { ForProject } from '../users/auth.guard.js';
+import { ForProject } from '../shared/route-access.js';
 import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { Metadata } from '../event-store/aggregate-store.js';
 import { etag, expectedVersion } from '../shared/etag.js';
 import { PageQuery } from '../shared/pagination.js';
-import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
+import { Actor, CurrentUser, type AuthenticatedUser } from '../http/request-context.js';
 import type { ProjectView } from './project.projection.js';
 import { CreateProjectCommand, GetProjectQuery, ListMembersQuery, ListProjectsQuery, ProjectAuditQuery, RemoveMemberCommand, SetMemberCommand, UpdateProjectCommand } from './projects.cqrs.js';
 

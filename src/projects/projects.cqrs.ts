@@ -1,15 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
-import { PROJECTS } from '../event-store/event-store.module.js';
+import { streamIdOf, type AggregateStore, type Metadata } from '../event-store/aggregate-store.js';
+import { REDACT_EVENT, type RedactEvent } from '../event-store/event-store.module.js';
 import { EventStore } from '../event-store/event-store.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { decodeCursor, pageOf, type Page } from '../shared/pagination.js';
-import type { AuthenticatedUser } from '../shared/request-context.js';
+import type { AuthenticatedUser } from '../http/request-context.js';
 import { decideProject, initialProjectState, keyFromName, type ProjectState } from './project.decider.js';
 import type { ProjectEvent, ProjectRole } from './project.events.js';
-import { toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
-import { redactEvent } from '../webhooks/config/redact.js';
+import { projectAggregate, PROJECTS, toProjectView, type ProjectRow, type ProjectView } from './project.projection.js';
 import { approversMustBelong } from '../issues/approval.checks.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 
@@ -49,13 +48,13 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
 
   async execute({ name, key, metadata }: CreateProjectCommand) {
-    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, async ({ ids }, tx) => {
+    const { state, version } = await this.projects.create({ ids: { project: 1 }, idSequence: 'project', metadata }, async ({ ids, now }, tx) => {
       const projectId = ids.project[0];
       const taken = async (k: string) => (await tx.get(`SELECT 1 FROM rm_projects WHERE key = ?`, [k])) !== undefined;
       if (key !== undefined && (await taken(key))) throw conflict(`project key ${key} is already used`);
       const derived = keyFromName(name);
       const chosen = key ?? ((await taken(derived)) ? `${derived}${projectId}` : derived);
-      return decideProject({ kind: 'CreateProject', projectId, name, key: chosen }, initialProjectState, metadata);
+      return decideProject({ kind: 'CreateProject', projectId, name, key: chosen }, initialProjectState, { now, actorId: metadata.actorId });
     });
     return viewOf(state, version);
   }
@@ -66,12 +65,13 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
 
   async execute({ projectId, changes, expectedVersion, metadata }: UpdateProjectCommand) {
-    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, async (s, _, tx) => {
+    const { state, version } = await this.projects.update(projectId, { expectedVersion, metadata }, async (s, { now }, tx) => {
+      const ctx = { now, actorId: metadata.actorId };
       const events: ProjectEvent[] = [];
-      if (changes.name !== undefined) events.push(...decideProject({ kind: 'RenameProject', name: changes.name }, s, metadata));
+      if (changes.name !== undefined) events.push(...decideProject({ kind: 'RenameProject', name: changes.name }, s, ctx));
       if (changes.approvalSteps !== undefined) {
         await approversMustBelong(tx, projectId, changes.approvalSteps, 'approvalSteps');
-        events.push(...decideProject({ kind: 'SetApprovalSteps', steps: changes.approvalSteps }, s, metadata));
+        events.push(...decideProject({ kind: 'SetApprovalSteps', steps: changes.approvalSteps }, s, ctx));
       }
       return events;
     });
@@ -154,7 +154,7 @@ export class SetMemberHandler implements ICommandHandler<SetMemberCommand> {
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>, private readonly store: EventStore) {}
   async execute({ projectId, userId, role, metadata }: SetMemberCommand) {
     if (!(await this.store.queryOne(`SELECT 1 FROM rm_users WHERE id = ? AND role <> 'SYSTEM'`, [userId]))) throw notFound('user', userId);
-    await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'SetMember', userId, role }, s, metadata));
+    await this.projects.update(projectId, { metadata }, (s, { now }) => decideProject({ kind: 'SetMember', userId, role }, s, { now, actorId: metadata.actorId }));
     return { projectId, userId, role };
   }
 }
@@ -163,7 +163,7 @@ export class SetMemberHandler implements ICommandHandler<SetMemberCommand> {
 export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand> {
   constructor(@Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>) {}
   async execute({ projectId, userId, metadata }: RemoveMemberCommand) {
-    await this.projects.update(projectId, { metadata }, (s) => decideProject({ kind: 'RemoveMember', userId }, s, metadata));
+    await this.projects.update(projectId, { metadata }, (s, { now }) => decideProject({ kind: 'RemoveMember', userId }, s, { now, actorId: metadata.actorId }));
   }
 }
 
@@ -200,15 +200,18 @@ export class ProjectAuditQuery extends Query<Page<AuditEntry & { id: number }>> 
 
 @QueryHandler(ProjectAuditQuery)
 export class ProjectAuditHandler implements IQueryHandler<ProjectAuditQuery> {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    @Inject(REDACT_EVENT) private readonly redact: RedactEvent,
+  ) {}
   async execute({ projectId, limit, cursor }: ProjectAuditQuery) {
     const scope = `audit-${projectId}`;
     const after = decodeCursor(scope, cursor) ?? 0;
-    const events = await this.store.readStream(`project-${projectId}`);
+    const events = await this.store.readStream(streamIdOf(projectAggregate.kind, projectId));
     if (events.length === 0) throw notFound('project', projectId);
     const entries = events
       .filter((e) => e.version > after)
-      .map(redactEvent)
+      .map(this.redact)
       .map((e) => ({ id: e.version, position: e.position, type: e.type, actorId: e.metadata.actorId, occurredAt: e.occurredAt, data: e.data }));
     return pageOf(scope, entries.slice(0, limit + 1), limit);
   }

@@ -1,7 +1,7 @@
 import { applyDecorators, type INestApplication, type Type } from '@nestjs/common';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import { ApiExtraModels, ApiHeader, ApiProperty, ApiPropertyOptional, ApiResponse, DocumentBuilder, getSchemaPath, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { routeAccess } from '../users/auth.guard.js';
+import { routeAccess } from './route-access.js';
 import { HERALD_VERSION } from '../version.js';
 
 export class FieldErrorSchema {

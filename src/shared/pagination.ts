@@ -15,19 +15,27 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Cursors are opaque: the last id seen, bound to the list they came from. */
-export function encodeCursor(scope: string, lastId: number): string {
-  return Buffer.from(`${scope}:${lastId}`).toString('base64url');
+/**
+ * Cursors are opaque: the key of the last item seen (its id, or several parts such as
+ * `createdAt:id` for a list in time order), bound to the list they came from.
+ */
+export function encodeCursor(scope: string, ...lastKey: (string | number)[]): string {
+  return Buffer.from([scope, ...lastKey].join(':')).toString('base64url');
+}
+
+/** The key parts of a cursor of this list; a cursor of another list, or a key `valid` refuses, is a 400. */
+export function decodeCursorKey(scope: string, cursor: string, valid: (key: string[]) => boolean): string[] {
+  const [cursorScope, ...key] = Buffer.from(cursor, 'base64url').toString().split(':');
+  if (cursorScope !== scope || !valid(key)) {
+    throw invalid('the cursor does not belong to this list', [{ field: 'cursor', message: 'must be a nextCursor returned by this list' }]);
+  }
+  return key;
 }
 
 export function decodeCursor(scope: string, cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
-  const [cursorScope, id] = Buffer.from(cursor, 'base64url').toString().split(':');
-  const lastId = Number(id);
-  if (cursorScope !== scope || !Number.isInteger(lastId) || lastId < 0) {
-    throw invalid('the cursor does not belong to this list', [{ field: 'cursor', message: 'must be a nextCursor returned by this list' }]);
-  }
-  return lastId;
+  const [id] = decodeCursorKey(scope, cursor, ([id]) => Number.isInteger(Number(id)) && Number(id) >= 0);
+  return Number(id);
 }
 
 export function pageOf<T extends { id: number }>(scope: string, rows: T[], limit: number): Page<T> {

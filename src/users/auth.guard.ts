@@ -1,47 +1,17 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { AggregateStore } from '../event-store/aggregate-store.js';
-import { USERS } from '../event-store/event-store.module.js';
+import { USERS } from './user.aggregate.js';
 import type { UserState } from './user.aggregate.js';
-import { TokenRehashed, type UserEvent } from './user.events.js';
+import type { UserEvent } from './user.events.js';
+import { decideUser } from './user.decider.js';
 import { Reflector } from '@nestjs/core';
 import { EventStore } from '../event-store/event-store.js';
 import { forbidden, notFound, unauthorized } from '../shared/errors.js';
-import type { AuthenticatedUser, HeraldRequest } from '../shared/request-context.js';
+import type { AuthenticatedUser, HeraldRequest } from '../http/request-context.js';
 import { TokenRevocations } from './token-revocations.js';
 import { SECRET_BOX, SecretBox } from '../shared/secret-box.js';
-
-const PUBLIC = 'herald:public';
-const ADMIN_ONLY = 'herald:admin-only';
-const PROJECT_ACCESS = 'herald:project-access';
-
-/**
- * Who may call a route under a project (found from :projectId, or from :issueId's
- * project): any member, or only its OWNERs. Workspace admins may always. A caller who
- * is not a member gets 404, as if the project (or issue) did not exist.
- */
-export type ProjectAccess = 'member' | 'owner';
-export const ForProject = (access: ProjectAccess) => SetMetadata(PROJECT_ACCESS, access);
-
-/** A route anyone may call (health, the bare benchmark route). */
-export const Public = () => SetMetadata(PUBLIC, true);
-/** A route only workspace admins may call. */
-export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
-
-export interface RouteAccess {
-  public: boolean;
-  adminOnly: boolean;
-  project?: ProjectAccess;
-}
-
-/** Who may call a route, from its decorators (method over class): the guard acts on it, the OpenAPI document describes it. */
-export function routeAccess(reflector: Reflector, targets: [handler: Function, controller: Function]): RouteAccess {
-  return {
-    public: reflector.getAllAndOverride<boolean>(PUBLIC, targets) === true,
-    adminOnly: reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true,
-    project: reflector.getAllAndOverride<ProjectAccess | undefined>(PROJECT_ACCESS, targets),
-  };
-}
+import { routeAccess, type ProjectAccess } from '../shared/route-access.js';
 
 /**
  * Bearer tokens on every route unless marked public. Known tokens are cached for a
@@ -80,8 +50,8 @@ export class AuthGuard implements CanActivate {
   /** A token found under an older key (or unkeyed) is stored again under the current key, so the old key can go. */
   private rehash(userId: number, tokenId: number, tokenHash: string): void {
     this.users
-      .update(userId, { metadata: { actorId: userId, correlationId: `rehash-token-${tokenId}` } }, (state) =>
-        state.tokens.some((t) => t.id === tokenId && t.hash !== tokenHash) ? [{ type: TokenRehashed, schemaVersion: 1, data: { userId, tokenId, tokenHash } }] : [],
+      .update(userId, { metadata: { actorId: userId, correlationId: `rehash-token-${tokenId}` } }, (state, { now }) =>
+        decideUser({ kind: 'RehashToken', tokenId, tokenHash }, state, { now, actorId: userId }),
       )
       .catch((error) => this.logger.error({ err: error, userId, tokenId }, 'could not store a token under the current key'));
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AggregateDefinition } from '../event-store/aggregate-store.js';
+import type { AggregateDefinition, Projection } from '../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../event-store/event.js';
 import {
   ContactSet,
@@ -80,8 +80,8 @@ export function generateToken(): string {
   return `hrld_${randomBytes(32).toString('base64url')}`;
 }
 
-
-function projectUserState(state: UserState): SqlWrite[] {
+/** rm_users: one row per user, mirroring its state. */
+function userRow(state: UserState): SqlWrite[] {
   return [
     {
       sql: `INSERT INTO rm_users (id, name, email, role, phone, slack_member_id, wecom_user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -92,7 +92,8 @@ function projectUserState(state: UserState): SqlWrite[] {
   ];
 }
 
-function projectUserEvent(event: RecordedEvent<UserEvent>): SqlWrite[] {
+/** rm_api_tokens: one row per live token, by its events. */
+function tokenRows(event: RecordedEvent<UserEvent>): SqlWrite[] {
   if (event.type === TokenRehashed) {
     const d = event.data as TokenRehashedV1['data'];
     return [{ sql: `UPDATE rm_api_tokens SET token_hash = ? WHERE token_id = ?`, params: [d.tokenHash, d.tokenId] }];
@@ -103,12 +104,17 @@ function projectUserEvent(event: RecordedEvent<UserEvent>): SqlWrite[] {
   return [{ sql: `INSERT INTO rm_api_tokens (token_hash, token_id, user_id, created_at) VALUES (?, ?, ?, ?)`, params: [d.tokenHash, d.tokenId, d.userId, event.occurredAt] }];
 }
 
+export const usersReadModel: Projection<UserState, UserEvent> = { table: 'rm_users', fromState: userRow };
+export const apiTokensReadModel: Projection<UserState, UserEvent> = { table: 'rm_api_tokens', fromEvent: tokenRows };
+
+/** The AggregateStore of user streams (provided by EventStoreModule from src/domain.ts). */
+export const USERS = Symbol('USERS');
+
 export const userAggregate: AggregateDefinition<UserState, UserEvent> = {
   kind: 'user',
   initialState: initialUserState,
   evolve: evolveUser,
-  projectEvent: projectUserEvent,
-  projectState: projectUserState,
+  projections: [usersReadModel, apiTokensReadModel],
   allocatedIds: (event) =>
     event.type === UserCreated ? [['user', event.data.userId]] : event.type === TokenIssued ? [['token', event.data.tokenId]] : [],
   schemas: USER_EVENT_SCHEMAS,

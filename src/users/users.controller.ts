@@ -7,8 +7,8 @@ import { ApiProblem } from '../shared/openapi.js';
 import { CreatedUserSchema, IssuedTokenSchema, TokenSchema, UserSchema } from './user.schemas.js';
 import { IsEmail, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { Metadata } from '../event-store/aggregate-store.js';
-import { Actor, CurrentUser, type AuthenticatedUser } from '../shared/request-context.js';
-import { AdminOnly } from './auth.guard.js';
+import { Actor, CurrentUser, type AuthenticatedUser } from '../http/request-context.js';
+import { AdminOnly } from '../shared/route-access.js';
 import { notFound } from '../shared/errors.js';
 import { CreateUserCommand, GetUserQuery, IssueTokenCommand, ListTokensQuery, RevokeTokenCommand, SetContactCommand } from './users.cqrs.js';
 

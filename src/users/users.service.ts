@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import type { AggregateStore, Metadata } from '../event-store/aggregate-store.js';
-import { USERS } from '../event-store/event-store.module.js';
+import { USERS } from './user.aggregate.js';
 import { EventStore } from '../event-store/event-store.js';
-import { conflict, forbidden, notFound } from '../shared/errors.js';
+import { conflict, notFound } from '../shared/errors.js';
 import { TokenRevocations } from './token-revocations.js';
 import { generateToken, SYSTEM_BOT_ID, type UserState } from './user.aggregate.js';
 import { SECRET_BOX, SecretBox } from '../shared/secret-box.js';
-import { ContactSet, TokenIssued, TokenRevoked, UserCreated, type Contact, type UserEvent, type UserRole } from './user.events.js';
+import type { Contact, UserEvent, UserRole } from './user.events.js';
+import { decideUser } from './user.decider.js';
 import { applyContact } from './contact.dto.js';
-import { NO_CONTACT } from './user.aggregate.js';
+import { initialUserState, NO_CONTACT } from './user.aggregate.js';
 
 export interface UserView extends Contact {
   id: number;
@@ -49,9 +50,13 @@ export class UsersService {
   async bootstrap(): Promise<{ adminToken: string; generated: boolean } | undefined> {
     const system: Metadata = { actorId: SYSTEM_BOT_ID, correlationId: 'bootstrap' };
     if (!(await this.store.queryOne(`SELECT 1 FROM events WHERE stream_id = ?`, [this.users.streamId(SYSTEM_BOT_ID)]))) {
-      await this.users.create({ ids: { user: 1 }, idSequence: 'user', metadata: system }, ({ ids }) => [
-        { type: UserCreated, schemaVersion: 1, data: { userId: ids.user[0], name: this.config.brand, email: this.config.botEmail, role: 'SYSTEM' } },
-      ]);
+      await this.users.create({ ids: { user: 1 }, idSequence: 'user', metadata: system }, ({ ids, now }) =>
+        decideUser(
+          { kind: 'CreateUser', userId: ids.user[0], name: this.config.brand, email: this.config.botEmail, role: 'SYSTEM', contact: NO_CONTACT },
+          initialUserState,
+          { now, actorId: system.actorId },
+        ),
+      );
     }
     if (await this.store.queryOne(`SELECT 1 FROM rm_users WHERE role = 'ADMIN'`)) return undefined;
     const token = this.config.adminToken ?? generateToken();
@@ -61,16 +66,18 @@ export class UsersService {
 
   async createUser(input: { name: string; email: string; role: 'ADMIN' | 'MEMBER' } & Partial<Contact>, metadata: Metadata, token = generateToken()) {
     const email = input.email.toLowerCase();
-    const committed = await this.users.create({ ids: { user: 1, token: 1 }, idSequence: 'user', metadata }, async ({ ids }, tx) => {
+    const committed = await this.users.create({ ids: { user: 1, token: 1 }, idSequence: 'user', metadata }, async ({ ids, now }, tx) => {
       if (await tx.get(`SELECT 1 FROM rm_users WHERE email = ?`, [email])) throw conflict(`a user with email ${email} already exists`);
-      const userId = ids.user[0];
-      const contact = applyContact(NO_CONTACT, input);
-      const events: UserEvent[] = [
-        { type: UserCreated, schemaVersion: 1, data: { userId, name: input.name, email, role: input.role } },
-        { type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) } },
-      ];
-      if (JSON.stringify(contact) !== JSON.stringify(NO_CONTACT)) events.push({ type: ContactSet, schemaVersion: 1, data: { userId, ...contact } });
-      return events;
+      const command = {
+        kind: 'CreateUser',
+        userId: ids.user[0],
+        name: input.name,
+        email,
+        role: input.role,
+        token: { tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) },
+        contact: applyContact(NO_CONTACT, input),
+      } as const;
+      return decideUser(command, initialUserState, { now, actorId: metadata.actorId });
     });
     const s = committed.state;
     return { id: s.id, name: s.name, email: s.email, role: s.role, ...s.contact, createdAt: s.createdAt, token };
@@ -78,22 +85,18 @@ export class UsersService {
 
   /** Changes the user's contact handles (absent: kept; null: removed); a change that changes nothing records nothing. */
   async setContact(userId: number, changes: Partial<Contact>, metadata: Metadata): Promise<UserView> {
-    await this.users.update(userId, { metadata }, (state) => {
-      if (state.role === 'SYSTEM') throw forbidden('the System Bot has no contact handles');
-      const contact = applyContact(state.contact, changes);
-      if (JSON.stringify(contact) === JSON.stringify(state.contact)) return [];
-      return [{ type: ContactSet, schemaVersion: 1, data: { userId, ...contact } }];
-    });
+    await this.users.update(userId, { metadata }, (state, { now }) =>
+      decideUser({ kind: 'SetContact', contact: applyContact(state.contact, changes) }, state, { now, actorId: metadata.actorId }),
+    );
     return (await this.get(userId))!;
   }
 
   /** A new token for a user, shown once. */
   async issueToken(userId: number, metadata: Metadata): Promise<{ id: number; token: string; createdAt: string }> {
     const token = generateToken();
-    const { events } = await this.users.update(userId, { metadata, ids: { token: 1 } }, (state, { ids }) => {
-      if (state.role === 'SYSTEM') throw forbidden('the System Bot has no tokens');
-      return [{ type: TokenIssued, schemaVersion: 1, data: { userId, tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) } }];
-    });
+    const { events } = await this.users.update(userId, { metadata, ids: { token: 1 } }, (state, { ids, now }) =>
+      decideUser({ kind: 'IssueToken', tokenId: ids.token[0], tokenHash: this.box.tokenHash(token) }, state, { now, actorId: metadata.actorId }),
+    );
     return { id: (events[0].data as { tokenId: number }).tokenId, token, createdAt: events[0].occurredAt };
   }
 
@@ -104,10 +107,7 @@ export class UsersService {
 
   /** Revokes a token: it stops working at once in this process (and within the auth cache's few seconds elsewhere). */
   async revokeToken(userId: number, tokenId: number, metadata: Metadata): Promise<void> {
-    await this.users.update(userId, { metadata }, (state) => {
-      if (!state.tokens.some((t) => t.id === tokenId)) throw notFound('token', tokenId);
-      return [{ type: TokenRevoked, schemaVersion: 1, data: { userId, tokenId } }];
-    });
+    await this.users.update(userId, { metadata }, (state, { now }) => decideUser({ kind: 'RevokeToken', tokenId }, state, { now, actorId: metadata.actorId }));
     this.revocations.revoked();
   }
 

@@ -1,5 +1,5 @@
 import type { Evolving } from '../event-store/event.js';
-import type { IssueState } from '../issues/issue.decider.js';
+import type { IssueState } from '../issues/issue.state.js';
 import type { IssueEvent, TaskStatus } from '../issues/issue.events.js';
 import { issueSlug } from '../issues/issue.rules.js';
 import type { Activity, ActivityLevel, ActivityType, Mention, MetaLine, Person } from './activity.js';

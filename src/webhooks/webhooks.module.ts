@@ -3,20 +3,9 @@ import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
-import {
-  CreateWebhookHandler,
-  DeleteWebhookHandler,
-  GetDeliveryHandler,
-  GetWebhookHandler,
-  ListDeliveriesHandler,
-  ListWebhooksHandler,
-  RecoverHandler,
-  RedeliverHandler,
-  ResealWebhookSecretsHandler,
-  RevealWebhookUrlHandler,
-  TestWebhookHandler,
-  UpdateWebhookHandler,
-} from './config/webhooks.cqrs.js';
+import { CreateWebhookHandler, DeleteWebhookHandler, ResealWebhookSecretsHandler, UpdateWebhookHandler } from './config/webhook.commands.js';
+import { GetDeliveryHandler, GetWebhookHandler, ListDeliveriesHandler, ListWebhooksHandler, RevealWebhookUrlHandler } from './config/webhook.queries.js';
+import { RecoverHandler, RedeliverHandler, TestWebhookHandler } from './delivery/delivery-operations.js';
 import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
 import { DeliveryDispatcher } from './delivery/dispatcher.js';
 import { InstanceHeartbeat } from './delivery/heartbeat.js';
@@ -28,6 +17,7 @@ import { TestMessage } from './delivery/test-message.js';
 import { WebhookHttpClient } from './http/http-client.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
+import { WebhookOperations } from './webhook-operations.js';
 
 @Module({
   controllers: [WebhooksController, WebhookTypesController, SecretsAdminController],
@@ -63,6 +53,7 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
     GetWebhookHandler,
     ListDeliveriesHandler,
     GetDeliveryHandler,
+    WebhookOperations,
   ],
   exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { asStorageError, storageFault, StorageUnavailableError } from '../../src/database/storage-errors.js';
 import { openSqlite, sqliteModule } from '../../src/database/sqlite-driver.js';
-import { toProblem } from '../../src/shared/problem.js';
+import { toProblem } from '../../src/http/problem.js';
 import { conflict } from '../../src/shared/errors.js';
 import { postgresAdminUrl, withDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/test-app.js';

@@ -1,7 +1,6 @@
 import { eventProblem } from '../../src/event-store/event-schema.js';
-import { EVENT_SCHEMAS } from '../../src/event-store/event-schemas.registered.js';
+import { EVENT_SCHEMAS, registerUpcasters } from '../../src/domain.js';
 import { UpcasterRegistry } from '../../src/event-store/upcasters.js';
-import { registerUpcasters } from '../../src/event-store/upcasters.registered.js';
 
 const upcasters = registerUpcasters(new UpcasterRegistry());
 const read = (type: string, schemaVersion: number, data: unknown) => upcasters.upcast({ type, schemaVersion, data });

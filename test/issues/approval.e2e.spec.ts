@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 /*
  * The approval's input rules over HTTP: who may give an issue its own steps, who may be an
@@ -6,14 +6,13 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  */
 
 describe('approval input over HTTP', () => {
-  let t: TestApp;
+  const t = useTestApp();
   const tokens: Record<string, string> = {};
   const ids: Record<string, number> = {};
   const as = (who: string) => (who === 'admin' ? t.auth : { Authorization: `Bearer ${tokens[who]}` });
   const issue = (who: string, body: object) => t.http.post(`/api/projects/${ids.project}/issues`).set(as(who)).send({ name: 'x', type: 'bb.issue.general', ...body });
 
   beforeAll(async () => {
-    t = await startTestApp();
     for (const who of ['dev', 'owner', 'stranger']) {
       const user = (await t.http.post('/api/users').set(t.auth).send({ name: who, email: `${who}@example.com` }).expect(201)).body;
       tokens[who] = user.token;
@@ -22,7 +21,6 @@ describe('approval input over HTTP', () => {
     ids.project = (await t.http.post('/api/projects').set(as('owner')).send({ name: 'Rules' }).expect(201)).body.id;
     await t.http.put(`/api/projects/${ids.project}/members/${ids.dev}`).set(t.auth).send({ role: 'DEVELOPER' }).expect(200);
   });
-  afterAll(() => t.close());
 
   it('lets anyone add an approval while the project has none', async () => {
     const created = (await issue('dev', { approval: { steps: [{ approvers: [ids.owner] }] } }).expect(201)).body;
@@ -63,16 +61,14 @@ describe('approval input over HTTP', () => {
 });
 
 describe('contact handles over HTTP', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: { id: number; token: string };
   const patch = (body: object, expected = 200) =>
     t.http.patch(`/api/users/${user.id}`).set({ Authorization: `Bearer ${user.token}` }).send(body).expect(expected).then((r) => r.body);
 
   beforeAll(async () => {
-    t = await startTestApp();
     user = (await t.http.post('/api/users').set(t.auth).send({ name: 'Li', email: 'li@example.com', phone: '+86 138-0000-0000' }).expect(201)).body;
   });
-  afterAll(() => t.close());
 
   it('stores a phone as E.164, sets and removes handles, and keeps what a change leaves out', async () => {
     expect((await t.http.get('/api/users/me').set({ Authorization: `Bearer ${user.token}` })).body).toMatchObject({ phone: '+8613800000000', slackMemberId: null, wecomUserId: null });

@@ -1,14 +1,12 @@
 import { api, twoStages } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 describe('concurrent writers', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    t = await startTestApp();
     a = api(t);
   });
-  afterAll(() => t.close());
 
   it('loses no update among 50 concurrent comment and field writes to one issue', async () => {
     const project = await a.createProject('Busy');

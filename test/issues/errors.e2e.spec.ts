@@ -1,20 +1,18 @@
 import { api, twoStages } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 describe('documented errors', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let a: ReturnType<typeof api>;
   let projectId: number;
   let issue: any;
   const headCount = async () => (await t.http.get('/api/events?limit=1000').set(t.auth).expect(200)).body.length;
 
   beforeAll(async () => {
-    t = await startTestApp();
     a = api(t);
     projectId = (await a.createProject('Errors')).id;
     issue = await a.createIssue(projectId, { pipeline: twoStages });
   });
-  afterAll(() => t.close());
 
   const expectProblem = (res: { status: number; headers: Record<string, string>; body: any }, status: number) => {
     expect(res.status).toBe(status);

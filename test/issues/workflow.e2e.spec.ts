@@ -1,14 +1,12 @@
 import { api, twoStages } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 describe('an issue workflow over HTTP', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
-    t = await startTestApp();
     a = api(t);
   });
-  afterAll(() => t.close());
 
   it('runs an issue from creation to resolution and records every step in its stream', async () => {
     const project = await a.createProject('Payments');

@@ -1,45 +1,20 @@
-import { DomainError } from '../../src/shared/errors.js';
-import { decideIssue, evolveIssue, initialIssueState, type IssueCommand, type IssueDecisionContext, type IssueState } from '../../src/issues/issue.decider.js';
+import { issueDecider, type IssueCommand, type IssueDecisionContext } from '../../src/issues/issue.decider.js';
+import type { IssueState } from '../../src/issues/issue.state.js';
 import type { ApprovalStep, IssueEvent, TaskStatus } from '../../src/issues/issue.events.js';
+import { ACTOR, by, NOW, specification } from './given.js';
 
-export const NOW = new Date('2026-03-01T10:00:00.000Z');
-export const ACTOR = 2;
+export { ACTOR, by, NOW };
 
-/** An event of the history, done by another actor than ACTOR (approvals are decided by their approvers). */
-export const by = (actorId: number, event: IssueEvent): IssueEvent => ({ ...event, actorId }) as unknown as IssueEvent;
-
-const at = (e: IssueEvent) => {
-  const { actorId = ACTOR, ...event } = e as IssueEvent & { actorId?: number };
-  return { ...(event as IssueEvent), occurredAt: NOW.toISOString(), metadata: { actorId } };
-};
+const issues = specification(issueDecider, {});
 
 export function fold(events: IssueEvent[]): IssueState {
-  return events.reduce((s, e) => evolveIssue(s, at(e)), initialIssueState);
+  return issues(...events).state();
 }
 
 /** given(events).when(command).then(events) — the decider's contract, read as the rule it checks. */
 export function given(...history: IssueEvent[]) {
   return {
-    when(command: IssueCommand, actorId = ACTOR, context: Partial<IssueDecisionContext> = {}) {
-      const run = () => decideIssue(command, fold(history), { now: NOW, actorId, ...context });
-      return {
-        then(expected: IssueEvent[]) {
-          expect(run()).toEqual(expected);
-        },
-        thenThrows(kind: DomainError['kind'], message?: RegExp) {
-          let caught: unknown;
-          try {
-            run();
-          } catch (error) {
-            caught = error;
-          }
-          expect(caught).toBeInstanceOf(DomainError);
-          expect((caught as DomainError).kind).toBe(kind);
-          if (message) expect((caught as DomainError).message).toMatch(message);
-        },
-        events: run,
-      };
-    },
+    when: (command: IssueCommand, actorId = ACTOR, context: Partial<IssueDecisionContext> = {}) => issues(...history).when(command, { actorId, ...context }),
   };
 }
 

@@ -48,10 +48,17 @@ export function tempDir(prefix = 'herald-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+export interface TestAppOptions {
+  dir?: string;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  random?: () => number;
+  logStream?: NodeJS.WritableStream;
+  engine?: TestEngine;
+}
+
 /** The whole service on the engine under test (a SQLite file in a temp folder, or a fresh PostgreSQL database), not listening on a port. */
-export async function startTestApp(
-  options: { dir?: string; clock?: Clock; env?: NodeJS.ProcessEnv; random?: () => number; logStream?: NodeJS.WritableStream; engine?: TestEngine } = {},
-): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const engine = options.engine ?? testEngine();
   const config = loadConfig(
@@ -86,4 +93,22 @@ export async function startTestApp(
       }
     },
   };
+}
+
+/**
+ * The service for the tests of one describe block: started in a beforeAll registered here
+ * (so before the block's own set-up), closed in an afterAll. Read it inside hooks and tests.
+ */
+export function useTestApp(options: TestAppOptions = {}): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(options);
+  });
+  afterAll(() => started?.close());
+  return new Proxy({} as TestApp, {
+    get(_, key) {
+      if (!started) throw new Error('the test app starts in beforeAll: read it inside hooks and tests');
+      return started[key as keyof TestApp];
+    },
+  });
 }

@@ -2,11 +2,7 @@ import type { WebhookSettings } from '../../config/config.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
 import { AddressPolicy, isIpLiteral } from '../http/address-policy.js';
 import type { ProviderAdapter } from '../providers/provider.js';
-
-function hostMatches(host: string, pattern: string): boolean {
-  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
-  return host === pattern;
-}
+import { matchesHostPattern } from '../providers/text.js';
 
 /** The hosts a webhook of this type may post to: the provider's own plus the operator's. */
 export function allowedHosts(provider: ProviderAdapter, settings: WebhookSettings): string[] {
@@ -29,7 +25,7 @@ export function checkWebhookUrl(raw: string, provider: ProviderAdapter, settings
   if (url.username || url.password) errors.push({ field: 'url', message: 'must not carry a user name or password' });
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   const hosts = allowedHosts(provider, settings);
-  if (provider.hosts.length > 0 && !hosts.some((pattern) => hostMatches(host, pattern))) {
+  if (provider.hosts.length > 0 && !hosts.some((pattern) => matchesHostPattern(host, pattern))) {
     errors.push({ field: 'url', message: `host ${host} is not allowed for ${provider.type}; allowed: ${hosts.join(', ')}` });
   } else if (provider.checkUrl && !settings.extraHosts.includes(host) && !(settings.extraHostsByProvider[provider.type] ?? []).includes(host)) {
     const problem = provider.checkUrl(url);

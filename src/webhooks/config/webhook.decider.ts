@@ -1,4 +1,6 @@
+import type { Decider, DeciderContext } from '../../event-store/decider.js';
 import type { Evolving } from '../../event-store/event.js';
+import { ProjectCreated, ProjectRenamed, type ProjectEvent } from '../../projects/project.events.js';
 import { conflict, notFound } from '../../shared/errors.js';
 import {
   WebhookCreated,
@@ -23,7 +25,7 @@ export type Webhooks = Readonly<Record<number, WebhookConfig>>;
 
 export type WebhookCommand =
   | ({ kind: 'CreateWebhook'; webhookId: number } & WebhookSettingsData)
-  | { kind: 'UpdateWebhook'; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type' | 'previousSigningSecret'>>; now: Date }
+  | { kind: 'UpdateWebhook'; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type' | 'previousSigningSecret'>> }
   | ({ kind: 'ResealSecrets'; webhookId: number; keyId: string } & Pick<WebhookSettingsData, 'url' | 'urlDigest' | 'signingSecret' | 'previousSigningSecret' | 'headers'>)
   | { kind: 'DeleteWebhook'; webhookId: number }
   | {
@@ -72,8 +74,39 @@ export function evolveWebhooks(webhooks: Webhooks, event: Evolving<WebhookEvent>
   }
 }
 
-/** Decisions about a project's webhooks: the project's state is the consistency boundary (duplicate URLs). */
-export function decideWebhook(command: WebhookCommand, projectId: number, webhooks: Webhooks): WebhookEvent[] {
+/**
+ * A project's webhooks, folded from the project's stream: the stream is their consistency
+ * boundary (one webhook per URL in a project), so their events are appended to it. The
+ * projects slice knows nothing of webhooks; this slice reads the project events it needs.
+ */
+export interface ProjectWebhooksState {
+  exists: boolean;
+  id: number;
+  /** The project's name, for the activities of its deliveries. */
+  name: string;
+  webhooks: Webhooks;
+}
+
+export const initialProjectWebhooksState: ProjectWebhooksState = { exists: false, id: 0, name: '', webhooks: {} };
+
+export type ProjectWebhooksEvent = ProjectEvent | WebhookEvent;
+
+export function evolveProjectWebhooks(state: ProjectWebhooksState, event: Evolving<ProjectWebhooksEvent>): ProjectWebhooksState {
+  switch (event.type) {
+    case ProjectCreated:
+      return { exists: true, id: event.data.projectId, name: event.data.name, webhooks: {} };
+    case ProjectRenamed:
+      return { ...state, name: event.data.to };
+    default: {
+      const webhooks = evolveWebhooks(state.webhooks, event as Evolving<WebhookEvent>);
+      return webhooks === state.webhooks ? state : { ...state, webhooks };
+    }
+  }
+}
+
+/** Decisions about a project's webhooks: the project's stream is the consistency boundary (duplicate URLs). */
+export function decideWebhook(command: WebhookCommand, state: ProjectWebhooksState, ctx: DeciderContext): WebhookEvent[] {
+  const { id: projectId, webhooks } = state;
   const base = { projectId, webhookId: command.webhookId };
   const existing = webhooks[command.webhookId];
   const duplicateOf = (urlDigest: string) => Object.values(webhooks).find((h) => h.id !== command.webhookId && h.urlDigest === urlDigest);
@@ -99,7 +132,7 @@ export function decideWebhook(command: WebhookCommand, projectId: number, webhoo
       if (typeof changes.urlDigest === 'string' && duplicateOf(changes.urlDigest)) throw conflict(`webhook ${duplicateOf(changes.urlDigest)!.id} of this project already posts to this URL`);
       // a new signing secret: the old one keeps signing for 24 hours, so receivers can roll over
       if ('signingSecret' in changes) {
-        changes.previousSigningSecret = existing.signingSecret ? { secret: existing.signingSecret, until: new Date(command.now.getTime() + 86_400_000).toISOString() } : null;
+        changes.previousSigningSecret = existing.signingSecret ? { secret: existing.signingSecret, until: new Date(ctx.now.getTime() + 86_400_000).toISOString() } : null;
       }
       const events: WebhookEvent[] = [];
       if (Object.keys(changes).length > 0) events.push({ type: WebhookUpdated, schemaVersion: 2, data: { ...base, changes } });
@@ -125,6 +158,13 @@ export function decideWebhook(command: WebhookCommand, projectId: number, webhoo
     }
   }
 }
+
+export const projectWebhooksDecider: Decider<WebhookCommand, ProjectWebhooksEvent, ProjectWebhooksState> = {
+  initialState: initialProjectWebhooksState,
+  evolve: evolveProjectWebhooks,
+  // the project's own events come from the projects slice: this decider only appends webhook events
+  decide: decideWebhook,
+};
 
 function healthEvent(
   base: { projectId: number; webhookId: number },

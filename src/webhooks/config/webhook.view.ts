@@ -1,3 +1,4 @@
+import type { EventStore } from '../../event-store/event-store.js';
 import type { WebhookConfig } from './webhook.decider.js';
 
 export interface WebhookView {
@@ -40,3 +41,11 @@ export function toWebhookView(hook: WebhookConfig, consecutiveFailures: number):
     updatedAt: hook.updatedAt,
   };
 }
+
+/** The view of a webhook, with its failure count (kept by the delivery recorder). */
+export async function viewOf(store: EventStore, hook: WebhookConfig): Promise<WebhookView> {
+  const failures = await store.queryOne<{ consecutive: number; last_error: string | null }>(`SELECT consecutive, last_error FROM webhook_failures WHERE webhook_id = ?`, [hook.id]);
+  const view = toWebhookView(hook, failures?.consecutive ?? 0);
+  return { ...view, lastError: hook.health.lastError ?? failures?.last_error ?? null };
+}
+

@@ -4,8 +4,8 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../../shared/openapi.js';
 import type { Metadata } from '../../event-store/aggregate-store.js';
-import { Actor } from '../../shared/request-context.js';
-import { AdminOnly, ForProject } from '../../users/auth.guard.js';
+import { Actor } from '../../http/request-context.js';
+import { AdminOnly, ForProject } from '../../shared/route-access.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from './webhook.dto.js';
 import {
   AcceptedSchema,
@@ -17,20 +17,9 @@ import {
   WebhookSchema,
   WebhookUrlSchema,
 } from './webhook.schemas.js';
-import {
-  CreateWebhookCommand,
-  DeleteWebhookCommand,
-  GetDeliveryQuery,
-  GetWebhookQuery,
-  ListDeliveriesQuery,
-  ListWebhooksQuery,
-  RecoverCommand,
-  RedeliverCommand,
-  ResealWebhookSecretsCommand,
-  RevealWebhookUrlQuery,
-  TestWebhookCommand,
-  UpdateWebhookCommand,
-} from './webhooks.cqrs.js';
+import { RecoverCommand, RedeliverCommand, TestWebhookCommand } from '../delivery/delivery-operations.js';
+import { CreateWebhookCommand, DeleteWebhookCommand, ResealWebhookSecretsCommand, UpdateWebhookCommand } from './webhook.commands.js';
+import { GetDeliveryQuery, GetWebhookQuery, ListDeliveriesQuery, ListWebhooksQuery, RevealWebhookUrlQuery } from './webhook.queries.js';
 
 const Id = IdParam;
 

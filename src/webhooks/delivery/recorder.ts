@@ -2,14 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { AggregateStore } from '../../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../../event-store/event.js';
-import { PROJECTS } from '../../event-store/event-store.module.js';
 import { EventStore, type WriteTx } from '../../event-store/event-store.js';
-import type { ProjectState } from '../../projects/project.decider.js';
-import type { ProjectEvent } from '../../projects/project.events.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
-import { decideWebhook, type WebhookConfig } from '../config/webhook.decider.js';
+import { PROJECT_WEBHOOKS } from '../config/project-webhooks.js';
+import { decideWebhook, type ProjectWebhooksEvent, type ProjectWebhooksState, type WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
 import type { Attempt } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
@@ -63,7 +61,7 @@ export class DeliveryRecorder {
 
   constructor(
     private readonly store: EventStore,
-    @Inject(PROJECTS) private readonly projects: AggregateStore<ProjectState, ProjectEvent>,
+    @Inject(PROJECT_WEBHOOKS) private readonly projects: AggregateStore<ProjectWebhooksState, ProjectWebhooksEvent>,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(WEBHOOK_RANDOM) private readonly random: () => number,
@@ -194,8 +192,8 @@ export class DeliveryRecorder {
             lastError: change.lastError ?? state.webhooks[webhookId]?.health.lastError ?? null,
             cause: change.cause,
           },
-          state.id,
-          state.webhooks,
+          state,
+          { now: tx.now, actorId: SYSTEM_BOT_ID },
         ),
       );
       events.push(...(appended as RecordedEvent[]));

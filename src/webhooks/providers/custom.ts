@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import { DELIVERED, describeResponse, failed, isSuccess, jsonObject, judgeStatus, retry, retryAfterOf } from './text.js';
+import { DELIVERED, describeResponse, failed, isSuccess, jsonObject, judgeStatus, retry, retryAfterOf } from './judging.js';
 
 /** The seed's body, keys in the seed's order. */
 export function customBody(activity: Activity) {

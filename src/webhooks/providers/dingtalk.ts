@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Activity, Mention } from '../activity.js';
 import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import { DELIVERED, type MessageParts, describeResponse, failed, fitParts, jsonObject, judgeStatus, later, mentionMarkup, numericCode, partsOf, quote, retry, retryAfterOf } from './text.js';
+import { type MessageParts, fitParts, mentionMarkup, partsOf, quote } from './text.js';
+import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf } from './judging.js';
 
 /** DingTalk refuses robot messages over 20,000 bytes: the JSON body is kept within that. */
 export const DINGTALK_MAX_BODY_BYTES = 20_000;

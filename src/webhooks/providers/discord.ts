@@ -1,24 +1,7 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import {
-  DELIVERED,
-  LEVEL_COLOR,
-  UNICODE_EMOJI,
-  type MessageParts,
-  afterSeconds,
-  describeResponse,
-  failed,
-  fitParts,
-  hostMatches,
-  isSuccess,
-  jsonObject,
-  judgeStatus,
-  later,
-  partsOf,
-  retry,
-  retryAfterOf,
-  truncate,
-} from './text.js';
+import { LEVEL_COLOR, UNICODE_EMOJI, type MessageParts, fitParts, hostMatches, partsOf, truncate } from './text.js';
+import { DELIVERED, afterSeconds, describeResponse, failed, isSuccess, jsonObject, judgeStatus, later, retry, retryAfterOf } from './judging.js';
 
 /** Discord's embed limits, in characters, and the message content limit. */
 export const DISCORD_LIMITS = { title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, authorName: 256, embedTotal: 6000 } as const;

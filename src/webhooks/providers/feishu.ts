@@ -2,23 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
 import { MENTIONABLE_EMAIL } from '../../users/contact-handles.js';
 import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderAdapter, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import {
-  DELIVERED,
-  FEISHU_TEMPLATE,
-  breakMarkup,
-  type MessageParts,
-  describeResponse,
-  failed,
-  fitParts,
-  jsonObject,
-  judgeStatus,
-  mapParts,
-  mentionMarkup,
-  numericCode,
-  partsOf,
-  retry,
-  retryAfterOf,
-} from './text.js';
+import { FEISHU_TEMPLATE, breakMarkup, type MessageParts, fitParts, mapParts, mentionMarkup, partsOf } from './text.js';
+import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, numericCode, retry, retryAfterOf } from './judging.js';
 
 /** Feishu/Lark refuse request bodies over 20 KB; read as 20,000 bytes, the stricter reading. */
 export const FEISHU_MAX_BODY_BYTES = 20_000;

@@ -1,23 +1,7 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import {
-  DELIVERED,
-  UNICODE_EMOJI,
-  type MessageParts,
-  breakMarkup,
-  describeResponse,
-  failed,
-  fitParts,
-  hostMatches,
-  isSuccess,
-  judgeStatus,
-  mapParts,
-  partsOf,
-  retry,
-  retryAfterOf,
-  truncate,
-  utf8Length,
-} from './text.js';
+import { UNICODE_EMOJI, type MessageParts, breakMarkup, fitParts, hostMatches, mapParts, partsOf, truncate, utf8Length } from './text.js';
+import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus, retry, retryAfterOf } from './judging.js';
 
 /** Google Chat's limits: message text in characters, the whole message in bytes. */
 export const GOOGLE_CHAT_LIMITS = { text: 4096, messageBytes: 32_000 } as const;

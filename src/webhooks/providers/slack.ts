@@ -1,7 +1,8 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { SLACK_MEMBER_ID } from '../../users/contact-handles.js';
-import { DELIVERED, SLACK_EMOJI, actorLine, describeResponse, failed, isSuccess, judgeStatus, mentionMarkup, truncate, truncateMeasured } from './text.js';
+import { SLACK_EMOJI, actorLine, mentionMarkup, truncate, truncateMeasured } from './text.js';
+import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus } from './judging.js';
 
 /** Slack's limits (Block Kit and chat.postMessage). */
 export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, buttonText: 75, text: 40000 } as const;

@@ -1,21 +1,7 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import {
-  DELIVERED,
-  type MessageParts,
-  breakMarkup,
-  describeResponse,
-  failed,
-  fitParts,
-  hostMatches,
-  isSuccess,
-  judgeStatus,
-  levelColorHex,
-  mapParts,
-  partsOf,
-  retry,
-  retryAfterOf,
-} from './text.js';
+import { type MessageParts, breakMarkup, fitParts, hostMatches, levelColorHex, mapParts, partsOf } from './text.js';
+import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus, retry, retryAfterOf } from './judging.js';
 
 /** Legacy Office 365 connector hosts: they take a MessageCard. */
 export const TEAMS_CONNECTOR_HOSTS = ['*.office.com', '*.office365.com'] as const;

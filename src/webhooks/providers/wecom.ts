@@ -1,26 +1,8 @@
 import type { Activity } from '../activity.js';
 import { WECOM_USER_ID } from '../../users/contact-handles.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import {
-  DELIVERED,
-  type MessageParts,
-  WECOM_STATUS,
-  breakMarkup,
-  describeResponse,
-  failed,
-  fitParts,
-  jsonObject,
-  judgeStatus,
-  later,
-  mapParts,
-  mentionMarkup,
-  numericCode,
-  partsOf,
-  quote,
-  retry,
-  retryAfterOf,
-  utf8Length,
-} from './text.js';
+import { type MessageParts, WECOM_STATUS, breakMarkup, fitParts, mapParts, mentionMarkup, partsOf, quote, utf8Length } from './text.js';
+import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf } from './judging.js';
 
 /** WeCom refuses markdown content over 4,096 bytes of UTF-8. */
 export const WECOM_MAX_CONTENT_BYTES = 4096;

@@ -3,17 +3,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Command, CommandHandler, ofType, Saga, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
 import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { parseStreamId, streamIdOf } from '../../event-store/aggregate-store.js';
 import type { Evolving, RecordedEvent, SqlWrite } from '../../event-store/event.js';
 import { EventStore, type LogCursor } from '../../event-store/event-store.js';
-import type { IssueState } from '../../issues/issue.decider.js';
+import type { IssueState } from '../../issues/issue.state.js';
 import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
-import type { ProjectState } from '../../projects/project.decider.js';
-import { projectAggregate } from '../../projects/project.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
-import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
+import { SYSTEM_BOT_ID, userAggregate } from '../../users/user.aggregate.js';
 import type { ActivityType, Mention, Person } from '../activity.js';
 import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
+import { projectWebhooksAggregate } from '../config/project-webhooks.js';
+import type { ProjectWebhooksState } from '../config/webhook.decider.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
@@ -70,7 +71,7 @@ export const SUBSCRIPTION_NAME = 'webhooks';
 export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<ScheduleWebhookDeliveriesCommand> {
   private readonly logger = new Logger('WebhookScheduler');
   private readonly issues: StreamStates<IssueState>;
-  private readonly projects: StreamStates<ProjectState>;
+  private readonly projects: StreamStates<ProjectWebhooksState>;
   private readonly people = new Map<number, Mention>();
   /**
    * Where the last slice scheduled here ended. The cached states are those of that point
@@ -85,7 +86,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.issues = new StreamStates(issueAggregate, store);
-    this.projects = new StreamStates(projectAggregate, store);
+    this.projects = new StreamStates(projectWebhooksAggregate, store);
   }
 
   async execute({ read }: ScheduleWebhookDeliveriesCommand): Promise<void> {
@@ -124,18 +125,19 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
 
   /** The delivery rows one event calls for (none for most). */
   private async deliveriesFor(event: RecordedEvent, at: Date): Promise<SqlWrite[]> {
-    if (event.streamId.startsWith('project-')) {
+    const stream = parseStreamId(event.streamId);
+    if (stream.kind === projectWebhooksAggregate.kind) {
       await this.projects.step(event);
       return [];
     }
-    if (event.streamId.startsWith('user-')) {
+    if (stream.kind === userAggregate.kind) {
       // a user's handles changed (or a token, which costs a lookup): read them again when next named
-      this.people.delete(Number(event.streamId.slice('user-'.length)));
+      this.people.delete(stream.id);
       return [];
     }
-    if (!event.streamId.startsWith('issue-')) return [];
+    if (stream.kind !== issueAggregate.kind) return [];
     const { before, after } = await this.issues.step(event);
-    const project = await this.projects.stateAt(`project-${after.projectId}`, event);
+    const project = await this.projects.stateAt(streamIdOf(projectWebhooksAggregate.kind, after.projectId), event);
     const hooks = Object.values(project.webhooks);
     if (hooks.length === 0) return [];
     const subscribed = (type: ActivityType) => hooks.filter((hook) => hook.active && hook.activityTypes.includes(type));

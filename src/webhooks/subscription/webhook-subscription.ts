@@ -4,7 +4,6 @@ import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js';
 import { EventStore, LOG_START, type LogCursor } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
-import { Metrics } from '../../shared/metrics.js';
 import { ThisInstance } from '../delivery/instance.js';
 import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
 
@@ -49,11 +48,9 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     private readonly eventBus: EventBus,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Optional() metrics?: Metrics,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
     @Optional() instance?: ThisInstance,
   ) {
-    if (metrics) metrics.lagSource = (now) => this.lag(now);
     this.owner = (instance ?? new ThisInstance()).id;
   }
 

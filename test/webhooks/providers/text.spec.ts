@@ -1,16 +1,5 @@
-import {
-  LEVEL_COLOR,
-  actorLine,
-  fitParts,
-  hostMatches,
-  levelColorHex,
-  parseRetryAfter,
-  partsOf,
-  truncate,
-  truncateMeasured,
-  truncateUtf8Bytes,
-  utf8Length,
-} from '../../../src/webhooks/providers/text.js';
+import { LEVEL_COLOR, actorLine, fitParts, hostMatches, levelColorHex, partsOf, truncate, truncateMeasured, truncateUtf8Bytes, utf8Length } from '../../../src/webhooks/providers/text.js';
+import { parseRetryAfter } from '../../../src/webhooks/providers/judging.js';
 import { ACTIVITIES, LONE_SURROGATE, NOW, NOW_MS, at, utf8 } from './activities.js';
 
 const FAMILY = '👩‍👩‍👧‍👦';
