@@ -21,6 +21,8 @@ import { toWebhookView, type WebhookView } from './webhook.view.js';
 import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
 import { maskUrl } from './url-mask.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
+import { checkCoalesce } from '../coalesce/window.js';
+import { checkFilter } from '../filters/filter.js';
 
 type Projects = AggregateStore<ProjectState, ProjectEvent>;
 
@@ -72,9 +74,15 @@ async function projectMustExist(store: EventStore, projectId: number): Promise<v
 }
 
 /** The rules a webhook's URL, signing secret and headers must meet for its type (400 naming each field). */
-function assertSettings(type: WebhookType, input: { url?: string; signingSecret?: string | null; headers?: Record<string, string> }, config: HeraldConfig): void {
+function assertSettings(
+  type: WebhookType,
+  input: { url?: string; signingSecret?: string | null; headers?: Record<string, string>; filter?: string | null; coalesce?: { windowSeconds: number } },
+  config: HeraldConfig,
+): void {
   const provider = providerFor(type);
   const errors: FieldError[] = [
+    ...checkFilter(input.filter),
+    ...checkCoalesce(type, input.coalesce),
     ...(input.url !== undefined ? checkWebhookUrl(input.url, provider, config.webhooks) : []),
     ...(typeof input.signingSecret === 'string' ? checkSigningSecret(provider, input.signingSecret) : []),
     ...(input.headers !== undefined ? (provider.customHeaders ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: `${type} webhooks take no custom headers` }]) : []),
@@ -121,6 +129,8 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           previousSigningSecret: null,
           headers: sealHeaders(this.box, input.headers ?? {}),
           ordered: input.ordered ?? false,
+          ...(input.filter ? { filter: input.filter } : {}),
+          ...(input.coalesce ? { coalesce: { windowSeconds: input.coalesce.windowSeconds } } : {}),
         },
         s.id,
         s.webhooks,
@@ -142,9 +152,10 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
   async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
     const hook = await loadHook(this.store, projectId, webhookId);
     assertSettings(hook.type, input, this.config);
-    const { url, signingSecret, headers, activityTypes, ...plain } = input;
+    const { url, signingSecret, headers, activityTypes, coalesce, ...plain } = input;
     const changes = {
       ...plain,
+      ...(coalesce ? { coalesce: { windowSeconds: coalesce.windowSeconds } } : {}),
       ...(activityTypes ? { activityTypes: [...new Set(activityTypes.map(normalizeActivityType))] } : {}),
       ...(url !== undefined ? sealUrl(this.box, url, hook.type) : {}),
       ...(signingSecret !== undefined ? { signingSecret: signingSecret === null ? null : this.box.seal(signingSecret) } : {}),
@@ -303,7 +314,7 @@ export class ListDeliveriesQuery extends Query<{ items: ReturnType<typeof toDeli
     super();
   }
 }
-export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & { attempts: ReturnType<typeof toAttemptView>[] }> {
+export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & { carries: { id: string; eventPosition: number }[]; attempts: ReturnType<typeof toAttemptView>[] }> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly deliveryId: string) {
     super();
   }
@@ -384,6 +395,8 @@ export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
     const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);
     const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
-    return { ...toDeliveryView(row), attempts: attempts.map(toAttemptView) };
+    // a chat webhook's coalesced message: the other events it carries
+    const carried = await this.store.query<{ id: string; event_position: number }>(`SELECT id, event_position FROM webhook_deliveries WHERE carried_by = ? ORDER BY event_position`, [deliveryId]);
+    return { ...toDeliveryView(row), carries: carried.map((c) => ({ id: c.id, eventPosition: Number(c.event_position) })), attempts: attempts.map(toAttemptView) };
   }
 }

@@ -1,0 +1,141 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
+import { EventStore } from '../../event-store/event-store.js';
+import { initialIssueState, type IssueState } from '../../issues/issue.decider.js';
+import { issueAggregate } from '../../issues/issue.projection.js';
+import { initialProjectState, type ProjectState } from '../../projects/project.decider.js';
+import { projectAggregate } from '../../projects/project.projection.js';
+import { notFound } from '../../shared/errors.js';
+import type { DeliveryStatus } from '../delivery/deliveries.js';
+import { EventActivities } from '../subscription/event-activities.js';
+import { deliveryId } from '../subscription/schedule-deliveries.js';
+import { decide, pipelineOf, type DeliveryDecision, type WebhookAtEvent } from './decide.js';
+
+export type DecisionKind = DeliveryDecision['kind'] | 'coalesced';
+
+export interface DecisionView {
+  webhookId: number;
+  decision: DecisionKind;
+  /** Why, in words. */
+  reason: string;
+  /** The delivery this event has for the webhook, if any (scheduled live, or by a replay). */
+  deliveryId?: string;
+  status?: DeliveryStatus;
+  /** `coalesced`: the delivery whose message carried it. */
+  into?: string;
+  /** `filtered`: the webhook's filter at the event. */
+  filter?: string;
+}
+
+export interface EventDecisionsView {
+  position: number;
+  eventId: string;
+  eventType: string;
+  occurredAt: string;
+  /** null: no webhook hears of this event (a comment edit, say). */
+  activityType: string | null;
+  title: string | null;
+  decisions: DecisionView[];
+}
+
+export interface IssueDecisionsView {
+  issueId: number;
+  projectId: number;
+  /** Every webhook the project has had, deleted ones included. */
+  webhooks: { id: number; name: string; type: string; deleted: boolean }[];
+  items: EventDecisionsView[];
+}
+
+export class GetIssueDecisionsQuery extends Query<IssueDecisionsView> {
+  constructor(readonly issueId: number) {
+    super();
+  }
+}
+
+const REASONS: Record<DecisionKind, string> = {
+  scheduled: 'scheduled for delivery',
+  'not-subscribed': 'the webhook did not subscribe to this activity type',
+  filtered: 'the webhook’s filter did not let it through',
+  'webhook-disabled': 'the webhook was switched off (active: false)',
+  'webhook-created-later': 'the webhook was created after this event',
+  'webhook-deleted': 'the webhook had been deleted',
+  coalesced: 'sent within one message with other activities of the same window',
+};
+
+/**
+ * Why each event of an issue went, or did not go, to each webhook of its project: the
+ * decision the scheduler made, recomputed from the log with the webhook's configuration
+ * as it was at the event (the project stream holds every change), and the delivery it led to.
+ */
+@QueryHandler(GetIssueDecisionsQuery)
+export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisionsQuery> {
+  constructor(
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  async execute({ issueId }: GetIssueDecisionsQuery): Promise<IssueDecisionsView> {
+    const issueEvents = await this.store.readStream(`issue-${issueId}`);
+    if (issueEvents.length === 0) throw notFound('issue', issueId);
+    const projectId = (issueEvents[0].data as { projectId: number }).projectId;
+    const projectEvents = await this.store.readStream(`project-${projectId}`);
+    const lifetimes = webhookLifetimes(projectEvents);
+    const deliveries = new Map(
+      (
+        await this.store.query<{ id: string; status: DeliveryStatus; carried_by: string | null }>(
+          `SELECT id, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position IS NOT NULL`,
+          [issueId],
+        )
+      ).map((row) => [row.id, row]),
+    );
+    const activities = new EventActivities(this.store, this.config);
+    let issue: IssueState = initialIssueState;
+    let project: ProjectState = initialProjectState;
+    let next = 0;
+    const items: EventDecisionsView[] = [];
+    for (const event of issueEvents) {
+      while (next < projectEvents.length && precedes(projectEvents[next], event)) project = projectAggregate.evolve(project, evolving(projectEvents[next++]));
+      const before = issue;
+      issue = issueAggregate.evolve(issue, evolving(event));
+      const activity = await activities.activityOf(event, before, issue, project).catch(() => null);
+      const item: EventDecisionsView = { position: event.position, eventId: event.eventId, eventType: event.type, occurredAt: event.occurredAt, activityType: activity?.type ?? null, title: activity?.title ?? null, decisions: [] };
+      items.push(item);
+      if (!activity) continue;
+      const pipeline = pipelineOf(event, issue);
+      for (const hook of lifetimes.values()) {
+        const at: WebhookAtEvent = project.webhooks[hook.id] ?? (precedes(hook.created, event) ? 'deleted' : 'not-created-yet');
+        const decision = decide(activity, at, pipeline);
+        const id = deliveryId(event.eventId, hook.id);
+        const delivery = deliveries.get(id);
+        const kind: DecisionKind = decision.kind === 'scheduled' && delivery?.status === 'COALESCED' ? 'coalesced' : decision.kind;
+        item.decisions.push({
+          webhookId: hook.id,
+          decision: kind,
+          reason: decision.kind === 'filtered' && decision.error ? `${REASONS.filtered} (it failed on this activity: ${decision.error})` : REASONS[kind],
+          ...(delivery ? { deliveryId: id, status: delivery.status } : {}),
+          ...(kind === 'coalesced' && delivery?.carried_by ? { into: delivery.carried_by } : {}),
+          ...(decision.kind === 'filtered' ? { filter: decision.filter } : {}),
+        });
+      }
+    }
+    return { issueId, projectId, webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })), items };
+  }
+}
+
+const evolving = (event: RecordedEvent) => event as unknown as Evolving<DomainEvent> & any;
+
+/** Every webhook a project stream has created: its creation event, latest name and whether it is gone. */
+function webhookLifetimes(projectEvents: RecordedEvent[]) {
+  const hooks = new Map<number, { id: number; name: string; type: string; created: RecordedEvent; deleted: boolean }>();
+  for (const event of projectEvents) {
+    const data = event.data as { webhookId?: number; name?: string; type?: string; changes?: { name?: string } };
+    if (event.type === 'webhook.created') hooks.set(data.webhookId!, { id: data.webhookId!, name: data.name!, type: data.type!, created: event, deleted: false });
+    const hook = data.webhookId !== undefined ? hooks.get(data.webhookId) : undefined;
+    if (!hook) continue;
+    if (event.type === 'webhook.updated' && data.changes?.name) hook.name = data.changes.name;
+    if (event.type === 'webhook.deleted') hook.deleted = true;
+  }
+  return hooks;
+}
