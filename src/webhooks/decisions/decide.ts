@@ -3,7 +3,7 @@ import type { IssueState } from '../../issues/issue.decider.js';
 import { stageStatus } from '../../issues/issue.rules.js';
 import type { Activity } from '../activity.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
-import { evaluateFilter, filterSubject, type PipelinePart } from '../filters/filter.js';
+import { evaluateFilter, filterSubject, type FilterSubject, type PipelinePart } from '../filters/filter.js';
 
 /**
  * Whether one activity goes to one webhook, and if not, why: the one rule the live
@@ -32,10 +32,18 @@ export function decide(activity: Activity, hook: WebhookAtEvent, pipeline: { sta
   if (!hook.active) return { kind: 'webhook-disabled' };
   if (!hook.activityTypes.includes(activity.type)) return { kind: 'not-subscribed', activityType: activity.type };
   if (hook.filter) {
-    const { matched, error } = evaluateFilter(hook.filter, filterSubject(activity, pipeline));
+    const { matched, error } = evaluateFilter(hook.filter, subjectOf(activity, pipeline));
     if (!matched) return error ? { kind: 'filtered', filter: hook.filter, error } : { kind: 'filtered', filter: hook.filter };
   }
   return { kind: 'scheduled' };
+}
+
+/** One activity is decided for every webhook: its filter subject is built once. */
+const subjects = new WeakMap<Activity, FilterSubject>();
+function subjectOf(activity: Activity, pipeline: { stage?: PipelinePart; task?: PipelinePart }): FilterSubject {
+  let subject = subjects.get(activity);
+  if (!subject) subjects.set(activity, (subject = filterSubject(activity, pipeline)));
+  return subject;
 }
 
 /** The stage and task an issue event is about (the state right after it), for filters. */

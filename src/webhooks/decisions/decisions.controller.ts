@@ -11,7 +11,7 @@ const DECISIONS: DecisionKind[] = ['scheduled', 'not-subscribed', 'filtered', 'w
 class DecisionSchema implements DecisionView {
   @ApiProperty() webhookId: number;
   @ApiProperty({ enum: DECISIONS }) decision: DecisionKind;
-  @ApiProperty({ example: 'the webhook did not subscribe to this activity type' }) reason: string;
+  @ApiPropertyOptional({ description: '`filtered`: why the filter failed on this activity (it then lets nothing through).', example: 'division by zero' }) error?: string;
   @ApiPropertyOptional({ description: 'The delivery of this event to the webhook, when there is one (scheduled live, or by a replay).' }) deliveryId?: string;
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES }) status?: DeliveryStatus;
   @ApiPropertyOptional({ description: '`coalesced`: the delivery whose message carried this event.' }) into?: string;
@@ -39,6 +39,8 @@ class IssueDecisionsSchema implements IssueDecisionsView {
   @ApiProperty() issueId: number;
   @ApiProperty() projectId: number;
   @ApiProperty({ type: [DecisionWebhookSchema] }) webhooks: DecisionWebhookSchema[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Each decision in words.', example: { 'not-subscribed': 'the webhook did not subscribe to this activity type' } })
+  reasons: Record<DecisionKind, string>;
   @ApiProperty({ type: [EventDecisionsSchema] }) items: EventDecisionsSchema[];
 }
 

@@ -10,7 +10,6 @@ import { projectAggregate } from '../../projects/project.projection.js';
 import { notFound } from '../../shared/errors.js';
 import type { DeliveryStatus } from '../delivery/deliveries.js';
 import { EventActivities } from '../subscription/event-activities.js';
-import { deliveryId } from '../subscription/schedule-deliveries.js';
 import { decide, pipelineOf, type DeliveryDecision, type WebhookAtEvent } from './decide.js';
 
 export type DecisionKind = DeliveryDecision['kind'] | 'coalesced';
@@ -18,8 +17,8 @@ export type DecisionKind = DeliveryDecision['kind'] | 'coalesced';
 export interface DecisionView {
   webhookId: number;
   decision: DecisionKind;
-  /** Why, in words. */
-  reason: string;
+  /** `filtered`: why the filter failed on this activity (it then lets nothing through). */
+  error?: string;
   /** The delivery this event has for the webhook, if any (scheduled live, or by a replay). */
   deliveryId?: string;
   status?: DeliveryStatus;
@@ -45,6 +44,8 @@ export interface IssueDecisionsView {
   projectId: number;
   /** Every webhook the project has had, deleted ones included. */
   webhooks: { id: number; name: string; type: string; deleted: boolean }[];
+  /** Each decision in words. */
+  reasons: Record<DecisionKind, string>;
   items: EventDecisionsView[];
 }
 
@@ -82,13 +83,14 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
     const projectId = (issueEvents[0].data as { projectId: number }).projectId;
     const projectEvents = await this.store.readStream(`project-${projectId}`);
     const lifetimes = webhookLifetimes(projectEvents);
+    // by (event position, webhook): the same pairs deliveryId() hashes, without hashing 10,000 of them
     const deliveries = new Map(
       (
-        await this.store.query<{ id: string; status: DeliveryStatus; carried_by: string | null }>(
-          `SELECT id, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position IS NOT NULL`,
+        await this.store.query<{ id: string; webhook_id: number; event_position: number; status: DeliveryStatus; carried_by: string | null }>(
+          `SELECT id, webhook_id, event_position, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position IS NOT NULL`,
           [issueId],
         )
-      ).map((row) => [row.id, row]),
+      ).map((row) => [`${row.event_position}:${row.webhook_id}`, row]),
     );
     const activities = new EventActivities(this.store, this.config);
     let issue: IssueState = initialIssueState;
@@ -107,20 +109,22 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
       for (const hook of lifetimes.values()) {
         const at: WebhookAtEvent = project.webhooks[hook.id] ?? (precedes(hook.created, event) ? 'deleted' : 'not-created-yet');
         const decision = decide(activity, at, pipeline);
-        const id = deliveryId(event.eventId, hook.id);
-        const delivery = deliveries.get(id);
+        const delivery = deliveries.get(`${event.position}:${hook.id}`);
         const kind: DecisionKind = decision.kind === 'scheduled' && delivery?.status === 'COALESCED' ? 'coalesced' : decision.kind;
-        item.decisions.push({
-          webhookId: hook.id,
-          decision: kind,
-          reason: decision.kind === 'filtered' && decision.error ? `${REASONS.filtered} (it failed on this activity: ${decision.error})` : REASONS[kind],
-          ...(delivery ? { deliveryId: id, status: delivery.status } : {}),
-          ...(kind === 'coalesced' && delivery?.carried_by ? { into: delivery.carried_by } : {}),
-          ...(decision.kind === 'filtered' ? { filter: decision.filter } : {}),
-        });
+        const view: DecisionView = { webhookId: hook.id, decision: kind };
+        if (delivery) {
+          view.deliveryId = delivery.id;
+          view.status = delivery.status;
+          if (kind === 'coalesced' && delivery.carried_by) view.into = delivery.carried_by;
+        }
+        if (decision.kind === 'filtered') {
+          view.filter = decision.filter;
+          if (decision.error) view.error = decision.error;
+        }
+        item.decisions.push(view);
       }
     }
-    return { issueId, projectId, webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })), items };
+    return { issueId, projectId, webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })), reasons: REASONS, items };
   }
 }
 

@@ -76,7 +76,7 @@ function compileUncached(source: string): Compiled | FilterProblem {
     if (!checked.valid) return problemOf(checked.error as unknown as CelLikeError);
     if (checked.type !== 'bool') return { position: 0, message: `the expression must give true or false, not a ${String(checked.type)}` };
     const parsed = environment.parse(source);
-    return (subject) => parsed(toCel(subject)) === true;
+    return (subject) => parsed(celContext(subject)) === true;
   } catch (error) {
     return problemOf(error as CelLikeError);
   }
@@ -106,7 +106,14 @@ export function evaluateFilter(source: string, subject: FilterSubject): { matche
   }
 }
 
-/** CEL integers are 64-bit: the ids go in as BigInt. */
+/** CEL integers are 64-bit: the ids go in as BigInt (once per subject, however many filters read it). */
+const contexts = new WeakMap<FilterSubject, Record<string, unknown>>();
+function celContext(s: FilterSubject): Record<string, unknown> {
+  let context = contexts.get(s);
+  if (!context) contexts.set(s, (context = toCel(s)));
+  return context;
+}
+
 function toCel(s: FilterSubject): Record<string, unknown> {
   return {
     ...s,
