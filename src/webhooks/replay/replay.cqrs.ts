@@ -161,10 +161,14 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
         params: [JSON.stringify(p.activity), now, replayId, now, p.id],
       });
     }
-    await this.store.transact(async (tx) => {
-      await tx.exec(writes);
-      tx.signal('deliveries');
-    });
+    // delivery bookkeeping, as the live scheduler's: a power cut may undo a page (replaying again adds it, same ids)
+    await this.store.transact(
+      async (tx) => {
+        await tx.exec(writes);
+        tx.signal('deliveries');
+      },
+      { durable: false },
+    );
   }
 }
 
