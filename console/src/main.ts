@@ -4,6 +4,7 @@ import { hourlyChart } from './chart.js';
 import { announce, clearStaleAnnouncement, details, h, headerList, pretty, replace, time, type Child } from './dom.js';
 import { webhookForm } from './form.js';
 import { decisionsContent, replayForm } from './history.js';
+import { messagePreview } from './preview.js';
 
 /** Live updates: the open page asks again this often (only while the tab is visible). */
 const POLL_MS = 2000;
@@ -404,6 +405,7 @@ function attemptView(attempt: Attempt, total: number): HTMLElement {
     details([
       ['URL', h('code', { class: 'url' }, attempt.request.url)],
       ['Headers', headerList(attempt.request.headers)],
+      ['As the room shows it', messagePreview(attempt.request.body) ?? undefined],
       ['Body', bodyBlock(`Request body of attempt ${attempt.number}`, attempt.request.body)],
     ]),
     h('h4', null, 'Response'),

@@ -66,4 +66,37 @@ describe('console: why, and replays (headless chromium)', () => {
     await context.close();
     expect(problems).toEqual([]);
   });
+
+  it('previews a chat message as the room shows it, from text only, beside the raw request', async () => {
+    const a = api(t);
+    const projectId = (await a.createProject('Chat')).id;
+    receiver.answer({ status: 200, body: '{"errcode":0,"errmsg":"ok"}', headers: { 'content-type': 'application/json' } });
+    const hookId = (await a.post(`/api/projects/${projectId}/webhooks`, { type: 'DINGTALK', name: 'room', url: `http://127.0.0.1:${receiver.port}/robot/send?access_token=t`, activityTypes: ['bb.issue.create'] }, 201)).id;
+    await a.createIssue(projectId, { name: 'Ship <img src=x onerror=alert(1)> **now**' });
+    const delivered = async () => ((await a.get(`/api/projects/${projectId}/webhooks/${hookId}/deliveries`)).items as { id: string; status: string }[]).find((d) => d.status === 'DELIVERED');
+    let delivery = await delivered();
+    for (let i = 0; !delivery && i < 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      delivery = await delivered();
+    }
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${base}/console`);
+    await page.getByLabel('API token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor(WAIT);
+    await page.goto(`${base}/console#/projects/${projectId}/webhooks/${hookId}/deliveries/${delivery!.id}`);
+    const preview = page.locator('.preview').first();
+    await preview.waitFor(WAIT);
+    // the title as a heading (markdown bold as the room shows it; markup typed by a user as text), the meta lines' names in bold, the link to Herald
+    expect(await preview.locator('.md-h1').innerText()).toBe('Issue created - Ship <img src=x onerror=alert(1)> now');
+    expect(await preview.locator('.md-h1 strong').innerText()).toBe('now');
+    expect(await preview.locator('strong').allInnerTexts()).toEqual(expect.arrayContaining(['Project Title:', 'Issue:']));
+    expect(await preview.locator('img').count()).toBe(0);
+    expect(await preview.getByRole('link', { name: 'View in Bytebase' }).getAttribute('href')).toMatch(/^https:\/\/herald\.example\.com\/issue\//);
+    await page.screenshot({ path: join(OUTPUT, 'console-preview.png'), fullPage: true });
+    await context.close();
+    expect(problems).toEqual([]);
+  });
 });
