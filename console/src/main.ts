@@ -1,7 +1,7 @@
 import { api, ApiError, DELIVERY_STATUSES, session, type Attempt, type Delivery, type DeliveryDetail, type DeliveryStatus, type Page, type Project, type User, type Webhook } from './api.js';
 import { needsReEnable, stateBadge, statusBadge } from './badges.js';
 import { hourlyChart } from './chart.js';
-import { announce, clearStaleAnnouncement, details, h, headerList, pretty, replace, time, type Child } from './dom.js';
+import { announce, clearStaleAnnouncement, details, h, headerList, pretty, replace, time, withTimes, type Child } from './dom.js';
 import { webhookForm } from './form.js';
 import { decisionsContent, replayForm } from './history.js';
 import { messagePreview } from './preview.js';
@@ -193,7 +193,7 @@ function webhookCard(projectId: number, hook: Webhook): HTMLElement {
       ['URL', h('code', { class: 'url' }, hook.url)],
       ['Activities', hook.activityTypes.join(', ')],
       ['Failures in a row', String(hook.consecutiveFailures)],
-      ['Last error', hook.lastError ? h('span', { class: 'error-text' }, hook.lastError) : '—'],
+      ['Last error', hook.lastError ? h('span', { class: 'error-text' }, withTimes(hook.lastError)) : '—'],
     ]),
   );
 }
@@ -241,7 +241,7 @@ function deliveriesTable(projectId: number, webhookId: number, items: Delivery[]
           cell('Status', statusBadge(d.status)),
           cell('Attempts', String(d.attemptCount)),
           cell('Next attempt', time(d.nextAttemptAt)),
-          cell('Last error', d.lastError ? h('span', { class: 'error-text' }, d.lastError) : '—'),
+          cell('Last error', d.lastError ? h('span', { class: 'error-text' }, withTimes(d.lastError)) : '—'),
         ),
       ),
     ),
@@ -259,7 +259,7 @@ async function webhookPage(projectId: number, webhookId: number, initialStatus: 
       ['URL', h('code', { class: 'url' }, hk.url)],
       ['Activities', hk.activityTypes.join(', ')],
       ['Failures in a row', String(hk.consecutiveFailures)],
-      ['Last error', hk.lastError ? h('span', { class: 'error-text' }, hk.lastError) : '—'],
+      ['Last error', hk.lastError ? h('span', { class: 'error-text' }, withTimes(hk.lastError)) : '—'],
       ['Signing secret', hk.hasSigningSecret ? 'set' : 'none'],
       ['Custom headers', hk.headerNames.length > 0 ? hk.headerNames.join(', ') : 'none'],
       ['Ordered', hk.ordered ? 'yes' : 'no'],
@@ -398,8 +398,8 @@ function attemptView(attempt: Attempt, total: number): HTMLElement {
     details([
       ['Started', time(attempt.startedAt)],
       ['Duration', `${attempt.durationMs} ms`],
-      ['Verdict', attempt.reason ? `${attempt.verdict}: ${attempt.reason}` : attempt.verdict],
-      ['Error', attempt.error ? h('span', { class: 'error-text' }, attempt.error) : undefined],
+      ['Verdict', attempt.reason ? withTimes(`${attempt.verdict}: ${attempt.reason}`) : attempt.verdict],
+      ['Error', attempt.error ? h('span', { class: 'error-text' }, withTimes(attempt.error)) : undefined],
     ]),
     h('h4', null, 'Request'),
     details([
@@ -440,7 +440,7 @@ async function deliveryPage(projectId: number, webhookId: number, deliveryId: st
       ['Created', time(d.createdAt)],
       ['Updated', time(d.updatedAt)],
       ['Next attempt', d.nextAttemptAt ? time(d.nextAttemptAt) : undefined],
-      ['Last error', d.lastError ? h('span', { class: 'error-text' }, d.lastError) : undefined],
+      ['Last error', d.lastError ? h('span', { class: 'error-text' }, withTimes(d.lastError)) : undefined],
     ]),
     h(
       'div',

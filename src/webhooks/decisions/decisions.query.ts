@@ -4,8 +4,10 @@ import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { initialIssueState, type IssueState } from '../../issues/issue.decider.js';
+import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import { initialProjectState, type ProjectState } from '../../projects/project.decider.js';
+import type { ProjectEvent } from '../../projects/project.events.js';
 import { projectAggregate } from '../../projects/project.projection.js';
 import { notFound } from '../../shared/errors.js';
 import type { DeliveryStatus } from '../delivery/deliveries.js';
@@ -98,9 +100,9 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
     let next = 0;
     const items: EventDecisionsView[] = [];
     for (const event of issueEvents) {
-      while (next < projectEvents.length && precedes(projectEvents[next], event)) project = projectAggregate.evolve(project, evolving(projectEvents[next++]));
+      while (next < projectEvents.length && precedes(projectEvents[next], event)) project = projectAggregate.evolve(project, evolving<ProjectEvent>(projectEvents[next++]));
       const before = issue;
-      issue = issueAggregate.evolve(issue, evolving(event));
+      issue = issueAggregate.evolve(issue, evolving<IssueEvent>(event));
       const activity = await activities.activityOf(event, before, issue, project).catch(() => null);
       const item: EventDecisionsView = { position: event.position, eventId: event.eventId, eventType: event.type, occurredAt: event.occurredAt, activityType: activity?.type ?? null, title: activity?.title ?? null, decisions: [] };
       items.push(item);
@@ -128,7 +130,8 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
   }
 }
 
-const evolving = (event: RecordedEvent) => event as unknown as Evolving<DomainEvent> & any;
+/** A stored event as its stream's evolve takes it. */
+const evolving = <E extends DomainEvent>(event: RecordedEvent) => event as unknown as Evolving<E>;
 
 /** Every webhook a project stream has created: its creation event, latest name and whether it is gone. */
 function webhookLifetimes(projectEvents: RecordedEvent[]) {
