@@ -45,8 +45,12 @@ async function open(dir: string, name: string) {
   return { app, store: app.get(EventStore), projectId: project.id };
 }
 
-/** (h) A replay of 100,000 events to one Custom webhook: deliveries scheduled per second, vs a rebuild of the same log. */
-export async function replayRate(dir: string, events = 100_000): Promise<Row> {
+/**
+ * (h) A replay of 100,000 events to one Custom webhook: deliveries scheduled per second, against (c)'s
+ * rebuild rate in the same run (the issue's target: at least half of it); a rebuild of the replayed log
+ * itself (fewer, longer streams than (c)'s) is noted beside it.
+ */
+export async function replayRate(dir: string, cRebuildRate: number, events = 100_000): Promise<Row> {
   const { app, store, projectId } = await open(dir, 'replay');
   const perIssue = events / 10;
   for (let i = 0; i < 10; i++) {
@@ -67,9 +71,10 @@ export async function replayRate(dir: string, events = 100_000): Promise<Row> {
   return {
     name: `(h) replay to one Custom webhook (deliveries scheduled/s)`,
     herald: `${fmt(rate)} (${fmt(replay.json.count)} deliveries in ${replaySeconds.toFixed(1)} s)`,
-    baseline: `${fmt(rebuildRate)} events/s: (c) projection rebuild of the same ${fmt(rebuilt)}-event log`,
-    ratio: rate / rebuildRate,
+    baseline: `${fmt(cRebuildRate)} events/s: (c) projection rebuild`,
+    ratio: rate / cRebuildRate,
     target: 0.5,
+    note: `a rebuild of the replayed ${fmt(rebuilt)}-event log itself (10 streams) ran at ${fmt(rebuildRate)} events/s: the replay is ${(rate / rebuildRate).toFixed(2)} of that`,
   };
 }
 

@@ -132,7 +132,8 @@ async function http(synchronous: 'FULL' | 'NORMAL'): Promise<void> {
   rows.push({ name: `(b) HTTP comments on one issue, ${mode} (req/s, 10 connections)`, herald: `${fmt(comment.requests.average)}, ${lat(comment)}${ok(comment)}`, baseline: 'no-I/O route, same run', ratio: comment.requests.average / noop.requests.average, target: 0.25 });
 }
 
-async function rebuild(): Promise<void> {
+/** Resolves with the rebuild's rate (events/s): (h) compares a replay's scheduling rate with it. */
+async function rebuild(): Promise<number> {
   const ds = await openDataSource({ kind: 'sqlite', path: join(dir, 'rebuild.sqlite') });
   const store = new SqliteEventStore(sqliteHandle(ds), systemClock);
   const issues = new AggregateStore(issueAggregate, store);
@@ -164,18 +165,19 @@ async function rebuild(): Promise<void> {
   const rawRate = parsed / ((performance.now() - start) / 1000);
   await ds.destroy();
   rows.push({ name: '(c) projection rebuild (events/s)', herald: `${fmt(heraldRate)} (${fmt(events)} events in ${durationMs} ms)`, baseline: `${fmt(rawRate)} raw ordered SELECT + JSON.parse`, ratio: heraldRate / rawRate, target: 0.5 });
+  return heraldRate;
 }
 
 await appends();
 await http('FULL');
 await http('NORMAL');
-await rebuild();
+const rebuildRate = await rebuild();
 rows.push(await latency(dir));
 rows.push(await throughput(dir, 1, 2000));
 rows.push(await throughput(dir, 50, 5000));
 rows.push(...(await postgresAppends()));
 rows.push(...(await instances()));
-rows.push(await replayRate(dir));
+rows.push(await replayRate(dir, rebuildRate));
 rows.push(await decisionsLatency(dir));
 rmSync(dir, { recursive: true, force: true });
 

@@ -127,13 +127,13 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
   private async plan(found: Found[], webhookId: number, includeDelivered: boolean): Promise<Planned[]> {
     const existing = new Map<string, DeliveryStatus>();
     const ids = found.map((f) => deliveryId(f.event.eventId, webhookId));
-    if (found.length > 0) {
-      // the page's range of positions, by the (event, webhook) unique key
-      const rows = await this.store.query<{ id: string; status: DeliveryStatus }>(
-        `SELECT id, status FROM webhook_deliveries WHERE event_position >= ? AND event_position <= ? AND webhook_id = ?`,
-        [found[0].event.position, found[found.length - 1].event.position, webhookId],
-      );
-      for (const row of rows) existing.set(row.id, row.status);
+    // by primary key (a range of positions with the webhook's id lets SQLite pick the webhook's index and
+    // scan every delivery the replay has made so far, page after page)
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      for (const row of await this.store.query<{ id: string; status: DeliveryStatus }>(`SELECT id, status FROM webhook_deliveries WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) {
+        existing.set(row.id, row.status);
+      }
     }
     return found
       .map((f, i) => ({ ...f, id: ids[i], existing: existing.get(ids[i]), action: replayAction(existing.get(ids[i]), includeDelivered) }))

@@ -32,7 +32,8 @@ export class EventActivities {
     const people = new Map<number, Mention>();
     const approvers = event.type === 'issue.approval-requested' ? (event.data as { approvers: number[] }).approvers : [];
     for (const id of [SYSTEM_BOT_ID, event.metadata.actorId, before.assigneeId, after.assigneeId, after.creatorId, ...approvers]) {
-      if (typeof id === 'number' && !people.has(id)) people.set(id, await this.person(id));
+      // known people without a turn of the event loop (a replay maps thousands of events)
+      if (typeof id === 'number' && !people.has(id)) people.set(id, this.people.get(id) ?? (await this.person(id)));
     }
     const mention = (id: number): Mention => people.get(id) ?? { id, name: `user ${id}`, email: '', phone: null, slackMemberId: null, wecomUserId: null };
     const person = (id: number): Person => {
@@ -55,8 +56,11 @@ export class EventActivities {
    * event of the user's stream (a change of handles), which the scheduler reads in order.
    */
   private async person(id: number): Promise<Mention> {
-    if (id === SYSTEM_BOT_ID) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail, phone: null, slackMemberId: null, wecomUserId: null };
     let person = this.people.get(id);
+    if (!person && id === SYSTEM_BOT_ID) {
+      person = { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail, phone: null, slackMemberId: null, wecomUserId: null };
+      this.people.set(id, person);
+    }
     if (!person) {
       const row = await this.store.queryOne<{ name: string; email: string; phone: string | null; slack_member_id: string | null; wecom_user_id: string | null }>(
         `SELECT name, email, phone, slack_member_id, wecom_user_id FROM rm_users WHERE id = ?`,
