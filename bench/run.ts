@@ -22,6 +22,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { AGGREGATES } from '../src/domain.js';
 import { postgresAppends } from './postgres.js';
 import { instances } from './instances.js';
+import { decisionsLatency, replayRate } from './replay.js';
 import { latency, throughput, type Row } from './webhooks.js';
 
 const rows: Row[] = [];
@@ -59,7 +60,12 @@ const LIMITS = `## What limits them
   their positions remain.
 - (g) The round trips per delivery are a few per claim of up to 50 and per record transaction of many attempts, plus
   the instance's own polling and heartbeat while it works (all counted). Throughput is bound by CPU: the Herald
-  process, PostgreSQL's backends and the receiver share the 2 cores; more instances add processes, not cores.`;
+  process, PostgreSQL's backends and the receiver share the 2 cores; more instances add processes, not cores.
+- (h) A replay reads the log in pages, folds each issue as it was at every event, maps each event to its activity,
+  decides it (the scheduler's rule, with the webhook's filter) and inserts the deliveries of each page in one
+  transaction; the rebuild folds and writes read-model rows but maps and decides nothing.
+- (i) The decisions route reads the issue's and the project's streams, folds both, maps each of the 1,000 events to
+  its activity and decides it for each of the 10 webhooks (filters evaluated), then reads the issue's deliveries.`;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
 const meta = { actorId: 2, correlationId: 'bench' };
@@ -126,7 +132,8 @@ async function http(synchronous: 'FULL' | 'NORMAL'): Promise<void> {
   rows.push({ name: `(b) HTTP comments on one issue, ${mode} (req/s, 10 connections)`, herald: `${fmt(comment.requests.average)}, ${lat(comment)}${ok(comment)}`, baseline: 'no-I/O route, same run', ratio: comment.requests.average / noop.requests.average, target: 0.25 });
 }
 
-async function rebuild(): Promise<void> {
+/** Resolves with the rebuild's rate (events/s): (h) compares a replay's scheduling rate with it. */
+async function rebuild(): Promise<number> {
   const ds = await openDataSource({ kind: 'sqlite', path: join(dir, 'rebuild.sqlite') });
   const store = new SqliteEventStore(sqliteHandle(ds), systemClock);
   const issues = new AggregateStore(issueAggregate, store);
@@ -158,17 +165,20 @@ async function rebuild(): Promise<void> {
   const rawRate = parsed / ((performance.now() - start) / 1000);
   await ds.destroy();
   rows.push({ name: '(c) projection rebuild (events/s)', herald: `${fmt(heraldRate)} (${fmt(events)} events in ${durationMs} ms)`, baseline: `${fmt(rawRate)} raw ordered SELECT + JSON.parse`, ratio: heraldRate / rawRate, target: 0.5 });
+  return heraldRate;
 }
 
 await appends();
 await http('FULL');
 await http('NORMAL');
-await rebuild();
+const rebuildRate = await rebuild();
 rows.push(await latency(dir));
 rows.push(await throughput(dir, 1, 2000));
 rows.push(await throughput(dir, 50, 5000));
 rows.push(...(await postgresAppends()));
 rows.push(...(await instances()));
+rows.push(await replayRate(dir, rebuildRate));
+rows.push(await decisionsLatency(dir));
 rmSync(dir, { recursive: true, force: true });
 
 const machine =

@@ -64,7 +64,7 @@ export const ACTIVITY_TYPES = [
   'bb.pipeline.failed',
   'bb.pipeline.completed',
 ] as const;
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED'] as const;
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED', 'COALESCED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface Webhook {
@@ -83,6 +83,9 @@ export interface Webhook {
   hasSigningSecret: boolean;
   headerNames: string[];
   ordered: boolean;
+  /** The CEL filter activities must pass (null: none). */
+  filter: string | null;
+  coalesce: { windowSeconds: number };
   createdAt: string;
   updatedAt: string;
 }
@@ -108,6 +111,11 @@ export interface Delivery {
   attemptCount: number;
   nextAttemptAt: string | null;
   lastError: string | null;
+  /** The message's title (a coalesced message's summary). */
+  title: string | null;
+  issueId: number | null;
+  /** COALESCED: the delivery whose message carried this one. */
+  carriedBy: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -124,6 +132,8 @@ export interface Attempt {
 }
 
 export interface DeliveryDetail extends Delivery {
+  /** A coalesced message: the other deliveries it carries. */
+  carries: { id: string; eventPosition: number }[];
   attempts: Attempt[];
 }
 
@@ -225,4 +235,37 @@ export const api = {
     call<DeliveryDetail>('GET', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}`),
   redeliver: (projectId: number, webhookId: number, deliveryId: string) =>
     call<{ accepted: boolean }>('POST', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
+  decisions: (issueId: number) => call<IssueDecisions>('GET', `/api/issues/${issueId}/webhook-decisions`),
+  replay: (projectId: number, webhookId: number, input: { from: string; to?: string; dryRun?: boolean; includeDelivered?: boolean }) =>
+    call<ReplayResult>('POST', `${hook(projectId, webhookId)}/replay`, input),
+  replayProgress: (projectId: number, webhookId: number, replayId: string) => call<ReplayProgress>('GET', `${hook(projectId, webhookId)}/replays/${encodeURIComponent(replayId)}`),
 };
+
+/** GET /api/issues/{id}/webhook-decisions. */
+export interface IssueDecisions {
+  issueId: number;
+  projectId: number;
+  webhooks: { id: number; name: string; type: string; deleted: boolean }[];
+  reasons: Record<string, string>;
+  items: {
+    position: number;
+    eventType: string;
+    occurredAt: string;
+    activityType: string | null;
+    title: string | null;
+    decisions: { webhookId: number; decision: string; deliveryId?: string; status?: DeliveryStatus; into?: string; filter?: string; error?: string }[];
+  }[];
+}
+
+export interface ReplayResult {
+  replayId?: string;
+  count: number;
+  items: { eventId: string; position: number; activityType: string; title: string; issueId: number | null; createdTs: number; alreadyDelivered: boolean }[];
+}
+
+export interface ReplayProgress {
+  id: string;
+  count: number;
+  statuses: Record<DeliveryStatus, number>;
+  done: boolean;
+}

@@ -24,6 +24,7 @@ const STATUS_CLASS: Record<DeliveryStatus, string> = {
   DELIVERING: 'warn',
   RETRYING: 'warn',
   HELD: 'warn',
+  COALESCED: 'ok',
 };
 
 export function statusBadge(status: DeliveryStatus): HTMLElement {

@@ -48,6 +48,20 @@ export function time(iso: string | null | undefined): HTMLElement | string {
   return h('time', { datetime: iso, title: iso }, new Date(iso).toLocaleString());
 }
 
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/** A text (an error, a reason) with the ISO times it carries shown in the console's one style. */
+export function withTimes(text: string): Child[] {
+  const out: Child[] = [];
+  let last = 0;
+  for (const m of text.matchAll(ISO_TIME)) {
+    out.push(text.slice(last, m.index), time(m[0]));
+    last = m.index! + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out;
+}
+
 /** A body as it was sent: indented when it is JSON, as is otherwise. */
 export function pretty(body: string): string {
   try {

@@ -1,8 +1,10 @@
 import { api, ApiError, DELIVERY_STATUSES, session, type Attempt, type Delivery, type DeliveryDetail, type DeliveryStatus, type Page, type Project, type User, type Webhook } from './api.js';
 import { needsReEnable, stateBadge, statusBadge } from './badges.js';
 import { hourlyChart } from './chart.js';
-import { announce, clearStaleAnnouncement, details, h, headerList, pretty, replace, time, type Child } from './dom.js';
+import { announce, clearStaleAnnouncement, details, h, headerList, pretty, replace, time, withTimes, type Child } from './dom.js';
 import { webhookForm } from './form.js';
+import { decisionsContent, replayForm } from './history.js';
+import { messagePreview } from './preview.js';
 
 /** Live updates: the open page asks again this often (only while the tab is visible). */
 const POLL_MS = 2000;
@@ -37,6 +39,7 @@ type Route =
   | { name: 'webhook'; projectId: number; webhookId: number; status: DeliveryStatus | '' }
   | { name: 'edit'; projectId: number; webhookId: number }
   | { name: 'delivery'; projectId: number; webhookId: number; deliveryId: string }
+  | { name: 'decisions'; issueId: number }
   | { name: 'missing' };
 
 const isStatus = (value: string): value is DeliveryStatus => (DELIVERY_STATUSES as readonly string[]).includes(value);
@@ -46,6 +49,7 @@ function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean);
   const id = (part: string | undefined) => (part !== undefined && /^\d{1,15}$/.test(part) ? Number(part) : NaN);
   if (parts.length === 0) return { name: 'projects' };
+  if (parts.length === 2 && parts[0] === 'issues' && !Number.isNaN(id(parts[1]))) return { name: 'decisions', issueId: id(parts[1]) };
   const projectId = id(parts[1]);
   if (parts[0] !== 'projects' || Number.isNaN(projectId)) return { name: 'missing' };
   if (parts.length === 2) return { name: 'webhooks', projectId };
@@ -69,6 +73,7 @@ const href = {
   webhook: (p: number, w: number, status: DeliveryStatus | '' = '') => `#/projects/${p}/webhooks/${w}${status ? `?status=${status}` : ''}`,
   edit: (p: number, w: number) => `#/projects/${p}/webhooks/${w}/edit`,
   delivery: (p: number, w: number, d: string) => `#/projects/${p}/webhooks/${w}/deliveries/${encodeURIComponent(d)}`,
+  decisions: (issueId: number) => `#/issues/${issueId}`,
 };
 
 // ---------------------------------------------------------------- state
@@ -188,7 +193,7 @@ function webhookCard(projectId: number, hook: Webhook): HTMLElement {
       ['URL', h('code', { class: 'url' }, hook.url)],
       ['Activities', hook.activityTypes.join(', ')],
       ['Failures in a row', String(hook.consecutiveFailures)],
-      ['Last error', hook.lastError ? h('span', { class: 'error-text' }, hook.lastError) : '—'],
+      ['Last error', hook.lastError ? h('span', { class: 'error-text' }, withTimes(hook.lastError)) : '—'],
     ]),
   );
 }
@@ -226,11 +231,17 @@ function deliveriesTable(projectId: number, webhookId: number, items: Delivery[]
           'tr',
           { 'data-delivery': d.id },
           cell('Created', manage ? h('a', { href: href.delivery(projectId, webhookId, d.id), 'data-key': `open-${d.id}` }, time(d.createdAt), h('span', { class: 'visually-hidden' }, ` (open delivery ${d.id})`)) : time(d.createdAt)),
-          cell('Activity', d.activityType, d.eventPosition === null ? h('span', { class: 'muted' }, ' (test)') : null),
+          cell(
+            'Activity',
+            d.title ?? d.activityType,
+            // one link per row (to the delivery): its detail links to the issue's decisions
+            d.issueId !== null ? h('span', { class: 'muted' }, ` · issue ${d.issueId}`) : null,
+            h('span', { class: 'muted' }, d.eventPosition === null ? ' (test)' : ` (${d.activityType})`),
+          ),
           cell('Status', statusBadge(d.status)),
           cell('Attempts', String(d.attemptCount)),
           cell('Next attempt', time(d.nextAttemptAt)),
-          cell('Last error', d.lastError ? h('span', { class: 'error-text' }, d.lastError) : '—'),
+          cell('Last error', d.lastError ? h('span', { class: 'error-text' }, withTimes(d.lastError)) : '—'),
         ),
       ),
     ),
@@ -248,10 +259,12 @@ async function webhookPage(projectId: number, webhookId: number, initialStatus: 
       ['URL', h('code', { class: 'url' }, hk.url)],
       ['Activities', hk.activityTypes.join(', ')],
       ['Failures in a row', String(hk.consecutiveFailures)],
-      ['Last error', hk.lastError ? h('span', { class: 'error-text' }, hk.lastError) : '—'],
+      ['Last error', hk.lastError ? h('span', { class: 'error-text' }, withTimes(hk.lastError)) : '—'],
       ['Signing secret', hk.hasSigningSecret ? 'set' : 'none'],
       ['Custom headers', hk.headerNames.length > 0 ? hk.headerNames.join(', ') : 'none'],
       ['Ordered', hk.ordered ? 'yes' : 'no'],
+      ['Filter', hk.filter ? h('code', null, hk.filter) : 'none'],
+      ['Coalescing window', hk.coalesce.windowSeconds > 0 ? `${hk.coalesce.windowSeconds} s: activities within it go as one message` : 'off'],
       ['Updated', time(hk.updatedAt)],
     ]),
   ]);
@@ -352,7 +365,7 @@ async function webhookPage(projectId: number, webhookId: number, initialStatus: 
     crumbs: [{ label: 'Projects', href: href.projects() }, { label: project.name, href: href.project(projectId) }, { label: hook.name }],
     content: [
       info,
-      manage ? h('section', { class: 'card', 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), buttons, recover) : h('p', { class: 'muted' }, `Your role: ${ACCESS_LABEL[access]}.`),
+      manage ? h('section', { class: 'card', 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), buttons, recover, replayForm(projectId, webhookId)) : h('p', { class: 'muted' }, `Your role: ${ACCESS_LABEL[access]}.`),
       h('section', { class: 'card', 'aria-labelledby': 'chart-title' }, h('h2', { id: 'chart-title' }, 'Last 24 hours'), chart),
       h(
         'section',
@@ -385,13 +398,14 @@ function attemptView(attempt: Attempt, total: number): HTMLElement {
     details([
       ['Started', time(attempt.startedAt)],
       ['Duration', `${attempt.durationMs} ms`],
-      ['Verdict', attempt.reason ? `${attempt.verdict}: ${attempt.reason}` : attempt.verdict],
-      ['Error', attempt.error ? h('span', { class: 'error-text' }, attempt.error) : undefined],
+      ['Verdict', attempt.reason ? withTimes(`${attempt.verdict}: ${attempt.reason}`) : attempt.verdict],
+      ['Error', attempt.error ? h('span', { class: 'error-text' }, withTimes(attempt.error)) : undefined],
     ]),
     h('h4', null, 'Request'),
     details([
       ['URL', h('code', { class: 'url' }, attempt.request.url)],
       ['Headers', headerList(attempt.request.headers)],
+      ['As the room shows it', messagePreview(attempt.request.body) ?? undefined],
       ['Body', bodyBlock(`Request body of attempt ${attempt.number}`, attempt.request.body)],
     ]),
     h('h4', null, 'Response'),
@@ -416,13 +430,17 @@ async function deliveryPage(projectId: number, webhookId: number, deliveryId: st
   const drawHead = live(head, (d: DeliveryDetail) => [
     h('p', { class: 'badges' }, statusBadge(d.status)),
     details([
+      ['Title', d.title ?? undefined],
       ['Activity', d.eventPosition === null ? `${d.activityType} (test message)` : d.activityType],
+      ['Issue', d.issueId === null ? undefined : h('a', { href: href.decisions(d.issueId) }, `issue ${d.issueId}: why each event went or not`)],
+      ['Carried by', d.carriedBy ? h('a', { href: href.delivery(projectId, webhookId, d.carriedBy) }, d.carriedBy) : undefined],
+      ['Carries', d.carries.length > 0 ? h('span', null, d.carries.map((c, i) => [i > 0 ? ', ' : '', h('a', { href: href.delivery(projectId, webhookId, c.id) }, `event ${c.eventPosition}`)])) : undefined],
       ['Event position', d.eventPosition === null ? undefined : String(d.eventPosition)],
       ['Attempts', String(d.attemptCount)],
       ['Created', time(d.createdAt)],
       ['Updated', time(d.updatedAt)],
       ['Next attempt', d.nextAttemptAt ? time(d.nextAttemptAt) : undefined],
-      ['Last error', d.lastError ? h('span', { class: 'error-text' }, d.lastError) : undefined],
+      ['Last error', d.lastError ? h('span', { class: 'error-text' }, withTimes(d.lastError)) : undefined],
     ]),
     h(
       'div',
@@ -527,6 +545,14 @@ function failPage(error: unknown): void {
   });
 }
 
+/** Why an issue's events went, or did not go, to each webhook (see history.ts). */
+async function decisionsPage(issueId: number): Promise<Screen> {
+  const { projectId, content } = await decisionsContent(issueId, href.delivery);
+  const project = await api.project(projectId);
+  const title = `Issue ${issueId}: webhook decisions`;
+  return { title, crumbs: [{ label: 'Projects', href: href.projects() }, { label: project.name, href: href.project(projectId) }, { label: title }], content };
+}
+
 async function route(): Promise<void> {
   const mine = ++generation;
   current = null;
@@ -556,6 +582,9 @@ async function route(): Promise<void> {
         break;
       case 'delivery':
         screen = await deliveryPage(r.projectId, r.webhookId, r.deliveryId);
+        break;
+      case 'decisions':
+        screen = await decisionsPage(r.issueId);
         break;
       case 'missing':
         throw new ApiError(404, undefined);

@@ -20,6 +20,8 @@ const OUTCOME: Record<DeliveryStatus, StatsOutcome> = {
   DELIVERING: 'pending',
   RETRYING: 'pending',
   HELD: 'pending',
+  // its activity went out within another delivery's message (a chat webhook's window), whose row shows how that went
+  COALESCED: 'delivered',
 };
 
 export interface HourCount extends Record<StatsOutcome, number> {

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
+import { Coalescer } from './coalesce/coalescer.js';
 import { WebhookDirectory } from './config/webhook-directory.js';
+import { WebhookDecisionsController } from './decisions/decisions.controller.js';
+import { GetIssueDecisionsHandler } from './decisions/decisions.query.js';
+import { ReplayController } from './replay/replay.controller.js';
+import { GetReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import { CreateWebhookHandler, DeleteWebhookHandler, ResealWebhookSecretsHandler, UpdateWebhookHandler } from './config/webhook.commands.js';
@@ -20,7 +25,7 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
 import { WebhookOperations } from './webhook-operations.js';
 
 @Module({
-  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController],
+  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController, WebhookDecisionsController, ReplayController],
   providers: [
     {
       provide: WEBHOOK_HTTP,
@@ -54,6 +59,10 @@ import { WebhookOperations } from './webhook-operations.js';
     ListDeliveriesHandler,
     GetDeliveryHandler,
     WebhookOperations,
+    GetIssueDecisionsHandler,
+    ReplayHandler,
+    GetReplayHandler,
+    Coalescer,
   ],
   exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })

@@ -7,6 +7,8 @@ import { CreateProjectDto, UpdateProjectDto, SetMemberDto } from '../../src/proj
 import { CreateUserDto } from '../../src/users/users.controller.js';
 import { CreateWebhookDto, ListDeliveriesQueryDto, RecoverDto, UpdateWebhookDto } from '../../src/webhooks/config/webhook.dto.js';
 import { EventFeedQueryDto } from '../../src/events-feed/events-feed.module.js';
+import { CoalesceDto } from '../../src/webhooks/coalesce/coalesce.dto.js';
+import { ReplayDto } from '../../src/webhooks/replay/replay.controller.js';
 import { PageQuery } from '../../src/shared/pagination.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
@@ -81,7 +83,7 @@ describe('OpenAPI document (/docs-json) and UI (/docs)', () => {
   });
 
   it('documents each request body and query with exactly the fields the validation accepts, and which are required', () => {
-    const bodies = { CreateIssueDto, ApprovalDto, ApprovalStepDto, SendBackDto, UpdateIssueDto, ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateProjectDto, UpdateProjectDto, SetMemberDto, CreateUserDto, CreateWebhookDto, UpdateWebhookDto, RecoverDto, ContactDto };
+    const bodies = { CreateIssueDto, ApprovalDto, ApprovalStepDto, SendBackDto, UpdateIssueDto, ChangeIssueStatusDto, ChangeTaskStatusDto, CommentDto, CreateProjectDto, UpdateProjectDto, SetMemberDto, CreateUserDto, CreateWebhookDto, UpdateWebhookDto, RecoverDto, ContactDto, ReplayDto, CoalesceDto };
     const validated = (dto: Function) => {
       const metas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
       const fields = [...new Set(metas.map((m) => m.propertyName))].sort();
@@ -246,6 +248,14 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('post', `/api/projects/${project.id}/webhooks/${hook.id}/test`);
     await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/deliveries/msg_nope`); // 404
     await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/deliveries/hourly`);
+
+    // issue 15: why each event went or not, a dry run, a replay and its progress
+    await call('get', `/api/issues/${issue.id}/webhook-decisions`, { token: dev.token });
+    await call('post', `/api/projects/${project.id}/webhooks/${hook.id}/replay`, { body: { from: 'position:1', dryRun: true } });
+    await call('post', `/api/projects/${project.id}/webhooks/${hook.id}/replay`, { body: { from: 'last week' } }); // 400
+    const replay = (await call('post', `/api/projects/${project.id}/webhooks/${hook.id}/replay`, { body: { from: 'position:1', includeDelivered: true } })).body;
+    await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/replays/${replay.replayId}`, { token: dev.token });
+    await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/replays/rpl_nope`); // 404
 
     await call('get', `/api/projects/${project.id}/audit?limit=2`);
     await call('get', '/api/events?after=0&limit=5');

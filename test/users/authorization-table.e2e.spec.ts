@@ -146,6 +146,19 @@ const TABLE: Record<string, Case> = {
     path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/deliveries/hourly`,
     expect: member(200),
   },
+  'GET /api/issues/:issueId/webhook-decisions': { path: (c) => `/api/issues/${c.ids.issue}/webhook-decisions`, expect: member(200) },
+  'POST /api/projects/:projectId/webhooks/:webhookId/replay': {
+    path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/replay`,
+    body: () => ({ from: 'position:1', dryRun: true }),
+    expect: ownerOnly(200),
+  },
+  'GET /api/projects/:projectId/webhooks/:webhookId/replays/:replayId': {
+    path: async (c) => {
+      const { replayId } = await c.admin('post', `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/replay`, { from: 'position:1' });
+      return `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/replays/${replayId}`;
+    },
+    expect: member(200),
+  },
 };
 
 describe('authorization: every route × role', () => {

@@ -35,6 +35,8 @@ describe('webhook configuration', () => {
       hasSigningSecret: false,
       headerNames: [],
       ordered: false,
+      filter: null,
+      coalesce: { windowSeconds: 0 },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -4,6 +4,7 @@ import { PostgresEngine1764200000000 } from './1764200000000-postgres-engine.js'
 import { ReadModelVersions1764300000000 } from './1764300000000-read-model-versions.js';
 import { DeliveryInstances1764400000000 } from './1764400000000-delivery-instances.js';
 import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and-contacts.js';
+import { ReplaysAndCoalescing1764600000000 } from './1764600000000-replays-and-coalescing.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ReadModelVersions1764300000000,
   DeliveryInstances1764400000000,
   ApprovalsAndContacts1764500000000,
+  ReplaysAndCoalescing1764600000000,
 ];

@@ -5,6 +5,8 @@ import type { AggregateStore, Metadata } from '../../event-store/aggregate-store
 import { EventStore } from '../../event-store/event-store.js';
 import { invalid, type FieldError } from '../../shared/errors.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
+import { checkCoalesce } from '../coalesce/window.js';
+import { checkFilter } from '../filters/filter.js';
 import { normalizeActivityType } from '../activity.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
 import { PROJECT_WEBHOOKS } from './project-webhooks.js';
@@ -36,9 +38,15 @@ export class DeleteWebhookCommand extends Command<void> {
 }
 
 /** The rules a webhook's URL, signing secret and headers must meet for its type (400 naming each field). */
-function assertSettings(type: WebhookType, input: { url?: string; signingSecret?: string | null; headers?: Record<string, string> }, config: HeraldConfig): void {
+function assertSettings(
+  type: WebhookType,
+  input: { url?: string; signingSecret?: string | null; headers?: Record<string, string>; filter?: string | null; coalesce?: { windowSeconds: number } },
+  config: HeraldConfig,
+): void {
   const provider = providerFor(type);
   const errors: FieldError[] = [
+    ...checkFilter(input.filter),
+    ...checkCoalesce(type, input.coalesce),
     ...(input.url !== undefined ? checkWebhookUrl(input.url, provider, config.webhooks) : []),
     ...(typeof input.signingSecret === 'string' ? checkSigningSecret(provider, input.signingSecret) : []),
     ...(input.headers !== undefined ? (provider.customHeaders ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: `${type} webhooks take no custom headers` }]) : []),
@@ -85,6 +93,8 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           previousSigningSecret: null,
           headers: sealHeaders(this.box, input.headers ?? {}),
           ordered: input.ordered ?? false,
+          ...(input.filter ? { filter: input.filter } : {}),
+          ...(input.coalesce ? { coalesce: { windowSeconds: input.coalesce.windowSeconds } } : {}),
         },
         s,
         { now, actorId: metadata.actorId },
@@ -106,9 +116,10 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
   async execute({ projectId, webhookId, input, metadata }: UpdateWebhookCommand): Promise<WebhookView> {
     const hook = await loadHook(this.store, projectId, webhookId);
     assertSettings(hook.type, input, this.config);
-    const { url, signingSecret, headers, activityTypes, ...plain } = input;
+    const { url, signingSecret, headers, activityTypes, coalesce, ...plain } = input;
     const changes = {
       ...plain,
+      ...(coalesce ? { coalesce: { windowSeconds: coalesce.windowSeconds } } : {}),
       ...(activityTypes ? { activityTypes: [...new Set(activityTypes.map(normalizeActivityType))] } : {}),
       ...(url !== undefined ? sealUrl(this.box, url, hook.type) : {}),
       ...(signingSecret !== undefined ? { signingSecret: signingSecret === null ? null : this.box.seal(signingSecret) } : {}),

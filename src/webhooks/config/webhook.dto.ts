@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { CoalesceDto, COALESCE_DOC } from '../coalesce/coalesce.dto.js';
+import { FILTER_DOC } from '../filters/filter.js';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { ACTIVITY_TYPE_INPUTS, ACTIVITY_TYPES } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 import { PROVIDERS, WEBHOOK_TYPES } from '../providers/registry.js';
@@ -32,6 +34,12 @@ export class CreateWebhookDto {
   @IsOptional() @IsObject() headers?: Record<string, string>;
   @ApiPropertyOptional({ default: false, description: ORDERED_DOC })
   @IsOptional() @IsBoolean() ordered?: boolean;
+  @ApiPropertyOptional({ type: String, maxLength: 1000, nullable: true, description: FILTER_DOC })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(1000) filter?: string | null;
+  @ApiPropertyOptional({ type: CoalesceDto, description: COALESCE_DOC })
+  @IsOptional() @ValidateNested() @Type(() => CoalesceDto) coalesce?: CoalesceDto;
+  @ApiPropertyOptional({ maxLength: 40, description: 'Send what the log holds since then at once, as `POST …/replay` with this `from` (an ISO time or `position:<n>`) would.', example: '2026-03-01T00:00:00Z' })
+  @IsOptional() @IsString() @MaxLength(40) backfillFrom?: string;
 }
 
 export class UpdateWebhookDto {
@@ -50,6 +58,10 @@ export class UpdateWebhookDto {
   @IsOptional() @IsObject() headers?: Record<string, string>;
   @ApiPropertyOptional({ description: ORDERED_DOC })
   @IsOptional() @IsBoolean() ordered?: boolean;
+  @ApiPropertyOptional({ type: String, maxLength: 1000, nullable: true, description: `${FILTER_DOC} null removes it.` })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(1000) filter?: string | null;
+  @ApiPropertyOptional({ type: CoalesceDto, description: COALESCE_DOC })
+  @IsOptional() @ValidateNested() @Type(() => CoalesceDto) coalesce?: CoalesceDto;
 }
 
 export class ListDeliveriesQueryDto {

@@ -36,6 +36,10 @@ export interface WebhookSettingsData {
   /** Values sealed. */
   headers: Record<string, string>;
   ordered: boolean;
+  /** A CEL expression an activity must pass (see filters/filter.ts); absent or null: none. */
+  filter?: string | null;
+  /** Chat webhooks: activities within the window go as one message (see coalesce/); absent: the provider's default. */
+  coalesce?: { windowSeconds: number };
 }
 
 /** Version 2: urlMasked hides the whole path but the provider's fixed prefix (see webhook.upcasters.ts). */
@@ -70,7 +74,7 @@ export type WebhookEvent = WebhookCreatedV2 | WebhookUpdatedV2 | WebhookDeletedV
 
 const ids = { projectId: int, webhookId: int };
 const previousSecret = nullable(object({ secret: str(), until: str() }));
-const settings: Record<keyof Omit<WebhookSettingsData, 'type'>, Check> = {
+const settings: Record<Exclude<keyof WebhookSettingsData, 'type' | 'filter' | 'coalesce'>, Check> = {
   name: str({ min: 1 }),
   url: str({ min: 1 }),
   urlMasked: str({ min: 1 }),
@@ -82,11 +86,16 @@ const settings: Record<keyof Omit<WebhookSettingsData, 'type'>, Check> = {
   headers: recordOf(str()),
   ordered: bool,
 };
+/** Added after the first webhooks were written: absent from older events. */
+const laterSettings: Record<'filter' | 'coalesce', Check> = {
+  filter: nullable(str({ min: 1 })),
+  coalesce: object({ windowSeconds: int }),
+};
 
 /** The data each webhook event holds at its current version (checked on append, and over the whole log at start). */
 export const WEBHOOK_EVENT_SCHEMAS: EventSchemas = {
-  [WebhookCreated]: { schemaVersion: 2, data: object({ ...ids, type: oneOf(WEBHOOK_TYPES), ...settings }) },
-  [WebhookUpdated]: { schemaVersion: 2, data: object({ ...ids, changes: object({}, settings) }) },
+  [WebhookCreated]: { schemaVersion: 2, data: object({ ...ids, type: oneOf(WEBHOOK_TYPES), ...settings }, laterSettings) },
+  [WebhookUpdated]: { schemaVersion: 2, data: object({ ...ids, changes: object({}, { ...settings, ...laterSettings }) }) },
   [WebhookDeleted]: { schemaVersion: 1, data: object(ids) },
   [WebhookHealthChanged]: {
     schemaVersion: 1,

@@ -25,7 +25,7 @@ export class ListDeliveriesQuery extends Query<{ items: ReturnType<typeof toDeli
     super();
   }
 }
-export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & { attempts: ReturnType<typeof toAttemptView>[] }> {
+export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & { carries: { id: string; eventPosition: number }[]; attempts: ReturnType<typeof toAttemptView>[] }> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly deliveryId: string) {
     super();
   }
@@ -104,6 +104,8 @@ export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
     const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);
     const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
-    return { ...toDeliveryView(row), attempts: attempts.map(toAttemptView) };
+    // a chat webhook's coalesced message: the other events it carries
+    const carried = await this.store.query<{ id: string; event_position: number }>(`SELECT id, event_position FROM webhook_deliveries WHERE carried_by = ? ORDER BY event_position`, [deliveryId]);
+    return { ...toDeliveryView(row), carries: carried.map((c) => ({ id: c.id, eventPosition: Number(c.event_position) })), attempts: attempts.map(toAttemptView) };
   }
 }

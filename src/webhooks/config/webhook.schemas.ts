@@ -7,6 +7,10 @@ import { WEBHOOK_TYPES } from '../providers/registry.js';
 import { WEBHOOK_STATES } from './webhook.events.js';
 import type { WebhookView } from './webhook.view.js';
 
+export class CoalesceSchema {
+  @ApiProperty({ type: 'integer' }) windowSeconds: number;
+}
+
 /** The API's shapes of webhooks and deliveries, as documented in OpenAPI (`implements` keeps them in step with the views). */
 export class WebhookSchema implements WebhookView {
   @ApiProperty() id: number;
@@ -23,8 +27,19 @@ export class WebhookSchema implements WebhookView {
   @ApiProperty({ description: 'Whether a signing secret is set (never shown).' }) hasSigningSecret: boolean;
   @ApiProperty({ type: [String], description: 'Names of the custom headers (values are never shown).' }) headerNames: string[];
   @ApiProperty({ description: 'Deliver strictly in event order (a failing delivery holds back the later ones).' }) ordered: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'The CEL expression an activity must pass (null: none).', example: 'level == "ERROR" && stage.name == "prod"' }) filter: string | null;
+  @ApiProperty({ type: CoalesceSchema, description: 'The coalescing window in effect (0: off).' }) coalesce: CoalesceSchema;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class BackfillSchema {
+  @ApiProperty({ description: 'Follow it at GET …/webhooks/{webhookId}/replays/{replayId}.' }) replayId: string;
+  @ApiProperty({ description: 'Deliveries queued from the log.' }) count: number;
+}
+
+export class WebhookCreatedSchema extends WebhookSchema {
+  @ApiPropertyOptional({ type: BackfillSchema, description: 'When `backfillFrom` was given: the replay it started.' }) backfill?: BackfillSchema;
 }
 
 export class WebhookUrlSchema {
@@ -50,6 +65,9 @@ export class DeliverySchema implements DeliveryView {
   @ApiProperty() attemptCount: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it is attempted next (PENDING, RETRYING, HELD).' }) nextAttemptAt: string | null;
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The message’s title (for a coalesced message, its summary).' }) title: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The issue it is about (null for a test message).' }) issueId: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'COALESCED: the delivery whose message carried this one.' }) carriedBy: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -79,7 +97,13 @@ export class AttemptSchema implements AttemptView {
   @ApiPropertyOptional({ description: 'Why it was not delivered.' }) reason?: string;
 }
 
+export class CarriedDeliverySchema {
+  @ApiProperty() id: string;
+  @ApiProperty() eventPosition: number;
+}
+
 export class DeliveryDetailSchema extends DeliverySchema {
+  @ApiProperty({ type: [CarriedDeliverySchema], description: 'A coalesced message: the other deliveries (events) it carries, besides its own.' }) carries: CarriedDeliverySchema[];
   @ApiProperty({ type: [AttemptSchema] }) attempts: AttemptSchema[];
 }
 

@@ -1,4 +1,5 @@
 import type { EventStore } from '../../event-store/event-store.js';
+import { coalesceView } from '../coalesce/window.js';
 import type { WebhookConfig } from './webhook.decider.js';
 
 export interface WebhookView {
@@ -16,6 +17,8 @@ export interface WebhookView {
   hasSigningSecret: boolean;
   headerNames: string[];
   ordered: boolean;
+  filter: string | null;
+  coalesce: { windowSeconds: number };
   createdAt: string;
   updatedAt: string;
 }
@@ -37,6 +40,8 @@ export function toWebhookView(hook: WebhookConfig, consecutiveFailures: number):
     hasSigningSecret: hook.signingSecret !== null,
     headerNames: Object.keys(hook.headers),
     ordered: hook.ordered,
+    filter: hook.filter ?? null,
+    coalesce: coalesceView(hook),
     createdAt: hook.createdAt,
     updatedAt: hook.updatedAt,
   };

@@ -14,12 +14,15 @@ import {
   RecoverResultSchema,
   ResealResultSchema,
   TestResultSchema,
+  WebhookCreatedSchema,
   WebhookSchema,
   WebhookUrlSchema,
 } from './webhook.schemas.js';
 import { RecoverCommand, RedeliverCommand, TestWebhookCommand } from '../delivery/delivery-operations.js';
 import { CreateWebhookCommand, DeleteWebhookCommand, ResealWebhookSecretsCommand, UpdateWebhookCommand } from './webhook.commands.js';
 import { GetDeliveryQuery, GetWebhookQuery, ListDeliveriesQuery, ListWebhooksQuery, RevealWebhookUrlQuery } from './webhook.queries.js';
+import { parseRangeEnd } from '../replay/replay-plan.js';
+import { ReplayCommand } from '../replay/replay.cqrs.js';
 
 const Id = IdParam;
 
@@ -39,10 +42,15 @@ export class WebhooksController {
   @ForProject('owner')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a webhook' })
-  @ApiCreatedResponse({ type: WebhookSchema })
+  @ApiCreatedResponse({ type: WebhookCreatedSchema })
   @ApiProblem(409, 'Another webhook of the project already posts to this URL.')
-  create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata) {
-    return this.commands.execute(new CreateWebhookCommand(projectId, body, actor));
+  async create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata) {
+    // a backfill's start is checked before anything is created
+    if (body.backfillFrom !== undefined) parseRangeEnd(body.backfillFrom, 'backfillFrom');
+    const hook = await this.commands.execute(new CreateWebhookCommand(projectId, body, actor));
+    if (body.backfillFrom === undefined) return hook;
+    const { replayId, count } = await this.commands.execute(new ReplayCommand(projectId, hook.id, { from: body.backfillFrom }, actor));
+    return { ...hook, backfill: { replayId: replayId!, count } };
   }
 
   @Get()

@@ -1,5 +1,6 @@
 /** The delivery queue's shapes (operational state, derived from the log by the webhook subscription). */
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED'] as const;
+/** COALESCED: carried by another delivery's message (a chat webhook's window, see coalesce/): its fate is that delivery's. */
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED', 'COALESCED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface DeliveryRow {
@@ -19,6 +20,10 @@ export interface DeliveryRow {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** The replay that (re)queued it, if any. */
+  replay_id?: string | null;
+  /** COALESCED: the delivery whose message carried it. */
+  carried_by?: string | null;
 }
 
 export interface AttemptRow {
@@ -45,9 +50,22 @@ export function toDeliveryView(row: DeliveryRow) {
     attemptCount: row.attempt_count,
     nextAttemptAt: waiting ? iso(row.next_attempt_at) : null,
     lastError: row.last_error,
+    title: titleOf(row.activity),
+    issueId: row.issue_id === null ? null : Number(row.issue_id),
+    carriedBy: row.carried_by ?? null,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
   };
+}
+
+/** The message's title (a digest's summary for a coalesced message); null when it could not be built. */
+function titleOf(activity: string): string | null {
+  try {
+    const parsed = JSON.parse(activity) as { title?: unknown };
+    return typeof parsed.title === 'string' ? parsed.title : null;
+  } catch {
+    return null;
+  }
 }
 
 export function toAttemptView(row: AttemptRow) {

@@ -4,6 +4,7 @@ import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js
 import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
+import { COALESCE_CLAIM, Coalescer } from '../coalesce/coalescer.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
 import { providerFor } from '../providers/registry.js';
 import { AttemptMaker } from './attempt.js';
@@ -52,6 +53,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly directory: WebhookDirectory,
     private readonly heartbeat: InstanceHeartbeat,
     private readonly metrics: Metrics,
+    private readonly coalescer: Coalescer,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
   ) {}
 
@@ -178,7 +180,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     // during a storage outage the worker ends: what it still holds is released when storage is back (resume)
     while (!this.stopping && !this.heartbeat.signal.aborted && !this.paused) {
       const signal = this.heartbeat.signal;
-      const batch = await this.queue.claim(webhookId, (await this.directory.get(webhookId))?.ordered ?? false);
+      const hook = await this.directory.get(webhookId);
+      const claimed = await this.queue.claim(webhookId, hook?.ordered ?? false, this.coalescer.coalesces(hook) ? COALESCE_CLAIM : undefined);
+      if (claimed.length === 0) break;
+      // a chat webhook's window: what came due within it goes as one message
+      const batch = hook ? await this.coalescer.gather(hook, claimed, this.clock.now().getTime()) : claimed;
       if (batch.length === 0) break;
       // records of successes still committing
       const recording = new Set<Promise<unknown>>();

@@ -61,7 +61,7 @@ export class DeliveryQueue {
    * ever held by two dispatchers at once. An ordered webhook takes a delivery only when no
    * earlier one of the same issue is open.
    */
-  async claim(webhookId: number, ordered: boolean): Promise<DeliveryRow[]> {
+  async claim(webhookId: number, ordered: boolean, limit = DeliveryQueue.CLAIM_BATCH): Promise<DeliveryRow[]> {
     const earlierOpen = ordered
       ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.event_position < d.event_position
            AND e.${OPEN} AND e.issue_id = d.issue_id)`
@@ -73,7 +73,7 @@ export class DeliveryQueue {
       return tx.all<DeliveryRow>(
         `WITH due AS (
            SELECT id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
-           ORDER BY event_position LIMIT ${DeliveryQueue.CLAIM_BATCH} ${skipLocked}
+           ORDER BY event_position LIMIT ${limit} ${skipLocked}
          ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM due)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
@@ -194,6 +194,22 @@ export class DeliveryQueue {
         params: [now, ...params],
       },
     ];
+  }
+
+  /** A chat webhook's window (see coalesce/): `leadId`'s message is now the digest, and `carriedIds` are COALESCED into it (those still ours). */
+  async coalesce(leadId: string, digest: string, carriedIds: string[], now: number): Promise<void> {
+    await this.store.transact(
+      (tx) =>
+        tx.exec([
+          { sql: `UPDATE webhook_deliveries SET activity = ?, updated_at = ? WHERE id = ? AND lease_owner = ?`, params: [digest, now, leadId, this.owner] },
+          {
+            sql: `UPDATE webhook_deliveries SET status = 'COALESCED', carried_by = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                  WHERE id IN (${carriedIds.map(() => '?').join(', ')}) AND lease_owner = ?`,
+            params: [leadId, now, ...carriedIds, this.owner],
+          },
+        ]),
+      NOT_DURABLE,
+    );
   }
 
   /** A test message: a delivery of no event, DELIVERING at once under this instance's lease. */

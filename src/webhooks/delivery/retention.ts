@@ -52,7 +52,7 @@ export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestro
     for (;;) {
       const chunk = await this.store.transact(async (tx) => {
         const ids = (
-          await tx.all<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED') AND updated_at < ? LIMIT ${DeliveryRetention.CHUNK}`, [before])
+          await tx.all<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE status IN ('DELIVERED', 'FAILED', 'SKIPPED', 'COALESCED') AND updated_at < ? LIMIT ${DeliveryRetention.CHUNK}`, [before])
         ).map((r) => r.id);
         if (ids.length > 0) {
           const list = ids.map(() => '?').join(', ');

@@ -4,17 +4,18 @@ import { Command, CommandHandler, ofType, Saga, type ICommandHandler, type IEven
 import { catchError, EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { parseStreamId, streamIdOf } from '../../event-store/aggregate-store.js';
-import type { Evolving, RecordedEvent, SqlWrite } from '../../event-store/event.js';
+import type { RecordedEvent, SqlWrite } from '../../event-store/event.js';
 import { EventStore, type LogCursor } from '../../event-store/event-store.js';
 import type { IssueState } from '../../issues/issue.state.js';
-import type { IssueEvent } from '../../issues/issue.events.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
-import { SYSTEM_BOT_ID, userAggregate } from '../../users/user.aggregate.js';
-import type { ActivityType, Mention, Person } from '../activity.js';
-import { ACTIVITY_TYPE_OF_EVENT, toActivity } from '../activity-mapping.js';
+import { userAggregate } from '../../users/user.aggregate.js';
+import type { ActivityType } from '../activity.js';
+import { ACTIVITY_TYPE_OF_EVENT } from '../activity-mapping.js';
 import { projectWebhooksAggregate } from '../config/project-webhooks.js';
 import type { ProjectWebhooksState } from '../config/webhook.decider.js';
+import { decide, pipelineOf } from '../decisions/decide.js';
+import { EventActivities } from './event-activities.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
@@ -72,7 +73,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   private readonly logger = new Logger('WebhookScheduler');
   private readonly issues: StreamStates<IssueState>;
   private readonly projects: StreamStates<ProjectWebhooksState>;
-  private readonly people = new Map<number, Mention>();
+  private readonly activities: EventActivities;
   /**
    * Where the last slice scheduled here ended. The cached states are those of that point
    * of the log: a slice that starts elsewhere (another instance consumed in between, or
@@ -87,6 +88,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   ) {
     this.issues = new StreamStates(issueAggregate, store);
     this.projects = new StreamStates(projectWebhooksAggregate, store);
+    this.activities = new EventActivities(store, config);
   }
 
   async execute({ read }: ScheduleWebhookDeliveriesCommand): Promise<void> {
@@ -132,7 +134,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     }
     if (stream.kind === userAggregate.kind) {
       // a user's handles changed (or a token, which costs a lookup): read them again when next named
-      this.people.delete(stream.id);
+      this.activities.forget(stream.id);
       return [];
     }
     if (stream.kind !== issueAggregate.kind) return [];
@@ -148,25 +150,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     });
     let activity;
     try {
-      // the people an activity may name or mention, looked up before the (synchronous) mapping
-      const people = new Map<number, Mention>();
-      const approvers = event.type === 'issue.approval-requested' ? (event.data as { approvers: number[] }).approvers : [];
-      for (const id of [SYSTEM_BOT_ID, event.metadata.actorId, before.assigneeId, after.assigneeId, after.creatorId, ...approvers]) {
-        if (typeof id === 'number' && !people.has(id)) people.set(id, await this.person(id));
-      }
-      const mention = (id: number): Mention => people.get(id) ?? { id, name: `user ${id}`, email: '', phone: null, slackMemberId: null, wecomUserId: null };
-      const person = (id: number): Person => {
-        const { name, email } = mention(id);
-        return { id, name, email };
-      };
-      activity = toActivity(event as unknown as Evolving<IssueEvent>, before, after, {
-        brand: this.config.brand,
-        externalUrl: this.config.externalUrl,
-        project: { id: project.id, name: project.name },
-        person: (id) => person(id ?? SYSTEM_BOT_ID),
-        mention,
-        bot: person(SYSTEM_BOT_ID),
-      });
+      activity = await this.activities.activityOf(event, before, after, project);
     } catch (error) {
       // a bug in mapping one event must not stop every later delivery, nor pass unseen: each webhook that
       // would have heard of it gets a FAILED delivery saying why (redelivered, it fails the same way)
@@ -177,26 +161,9 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     }
     if (!activity) return [];
     const json = JSON.stringify(activity);
-    return subscribed(activity.type).map((hook) => row(hook.id, activity.type, json, 'PENDING', null));
-  }
-
-  /**
-   * A user as the activity names them, with their handles as the read model has them (a retried
-   * delivery renders the activity stored when it was scheduled). Cached until the log shows an
-   * event of the user's stream (a change of handles), which this scheduler reads in order.
-   */
-  private async person(id: number): Promise<Mention> {
-    if (id === SYSTEM_BOT_ID) return { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail, phone: null, slackMemberId: null, wecomUserId: null };
-    let person = this.people.get(id);
-    if (!person) {
-      const row = await this.store.queryOne<{ name: string; email: string; phone: string | null; slack_member_id: string | null; wecom_user_id: string | null }>(
-        `SELECT name, email, phone, slack_member_id, wecom_user_id FROM rm_users WHERE id = ?`,
-        [id],
-      );
-      person = { id, name: row?.name ?? `user ${id}`, email: row?.email ?? '', phone: row?.phone ?? null, slackMemberId: row?.slack_member_id ?? null, wecomUserId: row?.wecom_user_id ?? null };
-      if (row) this.people.set(id, person);
-    }
-    return person;
+    const pipeline = pipelineOf(event, after);
+    // the one rule the decisions route explains and replays apply
+    return hooks.filter((hook) => decide(activity, hook, pipeline).kind === 'scheduled').map((hook) => row(hook.id, activity.type, json, 'PENDING', null));
   }
 }
 

@@ -48,6 +48,8 @@ export class StreamStates<S> {
   private async stateBefore(streamId: string, version: number): Promise<S> {
     const cached = this.states.get(streamId);
     if (cached && cached.version === version - 1) return cached.state;
+    // a stream's first event: nothing to read
+    if (version === 1) return this.definition.initialState;
     let state = this.definition.initialState;
     for (const e of await this.store.readStream(streamId)) {
       if (e.version >= version) break;

@@ -1,0 +1,63 @@
+import { Controller, Get } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IdParam } from '../../shared/id-param.js';
+import { ForProject } from '../../shared/route-access.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
+import { GetIssueDecisionsQuery, type DecisionKind, type DecisionView, type EventDecisionsView, type IssueDecisionsView } from './decisions.query.js';
+
+const DECISIONS: DecisionKind[] = ['scheduled', 'not-subscribed', 'filtered', 'webhook-disabled', 'webhook-created-later', 'webhook-deleted', 'coalesced'];
+
+class DecisionSchema implements DecisionView {
+  @ApiProperty() webhookId: number;
+  @ApiProperty({ enum: DECISIONS }) decision: DecisionKind;
+  @ApiPropertyOptional({ description: '`filtered`: why the filter failed on this activity (it then lets nothing through).', example: 'division by zero' }) error?: string;
+  @ApiPropertyOptional({ description: 'The delivery of this event to the webhook, when there is one (scheduled live, or by a replay).' }) deliveryId?: string;
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES }) status?: DeliveryStatus;
+  @ApiPropertyOptional({ description: '`coalesced`: the delivery whose message carried this event.' }) into?: string;
+  @ApiPropertyOptional({ description: '`filtered`: the webhook’s filter as it was at the event.' }) filter?: string;
+}
+
+class EventDecisionsSchema implements EventDecisionsView {
+  @ApiProperty() position: number;
+  @ApiProperty() eventId: string;
+  @ApiProperty({ example: 'issue.task-status-changed' }) eventType: string;
+  @ApiProperty({ format: 'date-time' }) occurredAt: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null: no webhook hears of this event (a comment edit, say).' }) activityType: string | null;
+  @ApiProperty({ type: String, nullable: true }) title: string | null;
+  @ApiProperty({ type: [DecisionSchema], description: 'One per webhook the project has had (empty when the event is no activity).' }) decisions: DecisionSchema[];
+}
+
+class DecisionWebhookSchema {
+  @ApiProperty() id: number;
+  @ApiProperty() name: string;
+  @ApiProperty() type: string;
+  @ApiProperty() deleted: boolean;
+}
+
+class IssueDecisionsSchema implements IssueDecisionsView {
+  @ApiProperty() issueId: number;
+  @ApiProperty() projectId: number;
+  @ApiProperty({ type: [DecisionWebhookSchema] }) webhooks: DecisionWebhookSchema[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Each decision in words.', example: { 'not-subscribed': 'the webhook did not subscribe to this activity type' } })
+  reasons: Record<DecisionKind, string>;
+  @ApiProperty({ type: [EventDecisionsSchema] }) items: EventDecisionsSchema[];
+}
+
+/** Project members may read why their issue's events went, or did not go, to each webhook. */
+@ApiTags('webhooks')
+@Controller('api/issues/:issueId/webhook-decisions')
+@ForProject('member')
+export class WebhookDecisionsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Why each event of the issue went, or did not go, to each webhook of its project',
+    description: 'Computed from the log with each webhook’s configuration as it was at the event: scheduled (with the delivery and its status), not-subscribed, filtered, webhook-disabled, webhook-created-later, webhook-deleted, or coalesced (into which delivery).',
+  })
+  @ApiOkResponse({ type: IssueDecisionsSchema })
+  decisions(@IdParam('issueId') issueId: number) {
+    return this.queries.execute(new GetIssueDecisionsQuery(issueId));
+  }
+}

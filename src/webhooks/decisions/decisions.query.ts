@@ -1,0 +1,148 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
+import { streamIdOf } from '../../event-store/aggregate-store.js';
+import { EventStore } from '../../event-store/event-store.js';
+import { initialIssueState, type IssueState } from '../../issues/issue.state.js';
+import type { IssueEvent } from '../../issues/issue.events.js';
+import { issueAggregate } from '../../issues/issue.projection.js';
+import { projectWebhooksAggregate } from '../config/project-webhooks.js';
+import { initialProjectWebhooksState, type ProjectWebhooksEvent, type ProjectWebhooksState } from '../config/webhook.decider.js';
+import { notFound } from '../../shared/errors.js';
+import type { DeliveryStatus } from '../delivery/deliveries.js';
+import { EventActivities } from '../subscription/event-activities.js';
+import { decide, pipelineOf, type DeliveryDecision, type WebhookAtEvent } from './decide.js';
+
+export type DecisionKind = DeliveryDecision['kind'] | 'coalesced';
+
+export interface DecisionView {
+  webhookId: number;
+  decision: DecisionKind;
+  /** `filtered`: why the filter failed on this activity (it then lets nothing through). */
+  error?: string;
+  /** The delivery this event has for the webhook, if any (scheduled live, or by a replay). */
+  deliveryId?: string;
+  status?: DeliveryStatus;
+  /** `coalesced`: the delivery whose message carried it. */
+  into?: string;
+  /** `filtered`: the webhook's filter at the event. */
+  filter?: string;
+}
+
+export interface EventDecisionsView {
+  position: number;
+  eventId: string;
+  eventType: string;
+  occurredAt: string;
+  /** null: no webhook hears of this event (a comment edit, say). */
+  activityType: string | null;
+  title: string | null;
+  decisions: DecisionView[];
+}
+
+export interface IssueDecisionsView {
+  issueId: number;
+  projectId: number;
+  /** Every webhook the project has had, deleted ones included. */
+  webhooks: { id: number; name: string; type: string; deleted: boolean }[];
+  /** Each decision in words. */
+  reasons: Record<DecisionKind, string>;
+  items: EventDecisionsView[];
+}
+
+export class GetIssueDecisionsQuery extends Query<IssueDecisionsView> {
+  constructor(readonly issueId: number) {
+    super();
+  }
+}
+
+const REASONS: Record<DecisionKind, string> = {
+  scheduled: 'scheduled for delivery',
+  'not-subscribed': 'the webhook did not subscribe to this activity type',
+  filtered: 'the webhook’s filter did not let it through',
+  'webhook-disabled': 'the webhook was switched off (active: false)',
+  'webhook-created-later': 'the webhook was created after this event',
+  'webhook-deleted': 'the webhook had been deleted',
+  coalesced: 'sent within one message with other activities of the same window',
+};
+
+/**
+ * Why each event of an issue went, or did not go, to each webhook of its project: the
+ * decision the scheduler made, recomputed from the log with the webhook's configuration
+ * as it was at the event (the project stream holds every change), and the delivery it led to.
+ */
+@QueryHandler(GetIssueDecisionsQuery)
+export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisionsQuery> {
+  constructor(
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  async execute({ issueId }: GetIssueDecisionsQuery): Promise<IssueDecisionsView> {
+    const issueEvents = await this.store.readStream(`issue-${issueId}`);
+    if (issueEvents.length === 0) throw notFound('issue', issueId);
+    const projectId = (issueEvents[0].data as { projectId: number }).projectId;
+    const projectEvents = await this.store.readStream(streamIdOf(projectWebhooksAggregate.kind, projectId));
+    const lifetimes = webhookLifetimes(projectEvents);
+    // by (event position, webhook): the same pairs deliveryId() hashes, without hashing 10,000 of them
+    const deliveries = new Map(
+      (
+        await this.store.query<{ id: string; webhook_id: number; event_position: number; status: DeliveryStatus; carried_by: string | null }>(
+          `SELECT id, webhook_id, event_position, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position IS NOT NULL`,
+          [issueId],
+        )
+      ).map((row) => [`${row.event_position}:${row.webhook_id}`, row]),
+    );
+    const activities = new EventActivities(this.store, this.config);
+    let issue: IssueState = initialIssueState;
+    let project: ProjectWebhooksState = initialProjectWebhooksState;
+    let next = 0;
+    const items: EventDecisionsView[] = [];
+    for (const event of issueEvents) {
+      while (next < projectEvents.length && precedes(projectEvents[next], event)) project = projectWebhooksAggregate.evolve(project, evolving<ProjectWebhooksEvent>(projectEvents[next++]));
+      const before = issue;
+      issue = issueAggregate.evolve(issue, evolving<IssueEvent>(event));
+      const activity = await activities.activityOf(event, before, issue, project).catch(() => null);
+      const item: EventDecisionsView = { position: event.position, eventId: event.eventId, eventType: event.type, occurredAt: event.occurredAt, activityType: activity?.type ?? null, title: activity?.title ?? null, decisions: [] };
+      items.push(item);
+      if (!activity) continue;
+      const pipeline = pipelineOf(event, issue);
+      for (const hook of lifetimes.values()) {
+        const at: WebhookAtEvent = project.webhooks[hook.id] ?? (precedes(hook.created, event) ? 'deleted' : 'not-created-yet');
+        const decision = decide(activity, at, pipeline);
+        const delivery = deliveries.get(`${event.position}:${hook.id}`);
+        const kind: DecisionKind = decision.kind === 'scheduled' && delivery?.status === 'COALESCED' ? 'coalesced' : decision.kind;
+        const view: DecisionView = { webhookId: hook.id, decision: kind };
+        if (delivery) {
+          view.deliveryId = delivery.id;
+          view.status = delivery.status;
+          if (kind === 'coalesced' && delivery.carried_by) view.into = delivery.carried_by;
+        }
+        if (decision.kind === 'filtered') {
+          view.filter = decision.filter;
+          if (decision.error) view.error = decision.error;
+        }
+        item.decisions.push(view);
+      }
+    }
+    return { issueId, projectId, webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })), reasons: REASONS, items };
+  }
+}
+
+/** A stored event as its stream's evolve takes it. */
+const evolving = <E extends DomainEvent>(event: RecordedEvent) => event as unknown as Evolving<E>;
+
+/** Every webhook a project stream has created: its creation event, latest name and whether it is gone. */
+function webhookLifetimes(projectEvents: RecordedEvent[]) {
+  const hooks = new Map<number, { id: number; name: string; type: string; created: RecordedEvent; deleted: boolean }>();
+  for (const event of projectEvents) {
+    const data = event.data as { webhookId?: number; name?: string; type?: string; changes?: { name?: string } };
+    if (event.type === 'webhook.created') hooks.set(data.webhookId!, { id: data.webhookId!, name: data.name!, type: data.type!, created: event, deleted: false });
+    const hook = data.webhookId !== undefined ? hooks.get(data.webhookId) : undefined;
+    if (!hook) continue;
+    if (event.type === 'webhook.updated' && data.changes?.name) hook.name = data.changes.name;
+    if (event.type === 'webhook.deleted') hook.deleted = true;
+  }
+  return hooks;
+}
