@@ -145,30 +145,24 @@ export class DeliveryQueue {
   /** Gives claimed deliveries back to the queue as they were (all of this instance's, without ids). */
   async release(ids?: string[]): Promise<void> {
     if (ids?.length === 0) return;
-    const which = ids ? `AND id IN (${ids.map(() => '?').join(', ')})` : '';
+    await this.releaseOwn(ids ? `AND id IN (${ids.map(() => '?').join(', ')})` : '', ids ?? []);
+  }
+
+  /** After a storage outage: this instance's leases taken before `before`, of webhooks with no worker now, go back. */
+  async releaseIdle(before: number, busyWebhookIds: number[]): Promise<void> {
+    const busy = busyWebhookIds.length > 0 ? `AND webhook_id NOT IN (${busyWebhookIds.map(() => '?').join(', ')})` : '';
+    await this.releaseOwn(`AND updated_at < ? ${busy}`, [before, ...busyWebhookIds]);
+  }
+
+  /** This instance's claimed deliveries matching `which` go back to the queue as they were. */
+  private async releaseOwn(which: string, params: unknown[]): Promise<void> {
     await this.store.transact(
       (tx) =>
         tx.exec([
           {
             sql: `UPDATE webhook_deliveries SET status = ${WAITING}, lease_owner = NULL, lease_until = NULL
                   WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL ${which}`,
-            params: [this.owner, ...(ids ?? [])],
-          },
-        ]),
-      NOT_DURABLE,
-    );
-  }
-
-  /** After a storage outage: this instance's leases taken before `before`, of webhooks with no worker now, go back. */
-  async releaseIdle(before: number, busyWebhookIds: number[]): Promise<void> {
-    const busy = busyWebhookIds.length > 0 ? `AND webhook_id NOT IN (${busyWebhookIds.map(() => '?').join(', ')})` : '';
-    await this.store.transact(
-      (tx) =>
-        tx.exec([
-          {
-            sql: `UPDATE webhook_deliveries SET status = ${WAITING}, lease_owner = NULL, lease_until = NULL
-                  WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL AND updated_at < ? ${busy}`,
-            params: [this.owner, before, ...busyWebhookIds],
+            params: [this.owner, ...params],
           },
         ]),
       NOT_DURABLE,
