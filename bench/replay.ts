@@ -108,15 +108,27 @@ export async function decisionsLatency(dir: string, runs = 200): Promise<Row> {
     }
     return ms.slice(runs / 10); // the first tenth warms up
   };
-  const decisions = await time(`/api/issues/${issue.id}/webhook-decisions`);
+  // the route pages by events (50 by default): the first page, and the last (which folds the whole stream first)
+  const first = await time(`/api/issues/${issue.id}/webhook-decisions`);
+  let cursor: string | null = (await call<{ nextCursor: string | null }>(app, 'GET', `/api/issues/${issue.id}/webhook-decisions?limit=200`)).json.nextCursor;
+  let lastCursor = '';
+  let pages = 1;
+  const walkStart = performance.now();
+  for (; cursor; pages++) {
+    lastCursor = cursor;
+    cursor = (await call<{ nextCursor: string | null }>(app, 'GET', `/api/issues/${issue.id}/webhook-decisions?limit=200&cursor=${cursor}`)).json.nextCursor;
+  }
+  const walkMs = performance.now() - walkStart;
+  const last = await time(`/api/issues/${issue.id}/webhook-decisions?cursor=${lastCursor}`);
   const events = await time(`/api/issues/${issue.id}/events`);
   await app.close();
-  const p99 = percentile(decisions, 99);
+  const p99 = Math.max(percentile(first, 99), percentile(last, 99));
   return {
-    name: '(i) decisions route, 1,000 events × 10 webhooks (ms)',
-    herald: `p50 ${percentile(decisions, 50).toFixed(1)}, p99 ${p99.toFixed(1)}`,
-    baseline: `the issue’s raw event stream (GET …/events): p50 ${percentile(events, 50).toFixed(1)}, p99 ${percentile(events, 99).toFixed(1)}; ratio = 50 ms / p99`,
+    name: '(i) decisions route, 1,000 events × 10 webhooks (ms per page of 50 events)',
+    herald: `first page p50 ${percentile(first, 50).toFixed(1)}, p99 ${percentile(first, 99).toFixed(1)}; a page at the stream's end p50 ${percentile(last, 50).toFixed(1)}, p99 ${percentile(last, 99).toFixed(1)}`,
+    baseline: `the issue’s raw event stream (GET …/events, all 1,000): p50 ${percentile(events, 50).toFixed(1)}, p99 ${percentile(events, 99).toFixed(1)}; ratio = 50 ms / the worse p99`,
     ratio: 50 / p99,
     target: 1,
+    note: `the whole history in pages of 200 events (the largest page): ${pages} pages in ${walkMs.toFixed(0)} ms`,
   };
 }

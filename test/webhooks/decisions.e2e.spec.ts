@@ -96,4 +96,34 @@ describe('GET /api/issues/{issueId}/webhook-decisions explains every event × we
     expect(items.filter((i: { activityType: string | null }) => i.activityType).map((i: { decisions: { decision: string }[] }) => i.decisions[0].decision)).toEqual(['scheduled', 'webhook-deleted']);
     await t.http.get('/api/issues/999999/webhook-decisions').set(t.auth).expect(404);
   });
+
+  it('pages by events: the pages together are the whole list, each decided as on one page, and a foreign cursor is a 400', async () => {
+    const a = api(t);
+    const project = await a.createProject('Paged');
+    const hook = (await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'paged', url: custom.url(), activityTypes: ['bb.issue.comment.create'] }, 201)).id;
+    const issue = await a.createIssue(project.id, { name: 'Long' });
+    for (let i = 0; i < 4; i++) await a.comment(issue.id, `comment ${i}`);
+    await t.app.get(WebhookSubscription).catchUp();
+    const whole = await a.get(`/api/issues/${issue.id}/webhook-decisions?limit=200`);
+    expect(whole.nextCursor).toBeNull();
+    expect(whole.items.length).toBeGreaterThanOrEqual(5);
+
+    const pages: { items: unknown[]; nextCursor: string | null }[] = [];
+    for (let cursor: string | null = ''; cursor !== null; ) {
+      const page = await a.get(`/api/issues/${issue.id}/webhook-decisions?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      expect(page.webhooks).toEqual([{ id: hook, name: 'paged', type: 'CUSTOM', deleted: false }]);
+      pages.push(page);
+      cursor = page.nextCursor;
+    }
+    // the comments deep in the stream keep their deliveries and titles on later pages
+    expect(pages.flatMap((p) => p.items)).toEqual(whole.items);
+    expect(whole.items.filter((i: { title: string | null }) => i.title?.startsWith('Comment created')).map((i: { decisions: { decision: string; deliveryId?: string }[] }) => i.decisions[0])).toEqual(
+      Array.from({ length: 4 }, () => expect.objectContaining({ decision: 'scheduled', deliveryId: expect.stringMatching(/^msg_/) })),
+    );
+
+    // a cursor of another list
+    const res = await t.http.get(`/api/issues/${issue.id}/webhook-decisions?cursor=${Buffer.from('projects:1').toString('base64url')}`).set(t.auth).expect(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
+  });
 });

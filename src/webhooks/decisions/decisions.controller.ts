@@ -1,7 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '../../shared/id-param.js';
+import { PageQuery } from '../../shared/pagination.js';
 import { ForProject } from '../../shared/route-access.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 import { GetIssueDecisionsQuery, type DecisionKind, type DecisionView, type EventDecisionsView, type IssueDecisionsView } from './decisions.query.js';
@@ -41,7 +42,8 @@ class IssueDecisionsSchema implements IssueDecisionsView {
   @ApiProperty({ type: [DecisionWebhookSchema] }) webhooks: DecisionWebhookSchema[];
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Each decision in words.', example: { 'not-subscribed': 'the webhook did not subscribe to this activity type' } })
   reasons: Record<DecisionKind, string>;
-  @ApiProperty({ type: [EventDecisionsSchema] }) items: EventDecisionsSchema[];
+  @ApiProperty({ type: [EventDecisionsSchema], description: 'The page’s events, in the log’s order.' }) items: EventDecisionsSchema[];
+  @ApiProperty({ type: String, nullable: true, description: 'The cursor of the next page of events; null at the end of the issue’s stream.' }) nextCursor: string | null;
 }
 
 /** Project members may read why their issue's events went, or did not go, to each webhook. */
@@ -54,10 +56,11 @@ export class WebhookDecisionsController {
   @Get()
   @ApiOperation({
     summary: 'Why each event of the issue went, or did not go, to each webhook of its project',
-    description: 'Computed from the log with each webhook’s configuration as it was at the event: scheduled (with the delivery and its status), not-subscribed, filtered, webhook-disabled, webhook-created-later, webhook-deleted, or coalesced (into which delivery).',
+    description:
+      'Computed from the log with each webhook’s configuration as it was at the event: scheduled (with the delivery and its status), not-subscribed, filtered, webhook-disabled, webhook-created-later, webhook-deleted, or coalesced (into which delivery). Paged by events (`limit`, default 50, up to 200; `cursor`: the previous page’s `nextCursor`).',
   })
   @ApiOkResponse({ type: IssueDecisionsSchema })
-  decisions(@IdParam('issueId') issueId: number) {
-    return this.queries.execute(new GetIssueDecisionsQuery(issueId));
+  decisions(@IdParam('issueId') issueId: number, @Query() page: PageQuery) {
+    return this.queries.execute(new GetIssueDecisionsQuery(issueId, page.limit ?? 50, page.cursor));
   }
 }

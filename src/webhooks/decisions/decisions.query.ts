@@ -10,6 +10,7 @@ import { issueAggregate } from '../../issues/issue.projection.js';
 import { projectWebhooksAggregate } from '../config/project-webhooks.js';
 import { initialProjectWebhooksState, type ProjectWebhooksEvent, type ProjectWebhooksState } from '../config/webhook.decider.js';
 import { notFound } from '../../shared/errors.js';
+import { decodeCursor, encodeCursor } from '../../shared/pagination.js';
 import type { DeliveryStatus } from '../delivery/deliveries.js';
 import { EventActivities } from '../subscription/event-activities.js';
 import { decide, pipelineOf, type DeliveryDecision, type WebhookAtEvent } from './decide.js';
@@ -48,14 +49,24 @@ export interface IssueDecisionsView {
   webhooks: { id: number; name: string; type: string; deleted: boolean }[];
   /** Each decision in words. */
   reasons: Record<DecisionKind, string>;
+  /** The page's events, in the log's order. */
   items: EventDecisionsView[];
+  /** The cursor of the next page of events, or null at the end of the issue's stream. */
+  nextCursor: string | null;
 }
 
 export class GetIssueDecisionsQuery extends Query<IssueDecisionsView> {
-  constructor(readonly issueId: number) {
+  constructor(
+    readonly issueId: number,
+    /** Events per page. */
+    readonly limit = 50,
+    readonly cursor?: string,
+  ) {
     super();
   }
 }
+
+const CURSOR_SCOPE = 'decisions';
 
 const REASONS: Record<DecisionKind, string> = {
   scheduled: 'scheduled for delivery',
@@ -79,9 +90,13 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async execute({ issueId }: GetIssueDecisionsQuery): Promise<IssueDecisionsView> {
-    const issueEvents = await this.store.readStream(`issue-${issueId}`);
+  async execute({ issueId, limit, cursor }: GetIssueDecisionsQuery): Promise<IssueDecisionsView> {
+    const issueEvents = await this.store.readStream(streamIdOf(issueAggregate.kind, issueId));
     if (issueEvents.length === 0) throw notFound('issue', issueId);
+    // a page is the events after the cursor's version; the issue is still folded from its first event
+    const afterVersion = decodeCursor(CURSOR_SCOPE, cursor) ?? 0;
+    const page = issueEvents.filter((e) => e.version > afterVersion).slice(0, limit);
+    const lastVersion = page.length > 0 ? page[page.length - 1].version : afterVersion;
     const projectId = (issueEvents[0].data as { projectId: number }).projectId;
     const projectEvents = await this.store.readStream(streamIdOf(projectWebhooksAggregate.kind, projectId));
     const lifetimes = webhookLifetimes(projectEvents);
@@ -89,8 +104,8 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
     const deliveries = new Map(
       (
         await this.store.query<{ id: string; webhook_id: number; event_position: number; status: DeliveryStatus; carried_by: string | null }>(
-          `SELECT id, webhook_id, event_position, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position IS NOT NULL`,
-          [issueId],
+          `SELECT id, webhook_id, event_position, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position BETWEEN ? AND ?`,
+          [issueId, page[0]?.position ?? 0, page[page.length - 1]?.position ?? 0],
         )
       ).map((row) => [`${row.event_position}:${row.webhook_id}`, row]),
     );
@@ -100,9 +115,11 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
     let next = 0;
     const items: EventDecisionsView[] = [];
     for (const event of issueEvents) {
+      if (event.version > lastVersion) break;
       while (next < projectEvents.length && precedes(projectEvents[next], event)) project = projectWebhooksAggregate.evolve(project, evolving<ProjectWebhooksEvent>(projectEvents[next++]));
       const before = issue;
       issue = issueAggregate.evolve(issue, evolving<IssueEvent>(event));
+      if (event.version <= afterVersion) continue;
       const activity = await activities.activityOf(event, before, issue, project).catch(() => null);
       const item: EventDecisionsView = { position: event.position, eventId: event.eventId, eventType: event.type, occurredAt: event.occurredAt, activityType: activity?.type ?? null, title: activity?.title ?? null, decisions: [] };
       items.push(item);
@@ -126,7 +143,15 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
         item.decisions.push(view);
       }
     }
-    return { issueId, projectId, webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })), reasons: REASONS, items };
+    const more = issueEvents[issueEvents.length - 1].version > lastVersion;
+    return {
+      issueId,
+      projectId,
+      webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })),
+      reasons: REASONS,
+      items,
+      nextCursor: more ? encodeCursor(CURSOR_SCOPE, lastVersion) : null,
+    };
   }
 }
 
