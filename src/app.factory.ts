@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
-import type { HeraldConfig } from './config/config.js';
+import { assertExtraHostTypes, type HeraldConfig } from './config/config.js';
 import { systemClock } from './shared/clock.js';
 import { NestPinoLogger, ROOT_LOGGER } from './shared/logger.js';
 import { Metrics } from './shared/metrics.js';
@@ -16,6 +16,7 @@ import { installBodyPolicy } from './http/body-policy.js';
 import { edgeOptions, installBodyTimeout } from './http/http-edge.js';
 import { UsersService } from './users/users.service.js';
 import { DataSource } from 'typeorm';
+import { WEBHOOK_TYPES } from './webhooks/providers/registry.js';
 import { withDatabaseLock } from './database/data-source.js';
 
 export interface HeraldApp {
@@ -28,6 +29,7 @@ export interface HeraldApp {
 
 /** Builds the whole service (not listening yet): used by main, the tests and the benchmark. */
 export async function createApp(config: HeraldConfig, options: Partial<AppOptions> = {}): Promise<HeraldApp> {
+  assertExtraHostTypes(config.webhooks, WEBHOOK_TYPES);
   const adapter = new FastifyAdapter({
     ...edgeOptions(config.http),
     bodyLimit: config.bodyLimitBytes,

@@ -3,8 +3,11 @@ import { createApp } from './app.factory.js';
 
 async function main(): Promise<void> {
   let config;
+  let started;
   try {
     config = loadConfig();
+    // createApp checks what only the features know (the webhook types of WEBHOOK_EXTRA_HOSTS_<TYPE>)
+    started = await createApp(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -12,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { app, adminToken } = await createApp(config);
+  const { app, adminToken } = started;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,5 +1,4 @@
 import { dirname, resolve } from 'node:path';
-import { WEBHOOK_TYPES } from '../webhooks/providers/registry.js';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface HeraldConfig {
@@ -181,23 +180,32 @@ function cidrList(raw: string | undefined): string[] {
   return list;
 }
 
-/**
- * WEBHOOK_EXTRA_HOSTS_<TYPE> for each webhook type of the registry (`WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT`);
- * a suffix that names no type is a typo, refused rather than silently ignored.
- */
-function extraHostsByType(env: NodeJS.ProcessEnv, types: readonly string[]): Record<string, string[]> {
+/** WEBHOOK_EXTRA_HOSTS_<TYPE>, by TYPE (`WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT`: GOOGLE_CHAT, read whole). */
+function extraHostsByType(env: NodeJS.ProcessEnv): Record<string, string[]> {
   const byType: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('WEBHOOK_EXTRA_HOSTS_')) continue;
-    const type = name.slice('WEBHOOK_EXTRA_HOSTS_'.length);
-    if (!types.includes(type)) throw new ConfigError(name, `names no webhook type: use WEBHOOK_EXTRA_HOSTS_<TYPE> with TYPE one of ${types.join(', ')}`);
-    byType[type] = hostList(value);
+    if (name.startsWith(EXTRA_HOSTS_PREFIX)) byType[name.slice(EXTRA_HOSTS_PREFIX.length)] = hostList(value);
   }
   return byType;
 }
 
-export function loadWebhookSettings(env: NodeJS.ProcessEnv, types: readonly string[] = WEBHOOK_TYPES): WebhookSettings {
-  const extraHostsByProvider = extraHostsByType(env, types);
+const EXTRA_HOSTS_PREFIX = 'WEBHOOK_EXTRA_HOSTS_';
+
+/**
+ * A WEBHOOK_EXTRA_HOSTS_<TYPE> whose TYPE is none of the webhook types is a typo, refused
+ * rather than silently ignored. The types are the provider registry's, which lives above
+ * this layer: the composition (createApp) passes them.
+ */
+export function assertExtraHostTypes(settings: WebhookSettings, types: readonly string[]): void {
+  for (const type of Object.keys(settings.extraHostsByProvider)) {
+    if (!types.includes(type)) {
+      throw new ConfigError(`${EXTRA_HOSTS_PREFIX}${type}`, `names no webhook type: use ${EXTRA_HOSTS_PREFIX}<TYPE> with TYPE one of ${types.join(', ')}`);
+    }
+  }
+}
+
+export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
+  const extraHostsByProvider = extraHostsByType(env);
   return {
     retryScheduleMs: parseDurations('WEBHOOK_RETRY_SCHEDULE', env.WEBHOOK_RETRY_SCHEDULE || '5s,5m,30m,2h,5h,10h,10h'),
     timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import { ConfigError, describeDatabase, loadConfig, loadWebhookSettings, parseDatabaseUrl } from '../../src/config/config.js';
+import { createApp } from '../../src/app.factory.js';
+import { assertExtraHostTypes, ConfigError, describeDatabase, loadConfig, loadWebhookSettings, parseDatabaseUrl } from '../../src/config/config.js';
+import { WEBHOOK_TYPES } from '../../src/webhooks/providers/registry.js';
 
 describe('DATABASE_URL', () => {
   const cwd = '/srv/herald';
@@ -60,13 +62,15 @@ describe('WEBHOOK_EXTRA_HOSTS_<TYPE>', () => {
   it('takes a host list for every webhook type of the registry, underscores included', () => {
     expect(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_SLACK: 'Chat.Internal.example, mm.example' }).extraHostsByProvider).toEqual({ SLACK: ['chat.internal.example', 'mm.example'] });
     // a type with an underscore (GOOGLE_CHAT) is read whole, not cut at the underscore
-    expect(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT: 'chat.local' }, ['SLACK', 'GOOGLE_CHAT']).extraHostsByProvider).toEqual({ GOOGLE_CHAT: ['chat.local'] });
+    expect(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT: 'chat.local' }).extraHostsByProvider).toEqual({ GOOGLE_CHAT: ['chat.local'] });
   });
 
-  it('refuses a suffix that names no webhook type, listing the types', () => {
-    expect(() => loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_SLAK: 'x.example' })).toThrow(
+  it('refuses a suffix that names no webhook type of the registry, listing the types; the app does not start', async () => {
+    expect(() => assertExtraHostTypes(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_SLAK: 'x.example' }), WEBHOOK_TYPES)).toThrow(
       /^invalid configuration: WEBHOOK_EXTRA_HOSTS_SLAK names no webhook type: use WEBHOOK_EXTRA_HOSTS_<TYPE> with TYPE one of SLACK, DISCORD, .*CUSTOM$/,
     );
+    expect(() => assertExtraHostTypes(loadWebhookSettings({ WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT: 'chat.local' }), WEBHOOK_TYPES)).not.toThrow();
+    await expect(createApp(loadConfig({ WEBHOOK_EXTRA_HOSTS_SLAK: 'x.example' }, '/srv'))).rejects.toThrow(ConfigError);
   });
 });
 

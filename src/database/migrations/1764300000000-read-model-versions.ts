@@ -1,16 +1,34 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { isPostgres } from '../engine.js';
-import { maskUrl } from '../../webhooks/config/url-mask.js';
-import type { WebhookType } from '../../webhooks/providers/registry.js';
+import { maskUrlKeeping } from '../../shared/url-mask.js';
 
 const PAGE = 1000;
+
+type WebhookType = string;
+
+/**
+ * The providers' public path prefixes as they were when this migration was written: a
+ * migration is frozen, so it does not follow the provider registry as it changes.
+ */
+const PUBLIC_PATH_PREFIXES: Record<WebhookType, readonly string[]> = {
+  SLACK: ['/services/'],
+  DISCORD: ['/api/webhooks/'],
+  TEAMS: ['/webhookb2/', '/workflows/', '/powerautomate/automations/direct/workflows/'],
+  DINGTALK: ['/robot/send'],
+  FEISHU: ['/open-apis/bot/v2/hook/'],
+  LARK: ['/open-apis/bot/v2/hook/'],
+  WECOM: ['/cgi-bin/webhook/send'],
+  GOOGLE_CHAT: ['/v1/spaces/'],
+};
+
+const maskUrl = (raw: string, type?: WebhookType) => maskUrlKeeping(raw, type ? PUBLIC_PATH_PREFIXES[type] : undefined);
 
 /**
  * - read_model_versions: which READ_MODELS_VERSION (see ProjectionRebuilder) built the read
  *   models. Version 1 is everything before it: the first start after this migration rebuilds
  *   them from the log, through the upcasters of that version (URL masks, nulls).
  * - Webhook URL masks made by the old rule (scheme, host and first path segment, where a
- *   token may sit) are masked again by today's (maskUrl: idempotent on a masked URL, and it
+ *   token may sit) are masked again by the rule of this version (maskUrlKeeping: idempotent on a masked URL, and it
  *   keeps no more than scheme, host and the provider's fixed prefix) wherever they are stored:
  *   - in the log, in the `urlMasked` of webhook.created and webhook.updated events of schema
  *     version 1. The only rewrite of the log: a display field, derived from the sealed URL,
