@@ -4,7 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { api } from '../support/api.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
+import { ADMIN_TOKEN, startTestApp, useTestApp, type TestApp } from '../support/test-app.js';
 
 interface RawAnswer {
   status?: number;
@@ -68,18 +68,16 @@ async function listen(t: TestApp): Promise<number> {
 }
 
 describe('requests Node’s parser or Fastify’s router refuse, before any route', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_BODY_TIMEOUT_MS: '400', HERALD_HEADERS_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '1500' } });
   let port: number;
   let issueId: number;
   const logDigest = async () => createHash('sha256').update(JSON.stringify(await t.app.get(EventStore).query(`SELECT * FROM events ORDER BY position`))).digest('hex');
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_BODY_TIMEOUT_MS: '400', HERALD_HEADERS_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '1500' } });
     const project = await api(t).createProject('Edge');
     issueId = (await api(t).createIssue(project.id)).id;
     port = await listen(t);
   });
-  afterAll(() => t.close());
 
   it('5: answers each of the audit’s requests with a 4xx problem+json, and appends nothing', async () => {
     const before = await logDigest();
@@ -183,16 +181,14 @@ describe('requests Node’s parser or Fastify’s router refuse, before any rout
 });
 
 describe('slow clients are cut off after the configured timeouts (408 problem+json, connection closed)', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_HEADERS_TIMEOUT_MS: '300', HERALD_BODY_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '5000' } });
   let port: number;
   const comment = (length: number) => `POST /api/issues/1/comments HTTP/1.1\r\nHost: h\r\n${auth}Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
   const body = `{"content":"${'x'.repeat(100)}"}`;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_HEADERS_TIMEOUT_MS: '300', HERALD_BODY_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '5000' } });
     port = await listen(t);
   });
-  afterAll(() => t.close());
 
   it('a request head sent a byte every 50 ms is cut after HERALD_HEADERS_TIMEOUT_MS', async () => {
     const answer = await raw(port, bytes(`GET /api/users/me HTTP/1.1\r\nHost: h\r\n${auth}X-Pad: ${'y'.repeat(200)}\r\n\r\n`), { gapMs: 50 });

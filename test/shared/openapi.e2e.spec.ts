@@ -15,21 +15,19 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { OpenApiConformance } from '../support/openapi-conformance.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, useTestApp, type TestApp } from '../support/test-app.js';
 
 /** Routes served by Herald that are not part of the API it documents (the document and its UI, the delivery console's page and files). */
 const undocumented = (route: string) => /^GET \/(docs(\/|-json|$)|console(\/|$))/.test(route);
 const toTemplate = (route: string) => route.replace(/:(\w+)/g, '{$1}');
 
 describe('OpenAPI document (/docs-json) and UI (/docs)', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let document: any;
 
   beforeAll(async () => {
-    t = await startTestApp();
     document = (await t.http.get('/docs-json').expect(200).expect('content-type', /json/)).body;
   });
-  afterAll(() => t.close());
 
   it('is a valid OpenAPI 3.1 document by the OpenAPI schema validator', async () => {
     const result = await new Validator().validate(document);

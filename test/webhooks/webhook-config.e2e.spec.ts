@@ -1,20 +1,18 @@
 import { WEBHOOK_TYPES } from '../../src/webhooks/providers/registry.js';
 import { api } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const ALL = ['bb.issue.create', 'bb.issue.comment.create', 'bb.issue.field.update', 'bb.issue.status.update', 'bb.pipeline.stage.status.update', 'bb.pipeline.task.status.update'];
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXSECRETTOKEN';
 
 describe('webhook configuration', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', WEBHOOK_EXTRA_HOSTS_SLACK: 'chat.internal.example' } });
   let a: ReturnType<typeof api>;
   let projectId: number;
   beforeAll(async () => {
-    t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', WEBHOOK_EXTRA_HOSTS_SLACK: 'chat.internal.example' } });
     a = api(t);
     projectId = (await a.createProject('Hooks')).id;
   });
-  afterAll(() => t.close());
 
   const create = (body: Record<string, unknown>) => t.http.post(`/api/projects/${projectId}/webhooks`).set(t.auth).send({ type: 'SLACK', name: 'alerts', url: SLACK, activityTypes: ALL, ...body });
 
