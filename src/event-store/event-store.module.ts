@@ -80,7 +80,8 @@ export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
     const events = await assertLogConforms(this.store, this.schemas);
     this.logger.log({ events, durationMs: Math.round(performance.now() - started) }, 'every event of the log matches its schema');
     const rebuilt = await withDatabaseLock(this.dataSource, 'read-models', () => this.rebuilder.rebuildIfOutdated());
-    if (rebuilt) this.logger.log(rebuilt, 'read models rebuilt from the log (built by an older version)');
+    // a new database starts at version 1 too: marking its empty read models current is no news
+    if (rebuilt && rebuilt.events > 0) this.logger.log(rebuilt, 'read models rebuilt from the log (built by an older version)');
   }
 
   /** After every module stopped writing (leases released, checkpoints stored). */
