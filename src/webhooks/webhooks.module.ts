@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { Coalescer } from './coalesce/coalescer.js';
+import { WindowMarks } from './coalesce/window-marks.js';
 import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookDecisionsController } from './decisions/decisions.controller.js';
 import { GetIssueDecisionsHandler } from './decisions/decisions.query.js';
@@ -63,6 +64,7 @@ import { WebhookOperations } from './webhook-operations.js';
     ReplayHandler,
     GetReplayHandler,
     Coalescer,
+    WindowMarks,
   ],
   exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })

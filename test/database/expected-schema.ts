@@ -32,6 +32,7 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
   webhook_replays: {
     id: 'text', webhook_id: 'int8', project_id: 'int8', from_position: 'int8', to_position: 'int8', request: 'text', count: 'int4', actor_id: 'int8', created_at: 'int8',
   },
+  webhook_windows: { webhook_id: 'int8', last_sent_at: 'int8' },
 };
 
 export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
@@ -65,4 +66,5 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
   webhook_replays: {
     id: 'TEXT', webhook_id: 'INTEGER', project_id: 'INTEGER', from_position: 'INTEGER', to_position: 'INTEGER', request: 'TEXT', count: 'INTEGER', actor_id: 'INTEGER', created_at: 'INTEGER',
   },
+  webhook_windows: { webhook_id: 'INTEGER', last_sent_at: 'INTEGER' },
 };

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventStore } from '../../src/event-store/event-store.js';
@@ -6,7 +7,7 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
 import { LOCAL_WEBHOOK_ENV } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, tempDir, type TestApp } from '../support/test-app.js';
 
 /** A DingTalk robot as DingTalk runs one: 20 messages a minute, then errcode 130101 (and a 10-minute block). */
 class EmulatedRobot {
@@ -101,5 +102,43 @@ describe('coalescing a burst for a chat room', () => {
       return n + (lines === 0 ? 1 : lines + (more ? Number(more[1]) : 0));
     }, 0);
     expect(listed).toBe(120);
+  });
+});
+
+describe('a coalescing window across a restart', () => {
+  it('keeps the window: the first activity after a restart, within a minute of the last message, waits for the window to end', async () => {
+    const clock = new ManualClock('2026-03-01T10:00:00.000Z');
+    const robot = await new EmulatedRobot(clock).start();
+    const dir = tempDir();
+    const pump = async (app: TestApp) => {
+      await app.app.get(WebhookSubscription).catchUp();
+      await app.app.get(DeliveryDispatcher).runOnce();
+    };
+    let t = await startTestApp({ dir, clock, env: LOCAL_WEBHOOK_ENV });
+    try {
+      const a = api(t);
+      const project = await a.createProject('Restarted');
+      await a.post(`/api/projects/${project.id}/webhooks`, { type: 'DINGTALK', name: 'room', url: `http://127.0.0.1:${robot.port}/robot/send?access_token=t`, activityTypes: ['bb.issue.comment.create'] }, 201);
+      const issue = await a.createIssue(project.id, { name: 'Across a restart' });
+      await a.comment(issue.id, 'before the restart');
+      await pump(t);
+      expect(robot.accepted).toHaveLength(1);
+      await t.close();
+
+      clock.advance(20_000);
+      t = await startTestApp({ dir, clock, env: LOCAL_WEBHOOK_ENV });
+      await api(t).comment(issue.id, 'after the restart');
+      await pump(t);
+      // 20 s after the last message: the window (60 s, DingTalk's default) is not over
+      expect(robot.accepted).toHaveLength(1);
+      clock.advance(40_000);
+      await pump(t);
+      expect(robot.accepted).toHaveLength(2);
+      expect(robot.accepted[1]).toMatchObject({ at: Date.parse('2026-03-01T10:01:00.000Z'), text: expect.stringContaining('after the restart') });
+    } finally {
+      await t.close();
+      await robot.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import { ReadModelVersions1764300000000 } from './1764300000000-read-model-versi
 import { DeliveryInstances1764400000000 } from './1764400000000-delivery-instances.js';
 import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and-contacts.js';
 import { ReplaysAndCoalescing1764600000000 } from './1764600000000-replays-and-coalescing.js';
+import { CoalesceWindows1764700000000 } from './1764700000000-coalesce-windows.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   DeliveryInstances1764400000000,
   ApprovalsAndContacts1764500000000,
   ReplaysAndCoalescing1764600000000,
+  CoalesceWindows1764700000000,
 ];

@@ -8,6 +8,7 @@ import { DeliveryQueue } from '../delivery/queue.js';
 import { providerFor } from '../providers/registry.js';
 import { digestActivity } from './digest.js';
 import { windowGate, windowMs } from './window.js';
+import { WindowMarks } from './window-marks.js';
 
 /** Deliveries of a coalescing webhook one claim may take: a window's worth goes as one message. */
 export const COALESCE_CLAIM = 500;
@@ -20,15 +21,13 @@ type StoredActivity = (Activity & { coalesced?: number }) | { unmapped: string }
  * the window everything waits for its end; otherwise the deliveries never attempted go as
  * one message, carried by the first of them (its stored activity becomes the digest, so
  * retries and redeliveries send the same message) and the others are COALESCED into it.
- * When the last message went is kept in memory, like the pace: after a restart the first
- * message goes at once.
+ * When the last message went is kept in the database (WindowMarks), so a restart keeps the window.
  */
 @Injectable()
 export class Coalescer {
-  private readonly lastSent = new Map<number, number>();
-
   constructor(
     private readonly queue: DeliveryQueue,
+    private readonly marks: WindowMarks,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -41,7 +40,7 @@ export class Coalescer {
   async gather(hook: WebhookConfig, batch: DeliveryRow[], now: number): Promise<DeliveryRow[]> {
     const window = windowMs(hook);
     if (window === 0 || batch.length === 0) return batch;
-    const gate = windowGate(this.lastSent.get(hook.id), now, window);
+    const gate = windowGate(await this.marks.lastSentAt(hook.id), now, window);
     if (gate.kind === 'wait') {
       await this.queue.settle(
         batch.map((d) => d.id),
@@ -52,7 +51,7 @@ export class Coalescer {
       );
       return [];
     }
-    this.lastSent.set(hook.id, now);
+    await this.marks.markSent(hook.id, now);
     const fresh = batch
       .map((delivery) => ({ delivery, activity: JSON.parse(delivery.activity) as StoredActivity }))
       .filter((d): d is { delivery: DeliveryRow; activity: Activity } => d.delivery.attempt_count === 0 && !('unmapped' in d.activity) && d.activity.coalesced === undefined);
