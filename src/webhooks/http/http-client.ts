@@ -118,12 +118,18 @@ export class WebhookHttpClient {
           : `no response within ${this.timeoutMs} ms (lookup, connect and response headers)`,
       );
     // The deadline resolves on its own, whatever undici is doing (a request still waiting for a
-    // connection only notices its abort signal once connected).
+    // connection only notices its abort signal once connected). Timers run before a loop turn's
+    // I/O: when this process was stalled past the deadline (a long synchronous task), an answer
+    // already waiting in the socket is read first (setImmediate runs after the poll phase), so
+    // our stall is not counted against the endpoint.
+    let late: NodeJS.Immediate | undefined;
     const deadline = new Promise<HttpOutcome>((resolve) => {
       timer = setTimeout(() => {
-        timedOut = true;
-        resolve(timeoutOutcome());
-        controller.abort(new Error('webhook request timed out'));
+        late = setImmediate(() => {
+          timedOut = true;
+          resolve(timeoutOutcome());
+          controller.abort(new Error('webhook request timed out'));
+        });
       }, this.timeoutMs);
     });
     let abandon: (() => void) | undefined;
@@ -149,7 +155,8 @@ export class WebhookHttpClient {
       const body = await readCapped(res.body, this.maxResponseBytes);
       return { kind: 'response', status: res.statusCode, headers: flattenHeaders(res.headers), body, durationMs: elapsed() };
     })().catch((err: unknown): HttpOutcome => {
-      if (timedOut) return timeoutOutcome();
+      // past the deadline an error is the timeout's (undici's own connect timer may fire first)
+      if (timedOut || elapsed() >= this.timeoutMs) return timeoutOutcome();
       const { error, detail } = classify(err);
       return fail(error, scrub(detail, url));
     });
@@ -158,6 +165,7 @@ export class WebhookHttpClient {
       return await Promise.race([exchange, deadline, abandoned]);
     } finally {
       clearTimeout(timer);
+      clearImmediate(late);
       if (abandon) signal?.removeEventListener('abort', abandon);
     }
   }

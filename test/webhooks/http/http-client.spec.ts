@@ -239,6 +239,22 @@ describe('WebhookHttpClient: protocol', () => {
     expect(outcome.detail).not.toContain('SECRET');
   });
 
+  it('takes an answer that came in while this process was stalled past the deadline, rather than calling it a timeout', async () => {
+    // the receiver answers at once, then this process blocks for 3× the timeout: the answer waits
+    // in the socket while the deadline passes; the endpoint was fast, the stall was ours
+    const r = await receiver((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"ok":true}', () => {
+        const until = performance.now() + 600;
+        while (performance.now() < until) {
+          /* a long synchronous task of this process */
+        }
+      });
+    });
+    const outcome = await client({ ...allowLocal, timeoutMs: 200 }).send(post(`http://127.0.0.1:${r.port}/`));
+    expect(outcome).toMatchObject({ kind: 'response', status: 200, body: '{"ok":true}' });
+  });
+
   it('abandons a request when told to (its instance stops attempting), without waiting for the timeout', async () => {
     const r = await receiver(() => {
       /* never answers */
