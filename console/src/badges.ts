@@ -1,8 +1,8 @@
-import type { DeliveryStatus, Webhook } from './api.js';
+import type { DeliveryStatus, WebhookView } from './api.js';
 import { h, time } from './dom.js';
 
 /** A webhook's health as people say it: on, resting until a time, or disabled. */
-export function stateBadge(hook: Webhook): HTMLElement {
+export function stateBadge(hook: WebhookView): HTMLElement {
   if (!hook.active) return h('span', { class: 'badge off' }, 'Paused (not active)');
   switch (hook.state) {
     case 'ACTIVE':
@@ -14,7 +14,7 @@ export function stateBadge(hook: Webhook): HTMLElement {
   }
 }
 
-export const needsReEnable = (hook: Webhook) => !hook.active || hook.state !== 'ACTIVE';
+export const needsReEnable = (hook: WebhookView) => !hook.active || hook.state !== 'ACTIVE';
 
 const STATUS_CLASS: Record<DeliveryStatus, string> = {
   DELIVERED: 'ok',

@@ -1,4 +1,4 @@
-import { api, ApiError, DELIVERY_STATUSES, session, type Attempt, type Delivery, type DeliveryDetail, type DeliveryStatus, type Page, type Project, type User, type Webhook } from './api.js';
+import { api, ApiError, DELIVERY_STATUSES, session, type AttemptView, type CreateWebhookInput, type DeliveryDetailView, type DeliveryStatus, type DeliveryView, type HourlyDeliveries, type Page, type ProjectRole, type ProjectView, type UserRole, type UserView, type WebhookView } from './api.js';
 import { needsReEnable, stateBadge, statusBadge } from './badges.js';
 import { hourlyChart } from './chart.js';
 import { announce, clearStaleAnnouncement, details, h, headerList, pretty, replace, time, withTimes, type Child } from './dom.js';
@@ -10,7 +10,7 @@ import { messagePreview } from './preview.js';
 const POLL_MS = 2000;
 const PAGE_SIZE = 20;
 
-type Access = 'ADMIN' | 'OWNER' | 'DEVELOPER';
+type Access = Extract<UserRole, 'ADMIN'> | ProjectRole;
 const ACCESS_LABEL: Record<Access, string> = {
   ADMIN: 'workspace admin',
   OWNER: 'owner',
@@ -78,7 +78,7 @@ const href = {
 
 // ---------------------------------------------------------------- state
 
-let user: User | null = null;
+let user: UserView | null = null;
 let current: Screen | null = null;
 /** Bumped on every navigation: an answer for an older page is dropped. */
 let generation = 0;
@@ -167,7 +167,7 @@ function signIn(message?: string): void {
 async function projectsPage(): Promise<Screen> {
   const list = h('ul', { class: 'cards' });
   const more = h('div', { class: 'pager' });
-  let items: Project[] = [];
+  let items: ProjectView[] = [];
   const load = async (cursor?: string) => {
     const page = await api.projects(cursor);
     items = cursor ? [...items, ...page.items] : page.items;
@@ -183,7 +183,7 @@ async function projectsPage(): Promise<Screen> {
   return { title: 'Projects', crumbs: [{ label: 'Projects' }], content: [list, more] };
 }
 
-function webhookCard(projectId: number, hook: Webhook): HTMLElement {
+function webhookCard(projectId: number, hook: WebhookView): HTMLElement {
   return h(
     'li',
     { class: 'card', 'data-webhook': hook.id },
@@ -201,7 +201,7 @@ function webhookCard(projectId: number, hook: Webhook): HTMLElement {
 async function webhooksPage(projectId: number): Promise<Screen> {
   const [project, access, hooks] = await Promise.all([api.project(projectId), accessIn(projectId), api.webhooks(projectId)]);
   const list = h('ul', { class: 'cards' });
-  const draw = live(list, (all: Webhook[]) => (all.length > 0 ? all.map((hook) => webhookCard(projectId, hook)) : h('li', { class: 'muted' }, 'No webhooks in this project yet.')));
+  const draw = live(list, (all: WebhookView[]) => (all.length > 0 ? all.map((hook) => webhookCard(projectId, hook)) : h('li', { class: 'muted' }, 'No webhooks in this project yet.')));
   draw(hooks);
   return {
     title: `${project.name}: webhooks`,
@@ -215,7 +215,7 @@ async function webhooksPage(projectId: number): Promise<Screen> {
   };
 }
 
-function deliveriesTable(projectId: number, webhookId: number, items: Delivery[], manage: boolean): HTMLElement {
+function deliveriesTable(projectId: number, webhookId: number, items: DeliveryView[], manage: boolean): HTMLElement {
   if (items.length === 0) return h('p', { class: 'muted' }, 'No deliveries.');
   const cell = (label: string, ...content: Child[]) => h('td', { 'data-label': label }, ...content);
   return h(
@@ -253,7 +253,7 @@ async function webhookPage(projectId: number, webhookId: number, initialStatus: 
   const manage = access !== 'DEVELOPER';
 
   const info = h('div');
-  const drawInfo = live(info, (hk: Webhook) => [
+  const drawInfo = live(info, (hk: WebhookView) => [
     h('p', { class: 'badges' }, h('span', { class: 'badge type' }, hk.type), ' ', stateBadge(hk)),
     details([
       ['URL', h('code', { class: 'url' }, hk.url)],
@@ -271,7 +271,7 @@ async function webhookPage(projectId: number, webhookId: number, initialStatus: 
   const buttons = h('div', { class: 'actions' });
   const drawButtons = live(
     buttons,
-    (hk: Webhook) => [
+    (hk: WebhookView) => [
       action('Send test', 'test', async () => {
         const result = await api.test(projectId, webhookId);
         return result.delivered
@@ -326,16 +326,16 @@ async function webhookPage(projectId: number, webhookId: number, initialStatus: 
   });
 
   const chart = h('div');
-  const drawChart = live(chart, (s: typeof stats) => hourlyChart(s, 'hourly'), (s) => s.hours);
+  const drawChart = live(chart, (s: HourlyDeliveries) => hourlyChart(s, 'hourly'), (s) => s.hours);
   drawChart(stats);
 
   // deliveries: a status filter, newest first, one page at a time (a stack of cursors for "newer")
   let status = initialStatus;
   const cursors: (string | undefined)[] = [undefined];
-  let page: Page<Delivery> = { items: [], nextCursor: null };
+  let page: Page<DeliveryView> = { items: [], nextCursor: null };
   const table = h('div', { class: 'table-box' });
   const pager = h('div', { class: 'pager' });
-  const drawTable = live(table, (p: Page<Delivery>) => deliveriesTable(projectId, webhookId, p.items, manage), (p) => p.items);
+  const drawTable = live(table, (p: Page<DeliveryView>) => deliveriesTable(projectId, webhookId, p.items, manage), (p) => p.items);
   const drawPager = live(pager, () => [
     h('button', { type: 'button', class: 'secondary', 'data-key': 'newer', disabled: cursors.length === 1, onclick: () => move(-1) }, '← Newer'),
     h('span', { class: 'muted' }, `Page ${cursors.length}`),
@@ -389,7 +389,7 @@ function bodyBlock(label: string, body: string): HTMLElement {
   return body === '' ? h('p', { class: 'muted' }, 'empty') : h('pre', { class: 'code body', tabindex: 0, 'aria-label': label }, pretty(body));
 }
 
-function attemptView(attempt: Attempt, total: number): HTMLElement {
+function attemptView(attempt: AttemptView, total: number): HTMLElement {
   const id = `attempt-${attempt.number}`;
   return h(
     'article',
@@ -427,7 +427,7 @@ async function deliveryPage(projectId: number, webhookId: number, deliveryId: st
   }
   const delivery = await api.delivery(projectId, webhookId, deliveryId);
   const head = h('div');
-  const drawHead = live(head, (d: DeliveryDetail) => [
+  const drawHead = live(head, (d: DeliveryDetailView) => [
     h('p', { class: 'badges' }, statusBadge(d.status)),
     details([
       ['Title', d.title ?? undefined],
@@ -456,7 +456,7 @@ async function deliveryPage(projectId: number, webhookId: number, deliveryId: st
     ),
   ], (d) => ({ ...d, attempts: d.attempts.length }));
   const attempts = h('div', { class: 'attempts' });
-  const drawAttempts = live(attempts, (d: DeliveryDetail) => (d.attempts.length > 0 ? [...d.attempts].reverse().map((a) => attemptView(a, d.attempts.length)) : h('p', { class: 'muted' }, 'Not attempted yet.')), (d) => d.attempts);
+  const drawAttempts = live(attempts, (d: DeliveryDetailView) => (d.attempts.length > 0 ? [...d.attempts].reverse().map((a) => attemptView(a, d.attempts.length)) : h('p', { class: 'muted' }, 'Not attempted yet.')), (d) => d.attempts);
   drawHead(delivery);
   drawAttempts(delivery);
   return {
@@ -487,8 +487,8 @@ async function formPage(projectId: number, webhookId?: number): Promise<Screen> 
     hook,
     types,
     async (input) => {
-      const saved = hook ? await api.updateWebhook(projectId, hook.id, input) : await api.createWebhook(projectId, input);
-      announce(hook ? 'Changes saved.' : `Webhook ${saved.name} created.`);
+      const saved = hook ? await api.updateWebhook(projectId, hook.id, input) : await api.createWebhook(projectId, input as CreateWebhookInput);
+      announce(hook ? 'Changes saved.' : `WebhookView ${saved.name} created.`);
       location.hash = href.webhook(projectId, saved.id);
     },
     hook ? href.webhook(projectId, hook.id) : href.project(projectId),
