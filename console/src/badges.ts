@@ -30,3 +30,8 @@ const STATUS_CLASS: Record<DeliveryStatus, string> = {
 export function statusBadge(status: DeliveryStatus): HTMLElement {
   return h('span', { class: `badge ${STATUS_CLASS[status]}`, 'data-status': status }, status.toLowerCase());
 }
+
+/** A webhook's type and health, as its card and its page show them. */
+export function webhookBadges(hook: WebhookView): HTMLElement {
+  return h('p', { class: 'badges' }, h('span', { class: 'badge type' }, hook.type), ' ', stateBadge(hook));
+}
