@@ -5,9 +5,11 @@ import { dirname, join, normalize, relative } from 'node:path';
  * The module map of docs/architecture.md: each folder of src/ on a level; a file may import
  * from its own folder and from folders on lower levels, never from a higher level or from
  * another folder of its own level. The root files (app.module, domain, main, cli) are the top;
- * src/version.ts sits with shared/.
+ * src/version.ts sits with shared/; the API contract (contract/, compiled for the console too)
+ * is the bottom.
  */
 const LEVELS: string[][] = [
+  ['contract'],
   ['shared'],
   ['config'],
   ['database'],

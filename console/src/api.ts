@@ -1,163 +1,43 @@
-/** The REST API's shapes as the console reads them, and one small client. */
+/**
+ * The REST API as the console reads it, and one small client. Its shapes and lists are the
+ * server's own (src/contract/, pure modules the server's views and DTOs are typed by):
+ * tsconfig.console.json joins that folder to this one (rootDirs), so `./webhooks.js` here is
+ * src/contract/webhooks.ts, and the browser loads both from /console/assets/. The rest of the
+ * console imports them from this file.
+ */
+import type { DecisionKind, IssueDecisionsView } from './decisions.js';
+import { DELIVERY_STATUSES, STATS_OUTCOMES, type AttemptView, type DeliveryDetailView, type DeliveryStatus, type DeliveryView, type HourCount, type HourlyDeliveries, type RecoverResult, type RedeliverResult, type StatsOutcome } from './deliveries.js';
+import type { Page } from './page.js';
+import type { Problem } from './problem.js';
+import type { MemberView, ProjectRole, ProjectView } from './projects.js';
+import type { ReplayProgress, ReplayRequest, ReplayResult } from './replays.js';
+import type { UserRole, UserView } from './users.js';
+import { ACTIVITY_TYPES, type CreateWebhookInput, type TestResult, type UpdateWebhookInput, type WebhookTypeInfo, type WebhookView } from './webhooks.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export { ACTIVITY_TYPES, DELIVERY_STATUSES, STATS_OUTCOMES };
+export type {
+  AttemptView,
+  CreateWebhookInput,
+  DecisionKind,
+  DeliveryDetailView,
+  DeliveryStatus,
+  DeliveryView,
+  HourCount,
+  HourlyDeliveries,
+  IssueDecisionsView,
+  Page,
+  ProjectRole,
+  ProjectView,
+  ReplayResult,
+  StatsOutcome,
+  UserRole,
+  UserView,
+  WebhookTypeInfo,
+  WebhookView,
+};
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: FieldError[];
-}
-
-export interface User {
-  id: number;
-  name: string;
-  email: string;
-  role: 'ADMIN' | 'MEMBER' | 'SYSTEM';
-}
-
-export interface Project {
-  id: number;
-  name: string;
-  key: string;
-}
-
-export interface Member {
-  userId: number;
-  name: string;
-  role: 'OWNER' | 'DEVELOPER';
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** One webhook type as the server's provider registry describes it (`GET /api/webhook-types`). */
-export interface WebhookTypeInfo {
-  type: string;
-  aliases: string[];
-  displayName: string;
-  exampleUrl: string;
-  /** Empty: any host. */
-  hosts: string[];
-  /** What its signing secret is; null when it is not signed. */
-  signingSecret: string | null;
-  /** What a receiver must answer to count as delivered (Custom). */
-  answerRule?: string;
-  customHeaders: boolean;
-}
-export const ACTIVITY_TYPES = [
-  'bb.issue.create',
-  'bb.issue.comment.create',
-  'bb.issue.field.update',
-  'bb.issue.status.update',
-  'bb.pipeline.stage.status.update',
-  'bb.pipeline.task.status.update',
-  'bb.issue.approval.requested',
-  'bb.issue.approved',
-  'bb.issue.sent-back',
-  'bb.pipeline.failed',
-  'bb.pipeline.completed',
-] as const;
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED', 'COALESCED'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export interface Webhook {
-  id: number;
-  projectId: number;
-  type: string;
-  name: string;
-  /** Masked. */
-  url: string;
-  activityTypes: string[];
-  active: boolean;
-  state: 'ACTIVE' | 'TEMPORARILY_DISABLED' | 'DISABLED';
-  consecutiveFailures: number;
-  disabledUntil: string | null;
-  lastError: string | null;
-  hasSigningSecret: boolean;
-  headerNames: string[];
-  ordered: boolean;
-  /** The CEL filter activities must pass (null: none). */
-  filter: string | null;
-  coalesce: { windowSeconds: number };
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface WebhookInput {
-  type?: string;
-  name?: string;
-  url?: string;
-  activityTypes?: string[];
-  active?: boolean;
-  ordered?: boolean;
-  signingSecret?: string | null;
-  headers?: Record<string, string>;
-}
-
-export interface Delivery {
-  id: string;
-  webhookId: number;
-  /** null for a test message. */
-  eventPosition: number | null;
-  activityType: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  /** The message's title (a coalesced message's summary). */
-  title: string | null;
-  issueId: number | null;
-  /** COALESCED: the delivery whose message carried this one. */
-  carriedBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Attempt {
-  number: number;
-  startedAt: string;
-  durationMs: number;
-  request: { url: string; headers: Record<string, string>; body: string };
-  response?: { status: number; headers: Record<string, string>; body: string };
-  error?: string;
-  verdict: string;
-  reason?: string;
-}
-
-export interface DeliveryDetail extends Delivery {
-  /** A coalesced message: the other deliveries it carries. */
-  carries: { id: string; eventPosition: number }[];
-  attempts: Attempt[];
-}
-
-export interface TestResult {
-  delivered: boolean;
-  statusCode?: number;
-  durationMs: number;
-  error?: string;
-}
-
-export interface HourCount {
-  start: string;
-  delivered: number;
-  failed: number;
-  skipped: number;
-  pending: number;
-}
-
-export interface Hourly {
-  webhookId: number;
-  from: string;
-  to: string;
-  hours: HourCount[];
-}
+/** What the webhook form sends: every field for a new webhook, only the changed ones for an edit. */
+export type WebhookInput = Partial<CreateWebhookInput>;
 
 /** A refused request, with the API's problem document when it sent one. */
 export class ApiError extends Error {
@@ -213,59 +93,29 @@ const project = (id: number) => `/api/projects/${id}`;
 const hook = (projectId: number, webhookId: number) => `${project(projectId)}/webhooks/${webhookId}`;
 
 export const api = {
-  me: (token?: string) => call<User>('GET', '/api/users/me', undefined, token),
+  me: (token?: string) => call<UserView>('GET', '/api/users/me', undefined, token),
   webhookTypes: () => call<WebhookTypeInfo[]>('GET', '/api/webhook-types'),
-  projects: (cursor?: string) => call<Page<Project>>('GET', `/api/projects?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-  project: (id: number) => call<Project>('GET', project(id)),
-  members: (id: number) => call<Member[]>('GET', `${project(id)}/members`),
-  webhooks: (projectId: number) => call<Webhook[]>('GET', `${project(projectId)}/webhooks`),
-  webhook: (projectId: number, webhookId: number) => call<Webhook>('GET', hook(projectId, webhookId)),
-  createWebhook: (projectId: number, input: WebhookInput) => call<Webhook>('POST', `${project(projectId)}/webhooks`, input),
-  updateWebhook: (projectId: number, webhookId: number, input: WebhookInput) => call<Webhook>('PATCH', hook(projectId, webhookId), input),
+  projects: (cursor?: string) => call<Page<ProjectView>>('GET', `/api/projects?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  project: (id: number) => call<ProjectView>('GET', project(id)),
+  members: (id: number) => call<MemberView[]>('GET', `${project(id)}/members`),
+  webhooks: (projectId: number) => call<WebhookView[]>('GET', `${project(projectId)}/webhooks`),
+  webhook: (projectId: number, webhookId: number) => call<WebhookView>('GET', hook(projectId, webhookId)),
+  createWebhook: (projectId: number, input: CreateWebhookInput) => call<WebhookView>('POST', `${project(projectId)}/webhooks`, input),
+  updateWebhook: (projectId: number, webhookId: number, input: UpdateWebhookInput) => call<WebhookView>('PATCH', hook(projectId, webhookId), input),
   test: (projectId: number, webhookId: number) => call<TestResult>('POST', `${hook(projectId, webhookId)}/test`),
-  recover: (projectId: number, webhookId: number, since: string) => call<{ requeued: number }>('POST', `${hook(projectId, webhookId)}/recover`, { since }),
-  hourly: (projectId: number, webhookId: number) => call<Hourly>('GET', `${hook(projectId, webhookId)}/deliveries/hourly`),
+  recover: (projectId: number, webhookId: number, since: string) => call<RecoverResult>('POST', `${hook(projectId, webhookId)}/recover`, { since }),
+  hourly: (projectId: number, webhookId: number) => call<HourlyDeliveries>('GET', `${hook(projectId, webhookId)}/deliveries/hourly`),
   deliveries: (projectId: number, webhookId: number, status: DeliveryStatus | '', cursor: string | undefined, limit: number) => {
     const query = new URLSearchParams({ limit: String(limit) });
     if (status) query.set('status', status);
     if (cursor) query.set('cursor', cursor);
-    return call<Page<Delivery>>('GET', `${hook(projectId, webhookId)}/deliveries?${query}`);
+    return call<Page<DeliveryView>>('GET', `${hook(projectId, webhookId)}/deliveries?${query}`);
   },
   delivery: (projectId: number, webhookId: number, deliveryId: string) =>
-    call<DeliveryDetail>('GET', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}`),
+    call<DeliveryDetailView>('GET', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}`),
   redeliver: (projectId: number, webhookId: number, deliveryId: string) =>
-    call<{ accepted: boolean }>('POST', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
-  decisions: (issueId: number) => call<IssueDecisions>('GET', `/api/issues/${issueId}/webhook-decisions`),
-  replay: (projectId: number, webhookId: number, input: { from: string; to?: string; dryRun?: boolean; includeDelivered?: boolean }) =>
-    call<ReplayResult>('POST', `${hook(projectId, webhookId)}/replay`, input),
+    call<RedeliverResult>('POST', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
+  decisions: (issueId: number) => call<IssueDecisionsView>('GET', `/api/issues/${issueId}/webhook-decisions`),
+  replay: (projectId: number, webhookId: number, input: ReplayRequest) => call<ReplayResult>('POST', `${hook(projectId, webhookId)}/replay`, input),
   replayProgress: (projectId: number, webhookId: number, replayId: string) => call<ReplayProgress>('GET', `${hook(projectId, webhookId)}/replays/${encodeURIComponent(replayId)}`),
 };
-
-/** GET /api/issues/{id}/webhook-decisions. */
-export interface IssueDecisions {
-  issueId: number;
-  projectId: number;
-  webhooks: { id: number; name: string; type: string; deleted: boolean }[];
-  reasons: Record<string, string>;
-  items: {
-    position: number;
-    eventType: string;
-    occurredAt: string;
-    activityType: string | null;
-    title: string | null;
-    decisions: { webhookId: number; decision: string; deliveryId?: string; status?: DeliveryStatus; into?: string; filter?: string; error?: string }[];
-  }[];
-}
-
-export interface ReplayResult {
-  replayId?: string;
-  count: number;
-  items: { eventId: string; position: number; activityType: string; title: string; issueId: number | null; createdTs: number; alreadyDelivered: boolean }[];
-}
-
-export interface ReplayProgress {
-  id: string;
-  count: number;
-  statuses: Record<DeliveryStatus, number>;
-  done: boolean;
-}

@@ -1,8 +1,8 @@
-import type { DeliveryStatus, Webhook } from './api.js';
+import type { DeliveryStatus, WebhookView } from './api.js';
 import { h, time } from './dom.js';
 
 /** A webhook's health as people say it: on, resting until a time, or disabled. */
-export function stateBadge(hook: Webhook): HTMLElement {
+export function stateBadge(hook: WebhookView): HTMLElement {
   if (!hook.active) return h('span', { class: 'badge off' }, 'Paused (not active)');
   switch (hook.state) {
     case 'ACTIVE':
@@ -14,7 +14,7 @@ export function stateBadge(hook: Webhook): HTMLElement {
   }
 }
 
-export const needsReEnable = (hook: Webhook) => !hook.active || hook.state !== 'ACTIVE';
+export const needsReEnable = (hook: WebhookView) => !hook.active || hook.state !== 'ACTIVE';
 
 const STATUS_CLASS: Record<DeliveryStatus, string> = {
   DELIVERED: 'ok',
@@ -29,4 +29,9 @@ const STATUS_CLASS: Record<DeliveryStatus, string> = {
 
 export function statusBadge(status: DeliveryStatus): HTMLElement {
   return h('span', { class: `badge ${STATUS_CLASS[status]}`, 'data-status': status }, status.toLowerCase());
+}
+
+/** A webhook's type and health, as its card and its page show them. */
+export function webhookBadges(hook: WebhookView): HTMLElement {
+  return h('p', { class: 'badges' }, h('span', { class: 'badge type' }, hook.type), ' ', stateBadge(hook));
 }

@@ -1,9 +1,7 @@
-import type { HourCount, Hourly } from './api.js';
+import { STATS_OUTCOMES, type HourCount, type HourlyDeliveries, type StatsOutcome } from './api.js';
 import { h, svg } from './dom.js';
 
-const OUTCOMES = ['delivered', 'failed', 'skipped', 'pending'] as const;
-type Outcome = (typeof OUTCOMES)[number];
-const LABEL: Record<Outcome, string> = { delivered: 'delivered', failed: 'failed', skipped: 'skipped', pending: 'not final yet' };
+const LABEL: Record<StatsOutcome, string> = { delivered: 'delivered', failed: 'failed', skipped: 'skipped', pending: 'not final yet' };
 
 const WIDTH = 480;
 const HEIGHT = 150;
@@ -11,27 +9,27 @@ const LEFT = 30;
 const BOTTOM = 20;
 const TOP = 8;
 
-const total = (hour: HourCount) => OUTCOMES.reduce((sum, outcome) => sum + hour[outcome], 0);
+const total = (hour: HourCount) => STATS_OUTCOMES.reduce((sum, outcome) => sum + hour[outcome], 0);
 const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function describe(hour: HourCount): string {
-  const parts = OUTCOMES.filter((o) => hour[o] > 0).map((o) => `${hour[o]} ${LABEL[o]}`);
+  const parts = STATS_OUTCOMES.filter((o) => hour[o] > 0).map((o) => `${hour[o]} ${LABEL[o]}`);
   return `${clock(hour.start)}: ${parts.length > 0 ? parts.join(', ') : 'no deliveries'}`;
 }
 
 /** Deliveries per hour, stacked by final status: an inline SVG drawn here (no library), with a text summary beside it. */
-export function hourlyChart(stats: Hourly, id: string): HTMLElement {
+export function hourlyChart(stats: HourlyDeliveries, id: string): HTMLElement {
   const max = Math.max(1, ...stats.hours.map(total));
   const band = (WIDTH - LEFT - 4) / stats.hours.length;
   const plot = HEIGHT - BOTTOM - TOP;
   const y = (value: number) => (value / max) * plot;
-  const sums = Object.fromEntries(OUTCOMES.map((o) => [o, stats.hours.reduce((sum, hour) => sum + hour[o], 0)])) as Record<Outcome, number>;
-  const summary = `In the last 24 hours: ${OUTCOMES.map((o) => `${sums[o]} ${LABEL[o]}`).join(', ')}.`;
+  const sums = Object.fromEntries(STATS_OUTCOMES.map((o) => [o, stats.hours.reduce((sum, hour) => sum + hour[o], 0)])) as Record<StatsOutcome, number>;
+  const summary = `In the last 24 hours: ${STATS_OUTCOMES.map((o) => `${sums[o]} ${LABEL[o]}`).join(', ')}.`;
 
   const bars = stats.hours.map((hour, i) => {
     let base = HEIGHT - BOTTOM;
     const x = LEFT + i * band + band * 0.15;
-    const stack = OUTCOMES.filter((o) => hour[o] > 0).map((o) => {
+    const stack = STATS_OUTCOMES.filter((o) => hour[o] > 0).map((o) => {
       const height = y(hour[o]);
       base -= height;
       return svg('rect', { class: `bar ${o}`, x: x.toFixed(1), y: base.toFixed(1), width: (band * 0.7).toFixed(1), height: height.toFixed(1) });
@@ -62,6 +60,6 @@ export function hourlyChart(stats: Hourly, id: string): HTMLElement {
     'figure',
     { class: 'chart-figure' },
     figure,
-    h('figcaption', null, h('ul', { class: 'legend' }, OUTCOMES.map((o) => h('li', null, h('span', { class: `swatch ${o}`, 'aria-hidden': 'true' }), `${LABEL[o]} (${sums[o]})`))), h('p', { id: `${id}-summary`, class: 'muted' }, summary)),
+    h('figcaption', null, h('ul', { class: 'legend' }, STATS_OUTCOMES.map((o) => h('li', null, h('span', { class: `swatch ${o}`, 'aria-hidden': 'true' }), `${LABEL[o]} (${sums[o]})`))), h('p', { id: `${id}-summary`, class: 'muted' }, summary)),
   );
 }

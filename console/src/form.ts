@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, ApiError, type Webhook, type WebhookInput, type WebhookTypeInfo } from './api.js';
+import { ACTIVITY_TYPES, ApiError, type WebhookInput, type WebhookTypeInfo, type WebhookView } from './api.js';
 import { h } from './dom.js';
 
 /** The form's fields, named as the API names them (its 400 answers name the same fields). */
@@ -59,7 +59,7 @@ function secretHint(info: WebhookTypeInfo | undefined): string {
  * values are never shown (the API does not return them): left empty, they stay as they are.
  */
 export function webhookForm(
-  existing: Webhook | undefined,
+  existing: WebhookView | undefined,
   types: WebhookTypeInfo[],
   submit: (input: WebhookInput) => Promise<void>,
   cancelHref: string,

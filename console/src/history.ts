@@ -1,4 +1,4 @@
-import { api, ApiError, type IssueDecisions, type ReplayResult } from './api.js';
+import { api, ApiError, type DecisionKind, type IssueDecisionsView, type ReplayResult } from './api.js';
 import { announce, h, replace, time, type Child } from './dom.js';
 
 /*
@@ -6,7 +6,7 @@ import { announce, h, replace, time, type Child } from './dom.js';
  * go, to each webhook; and a webhook's replay (or backfill) with its dry-run list.
  */
 
-const DECISION_CLASS: Record<string, string> = {
+const DECISION_CLASS: Record<DecisionKind, string> = {
   scheduled: 'ok',
   coalesced: 'ok',
   'not-subscribed': 'off',
@@ -18,7 +18,7 @@ const DECISION_CLASS: Record<string, string> = {
 
 /** The decisions of one issue: a row per event, a column per webhook the project has had. */
 export async function decisionsContent(issueId: number, deliveryHref: (projectId: number, webhookId: number, deliveryId: string) => string): Promise<{ projectId: number; content: Child[] }> {
-  const d: IssueDecisions = await api.decisions(issueId);
+  const d: IssueDecisionsView = await api.decisions(issueId);
   const cell = (label: string, ...content: Child[]) => h('td', { 'data-label': label }, ...content);
   const items = d.items.filter((i) => i.activityType !== null);
   const table = h(

@@ -47,24 +47,32 @@ function rootDir(): string {
 
 /**
  * The console's files: the page and its stylesheet from console/static, the browser
- * code compiled from console/src into dist/console by `npm run build`. Read on each
+ * code compiled by `npm run build` (tsconfig.console.json): the console's modules
+ * (console/src) and the server's API contract they import (src/contract), side by side
+ * under one flat /console/assets/ as the console's imports expect them. Read on each
  * request (a few small files; a rebuild shows without a restart).
  */
 @Injectable()
 export class ConsoleAssets {
   private readonly root = rootDir();
   readonly staticDir = join(this.root, 'console', 'static');
-  readonly scriptDir = join(this.root, 'dist', 'console');
+  /** In this order: a console module's name hides a contract module's (a test keeps the two sets of names apart). */
+  readonly scriptDirs = [join(this.root, 'dist', 'console', 'console', 'src'), join(this.root, 'dist', 'console', 'src', 'contract')];
 
   page(): Promise<ConsoleFile | undefined> {
     return this.read(join(this.staticDir, 'index.html'), 'html');
   }
 
-  asset(name: string): Promise<ConsoleFile | undefined> {
+  async asset(name: string): Promise<ConsoleFile | undefined> {
     const match = ASSET_NAME.exec(name);
-    if (!match) return Promise.resolve(undefined);
+    if (!match) return undefined;
     const ext = match[1];
-    return this.read(join(ext === 'js' ? this.scriptDir : this.staticDir, name), ext);
+    if (ext !== 'js') return this.read(join(this.staticDir, name), ext);
+    for (const dir of this.scriptDirs) {
+      const file = await this.read(join(dir, name), ext);
+      if (file) return file;
+    }
+    return undefined;
   }
 
   private async read(path: string, ext: string): Promise<ConsoleFile | undefined> {

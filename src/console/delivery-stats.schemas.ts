@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { HourCount, HourlyDeliveries } from './delivery-stats.js';
+import type { HourCount, HourlyDeliveries } from '../contract/deliveries.js';
 
 /** The hourly counts as documented in OpenAPI (`implements` keeps them in step with the query's result). */
 export class HourCountSchema implements HourCount {

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { HourCount, HourlyDeliveries, StatsOutcome } from '../contract/deliveries.js';
 import { EventStore } from '../event-store/event-store.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
 import { notFound } from '../shared/errors.js';
@@ -9,8 +10,6 @@ export const HOUR_MS = 3_600_000;
 /** The chart's span: the current hour and the 23 before it. */
 export const STATS_HOURS = 24;
 
-/** A delivery's final status, or `pending` while it may still be attempted. */
-export type StatsOutcome = 'delivered' | 'failed' | 'skipped' | 'pending';
 
 const OUTCOME: Record<DeliveryStatus, StatsOutcome> = {
   DELIVERED: 'delivered',
@@ -23,21 +22,6 @@ const OUTCOME: Record<DeliveryStatus, StatsOutcome> = {
   // its activity went out within another delivery's message (a chat webhook's window), whose row shows how that went
   COALESCED: 'delivered',
 };
-
-export interface HourCount extends Record<StatsOutcome, number> {
-  /** The hour's start (UTC). */
-  start: string;
-}
-
-export interface HourlyDeliveries {
-  webhookId: number;
-  /** The first hour's start. */
-  from: string;
-  /** The moment the counts were taken. */
-  to: string;
-  /** Oldest first, one entry per hour, empty hours included. */
-  hours: HourCount[];
-}
 
 /** The window: from the start of the hour 23 hours before the current one, up to now. */
 export function hourWindow(now: Date, hours = STATS_HOURS): { from: number; to: number } {

@@ -1,15 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import { STORAGE_UNAVAILABLE_PROBLEM, StorageUnavailableError, storageFault } from '../database/storage-errors.js';
+import type { Problem as ProblemBody } from '../contract/problem.js';
 import { DomainError, type DomainErrorKind, type FieldError } from '../shared/errors.js';
 
-/** RFC 9457 problem details: the body of every error Herald answers. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: FieldError[];
+/** RFC 9457 problem details: the body of every error Herald answers (contract/problem.ts), and how long to wait. */
+export interface Problem extends ProblemBody {
   /** Sent as the Retry-After header (seconds), not in the body. */
   retryAfter?: number;
 }

@@ -1,3 +1,4 @@
+import { APPROVAL_ROLES, type ApprovalRole, type ApprovalStep } from '../contract/projects.js';
 import type { DomainEvent } from '../event-store/event.js';
 import { arrayOf, byTag, bool, int, nullable, object, oneOf, str, type Check, type EventSchemas } from '../event-store/event-schema.js';
 
@@ -40,13 +41,11 @@ export const RolloutFailed = 'issue.rollout-failed';
 /** Every task of every stage is done (or skipped). */
 export const RolloutCompleted = 'issue.rollout-completed';
 
-export const APPROVAL_ROLES = ['OWNER'] as const;
-export type ApprovalRole = (typeof APPROVAL_ROLES)[number];
 export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'SENT_BACK'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-/** One step of an approval: any one of the listed users approves it, or any member holding the role. */
-export type ApprovalStep = { approvers: number[] } | { role: ApprovalRole };
+/** An approval's steps and roles are the API's too (a project's `approvalSteps`, contract/projects.ts). */
+export { APPROVAL_ROLES, type ApprovalRole, type ApprovalStep };
 
 export interface PipelineSpec {
   stages: { id: number; name: string; tasks: { id: number; name: string }[] }[];

@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../event-store/event.js';
 import { int, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
+import { PROJECT_ROLES, type ProjectRole } from '../contract/projects.js';
 import { APPROVAL_STEPS_SCHEMA, type ApprovalStep } from '../issues/issue.events.js';
 
 export const ProjectCreated = 'project.created';
@@ -10,8 +11,8 @@ export type ProjectCreatedV1 = DomainEvent<typeof ProjectCreated, { projectId: n
 };
 export type ProjectRenamedV1 = DomainEvent<typeof ProjectRenamed, { projectId: number; from: string; to: string }> & { schemaVersion: 1 };
 
-export const PROJECT_ROLES = ['OWNER', 'DEVELOPER'] as const;
-export type ProjectRole = (typeof PROJECT_ROLES)[number];
+/** The roles are the API's too (contract/projects.ts). */
+export { PROJECT_ROLES, type ProjectRole };
 
 export const MemberSet = 'project.member-set';
 export const MemberRemoved = 'project.member-removed';

@@ -1,19 +1,12 @@
+import type { ProjectView } from '../contract/projects.js';
 import type { AggregateDefinition, Projection } from '../event-store/aggregate-store.js';
 import type { SqlWrite } from '../event-store/event.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
 import { PROJECT_EVENT_SCHEMAS, ProjectCreated, type ProjectEvent } from './project.events.js';
 
-export interface ProjectView {
-  id: number;
-  name: string;
-  key: string;
-  /** The approval new issues need unless they name their own; empty: none. */
-  approvalSteps: ApprovalStep[];
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** The API's view of a project (contract/projects.ts, shared with the console). */
+export type { ProjectView };
 
 export interface ProjectRow {
   id: number;

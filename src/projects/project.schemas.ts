@@ -5,6 +5,7 @@ import type { ApprovalStep } from '../issues/issue.events.js';
 import type { AuditEntry } from './projects.cqrs.js';
 import { PROJECT_ROLES, type ProjectRole } from './project.events.js';
 import type { ProjectView } from './project.projection.js';
+import type { MemberView } from '../contract/projects.js';
 
 /** The API's shapes of projects, as documented in OpenAPI (`implements` keeps them in step with the views). */
 export class ProjectSchema implements ProjectView {
@@ -19,7 +20,7 @@ export class ProjectSchema implements ProjectView {
 
 export const ProjectPageSchema = PageSchema(ProjectSchema, 'ProjectPage');
 
-export class MemberSchema {
+export class MemberSchema implements MemberView {
   @ApiProperty() userId: number;
   @ApiProperty() name: string;
   @ApiProperty({ format: 'email' }) email: string;

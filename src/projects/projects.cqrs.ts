@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { MemberView } from '../contract/projects.js';
 import { streamIdOf, type AggregateStore, type Metadata } from '../event-store/aggregate-store.js';
 import { REDACT_EVENT, type RedactEvent } from '../event-store/event-store.module.js';
 import { EventStore } from '../event-store/event-store.js';
@@ -143,7 +144,7 @@ export class RemoveMemberCommand extends Command<void> {
   }
 }
 
-export class ListMembersQuery extends Query<{ userId: number; name: string; email: string; role: ProjectRole }[]> {
+export class ListMembersQuery extends Query<MemberView[]> {
   constructor(readonly projectId: number) {
     super();
   }
@@ -172,7 +173,7 @@ export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
   constructor(private readonly store: EventStore) {}
   async execute({ projectId }: ListMembersQuery) {
     if (!(await this.store.queryOne(`SELECT 1 FROM rm_projects WHERE id = ?`, [projectId]))) throw notFound('project', projectId);
-    return this.store.query<{ userId: number; name: string; email: string; role: ProjectRole }>(
+    return this.store.query<MemberView>(
       `SELECT m.user_id AS "userId", u.name, u.email, m.role FROM rm_project_members m JOIN rm_users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.user_id`,
       [projectId],
     );

@@ -1,3 +1,5 @@
+import type { FieldError } from '../contract/problem.js';
+
 /**
  * Domain errors are values with a kind; one exception filter maps them to HTTP
  * (application/problem+json). A rule the user broke is never a 500.
@@ -10,10 +12,8 @@ export type DomainErrorKind =
   | 'conflict'
   | 'precondition-failed';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+/** A field the request got wrong (the API's shape, shared with the console). */
+export type { FieldError };
 
 export class DomainError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import type { Page } from '../contract/page.js';
 import { invalid } from './errors.js';
 
 export class PageQuery {
@@ -10,10 +11,8 @@ export class PageQuery {
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'cursor must be a value returned as nextCursor' }) cursor?: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+/** A page of a list (the API's shape, shared with the console). */
+export type { Page };
 
 /**
  * Cursors are opaque: the key of the last item seen (its id, or several parts such as

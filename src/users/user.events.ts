@@ -1,8 +1,9 @@
 import type { DomainEvent } from '../event-store/event.js';
 import { int, nullable, object, oneOf, str, type EventSchemas } from '../event-store/event-schema.js';
+import { USER_ROLES, type Contact, type UserRole } from '../contract/users.js';
 
-export const USER_ROLES = ['SYSTEM', 'ADMIN', 'MEMBER'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+/** The roles and the contact handles are the API's too (contract/users.ts). */
+export { USER_ROLES, type Contact, type UserRole };
 
 export const UserCreated = 'user.created';
 export const TokenIssued = 'user.token-issued';
@@ -22,16 +23,8 @@ export type TokenRevokedV1 = DomainEvent<typeof TokenRevoked, { userId: number; 
 export const TokenRehashed = 'user.token-rehashed';
 export type TokenRehashedV1 = DomainEvent<typeof TokenRehashed, { userId: number; tokenId: number; tokenHash: string }> & { schemaVersion: 1 };
 
-/**
- * The handles a webhook message may mention the user by, all of them as they are now (null:
- * none): `phone` in E.164 (DingTalk), a Slack member id, a WeCom userid. Feishu/Lark mention by email.
- */
+/** The user's contact handles (`Contact`), all of them as they are now. */
 export const ContactSet = 'user.contact-set';
-export interface Contact {
-  phone: string | null;
-  slackMemberId: string | null;
-  wecomUserId: string | null;
-}
 export type ContactSetV1 = DomainEvent<typeof ContactSet, { userId: number } & Contact> & { schemaVersion: 1 };
 
 export type UserEvent = UserCreatedV1 | TokenIssuedV1 | TokenRevokedV1 | TokenRehashedV1 | ContactSetV1;

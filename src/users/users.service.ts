@@ -11,14 +11,10 @@ import type { Contact, UserEvent, UserRole } from './user.events.js';
 import { decideUser } from './user.decider.js';
 import { applyContact } from './contact.dto.js';
 import { initialUserState, NO_CONTACT } from './user.aggregate.js';
+import type { UserView } from '../contract/users.js';
 
-export interface UserView extends Contact {
-  id: number;
-  name: string;
-  email: string;
-  role: UserRole;
-  createdAt: string;
-}
+/** The API's view of a user (contract/users.ts, shared with the console). */
+export type { UserView };
 
 interface UserRow {
   id: number;

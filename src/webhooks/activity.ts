@@ -1,20 +1,7 @@
-/** What a webhook message is about: one activity per webhook-relevant domain event. */
-export const ACTIVITY_TYPES = [
-  // the seed's
-  'bb.issue.create',
-  'bb.issue.comment.create',
-  'bb.issue.field.update',
-  'bb.issue.status.update',
-  'bb.pipeline.stage.status.update',
-  'bb.pipeline.task.status.update',
-  // approval and rollout outcomes (Bytebase 3.14 and later)
-  'bb.issue.approval.requested',
-  'bb.issue.approved',
-  'bb.issue.sent-back',
-  'bb.pipeline.failed',
-  'bb.pipeline.completed',
-] as const;
-export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+import { ACTIVITY_TYPES, type ActivityType } from '../contract/webhooks.js';
+
+/** What a webhook message is about: one activity per webhook-relevant domain event (the API's list, contract/webhooks.ts). */
+export { ACTIVITY_TYPES, type ActivityType };
 
 /** Bytebase's current names of its webhook events, accepted on input for Herald's; responses use Herald's. */
 export const ACTIVITY_TYPE_ALIASES = {

@@ -1,11 +1,12 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { WebhookTypeInfo } from '../../contract/webhooks.js';
 import { PROVIDERS, WEBHOOK_TYPES } from '../providers/registry.js';
 import { allowedHosts } from './url-rules.js';
 
 /** What a client needs to offer one webhook type: read from the provider registry, never copied. */
-export class WebhookTypeSchema {
+export class WebhookTypeSchema implements WebhookTypeInfo {
   @ApiProperty({ enum: WEBHOOK_TYPES, description: 'The short form the API returns.' }) type: string;
   @ApiProperty({ type: [String], description: 'Other spellings accepted on input (Bytebase’s `bb.plugin.webhook.<type>`).' }) aliases: string[];
   @ApiProperty({ example: 'Slack' }) displayName: string;
@@ -24,7 +25,7 @@ export class WebhookTypesController {
   @Get()
   @ApiOperation({ summary: 'The webhook types this Herald offers, with their hosts and signing' })
   @ApiOkResponse({ type: [WebhookTypeSchema] })
-  list(): WebhookTypeSchema[] {
+  list(): WebhookTypeInfo[] {
     return WEBHOOK_TYPES.map((type) => {
       const p = PROVIDERS[type];
       return {

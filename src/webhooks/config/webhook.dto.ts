@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import type { CreateWebhookInput, UpdateWebhookInput } from '../../contract/webhooks.js';
 import { CoalesceDto, COALESCE_DOC } from '../coalesce/coalesce.dto.js';
 import { FILTER_DOC } from '../filters/filter.js';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
@@ -17,7 +18,7 @@ const HEADERS_DOC = `Extra headers for ${PROVIDER_LIST.filter((p) => p.customHea
 const ACTIVITY_DOC = `The activities to post: ${ACTIVITY_TYPES.join(', ')}; Bytebase’s current names (ISSUE_CREATED, ISSUE_APPROVAL_REQUESTED…) are accepted for them. Answers use Herald’s.`;
 const ORDERED_DOC = 'Deliver strictly in event order: a failing delivery holds back later ones.';
 
-export class CreateWebhookDto {
+export class CreateWebhookDto implements CreateWebhookInput {
   @ApiProperty({ minLength: 1, maxLength: 100, description: TYPE_DOC, example: 'SLACK' })
   @IsString() @Length(1, 100) type: string;
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'deploys' })
@@ -42,7 +43,7 @@ export class CreateWebhookDto {
   @IsOptional() @IsString() @MaxLength(40) backfillFrom?: string;
 }
 
-export class UpdateWebhookDto {
+export class UpdateWebhookDto implements UpdateWebhookInput {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @IsOptional() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional({ minLength: 1, maxLength: 2048, description: URL_DOC })

@@ -1,10 +1,11 @@
+import { WEBHOOK_STATES, type WebhookHealthState } from '../../contract/webhooks.js';
 import type { DomainEvent } from '../../event-store/event.js';
 import { arrayOf, bool, int, nullable, object, oneOf, recordOf, str, type Check, type EventSchemas } from '../../event-store/event-schema.js';
 import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
 import { WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
 
-export const WEBHOOK_STATES = ['ACTIVE', 'TEMPORARILY_DISABLED', 'DISABLED'] as const;
-export type WebhookHealthState = (typeof WEBHOOK_STATES)[number];
+/** A webhook's health states are the API's too (contract/webhooks.ts). */
+export { WEBHOOK_STATES, type WebhookHealthState };
 
 /** Webhook configuration lives on its project's stream. */
 export const WebhookCreated = 'webhook.created';

@@ -1,8 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { DeliveryDetailView, DeliveryView } from '../../contract/deliveries.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { notFound } from '../../shared/errors.js';
-import { decodeCursorKey, encodeCursor } from '../../shared/pagination.js';
+import { decodeCursorKey, encodeCursor, type Page } from '../../shared/pagination.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { configOf, loadHook, projectMustExist, type WebhookRow } from './webhook.projection.js';
@@ -20,12 +21,12 @@ export class GetWebhookQuery extends Query<WebhookView> {
     super();
   }
 }
-export class ListDeliveriesQuery extends Query<{ items: ReturnType<typeof toDeliveryView>[]; nextCursor: string | null }> {
+export class ListDeliveriesQuery extends Query<Page<DeliveryView>> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly status: DeliveryStatus | undefined, readonly limit: number, readonly cursor: string | undefined) {
     super();
   }
 }
-export class GetDeliveryQuery extends Query<ReturnType<typeof toDeliveryView> & { carries: { id: string; eventPosition: number }[]; attempts: ReturnType<typeof toAttemptView>[] }> {
+export class GetDeliveryQuery extends Query<DeliveryDetailView> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly deliveryId: string) {
     super();
   }
@@ -76,7 +77,7 @@ function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { 
 @QueryHandler(ListDeliveriesQuery)
 export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery> {
   constructor(private readonly store: EventStore) {}
-  async execute({ projectId, webhookId, status, limit, cursor }: ListDeliveriesQuery) {
+  async execute({ projectId, webhookId, status, limit, cursor }: ListDeliveriesQuery): Promise<Page<DeliveryView>> {
     await loadHook(this.store, projectId, webhookId);
     const after = decodeDeliveryCursor(webhookId, cursor);
     const conditions = ['webhook_id = ?'];
@@ -99,7 +100,7 @@ export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery>
 @QueryHandler(GetDeliveryQuery)
 export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
   constructor(private readonly store: EventStore) {}
-  async execute({ projectId, webhookId, deliveryId }: GetDeliveryQuery) {
+  async execute({ projectId, webhookId, deliveryId }: GetDeliveryQuery): Promise<DeliveryDetailView> {
     await loadHook(this.store, projectId, webhookId);
     const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);

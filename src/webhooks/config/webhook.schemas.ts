@@ -1,26 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { AttemptView, DeliveryDetailView, DeliveryView, RecoverResult, RedeliverResult } from '../../contract/deliveries.js';
+import type { TestResult, WebhookCreatedView, WebhookHealthState, WebhookView } from '../../contract/webhooks.js';
 import { PageSchema } from '../../shared/openapi.js';
-import { ACTIVITY_TYPES } from '../activity.js';
-import { DELIVERY_STATUSES, type DeliveryStatus, type toAttemptView, type toDeliveryView } from '../delivery/deliveries.js';
-import type { AttemptResult } from '../delivery/test-message.js';
+import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 import { WEBHOOK_TYPES } from '../providers/registry.js';
 import { WEBHOOK_STATES } from './webhook.events.js';
-import type { WebhookView } from './webhook.view.js';
 
 export class CoalesceSchema {
   @ApiProperty({ type: 'integer' }) windowSeconds: number;
 }
 
-/** The API's shapes of webhooks and deliveries, as documented in OpenAPI (`implements` keeps them in step with the views). */
+/** The API's shapes of webhooks and deliveries, as documented in OpenAPI (`implements` keeps them in step with the contract's views). */
 export class WebhookSchema implements WebhookView {
   @ApiProperty() id: number;
   @ApiProperty() projectId: number;
   @ApiProperty({ enum: WEBHOOK_TYPES }) type: string;
   @ApiProperty() name: string;
   @ApiProperty({ description: 'Masked: scheme, host and first path segment only (URLs carry tokens).', example: 'https://hooks.slack.com/services/***' }) url: string;
-  @ApiProperty({ enum: ACTIVITY_TYPES, isArray: true }) activityTypes: string[];
+  @ApiProperty({ enum: ACTIVITY_TYPES, isArray: true }) activityTypes: ActivityType[];
   @ApiProperty({ description: 'Set by its managers; false pauses deliveries (they wait as HELD).' }) active: boolean;
-  @ApiProperty({ enum: WEBHOOK_STATES, description: 'Health: TEMPORARILY_DISABLED after repeated failures (until disabledUntil), DISABLED for good (410, or too many failures).' }) state: string;
+  @ApiProperty({ enum: WEBHOOK_STATES, description: 'Health: TEMPORARILY_DISABLED after repeated failures (until disabledUntil), DISABLED for good (410, or too many failures).' }) state: WebhookHealthState;
   @ApiProperty() consecutiveFailures: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledUntil: string | null;
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
@@ -38,7 +38,7 @@ export class BackfillSchema {
   @ApiProperty({ description: 'Deliveries queued from the log.' }) count: number;
 }
 
-export class WebhookCreatedSchema extends WebhookSchema {
+export class WebhookCreatedSchema extends WebhookSchema implements WebhookCreatedView {
   @ApiPropertyOptional({ type: BackfillSchema, description: 'When `backfillFrom` was given: the replay it started.' }) backfill?: BackfillSchema;
 }
 
@@ -46,15 +46,12 @@ export class WebhookUrlSchema {
   @ApiProperty({ description: 'The URL in clear.' }) url: string;
 }
 
-export class TestResultSchema implements AttemptResult {
+export class TestResultSchema implements TestResult {
   @ApiProperty() delivered: boolean;
   @ApiPropertyOptional({ description: 'The endpoint’s HTTP status, when it answered.' }) statusCode?: number;
   @ApiProperty() durationMs: number;
   @ApiPropertyOptional() error?: string;
 }
-
-type DeliveryView = ReturnType<typeof toDeliveryView>;
-type AttemptView = ReturnType<typeof toAttemptView>;
 
 export class DeliverySchema implements DeliveryView {
   @ApiProperty({ description: 'Stable for an (event, webhook) pair: the Custom provider sends it as webhook-id.', example: 'msg_2f1c...' }) id: string;
@@ -102,16 +99,16 @@ export class CarriedDeliverySchema {
   @ApiProperty() eventPosition: number;
 }
 
-export class DeliveryDetailSchema extends DeliverySchema {
+export class DeliveryDetailSchema extends DeliverySchema implements DeliveryDetailView {
   @ApiProperty({ type: [CarriedDeliverySchema], description: 'A coalesced message: the other deliveries (events) it carries, besides its own.' }) carries: CarriedDeliverySchema[];
   @ApiProperty({ type: [AttemptSchema] }) attempts: AttemptSchema[];
 }
 
-export class AcceptedSchema {
+export class AcceptedSchema implements RedeliverResult {
   @ApiProperty({ example: true }) accepted: boolean;
 }
 
-export class RecoverResultSchema {
+export class RecoverResultSchema implements RecoverResult {
   @ApiProperty({ description: 'Deliveries queued again.' }) requeued: number;
 }
 

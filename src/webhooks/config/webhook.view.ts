@@ -1,27 +1,10 @@
+import type { WebhookView } from '../../contract/webhooks.js';
 import type { EventStore } from '../../event-store/event-store.js';
 import { coalesceView } from '../coalesce/window.js';
 import type { WebhookConfig } from './webhook.decider.js';
 
-export interface WebhookView {
-  id: number;
-  projectId: number;
-  type: string;
-  name: string;
-  url: string;
-  activityTypes: string[];
-  active: boolean;
-  state: string;
-  consecutiveFailures: number;
-  disabledUntil: string | null;
-  lastError: string | null;
-  hasSigningSecret: boolean;
-  headerNames: string[];
-  ordered: boolean;
-  filter: string | null;
-  coalesce: { windowSeconds: number };
-  createdAt: string;
-  updatedAt: string;
-}
+/** The API's shape of a webhook (contract/webhooks.ts, shared with the console). */
+export type { WebhookView };
 
 /** The API's view of a webhook: URL masked, secrets and header values never shown. */
 export function toWebhookView(hook: WebhookConfig, consecutiveFailures: number): WebhookView {

@@ -2,6 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Logger, Param, Patch, Post, Qu
 import { IdParam } from '../../shared/id-param.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { RedeliverResult } from '../../contract/deliveries.js';
+import type { WebhookCreatedView } from '../../contract/webhooks.js';
 import { ApiProblem } from '../../shared/openapi.js';
 import type { Metadata } from '../../event-store/aggregate-store.js';
 import { Actor } from '../../http/request-context.js';
@@ -44,7 +46,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Create a webhook' })
   @ApiCreatedResponse({ type: WebhookCreatedSchema })
   @ApiProblem(409, 'Another webhook of the project already posts to this URL.')
-  async create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata) {
+  async create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata): Promise<WebhookCreatedView> {
     // a backfill's start is checked before anything is created
     if (body.backfillFrom !== undefined) parseRangeEnd(body.backfillFrom, 'backfillFrom');
     const hook = await this.commands.execute(new CreateWebhookCommand(projectId, body, actor));
@@ -125,7 +127,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Send a delivery again (same delivery id, the retry schedule starts over)' })
   @ApiAcceptedResponse({ type: AcceptedSchema })
   @ApiProblem(409, 'The delivery is being attempted right now, or it is a test message.')
-  async redeliver(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Param('deliveryId') deliveryId: string) {
+  async redeliver(@Id('projectId') projectId: number, @Id('webhookId') webhookId: number, @Param('deliveryId') deliveryId: string): Promise<RedeliverResult> {
     await this.commands.execute(new RedeliverCommand(projectId, webhookId, deliveryId));
     return { accepted: true };
   }

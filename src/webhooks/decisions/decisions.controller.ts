@@ -5,13 +5,12 @@ import { IdParam } from '../../shared/id-param.js';
 import { PageQuery } from '../../shared/pagination.js';
 import { ForProject } from '../../shared/route-access.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
+import { DECISION_KINDS } from '../../contract/decisions.js';
 import { GetIssueDecisionsQuery, type DecisionKind, type DecisionView, type EventDecisionsView, type IssueDecisionsView } from './decisions.query.js';
-
-const DECISIONS: DecisionKind[] = ['scheduled', 'not-subscribed', 'filtered', 'webhook-disabled', 'webhook-created-later', 'webhook-deleted', 'coalesced'];
 
 class DecisionSchema implements DecisionView {
   @ApiProperty() webhookId: number;
-  @ApiProperty({ enum: DECISIONS }) decision: DecisionKind;
+  @ApiProperty({ enum: DECISION_KINDS }) decision: DecisionKind;
   @ApiPropertyOptional({ description: '`filtered`: why the filter failed on this activity (it then lets nothing through).', example: 'division by zero' }) error?: string;
   @ApiPropertyOptional({ description: 'The delivery of this event to the webhook, when there is one (scheduled live, or by a replay).' }) deliveryId?: string;
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES }) status?: DeliveryStatus;

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { DecisionKind, DecisionView, EventDecisionsView, IssueDecisionsView } from '../../contract/decisions.js';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
 import { streamIdOf } from '../../event-store/aggregate-store.js';
@@ -13,47 +14,10 @@ import { notFound } from '../../shared/errors.js';
 import { decodeCursor, encodeCursor } from '../../shared/pagination.js';
 import type { DeliveryStatus } from '../delivery/deliveries.js';
 import { EventActivities } from '../subscription/event-activities.js';
-import { decide, pipelineOf, type DeliveryDecision, type WebhookAtEvent } from './decide.js';
+import { decide, pipelineOf, type WebhookAtEvent } from './decide.js';
 
-export type DecisionKind = DeliveryDecision['kind'] | 'coalesced';
-
-export interface DecisionView {
-  webhookId: number;
-  decision: DecisionKind;
-  /** `filtered`: why the filter failed on this activity (it then lets nothing through). */
-  error?: string;
-  /** The delivery this event has for the webhook, if any (scheduled live, or by a replay). */
-  deliveryId?: string;
-  status?: DeliveryStatus;
-  /** `coalesced`: the delivery whose message carried it. */
-  into?: string;
-  /** `filtered`: the webhook's filter at the event. */
-  filter?: string;
-}
-
-export interface EventDecisionsView {
-  position: number;
-  eventId: string;
-  eventType: string;
-  occurredAt: string;
-  /** null: no webhook hears of this event (a comment edit, say). */
-  activityType: string | null;
-  title: string | null;
-  decisions: DecisionView[];
-}
-
-export interface IssueDecisionsView {
-  issueId: number;
-  projectId: number;
-  /** Every webhook the project has had, deleted ones included. */
-  webhooks: { id: number; name: string; type: string; deleted: boolean }[];
-  /** Each decision in words. */
-  reasons: Record<DecisionKind, string>;
-  /** The page's events, in the log's order. */
-  items: EventDecisionsView[];
-  /** The cursor of the next page of events, or null at the end of the issue's stream. */
-  nextCursor: string | null;
-}
+/** The decisions' shapes are the API's (contract/decisions.ts): every kind `decide` returns, and `coalesced`. */
+export type { DecisionKind, DecisionView, EventDecisionsView, IssueDecisionsView };
 
 export class GetIssueDecisionsQuery extends Query<IssueDecisionsView> {
   constructor(

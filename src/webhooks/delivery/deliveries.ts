@@ -1,7 +1,8 @@
+import { DELIVERY_STATUSES, type AttemptView, type DeliveryStatus, type DeliveryView } from '../../contract/deliveries.js';
+
 /** The delivery queue's shapes (operational state, derived from the log by the webhook subscription). */
-/** COALESCED: carried by another delivery's message (a chat webhook's window, see coalesce/): its fate is that delivery's. */
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERING', 'DELIVERED', 'RETRYING', 'FAILED', 'HELD', 'SKIPPED', 'COALESCED'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** The statuses are the API's (contract/deliveries.ts); COALESCED: carried by another delivery's message (see coalesce/). */
+export { DELIVERY_STATUSES, type DeliveryStatus };
 
 export interface DeliveryRow {
   id: string;
@@ -39,7 +40,7 @@ export interface AttemptRow {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toDeliveryView(row: DeliveryRow) {
+export function toDeliveryView(row: DeliveryRow): DeliveryView {
   const waiting = row.status === 'RETRYING' || row.status === 'HELD' || row.status === 'PENDING';
   return {
     id: row.id,
@@ -68,7 +69,7 @@ function titleOf(activity: string): string | null {
   }
 }
 
-export function toAttemptView(row: AttemptRow) {
+export function toAttemptView(row: AttemptRow): AttemptView {
   const verdict = JSON.parse(row.verdict) as { kind: string; reason?: string; notBefore?: string };
   return {
     number: row.number,

@@ -1,6 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { RecoverResult } from '../../contract/deliveries.js';
+import type { TestResult } from '../../contract/webhooks.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { conflict, notFound } from '../../shared/errors.js';
@@ -8,11 +10,11 @@ import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
 import { loadHook } from '../config/webhook.projection.js';
 import type { DeliveryRow } from './deliveries.js';
-import { TestMessage, type AttemptResult } from './test-message.js';
+import { TestMessage } from './test-message.js';
 
 /** What a webhook's managers do with its deliveries: send a test message, redeliver one, recover the failed ones. */
 
-export class TestWebhookCommand extends Command<AttemptResult> {
+export class TestWebhookCommand extends Command<TestResult> {
   constructor(readonly projectId: number, readonly webhookId: number) {
     super();
   }
@@ -22,7 +24,7 @@ export class RedeliverCommand extends Command<void> {
     super();
   }
 }
-export class RecoverCommand extends Command<{ requeued: number }> {
+export class RecoverCommand extends Command<RecoverResult> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly since: Date) {
     super();
   }
@@ -36,7 +38,7 @@ export class TestWebhookHandler implements ICommandHandler<TestWebhookCommand> {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
-  async execute({ projectId, webhookId }: TestWebhookCommand): Promise<AttemptResult> {
+  async execute({ projectId, webhookId }: TestWebhookCommand): Promise<TestResult> {
     const hook = await loadHook(this.store, projectId, webhookId);
     const project = (await this.store.queryOne<{ id: number; name: string }>(`SELECT id, name FROM rm_projects WHERE id = ?`, [projectId]))!;
     const bot = { id: SYSTEM_BOT_ID, name: this.config.brand, email: this.config.botEmail };
@@ -72,7 +74,7 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
 @CommandHandler(RecoverCommand)
 export class RecoverHandler implements ICommandHandler<RecoverCommand> {
   constructor(private readonly store: EventStore, @Inject(CLOCK) private readonly clock: Clock) {}
-  async execute({ projectId, webhookId, since }: RecoverCommand): Promise<{ requeued: number }> {
+  async execute({ projectId, webhookId, since }: RecoverCommand): Promise<RecoverResult> {
     await loadHook(this.store, projectId, webhookId);
     const now = this.clock.now().getTime();
     const requeued = await this.store.transact(async (tx) => {

@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import type { TestResult } from '../../contract/webhooks.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import type { Activity } from '../activity.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import { AttemptMaker } from './attempt.js';
 import { DeliveryQueue } from './queue.js';
 import { DeliveryRecorder } from './recorder.js';
-
-export interface AttemptResult {
-  delivered: boolean;
-  statusCode?: number;
-  durationMs: number;
-  error?: string;
-}
 
 /**
  * The test message: one synchronous attempt, past pace and holds, recorded like any
@@ -28,7 +22,7 @@ export class TestMessage {
     private readonly recorder: DeliveryRecorder,
   ) {}
 
-  async send(hook: WebhookConfig, activity: Activity): Promise<AttemptResult> {
+  async send(hook: WebhookConfig, activity: Activity): Promise<TestResult> {
     const id = `msg_${randomUUID().replace(/-/g, '')}`;
     const delivery = await this.queue.insertTest(id, hook.id, hook.projectId, activity, this.clock.now().getTime());
     const attempt = await this.attempts.make(hook, activity, id);

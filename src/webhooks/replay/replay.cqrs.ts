@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, Query, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import type { ReplayItem, ReplayProgress, ReplayRequest, ReplayResult } from '../../contract/replays.js';
 import { parseStreamId, streamIdOf, type Metadata } from '../../event-store/aggregate-store.js';
 import type { RecordedEvent, SqlWrite } from '../../event-store/event.js';
 import { EventStore } from '../../event-store/event-store.js';
@@ -21,31 +22,8 @@ import { deliveryId } from '../subscription/schedule-deliveries.js';
 import { StreamStates } from '../subscription/stream-states.js';
 import { parseRangeEnd, replayAction, sends, type RangeEnd, type ReplayAction } from './replay-plan.js';
 
-export interface ReplayRequest {
-  from: string;
-  to?: string;
-  activityTypes?: string[];
-  dryRun?: boolean;
-  includeDelivered?: boolean;
-}
-
-export interface ReplayItem {
-  eventId: string;
-  position: number;
-  activityType: string;
-  title: string;
-  issueId: number | null;
-  createdTs: number;
-  alreadyDelivered: boolean;
-}
-
-export interface ReplayResult {
-  /** Absent for a dry run. */
-  replayId?: string;
-  count: number;
-  /** The first 100 of what is (or would be) sent, in the log's order. */
-  items: ReplayItem[];
-}
+/** A replay's request, result and progress are the API's (contract/replays.ts). */
+export type { ReplayItem, ReplayProgress, ReplayRequest, ReplayResult };
 
 export class ReplayCommand extends Command<ReplayResult> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly request: ReplayRequest, readonly metadata: Metadata) {
@@ -237,19 +215,6 @@ class ReplayScan {
 }
 
 // ---------------------------------------------------------------- progress
-
-export interface ReplayProgress {
-  id: string;
-  webhookId: number;
-  fromPosition: number;
-  toPosition: number;
-  count: number;
-  createdAt: string;
-  /** Its deliveries by status now (a delivery queued again later by another replay counts there). */
-  statuses: Record<DeliveryStatus, number>;
-  /** No delivery of it is waiting or being attempted. */
-  done: boolean;
-}
 
 export class GetReplayQuery extends Query<ReplayProgress> {
   constructor(readonly projectId: number, readonly webhookId: number, readonly replayId: string) {
