@@ -24,7 +24,6 @@ const LEVELS: string[][] = [
   ['(root)'],
 ];
 
-/** Imports that run up the map on purpose, each with its reason (the remaining work is in docs/architecture.md). */
 /** Imports allowed against the map, each with its reason (none today: keep it that way). */
 const EXCEPTIONS: { from: RegExp; to: RegExp; why: string }[] = [];
 

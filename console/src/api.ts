@@ -115,7 +115,17 @@ export const api = {
     call<DeliveryDetailView>('GET', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}`),
   redeliver: (projectId: number, webhookId: number, deliveryId: string) =>
     call<RedeliverResult>('POST', `${hook(projectId, webhookId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
-  decisions: (issueId: number) => call<IssueDecisionsView>('GET', `/api/issues/${issueId}/webhook-decisions`),
+  /** Every event's decisions: the route pages by events, the issue page shows them all. */
+  decisions: async (issueId: number): Promise<IssueDecisionsView> => {
+    const first = await call<IssueDecisionsView>('GET', `/api/issues/${issueId}/webhook-decisions?limit=200`);
+    const items = [...first.items];
+    for (let cursor = first.nextCursor; cursor; ) {
+      const page = await call<IssueDecisionsView>('GET', `/api/issues/${issueId}/webhook-decisions?limit=200&cursor=${encodeURIComponent(cursor)}`);
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    }
+    return { ...first, items, nextCursor: null };
+  },
   replay: (projectId: number, webhookId: number, input: ReplayRequest) => call<ReplayResult>('POST', `${hook(projectId, webhookId)}/replay`, input),
   replayProgress: (projectId: number, webhookId: number, replayId: string) => call<ReplayProgress>('GET', `${hook(projectId, webhookId)}/replays/${encodeURIComponent(replayId)}`),
 };

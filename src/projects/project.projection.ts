@@ -1,6 +1,5 @@
 import type { ProjectView } from '../contract/projects.js';
 import type { AggregateDefinition, Projection } from '../event-store/aggregate-store.js';
-import type { SqlWrite } from '../event-store/event.js';
 import type { ApprovalStep } from '../issues/issue.events.js';
 import { evolveProject, initialProjectState, type ProjectState } from './project.decider.js';
 import { PROJECT_EVENT_SCHEMAS, ProjectCreated, type ProjectEvent } from './project.events.js';
