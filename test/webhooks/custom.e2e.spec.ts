@@ -4,15 +4,16 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api, twoStages } from '../support/api.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 
 describe('webhooks to a Custom endpoint', () => {
-  let t: TestApp;
+  // the real time: standardwebhooks checks the signature's timestamp against the wall clock
+  const clock = new ManualClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+  const t = useTestApp({ clock, env: LOCAL_WEBHOOK_ENV, random: () => 0.5 });
   let a: ReturnType<typeof api>;
   let receiver: Receiver;
-  let clock: ManualClock;
   const pump = async () => {
     await t.app.get(WebhookSubscription).catchUp();
     return t.app.get(DeliveryDispatcher).runOnce();
@@ -20,13 +21,9 @@ describe('webhooks to a Custom endpoint', () => {
 
   beforeAll(async () => {
     receiver = await new Receiver().start();
-    // the real time: standardwebhooks checks the signature's timestamp against the wall clock
-    clock = new ManualClock(new Date(Math.floor(Date.now() / 1000) * 1000));
-    t = await startTestApp({ clock, env: LOCAL_WEBHOOK_ENV, random: () => 0.5 });
     a = api(t);
   });
   afterAll(async () => {
-    await t.close();
     await receiver.stop();
   });
 

@@ -3,7 +3,7 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api, twoStages } from '../support/api.js';
 import { LOCAL_WEBHOOK_ENV, Receiver, type Reply } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 /*
  * How real receivers' answers are judged, end to end: a receiver written for Bytebase that answers
@@ -15,9 +15,9 @@ const ALL = ['bb.issue.create', 'bb.issue.comment.create', 'bb.issue.field.updat
 const DAY = 24 * 3600 * 1000;
 
 describe('receivers’ answers, judged as they mean them', () => {
-  let t: TestApp;
+  const clock = new ManualClock(new Date('2026-05-01T12:00:00Z'));
+  const t = useTestApp({ clock, env: LOCAL_WEBHOOK_ENV, random: () => 0.5 });
   let a: ReturnType<typeof api>;
-  let clock: ManualClock;
   const receivers: Receiver[] = [];
   const pump = async () => {
     await t.app.get(WebhookSubscription).catchUp();
@@ -43,13 +43,10 @@ describe('receivers’ answers, judged as they mean them', () => {
     await a.status(issue.id, { status: 'CANCELED' });
   };
 
-  beforeAll(async () => {
-    clock = new ManualClock(new Date('2026-05-01T12:00:00Z'));
-    t = await startTestApp({ clock, env: LOCAL_WEBHOOK_ENV, random: () => 0.5 });
+  beforeAll(() => {
     a = api(t);
   });
   afterAll(async () => {
-    await t.close();
     for (const r of receivers) await r.stop();
   });
 
