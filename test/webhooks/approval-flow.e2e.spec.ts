@@ -3,7 +3,7 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { PINGS } from '../support/pings.js';
 import { LOCAL_WEBHOOK_ENV, Receiver, type Reply } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 /*
  * An issue under a two-step approval, end to end on the engine under test, with every provider's
@@ -67,8 +67,8 @@ const expectedPings = (type: string, who: Who[]): string[] => {
 };
 
 describe('an approval and rollout walk, delivered to every provider', () => {
-  let t: TestApp;
-  let clock: ManualClock;
+  const clock = new ManualClock('2026-03-01T10:00:00.000Z');
+  const t = useTestApp({ clock, env: LOCAL_WEBHOOK_ENV });
   const receivers = new Map<string, Receiver>();
   const tokens: Record<string, string> = {};
   const ids: Record<string, number> = {};
@@ -89,8 +89,6 @@ describe('an approval and rollout walk, delivered to every provider', () => {
   const task = (who: Who, name: string, body: object, expected = 200) => call(who, `/api/issues/${ids.issue}/tasks/${ids[name]}/status`, body, expected);
 
   beforeAll(async () => {
-    clock = new ManualClock('2026-03-01T10:00:00.000Z');
-    t = await startTestApp({ clock, env: LOCAL_WEBHOOK_ENV });
     for (const s of SERVICES) {
       const receiver = await new Receiver().start();
       receiver.answer(s.reply);
@@ -98,7 +96,6 @@ describe('an approval and rollout walk, delivered to every provider', () => {
     }
   });
   afterAll(async () => {
-    await t.close();
     for (const r of receivers.values()) await r.stop();
   });
 

@@ -3,7 +3,7 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api, twoStages } from '../support/api.js';
 import { Receiver, type Reply } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 /*
  * Google Chat end to end against an emulated space on 127.0.0.1, allowed for Google Chat alone by
@@ -17,9 +17,20 @@ const created: Reply = { status: 200, body: JSON.stringify({ name: 'spaces/AAAA/
 const throttled: Reply = { status: 429, body: JSON.stringify({ error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } }), headers: { 'content-type': 'application/json', 'retry-after': '30' } };
 
 describe('Google Chat webhooks, end to end', () => {
-  let t: TestApp;
+  const clock = new ManualClock(new Date('2026-05-01T12:00:00Z'));
+  const t = useTestApp({
+    clock,
+    random: () => 0.5,
+    env: {
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_TIMEOUT_MS: '2000',
+      HERALD_BACKGROUND_WORKERS: 'false',
+      // the emulated space's host, for Google Chat only
+      WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT: '127.0.0.1',
+    },
+  });
   let a: ReturnType<typeof api>;
-  let clock: ManualClock;
   let space: Receiver;
   const pump = async () => {
     await t.app.get(WebhookSubscription).catchUp();
@@ -28,23 +39,9 @@ describe('Google Chat webhooks, end to end', () => {
 
   beforeAll(async () => {
     space = await new Receiver().start();
-    clock = new ManualClock(new Date('2026-05-01T12:00:00Z'));
-    t = await startTestApp({
-      clock,
-      random: () => 0.5,
-      env: {
-        WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-        WEBHOOK_ALLOW_HTTP: 'true',
-        WEBHOOK_TIMEOUT_MS: '2000',
-        HERALD_BACKGROUND_WORKERS: 'false',
-        // the emulated space's host, for Google Chat only
-        WEBHOOK_EXTRA_HOSTS_GOOGLE_CHAT: '127.0.0.1',
-      },
-    });
     a = api(t);
   });
   afterAll(async () => {
-    await t.close();
     await space.stop();
   });
 

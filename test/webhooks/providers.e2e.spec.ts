@@ -3,7 +3,7 @@ import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
 import { LOCAL_WEBHOOK_ENV, Receiver, type Reply } from '../support/receiver.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const json = (body: unknown): Reply => ({ status: 200, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
@@ -75,11 +75,10 @@ const SERVICES: { type: string; path: string; reply: Reply; secret?: string; che
 ];
 
 describe('each chat provider gets its own format from an emulated endpoint', () => {
-  let t: TestApp;
+  const t = useTestApp({ clock: new ManualClock(new Date()), env: LOCAL_WEBHOOK_ENV });
   const receivers = new Map<string, Receiver>();
 
   beforeAll(async () => {
-    t = await startTestApp({ clock: new ManualClock(new Date()), env: LOCAL_WEBHOOK_ENV });
     for (const s of SERVICES) {
       const r = await new Receiver().start();
       r.answer(s.reply);
@@ -87,7 +86,6 @@ describe('each chat provider gets its own format from an emulated endpoint', () 
     }
   });
   afterAll(async () => {
-    await t.close();
     for (const r of receivers.values()) await r.stop();
   });
 
