@@ -33,6 +33,18 @@ describe('console: why, and replays (headless chromium)', () => {
     await receiver?.stop();
   });
 
+  /** A new browser page, signed in as the admin, its script errors collected in `problems`. */
+  const signedIn = async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${base}/console`);
+    await page.getByLabel('API token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor(WAIT);
+    return { context, page };
+  };
+
   it('shows an issue’s decisions per webhook, and a dry run of a replay listing what it would send', async () => {
     const a = api(t);
     const projectId = (await a.createProject('Ops')).id;
@@ -41,13 +53,7 @@ describe('console: why, and replays (headless chromium)', () => {
     await a.comment(issue.id, 'psst');
     await a.comment(issue.id, 'hello all');
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${base}/console`);
-    await page.getByLabel('API token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor(WAIT);
+    const { context, page } = await signedIn();
 
     await page.goto(`${base}/console#/issues/${issue.id}`);
     await page.getByRole('heading', { name: `Issue ${issue.id}: webhook decisions`, level: 1 }).waitFor(WAIT);
@@ -79,13 +85,7 @@ describe('console: why, and replays (headless chromium)', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       delivery = await delivered();
     }
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${base}/console`);
-    await page.getByLabel('API token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor(WAIT);
+    const { context, page } = await signedIn();
     await page.goto(`${base}/console#/projects/${projectId}/webhooks/${hookId}/deliveries/${delivery!.id}`);
     const preview = page.locator('.preview').first();
     await preview.waitFor(WAIT);
