@@ -113,4 +113,31 @@ describe('a webhook filter cannot freeze the service, whatever the expression an
     expect(await lastDecision(hook)).toMatchObject({ decision: 'filtered', filter: hostile });
     expect((await lastDecision(hook)).error).toBeUndefined();
   });
+
+  it('schedules a comment for 100 webhooks whose old filters each run out of budget in slices: the service answers meanwhile', async () => {
+    const projectId2 = (await t.http.post('/api/projects').set(as(owner)).send({ name: 'Crowded' }).expect(201)).body.id;
+    const issue2 = (await t.http.post(`/api/projects/${projectId2}/issues`).set(as(owner)).send({ name: 'y', type: 'bb.issue.general' }).expect(201)).body.id;
+    const hooks: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const body = { type: 'CUSTOM', name: `crowd-${i}`, url: receiver.url(`/crowd-${i}`), activityTypes: ['bb.issue.comment.create'] };
+      hooks.push((await t.http.post(`/api/projects/${projectId2}/webhooks`).set(as(owner)).send(body).expect(201)).body.id);
+    }
+    const hostile = 'description.split("").exists(a, description.split("").exists(b, a == b + "z"))';
+    await t.app
+      .get<AggregateStore<ProjectWebhooksState, ProjectWebhooksEvent>>(PROJECT_WEBHOOKS)
+      .update(projectId2, { metadata: { actorId: owner.id, correlationId: 'aged-filters' } }, () =>
+        hooks.map((webhookId) => ({ type: 'webhook.updated', schemaVersion: 2, data: { projectId: projectId2, webhookId, changes: { filter: hostile } } }) as never),
+      );
+    await t.app.get(WebhookSubscription).catchUp();
+    await t.http.post(`/api/issues/${issue2}/comments`).set(as(owner)).send({ content: 'x'.repeat(20_000) }).expect(201);
+    let scheduled = false;
+    const scheduling = t.app
+      .get(WebhookSubscription)
+      .catchUp()
+      .then(() => (scheduled = true));
+    // a request that needs several turns of the loop is answered while the 100 evaluations go on
+    await t.http.get('/health/live').expect(200);
+    expect(scheduled).toBe(false);
+    await scheduling;
+  });
 });

@@ -64,8 +64,16 @@ export class BudgetExceeded extends Error {
 /** The steps one evaluation has used. */
 export class Meter {
   used = 0;
+  /**
+   * Thrown at every charge past the budget: one error, made once. cel-js goes on after
+   * errors in places (each element of `exists`), and a stack trace captured per throw
+   * would cost more than the work it stops.
+   */
+  private readonly exceeded: BudgetExceeded;
 
-  constructor(readonly budget: number = FILTER_BUDGET) {}
+  constructor(readonly budget: number = FILTER_BUDGET) {
+    this.exceeded = new BudgetExceeded(budget);
+  }
 
   get exhausted(): boolean {
     return this.used > this.budget;
@@ -74,6 +82,6 @@ export class Meter {
   /** Adds steps; throws once the budget is passed (and at every later charge). */
   charge(steps: number): void {
     this.used += steps;
-    if (this.used > this.budget) throw new BudgetExceeded(this.budget);
+    if (this.used > this.budget) throw this.exceeded;
   }
 }

@@ -1,5 +1,5 @@
 import type { Environment } from '@marcbachmann/cel-js';
-import { characterCount, COMPILE_STEPS_PER_CHAR, matchSteps, NODE_STEPS, valueSize, valueSteps, type Meter } from './budget.js';
+import { BudgetExceeded, characterCount, COMPILE_STEPS_PER_CHAR, matchSteps, NODE_STEPS, valueSize, valueSteps, type Meter } from './budget.js';
 import { compilePattern } from './regex.js';
 
 /**
@@ -9,9 +9,8 @@ import { compilePattern } from './regex.js';
  * work: each node costs NODE_STEPS plus the size of the value it gives. Every operator and
  * built-in function works in time linear in its operands, which were charged as they were
  * given; the one that does not, JavaScript's backtracking RegExp behind `matches()`, is
- * replaced by RE2 (regex.ts), charged before it runs. A node is never started once the
- * budget is spent, so work that cel-js goes on with after an error (the other side of
- * `||`, the next element of `exists`) costs nothing either.
+ * replaced by RE2 (regex.ts), charged before it runs. Once the budget is spent the
+ * evaluation stops: no node starts, and no error-absorbing operator goes on.
  *
  * This leans on cel-js internals (the evaluator's `run`, the AST's `op` and `args`):
  * package.json pins its version, and test/webhooks/filters/budget.spec.ts fails if the
@@ -35,6 +34,7 @@ interface ParsedNode extends AstNode {
 
 interface Evaluator {
   run(node: AstNode, context: unknown): unknown;
+  tryEval(node: AstNode, context: unknown): unknown;
 }
 
 /** The meter of the evaluation in progress (evaluations are synchronous: one at a time). */
@@ -49,6 +49,21 @@ export function meterEnvironment(environment: Environment): void {
   probe({});
   if (!evaluator) throw new Error('cel-js: the filter environment’s evaluator was not found (has its version changed?)');
   evaluator.run = meteredRun;
+  evaluator.tryEval = meteredTryEval;
+}
+
+/**
+ * Where cel-js absorbs an error (the left of `||` and `&&`, each element of `exists` and
+ * `all`, as CEL's semantics say), the end of the budget passes through: the evaluation
+ * stops there, rather than going on element after element with nothing left to spend.
+ */
+function meteredTryEval(this: Evaluator, node: AstNode, context: unknown): unknown {
+  try {
+    return this.run(node, context);
+  } catch (error) {
+    if (error instanceof BudgetExceeded) throw error;
+    return error;
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { EventStore, type LogCursor } from '../../event-store/event-store.js';
 import type { IssueState } from '../../issues/issue.state.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
+import { TimeSlice } from '../../shared/time-slice.js';
 import { userAggregate } from '../../users/user.aggregate.js';
 import type { ActivityType } from '../activity.js';
 import { ACTIVITY_TYPE_OF_EVENT } from '../activity-mapping.js';
@@ -100,7 +101,12 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     try {
       const now = this.clock.now();
       const rows: SqlWrite[] = [];
-      for (const event of events) rows.push(...(await this.deliveriesFor(event, now)));
+      // mapping and filtering a slice of the log takes the loop in turns (filters may cost milliseconds each)
+      const slice = new TimeSlice();
+      for (const event of events) {
+        rows.push(...(await this.deliveriesFor(event, now, slice)));
+        await slice.pause();
+      }
       if (rows.length > 0) {
         // the deliveries commit with the new checkpoint; a slice that created none leaves
         // the checkpoint to the subscription (redoing it would add nothing)
@@ -126,7 +132,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   }
 
   /** The delivery rows one event calls for (none for most). */
-  private async deliveriesFor(event: RecordedEvent, at: Date): Promise<SqlWrite[]> {
+  private async deliveriesFor(event: RecordedEvent, at: Date, slice: TimeSlice): Promise<SqlWrite[]> {
     const stream = parseStreamId(event.streamId);
     if (stream.kind === projectWebhooksAggregate.kind) {
       await this.projects.step(event);
@@ -163,7 +169,12 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const json = JSON.stringify(activity);
     const pipeline = pipelineOf(event, after);
     // the one rule the decisions route explains and replays apply
-    return hooks.filter((hook) => decide(activity, hook, pipeline).kind === 'scheduled').map((hook) => row(hook.id, activity.type, json, 'PENDING', null));
+    const rows: SqlWrite[] = [];
+    for (const hook of hooks) {
+      if (decide(activity, hook, pipeline).kind === 'scheduled') rows.push(row(hook.id, activity.type, json, 'PENDING', null));
+      await slice.pause();
+    }
+    return rows;
   }
 }
 

@@ -1,0 +1,31 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/**
+ * Long work on the one event loop, in slices: the work calls `pause()` between its steps,
+ * and every `ms` milliseconds that gives the loop a turn (a `setImmediate`, after pending
+ * I/O), so health checks, heartbeats and requests are answered meanwhile. Each step must
+ * itself be short: a slice ends at the first pause after its time is up. The time is the
+ * process's own (how long the loop has been held), not the domain's clock.
+ */
+export class TimeSlice {
+  private started: number;
+
+  constructor(
+    private readonly ms = 20,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.started = now();
+  }
+
+  /** Whether this slice's time is up. */
+  get due(): boolean {
+    return this.now() - this.started >= this.ms;
+  }
+
+  /** Gives the loop a turn if this slice's time is up (then a new slice starts). */
+  async pause(): Promise<void> {
+    if (!this.due) return;
+    await nextTurn();
+    this.started = this.now();
+  }
+}
