@@ -100,3 +100,33 @@ export interface TestResult {
   durationMs: number;
   error?: string;
 }
+
+/** POST /api/projects/{id}/webhooks/filter-trial: a filter tried before it is saved. */
+export interface FilterTrialInput {
+  filter: string;
+  /** How many of the project's last activities to try it on (default 20, at most 50). */
+  limit?: number;
+}
+
+/** One of the project's last activities, and what the filter made of it. */
+export interface FilterTrialItem {
+  position: number;
+  occurredAt: string;
+  issueId: number;
+  activityType: string;
+  title: string;
+  matched: boolean;
+  /** Why the filter failed on it (it then lets nothing through), or that it exceeded its budget. */
+  error?: string;
+  /** The steps the evaluation used, of `budget`. */
+  steps: number;
+}
+
+export interface FilterTrialView {
+  /** The steps any one evaluation may use. */
+  budget: number;
+  /** The most one evaluation of this filter could use, on the largest activity. */
+  worstCaseSteps: number;
+  /** Newest first. */
+  items: FilterTrialItem[];
+}

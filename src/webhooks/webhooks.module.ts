@@ -24,9 +24,11 @@ import { WebhookHttpClient } from './http/http-client.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
 import { WebhookSubscription } from './subscription/webhook-subscription.js';
 import { WebhookOperations } from './webhook-operations.js';
+import { FilterTrialController } from './filters/filter-trial.controller.js';
+import { TryFilterHandler } from './filters/filter-trial.query.js';
 
 @Module({
-  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController, WebhookDecisionsController, ReplayController],
+  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController, WebhookDecisionsController, ReplayController, FilterTrialController],
   providers: [
     {
       provide: WEBHOOK_HTTP,
@@ -65,6 +67,7 @@ import { WebhookOperations } from './webhook-operations.js';
     GetReplayHandler,
     Coalescer,
     WindowMarks,
+    TryFilterHandler,
   ],
   exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })

@@ -254,6 +254,9 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     const replay = (await call('post', `/api/projects/${project.id}/webhooks/${hook.id}/replay`, { body: { from: 'position:1', includeDelivered: true } })).body;
     await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/replays/${replay.replayId}`, { token: dev.token });
     await call('get', `/api/projects/${project.id}/webhooks/${hook.id}/replays/rpl_nope`); // 404
+    // issue 23: a filter tried before it is saved
+    await call('post', `/api/projects/${project.id}/webhooks/filter-trial`, { body: { filter: 'level == "INFO"', limit: 5 } });
+    await call('post', `/api/projects/${project.id}/webhooks/filter-trial`, { body: { filter: 'levle == "INFO"' } }); // 400
 
     await call('get', `/api/projects/${project.id}/audit?limit=2`);
     await call('get', '/api/events?after=0&limit=5');
