@@ -12,7 +12,7 @@ import type { Problem } from './problem.js';
 import type { MemberView, ProjectRole, ProjectView } from './projects.js';
 import type { ReplayProgress, ReplayRequest, ReplayResult } from './replays.js';
 import type { UserRole, UserView } from './users.js';
-import { ACTIVITY_TYPES, type CreateWebhookInput, type TestResult, type UpdateWebhookInput, type WebhookTypeInfo, type WebhookView } from './webhooks.js';
+import { ACTIVITY_TYPES, type CreateWebhookInput, type FilterTrialItem, type FilterTrialView, type TestResult, type UpdateWebhookInput, type WebhookTypeInfo, type WebhookView } from './webhooks.js';
 
 export { ACTIVITY_TYPES, DELIVERY_STATUSES, STATS_OUTCOMES };
 export type {
@@ -22,6 +22,8 @@ export type {
   DeliveryDetailView,
   DeliveryStatus,
   DeliveryView,
+  FilterTrialItem,
+  FilterTrialView,
   HourCount,
   HourlyDeliveries,
   IssueDecisionsView,
@@ -103,6 +105,7 @@ export const api = {
   createWebhook: (projectId: number, input: CreateWebhookInput) => call<WebhookView>('POST', `${project(projectId)}/webhooks`, input),
   updateWebhook: (projectId: number, webhookId: number, input: UpdateWebhookInput) => call<WebhookView>('PATCH', hook(projectId, webhookId), input),
   test: (projectId: number, webhookId: number) => call<TestResult>('POST', `${hook(projectId, webhookId)}/test`),
+  tryFilter: (projectId: number, filter: string) => call<FilterTrialView>('POST', `${project(projectId)}/webhooks/filter-trial`, { filter }),
   recover: (projectId: number, webhookId: number, since: string) => call<RecoverResult>('POST', `${hook(projectId, webhookId)}/recover`, { since }),
   hourly: (projectId: number, webhookId: number) => call<HourlyDeliveries>('GET', `${hook(projectId, webhookId)}/deliveries/hourly`),
   deliveries: (projectId: number, webhookId: number, status: DeliveryStatus | '', cursor: string | undefined, limit: number) => {

@@ -1,8 +1,9 @@
-import { ACTIVITY_TYPES, ApiError, type WebhookInput, type WebhookTypeInfo, type WebhookView } from './api.js';
+import { ACTIVITY_TYPES, ApiError, type FilterTrialView, type WebhookInput, type WebhookTypeInfo, type WebhookView } from './api.js';
 import { h } from './dom.js';
+import { filterField } from './filter-field.js';
 
-/** The form's fields, named as the API names them (its 400 answers name the same fields). */
-const FIELDS = ['type', 'name', 'url', 'activityTypes', 'active', 'ordered', 'signingSecret', 'headers'] as const;
+/** The form's fields, named as the API names them (its 400 answers name the same fields: `coalesce.windowSeconds` is `coalesce`). */
+const FIELDS = ['type', 'name', 'url', 'activityTypes', 'active', 'ordered', 'signingSecret', 'headers', 'filter', 'coalesce'] as const;
 type Field = (typeof FIELDS)[number];
 
 export interface WebhookForm {
@@ -48,6 +49,12 @@ function urlHint(info: WebhookTypeInfo | undefined): string {
   return `The provider’s incoming-webhook URL${info ? `, e.g. ${info.exampleUrl}` : ''}; it is stored sealed and shown masked.${where}${info?.answerRule ? ` ${info.answerRule}` : ''}`;
 }
 
+/** The coalescing window's help for a type, from what the server says of it. */
+function coalesceHint(info: WebhookTypeInfo | undefined): string {
+  const fallback = !info?.defaultCoalesceSeconds ? 'off' : `${info.defaultCoalesceSeconds} s`;
+  return `Activities coming due within this many seconds go to the room as one message; the first after a quiet spell goes at once. 0 turns it off. Empty: this type’s default (${fallback}).`;
+}
+
 /** The signing secret's help for a type, from what the server says of it. */
 function secretHint(info: WebhookTypeInfo | undefined): string {
   return info?.signingSecret ? `Optional: ${info.signingSecret}.` : 'This type is not signed.';
@@ -64,6 +71,7 @@ export function webhookForm(
   submit: (input: WebhookInput) => Promise<void>,
   cancelHref: string,
   onOtherError: (error: unknown) => void,
+  tryFilter: (filter: string) => Promise<FilterTrialView>,
 ): WebhookForm {
   const editing = existing !== undefined;
   const infoOf = (type: string) => types.find((t) => t.type === type);
@@ -86,6 +94,13 @@ export function webhookForm(
     ACTIVITY_TYPES.map((a) => h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `activity-${a}`, name: 'activityTypes', value: a, checked: existing ? existing.activityTypes.includes(a) : true }), h('label', { for: `activity-${a}` }, a))),
     h('p', { id: 'activityTypes-error', class: 'field-error' }),
   );
+  const filter = filterField(existing?.filter ?? null, tryFilter, onOtherError);
+  const coalesceField = field(
+    'coalesce',
+    'Coalescing window (seconds)',
+    h('input', { id: 'coalesce', name: 'coalesce', type: 'number', min: 0, max: 3600, step: 1, inputmode: 'numeric', value: existing ? String(existing.coalesce.windowSeconds) : '' }),
+    coalesceHint(infoOf(existing?.type ?? 'CUSTOM')),
+  );
   const form = h(
     'form',
     { class: 'card webhook-form', novalidate: true },
@@ -99,6 +114,8 @@ export function webhookForm(
       editing ? `Now ${existing.url} (masked). Leave empty to keep it.` : urlHint(infoOf('CUSTOM')),
     ),
     activities,
+    filter.element,
+    coalesceField,
     check('active', 'Active (deliver new activities)', existing?.active ?? true),
     check('ordered', 'Ordered (one issue’s deliveries wait for each other)', existing?.ordered ?? false),
     field(
@@ -116,6 +133,9 @@ export function webhookForm(
   const showTypeHelp = () => {
     const info = infoOf((form.elements.namedItem('type') as HTMLInputElement | HTMLSelectElement).value);
     headersField.hidden = !info?.customHeaders;
+    // a type that never coalesces (Custom: one activity per body) has no window to set
+    coalesceField.hidden = info?.defaultCoalesceSeconds === null;
+    form.querySelector('#coalesce-hint')!.textContent = coalesceHint(info);
     if (!editing) form.querySelector('#url-hint')!.textContent = urlHint(info);
     if (!editing || !existing.hasSigningSecret) form.querySelector('#signingSecret-hint')!.textContent = secretHint(info);
   };
@@ -127,6 +147,7 @@ export function webhookForm(
     summary.replaceChildren();
     for (const p of form.querySelectorAll('.field-error')) p.textContent = '';
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    filter.clearError();
   };
 
   const showErrors = (error: ApiError) => {
@@ -135,7 +156,8 @@ export function webhookForm(
     const items: HTMLElement[] = [];
     for (const [name, messages] of byField) {
       const known = (FIELDS as readonly string[]).includes(name) ? name : undefined;
-      const target = known ? form.querySelector<HTMLElement>(`#${known}-error`) : null;
+      if (known === 'filter') filter.showError(messages.join('; '));
+      const target = known && known !== 'filter' ? form.querySelector<HTMLElement>(`#${known}-error`) : null;
       if (target) target.textContent = messages.join('; ');
       const control = known === 'activityTypes' ? form.querySelector('fieldset') : known ? form.querySelector(`#${known}`) : null;
       control?.setAttribute('aria-invalid', 'true');
@@ -150,6 +172,7 @@ export function webhookForm(
     const link = (event.target as Element).closest<HTMLAnchorElement>('a[data-focus]');
     if (!link) return;
     event.preventDefault();
+    if (link.dataset.focus === 'filter') return filter.focusError();
     const target = link.dataset.focus === 'activityTypes' ? form.querySelector<HTMLInputElement>('fieldset input') : form.querySelector<HTMLElement>(`#${link.dataset.focus}`);
     target?.focus();
   });
@@ -168,6 +191,11 @@ export function webhookForm(
     if (!editing || checked('ordered') !== existing.ordered) input.ordered = checked('ordered');
     if (!editing) input.type = value('type');
     if (!editing || value('url') !== '') input.url = value('url');
+    const expression = filter.control.value.trim();
+    if (editing ? expression !== (existing.filter ?? '') : expression !== '') input.filter = expression === '' ? null : expression;
+    if (!coalesceField.hidden && value('coalesce') !== '' && (!editing || Number(value('coalesce')) !== existing.coalesce.windowSeconds)) {
+      input.coalesce = { windowSeconds: Number(value('coalesce')) };
+    }
     if (value('signingSecret') !== '') input.signingSecret = value('signingSecret');
     else if (checked('removeSecret')) input.signingSecret = null;
     if (!headersField.hidden && value('headers').trim() !== '') {

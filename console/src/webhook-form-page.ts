@@ -29,6 +29,7 @@ export async function webhookFormPage(projectId: number, webhookId?: number): Pr
     },
     hook ? href.webhook(projectId, hook.id) : href.project(projectId),
     fail,
+    (filter) => api.tryFilter(projectId, filter),
   );
   return { title, crumbs, content: [form.element] };
 }

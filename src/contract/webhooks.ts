@@ -90,6 +90,8 @@ export interface WebhookTypeInfo {
   /** What a receiver must answer to count as delivered (Custom). */
   answerRule?: string;
   customHeaders: boolean;
+  /** Its coalescing window when a webhook sets none (0: off); null when it never coalesces (one activity per body). */
+  defaultCoalesceSeconds: number | null;
 }
 
 /** POST …/webhooks/{webhookId}/test: one synchronous attempt. */

@@ -199,6 +199,58 @@ describe('delivery console (headless chromium)', () => {
     await context.close();
   });
 
+  it('tries a filter on the project’s last activities, shows a refused one’s position in place, and saves a filter and a coalescing window', async () => {
+    const { context, page } = await open({ token: ADMIN_TOKEN });
+    await page.goto(`${base}/console#/projects/${projectId}/webhooks/new`);
+    await page.getByRole('heading', { name: 'New webhook', level: 1 }).waitFor(WAIT);
+    // Custom bodies carry one activity each: no window to set; DingTalk's robot coalesces by default
+    expect(await page.locator('[data-field="coalesce"]').isHidden()).toBe(true);
+    await page.getByLabel('Type').selectOption('DINGTALK');
+    await page.locator('#coalesce-hint').filter({ hasText: 'this type’s default (60 s)' }).waitFor(WAIT);
+
+    await page.getByLabel('Filter', { exact: true }).fill('levle == "ERROR"');
+    await page.getByRole('button', { name: 'Try it on recent activities' }).click();
+    await page.locator('#filter-error').filter({ hasText: /^at position 0: .*levle/ }).waitFor(WAIT);
+    expect(await page.locator('#filter-where mark').textContent()).toBe('l');
+    expect(await page.getByLabel('Filter', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+
+    await page.getByLabel('Filter', { exact: true }).fill('activity_type == "bb.issue.create" && issue.name.contains("keys")');
+    await page.getByRole('button', { name: 'Try it on recent activities' }).click();
+    // the project's one issue about keys was created once; other activities are filtered out
+    await page.getByText(/^Lets through 1 of the last \d+ activities \([\d,]+ of 3,000,000 steps at most\)\.$/).waitFor(WAIT);
+    expect(await page.locator('.filter-trial tbody tr', { hasText: /^Sent/ }).allInnerTexts()).toEqual([expect.stringMatching(/^Sent\s+Issue created - Rotate the keys/)]);
+    expect(await page.locator('#filter-where').isHidden()).toBe(true);
+
+    // a filter too costly for its budget is refused on saving, its position marked
+    await page.getByLabel('Name').fill('robot');
+    await page.getByLabel('URL', { exact: true }).fill(`http://127.0.0.1:${receiver.port}/robot/send?access_token=t`);
+    await page.getByLabel('Filter', { exact: true }).fill('level == "ERROR" || description.split("").exists(c, c == "!")');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.locator('#filter-error').filter({ hasText: /^at position 20: .*over the budget of 3,000,000/ }).waitFor(WAIT);
+    expect(await page.locator('#filter-where mark').textContent()).toBe('d');
+    await page.locator('.error-summary a[data-focus="filter"]').click();
+    expect(await page.evaluate("[document.activeElement?.id, document.activeElement?.selectionStart]")).toEqual(['filter', 20]);
+
+    await page.getByLabel('Filter', { exact: true }).fill('level == "ERROR"');
+    await page.getByLabel('Coalescing window (seconds)').fill('30');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('heading', { name: 'robot', level: 1 }).waitFor(WAIT);
+    const robot = (await a.get(`/api/projects/${projectId}/webhooks`)).find((w: { name: string }) => w.name === 'robot');
+    expect(robot).toMatchObject({ type: 'DINGTALK', filter: 'level == "ERROR"', coalesce: { windowSeconds: 30 } });
+
+    // an edit shows both, and removing the filter sends null, nothing else
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit robot', level: 1 }).waitFor(WAIT);
+    expect(await page.getByLabel('Filter', { exact: true }).inputValue()).toBe('level == "ERROR"');
+    expect(await page.getByLabel('Coalescing window (seconds)').inputValue()).toBe('30');
+    await page.getByLabel('Filter', { exact: true }).fill('');
+    const patch = page.waitForRequest((request) => request.method() === 'PATCH', WAIT);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    expect((await patch).postDataJSON()).toEqual({ filter: null });
+    await page.getByRole('heading', { name: 'robot', level: 1 }).waitFor(WAIT);
+    await context.close();
+  });
+
   it('shows a disabled webhook as disabled, and re-enables it', async () => {
     const gone = await new Receiver().start();
     gone.answer({ status: 410, body: 'this hook was removed' });

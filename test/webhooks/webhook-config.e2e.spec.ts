@@ -88,8 +88,11 @@ describe('webhook configuration', () => {
       hosts: ['hooks.slack.com', 'hooks.slack-gov.com', 'chat.internal.example'],
       signingSecret: null,
       customHeaders: false,
+      defaultCoalesceSeconds: 0,
     });
-    expect(types.find((t: { type: string }) => t.type === 'CUSTOM')).toMatchObject({ hosts: [], customHeaders: true, signingSecret: expect.stringContaining('whsec_') });
+    expect(types.find((t: { type: string }) => t.type === 'CUSTOM')).toMatchObject({ hosts: [], customHeaders: true, signingSecret: expect.stringContaining('whsec_'), defaultCoalesceSeconds: null });
+    // the robots that take 20 messages a minute coalesce by default
+    expect(types.filter((t: { defaultCoalesceSeconds: number | null }) => (t.defaultCoalesceSeconds ?? 0) > 0).map((t: { type: string }) => t.type)).toEqual(['DINGTALK', 'WECOM']);
     // the OpenAPI enum is the same list
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     expect(doc.components.schemas.WebhookSchema.properties.type.enum).toEqual([...WEBHOOK_TYPES]);

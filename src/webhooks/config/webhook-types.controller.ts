@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags 
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { WebhookTypeInfo } from '../../contract/webhooks.js';
 import { PROVIDERS, WEBHOOK_TYPES } from '../providers/registry.js';
+import { windowMs } from '../coalesce/window.js';
 import { allowedHosts } from './url-rules.js';
 
 /** What a client needs to offer one webhook type: read from the provider registry, never copied. */
@@ -15,6 +16,8 @@ export class WebhookTypeSchema implements WebhookTypeInfo {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'What its signing secret is; null when the provider has no signing.' }) signingSecret: string | null;
   @ApiPropertyOptional({ description: 'For people writing the receiver: what it must answer for a delivery to count as delivered.' }) answerRule?: string;
   @ApiProperty({ description: 'Whether it takes custom headers.' }) customHeaders: boolean;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Its coalescing window when a webhook sets none (0: off); null when it never coalesces (one activity per body).', example: 60 })
+  defaultCoalesceSeconds: number | null;
 }
 
 @ApiTags('webhooks')
@@ -37,6 +40,8 @@ export class WebhookTypesController {
         signingSecret: p.signingSecret?.description ?? null,
         ...(p.answerRule ? { answerRule: p.answerRule } : {}),
         customHeaders: p.customHeaders,
+        // a type whose window stays 0 whatever is asked never coalesces
+        defaultCoalesceSeconds: windowMs({ type, coalesce: { windowSeconds: 1 } }) === 0 ? null : windowMs({ type }) / 1000,
       };
     });
   }
