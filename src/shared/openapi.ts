@@ -38,7 +38,11 @@ export const ApiVersioned = (status: number, type: Type, description: string) =>
 /** Optimistic concurrency: If-Match with the ETag read earlier, else the change applies to the latest version. */
 export const ApiIfMatch = () =>
   applyDecorators(
-    ApiHeader({ name: 'If-Match', required: false, description: 'The ETag read earlier (`W/"<version>"`): the change applies only if nobody changed it since. Without it, the latest version.' }),
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description: 'The ETag read earlier (`W/"<version>"`): the change applies only if nobody changed it since. Without it, or with `*` (any current version, RFC 9110), the latest version; a resource that does not exist is 404 either way.',
+    }),
     ApiProblem(412, 'If-Match was given and the resource has changed since (read it again).'),
   );
 
