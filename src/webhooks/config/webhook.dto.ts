@@ -17,7 +17,7 @@ const SECRET_DOC = `${PROVIDER_LIST.filter((p) => p.signingSecret)
   .join('; ')}. Never shown again.`;
 const HEADERS_DOC = `Extra headers for ${PROVIDER_LIST.filter((p) => p.customHeaders).map((p) => p.type).join(', ')} webhooks (values are stored sealed and never shown).`;
 const ACTIVITY_DOC = `The activities to post: ${ACTIVITY_TYPES.join(', ')}; Bytebase’s current names (ISSUE_CREATED, ISSUE_APPROVAL_REQUESTED…) are accepted for them. Answers use Herald’s.`;
-const ORDERED_DOC = 'Deliver strictly in event order: a failing delivery holds back later ones.';
+const ORDERED_DOC = 'Deliver each issue’s activities strictly in event order: a failing delivery holds back the later ones of its issue (coalesced ones included, until the message carrying its earlier ones goes).';
 
 export class CreateWebhookDto implements CreateWebhookInput {
   @ApiProperty({ minLength: 1, maxLength: 100, description: TYPE_DOC, example: 'SLACK' })
