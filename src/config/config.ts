@@ -60,6 +60,8 @@ export interface WebhookSettings {
   concurrency: number;
   /** Run the dispatcher and the subscription in the background (tests drive them by hand). */
   background: boolean;
+  /** Webhooks one project may have at once (each one widens every decisions page and every event's fan-out). */
+  maxPerProject: number;
 }
 
 export class ConfigError extends Error {
@@ -216,6 +218,7 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     retentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 14, 1, 3650),
     concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 64, 1, 10_000),
     background: bool(env, 'HERALD_BACKGROUND_WORKERS', true),
+    maxPerProject: integer(env, 'HERALD_MAX_WEBHOOKS_PER_PROJECT', 100, 1, 10_000),
   };
 }
 

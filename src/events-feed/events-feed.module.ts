@@ -1,20 +1,20 @@
 import { Controller, Get, HttpCode, Module, Post, Query } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, Query as CqrsQuery, QueryBus, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import type { RecordedEvent } from '../event-store/event.js';
 import { RecordedEventSchema } from '../event-store/event.schema.js';
 import { ProjectionRebuilder } from '../event-store/projection-rebuilder.js';
 import { EventStore } from '../event-store/event-store.js';
+import { QueryInteger } from '../shared/query-integer.js';
 import { AdminOnly } from '../shared/route-access.js';
 import { redactEvent } from '../webhooks/config/redact.js';
 
 export class EventFeedQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Events after this position.' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
+  @IsOptional() @QueryInteger(0) after?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOptional() @QueryInteger(1, 1000) limit?: number;
 }
 
 export class ReadEventLogQuery extends CqrsQuery<RecordedEvent[]> {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FieldError } from '../shared/errors.js';
 import { RequestRefused, ValidationFailed } from './problem.js';
+import { invalidUtf8Offset } from './utf8.js';
 
 /**
  * No route's body nests deeper than this: an issue's pipeline is the deepest (the body,
@@ -15,17 +16,18 @@ const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(
 /**
  * The one body parser of the service. A body is accepted only as a single `Content-Type:
  * application/json` header (optionally `charset=utf-8`: another charset would be read
- * wrongly as UTF-8), nested at most MAX_JSON_DEPTH deep, free of prototype-poisoning keys,
+ * wrongly as UTF-8), its bytes UTF-8 (Node's decoder would turn others into U+FFFD), nested at most MAX_JSON_DEPTH deep, free of prototype-poisoning keys,
  * and with every string well-formed Unicode without NUL (a lone surrogate breaks validators
  * and cannot be stored as UTF-8; PostgreSQL refuses NUL in text). Every other media type is
  * refused with 415 by Fastify, as no parser is registered for it.
  */
 export function installBodyPolicy(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request: FastifyRequest, text: string | Buffer, done) => {
+  // the bytes, not a string: a decoded string no longer shows which bytes were not UTF-8
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request: FastifyRequest, bytes: string | Buffer, done) => {
     let value: unknown;
     try {
-      value = parseBody(request, String(text));
+      value = parseBody(request, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
     } catch (error) {
       done(error as Error, undefined);
       return;
@@ -37,8 +39,11 @@ export function installBodyPolicy(fastify: FastifyInstance, bodyLimit: number): 
 /** Keys, escapes and names that make a body worth walking: poisoning keys, and the \u escapes that alone can put a lone surrogate or a NUL into a string decoded from UTF-8. */
 const NEEDS_WALK = /__proto__|constructor|\\u/;
 
-function parseBody(request: FastifyRequest, body: string): unknown {
+function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
   assertSingleJsonContentType(request);
+  const offset = invalidUtf8Offset(bytes);
+  if (offset >= 0) throw new ValidationFailed([{ field: 'body', message: `must be valid UTF-8 (the first invalid byte is at offset ${offset})` }]);
+  const body = bytes.toString('utf8');
   if (body.length === 0) throw new ValidationFailed([{ field: 'body', message: 'must not be empty when Content-Type is application/json' }]);
   if (exceedsDepth(body, MAX_JSON_DEPTH)) throw new ValidationFailed([deepestField(body)]);
   let value: unknown;

@@ -1,8 +1,6 @@
 import { Injectable, Param, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { invalid } from './errors.js';
-
-/** A plain decimal without leading zeros, at most 16 digits ("0", "7", "1234"; not "007", "1e3", "0x10", " 7"). */
-const DECIMAL_ID = /^(?:0|[1-9][0-9]{0,15})$/;
+import { plainDecimal } from './plain-decimal.js';
 
 /**
  * An id in a path: a plain decimal that a JavaScript number holds exactly (ids are 64-bit
@@ -12,8 +10,8 @@ const DECIMAL_ID = /^(?:0|[1-9][0-9]{0,15})$/;
 @Injectable()
 export class ParseIdPipe implements PipeTransform<unknown, number> {
   transform(value: unknown, metadata: ArgumentMetadata): number {
-    const id = typeof value === 'string' && DECIMAL_ID.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(id)) {
+    const id = plainDecimal(value);
+    if (id === undefined) {
       const field = metadata.data ?? 'id';
       const rule = `must be a plain decimal number from 0 to ${Number.MAX_SAFE_INTEGER}, without leading zeros`;
       throw invalid(`${field} ${rule}`, [{ field, message: rule }]);

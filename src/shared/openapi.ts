@@ -38,7 +38,11 @@ export const ApiVersioned = (status: number, type: Type, description: string) =>
 /** Optimistic concurrency: If-Match with the ETag read earlier, else the change applies to the latest version. */
 export const ApiIfMatch = () =>
   applyDecorators(
-    ApiHeader({ name: 'If-Match', required: false, description: 'The ETag read earlier (`W/"<version>"`): the change applies only if nobody changed it since. Without it, the latest version.' }),
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description: 'The ETag read earlier (`W/"<version>"`): the change applies only if nobody changed it since. Without it, or with `*` (any current version, RFC 9110), the latest version; a resource that does not exist is 404 either way.',
+    }),
     ApiProblem(412, 'If-Match was given and the resource has changed since (read it again).'),
   );
 
@@ -75,6 +79,11 @@ const GENERIC: Record<number, string> = {
     '`Retry-After` says when to try again.',
 };
 
+/** What a route with a body adds to its 400 (the body policy, before any field is read). */
+const BODY_400 =
+  'A body that is not JSON, whose bytes are not UTF-8 (`must be valid UTF-8 (the first invalid byte is at offset 13)`), or that nests deeper than 8 levels ' +
+  'names the field `body`; a string that is not well-formed Unicode or holds NUL names its field.';
+
 /**
  * The answers every route has because of how it is guarded and what it takes, derived
  * from the same metadata the guard and the validation pipe act on, so the document
@@ -102,7 +111,7 @@ function completeOperations(app: INestApplication, document: OpenAPIObject): voi
         operation.responses[status] ??= { description, content: problemContent };
       };
       const takesInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
-      if (takesInput) problem(400, GENERIC[400]);
+      if (takesInput) problem(400, operation.requestBody === undefined ? GENERIC[400] : `${GENERIC[400]} ${BODY_400}`);
       if (operation.requestBody !== undefined) {
         problem(413, GENERIC[413]);
         problem(415, GENERIC[415]);

@@ -1,12 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
 import type { Page } from '../contract/page.js';
 import { invalid } from './errors.js';
+import { plainDecimal } from './plain-decimal.js';
+import { QueryInteger } from './query-integer.js';
 
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @QueryInteger(1, 200) limit?: number;
   @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The `nextCursor` of the previous page.' })
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'cursor must be a value returned as nextCursor' }) cursor?: string;
 }
@@ -22,7 +23,7 @@ export function encodeCursor(scope: string, ...lastKey: (string | number)[]): st
   return Buffer.from([scope, ...lastKey].join(':')).toString('base64url');
 }
 
-/** The key parts of a cursor of this list; a cursor of another list, or a key `valid` refuses, is a 400. */
+/** The key parts of a cursor of this list; a cursor of another list, or a key `valid` refuses, is a 400 (numeric parts: see plainDecimal). */
 export function decodeCursorKey(scope: string, cursor: string, valid: (key: string[]) => boolean): string[] {
   const [cursorScope, ...key] = Buffer.from(cursor, 'base64url').toString().split(':');
   if (cursorScope !== scope || !valid(key)) {
@@ -33,8 +34,8 @@ export function decodeCursorKey(scope: string, cursor: string, valid: (key: stri
 
 export function decodeCursor(scope: string, cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
-  const [id] = decodeCursorKey(scope, cursor, ([id]) => Number.isInteger(Number(id)) && Number(id) >= 0);
-  return Number(id);
+  const [id] = decodeCursorKey(scope, cursor, (key) => key.length === 1 && plainDecimal(key[0]) !== undefined);
+  return plainDecimal(id)!;
 }
 
 export function pageOf<T extends { id: number }>(scope: string, rows: T[], limit: number): Page<T> {

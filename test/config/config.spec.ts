@@ -91,3 +91,16 @@ describe('HTTP timeouts', () => {
     expect(() => loadConfig({ HERALD_BODY_TIMEOUT_MS: '0' }, '/srv')).toThrow(/HERALD_BODY_TIMEOUT_MS must be an integer from 50 to 600000/);
   });
 });
+
+describe('HERALD_MAX_WEBHOOKS_PER_PROJECT', () => {
+  it('caps a project at 100 webhooks by default, and takes another cap', () => {
+    expect(loadConfig({}, '/srv').webhooks.maxPerProject).toBe(100);
+    expect(loadConfig({ HERALD_MAX_WEBHOOKS_PER_PROJECT: '250' }, '/srv').webhooks.maxPerProject).toBe(250);
+  });
+
+  it('refuses a cap that is no integer from 1 to 10000, naming the variable and the rule', () => {
+    for (const raw of ['0', '-1', '10001', 'many', '2.5']) {
+      expect(() => loadConfig({ HERALD_MAX_WEBHOOKS_PER_PROJECT: raw }, '/srv')).toThrow(`invalid configuration: HERALD_MAX_WEBHOOKS_PER_PROJECT must be an integer from 1 to 10000 (got "${raw}")`);
+    }
+  });
+});

@@ -226,6 +226,33 @@ describe('the audit’s requests, and the classes they stand for', () => {
     expect(res.body.errors).toEqual([{ field: 'email', message: expect.stringContaining('well-formed Unicode') }]);
   });
 
+  it('issue 23, 2: a body whose bytes are not UTF-8 (ff fe inside a string) is a 400 naming the problem and where, and changes nothing', async () => {
+    const before = await logDigest();
+    // the bytes as they are (superagent would serialize a Buffer as JSON)
+    const comment = (bytes: Buffer) => t.http.post(`/api/issues/${ids.issueId}/comments`).set(t.auth).set('content-type', 'application/json').serialize(() => bytes as never).send(bytes);
+    const json = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+    // the audit's body, then the other ways bytes fail to be UTF-8: a lone continuation byte, an overlong form,
+    // an encoded surrogate, a code point above U+10FFFF, a sequence cut short (in a value, in a key, at the end)
+    for (const [what, body, offset] of [
+      ['ff fe', json('{"content":"a', [0xff, 0xfe], 'b"}'), 13],
+      ['lone continuation', json('{"content":"', [0x80], '"}'), 12],
+      ['overlong', json('{"content":"', [0xc0, 0xaf], '"}'), 12],
+      ['encoded surrogate', json('{"content":"', [0xed, 0xa0, 0x80], '"}'), 12],
+      ['above U+10FFFF', json('{"content":"', [0xf4, 0x90, 0x80, 0x80], '"}'), 12],
+      ['cut short in a key', json('{"con', [0xe2, 0x82], 'tent":"x"}'), 5],
+      ['cut short at the end', json('{"content":"x"}', [0xe2, 0x82]), 15],
+    ] as const) {
+      const res = await comment(body);
+      expectProblem(res, 400, what);
+      expect({ what, errors: res.body.errors }).toEqual({ what, errors: [{ field: 'body', message: `must be valid UTF-8 (the first invalid byte is at offset ${offset})` }] });
+      expect(res.body.detail).toMatch(/UTF-8/);
+    }
+    expect(await logDigest()).toBe(before);
+    // well-formed UTF-8 of every length still goes through, as typed
+    const typed = 'é 中文 😀 \ufffd';
+    expect((await comment(json(JSON.stringify({ content: typed }))).expect(201)).body.content).toBe(typed);
+  });
+
   it('2: a body nested 10,000 deep is a 400 on every route with a body, as a whole body or in a field', async () => {
     const before = await logDigest();
     for (const route of new Set(fields.map((f) => `${f.method} ${f.template}`))) {

@@ -81,8 +81,31 @@ describe('contact handles over HTTP', () => {
 
   it('refuses handles of the wrong shape, naming each field', async () => {
     const refused = await patch({ phone: '12345', slackMemberId: '<!channel>', wecomUserId: 'all' }, 400);
-    expect(refused.errors.map((e: { field: string }) => e.field).sort()).toEqual(['phone', 'slackMemberId', 'wecomUserId']);
+    // (a handle may break two rules: "<!channel>" is no Slack member id, and a mention of everyone)
+    expect([...new Set(refused.errors.map((e: { field: string }) => e.field))].sort()).toEqual(['phone', 'slackMemberId', 'wecomUserId']);
     await patch({ wecomUserId: '<@all>' }, 400);
+  });
+
+  it('refuses every spelling of a mention of everyone, in every handle, naming the field and the rule, and keeps the handle it had', async () => {
+    await patch({ wecomUserId: 'li.wei', slackMemberId: 'U024BE7LH' });
+    // the audit's request: WeCom renders a userid as <@userid>, so "@all" became <@@all>
+    const audit = await t.http.patch(`/api/users/${user.id}`).set({ Authorization: `Bearer ${user.token}` }).send({ wecomUserId: '@all' }).expect(400);
+    expect(audit.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(audit.body.errors).toEqual([{ field: 'wecomUserId', message: expect.stringMatching(/^wecomUserId must not be a mention of everyone/) }]);
+    const spellings = ['all', '@all', '@ALL', 'All', '@@all', ' @all ', '＠ａｌｌ', '@everyone', '@here', '@channel', 'everyone', 'here', 'channel', '<!channel>', '<!here>', '<!everyone>', '<@all>', '所有人'];
+    for (const field of ['wecomUserId', 'slackMemberId', 'phone']) {
+      for (const spelling of spellings) {
+        const refused = await patch({ [field]: spelling }, 400);
+        expect({ spelling, errors: refused.errors }).toEqual({ spelling, errors: expect.arrayContaining([{ field, message: expect.stringMatching(new RegExp(`^${field} must not be a mention of everyone`)) }]) });
+      }
+    }
+    // on creation too
+    const created = await t.http.post('/api/users').set(t.auth).send({ name: 'Al', email: 'al@example.com', wecomUserId: '@All' }).expect(400);
+    expect(created.body.errors).toEqual([{ field: 'wecomUserId', message: expect.stringMatching(/must not be a mention of everyone/) }]);
+    // nothing changed; userids that merely contain the words stay valid
+    expect((await t.http.get('/api/users/me').set({ Authorization: `Bearer ${user.token}` })).body).toMatchObject({ slackMemberId: 'U024BE7LH', wecomUserId: 'li.wei' });
+    expect(await patch({ wecomUserId: 'alla' })).toMatchObject({ wecomUserId: 'alla' });
+    expect(await patch({ wecomUserId: 'here.we.go' })).toMatchObject({ wecomUserId: 'here.we.go' });
   });
 
   it('lets only the user and admins change them', async () => {

@@ -3,7 +3,7 @@ import { projectWebhooksDecider, type ProjectWebhooksEvent } from '../../src/web
 import type { WebhookEvent, WebhookSettingsData } from '../../src/webhooks/config/webhook.events.js';
 import { NOW, specification } from '../support/given.js';
 
-const given = specification(projectWebhooksDecider, {});
+const given = specification(projectWebhooksDecider, { maxWebhooksPerProject: 100 });
 const P = 3;
 const ids = { projectId: P, webhookId: 40 };
 
@@ -52,6 +52,20 @@ describe('creating a webhook', () => {
 
   it('accepts another URL', () =>
     withHook().when({ kind: 'CreateWebhook', webhookId: 41, ...settings, urlDigest: 'digest-2' }).then([created({ urlDigest: 'digest-2' }, 41)]));
+
+  const three = [created({ urlDigest: 'd1' }, 41), created({ urlDigest: 'd2' }, 42), created({ urlDigest: 'd3' }, 43)];
+  const fourth = { kind: 'CreateWebhook', webhookId: 44, ...settings, urlDigest: 'd4' } as const;
+
+  it('refuses one more than the cap of webhooks per project, saying the cap and how to raise it', () =>
+    given(projectCreated, ...three).when(fourth, { maxWebhooksPerProject: 3 }).thenThrows('conflict', /^project 3 has 3 webhooks, the most a project may have \(HERALD_MAX_WEBHOOKS_PER_PROJECT=3\): delete one, or ask the operator to raise HERALD_MAX_WEBHOOKS_PER_PROJECT$/));
+
+  it('counts the webhooks the project has now: a deleted one frees its place', () =>
+    given(projectCreated, ...three, { type: 'webhook.deleted', schemaVersion: 1, data: { projectId: P, webhookId: 42 } })
+      .when(fourth, { maxWebhooksPerProject: 3 })
+      .then([created({ urlDigest: 'd4' }, 44)]));
+
+  it('leaves a project over a lowered cap as it is, refusing only new webhooks', () =>
+    given(projectCreated, ...three).when({ kind: 'UpdateWebhook', webhookId: 41, changes: { name: 'renamed' } }, { maxWebhooksPerProject: 1 }).then([{ type: 'webhook.updated', schemaVersion: 2, data: { projectId: P, webhookId: 41, changes: { name: 'renamed' } } }]));
 });
 
 describe('updating a webhook', () => {

@@ -12,7 +12,7 @@ import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } fr
 import { PROJECT_WEBHOOKS } from './project-webhooks.js';
 import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
 import { maskUrl } from './url-mask.js';
-import { decideWebhook, type ProjectWebhooksEvent, type ProjectWebhooksState } from './webhook.decider.js';
+import { decideWebhook, webhooksContext, type ProjectWebhooksEvent, type ProjectWebhooksState } from './webhook.decider.js';
 import type { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto.js';
 import { configOf, loadHook, projectMustExist, type WebhookRow } from './webhook.projection.js';
 import { viewOf, type WebhookView } from './webhook.view.js';
@@ -97,7 +97,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           ...(input.coalesce ? { coalesce: { windowSeconds: input.coalesce.windowSeconds } } : {}),
         },
         s,
-        { now, actorId: metadata.actorId },
+        webhooksContext(this.config.webhooks, now, metadata.actorId),
       );
     });
     return viewOf(this.store, state.webhooks[webhookId]);
@@ -134,7 +134,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
           if (input.active === true) await tx.exec([{ sql: `UPDATE webhook_failures SET consecutive = 0 WHERE webhook_id = ?`, params: [webhookId] }]);
         },
       },
-      (s, { now }) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes }, s, { now, actorId: metadata.actorId }),
+      (s, { now }) => decideWebhook({ kind: 'UpdateWebhook', webhookId, changes }, s, webhooksContext(this.config.webhooks, now, metadata.actorId)),
     );
     return viewOf(this.store, state.webhooks[webhookId]);
   }
@@ -142,10 +142,14 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhookComman
 
 @CommandHandler(DeleteWebhookCommand)
 export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhookCommand> {
-  constructor(@Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks, private readonly store: EventStore) {}
+  constructor(
+    @Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks,
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
   async execute({ projectId, webhookId, metadata }: DeleteWebhookCommand): Promise<void> {
     await loadHook(this.store, projectId, webhookId);
-    await this.projects.update(projectId, { metadata }, (s, { now }) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s, { now, actorId: metadata.actorId }));
+    await this.projects.update(projectId, { metadata }, (s, { now }) => decideWebhook({ kind: 'DeleteWebhook', webhookId }, s, webhooksContext(this.config.webhooks, now, metadata.actorId)));
   }
 }
 
@@ -162,6 +166,7 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
     @Inject(PROJECT_WEBHOOKS) private readonly projects: ProjectWebhooks,
     private readonly store: EventStore,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   async execute({ metadata }: ResealWebhookSecretsCommand) {
@@ -186,7 +191,7 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
             headers: Object.fromEntries(Object.entries(hook.headers).map(([name, value]) => [name, reseal(value)])),
           },
           s,
-          { now, actorId: metadata.actorId },
+          webhooksContext(this.config.webhooks, now, metadata.actorId),
         ),
       );
       resealed++;

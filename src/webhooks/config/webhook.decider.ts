@@ -23,6 +23,14 @@ export interface WebhookConfig extends WebhookSettingsData {
 
 export type Webhooks = Readonly<Record<number, WebhookConfig>>;
 
+/** What a decision about a project's webhooks knows besides the command: the cap of webhooks per project (HERALD_MAX_WEBHOOKS_PER_PROJECT). */
+export interface WebhooksContext extends DeciderContext {
+  maxWebhooksPerProject: number;
+}
+
+/** The context of a decision made now by this actor, under the operator's webhook settings. */
+export const webhooksContext = (settings: { maxPerProject: number }, now: Date, actorId: number): WebhooksContext => ({ now, actorId, maxWebhooksPerProject: settings.maxPerProject });
+
 export type WebhookCommand =
   | ({ kind: 'CreateWebhook'; webhookId: number } & WebhookSettingsData)
   | { kind: 'UpdateWebhook'; webhookId: number; changes: Partial<Omit<WebhookSettingsData, 'type' | 'previousSigningSecret'>> }
@@ -105,7 +113,7 @@ export function evolveProjectWebhooks(state: ProjectWebhooksState, event: Evolvi
 }
 
 /** Decisions about a project's webhooks: the project's stream is the consistency boundary (duplicate URLs). */
-export function decideWebhook(command: WebhookCommand, state: ProjectWebhooksState, ctx: DeciderContext): WebhookEvent[] {
+export function decideWebhook(command: WebhookCommand, state: ProjectWebhooksState, ctx: WebhooksContext): WebhookEvent[] {
   const { id: projectId, webhooks } = state;
   const base = { projectId, webhookId: command.webhookId };
   const existing = webhooks[command.webhookId];
@@ -115,6 +123,14 @@ export function decideWebhook(command: WebhookCommand, state: ProjectWebhooksSta
       const { kind: _kind, webhookId: _id, ...settings } = command;
       const duplicate = duplicateOf(settings.urlDigest);
       if (duplicate) throw conflict(`webhook ${duplicate.id} of this project already posts to this URL`);
+      // decided on the stream, so creations that race queue on it and cannot pass the cap together
+      const count = Object.keys(webhooks).length;
+      if (count >= ctx.maxWebhooksPerProject) {
+        throw conflict(
+          `project ${projectId} has ${count} webhooks, the most a project may have (HERALD_MAX_WEBHOOKS_PER_PROJECT=${ctx.maxWebhooksPerProject}): ` +
+            'delete one, or ask the operator to raise HERALD_MAX_WEBHOOKS_PER_PROJECT',
+        );
+      }
       return [{ type: WebhookCreated, schemaVersion: 2, data: { ...base, ...settings } }];
     }
     case 'UpdateWebhook': {
@@ -159,7 +175,7 @@ export function decideWebhook(command: WebhookCommand, state: ProjectWebhooksSta
   }
 }
 
-export const projectWebhooksDecider: Decider<WebhookCommand, ProjectWebhooksEvent, ProjectWebhooksState> = {
+export const projectWebhooksDecider: Decider<WebhookCommand, ProjectWebhooksEvent, ProjectWebhooksState, WebhooksContext> = {
   initialState: initialProjectWebhooksState,
   evolve: evolveProjectWebhooks,
   // the project's own events come from the projects slice: this decider only appends webhook events

@@ -3,10 +3,11 @@ import { Type } from 'class-transformer';
 import type { CreateWebhookInput, UpdateWebhookInput } from '../../contract/webhooks.js';
 import { CoalesceDto, COALESCE_DOC } from '../coalesce/coalesce.dto.js';
 import { FILTER_DOC } from '../filters/filter.js';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsObject, IsOptional, IsString, Length, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { ACTIVITY_TYPE_INPUTS, ACTIVITY_TYPES } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 import { PROVIDERS, WEBHOOK_TYPES } from '../providers/registry.js';
+import { QueryInteger } from '../../shared/query-integer.js';
 
 const PROVIDER_LIST = WEBHOOK_TYPES.map((type) => PROVIDERS[type]);
 const TYPE_DOC = `${WEBHOOK_TYPES.join(', ')} (or Bytebase’s \`bb.plugin.webhook.<type>\`; \`GET /api/webhook-types\` lists each with its hosts and signing).`;
@@ -16,7 +17,7 @@ const SECRET_DOC = `${PROVIDER_LIST.filter((p) => p.signingSecret)
   .join('; ')}. Never shown again.`;
 const HEADERS_DOC = `Extra headers for ${PROVIDER_LIST.filter((p) => p.customHeaders).map((p) => p.type).join(', ')} webhooks (values are stored sealed and never shown).`;
 const ACTIVITY_DOC = `The activities to post: ${ACTIVITY_TYPES.join(', ')}; Bytebase’s current names (ISSUE_CREATED, ISSUE_APPROVAL_REQUESTED…) are accepted for them. Answers use Herald’s.`;
-const ORDERED_DOC = 'Deliver strictly in event order: a failing delivery holds back later ones.';
+const ORDERED_DOC = 'Deliver each issue’s activities strictly in event order: a failing delivery holds back the later ones of its issue (coalesced ones included, until the message carrying its earlier ones goes).';
 
 export class CreateWebhookDto implements CreateWebhookInput {
   @ApiProperty({ minLength: 1, maxLength: 100, description: TYPE_DOC, example: 'SLACK' })
@@ -69,7 +70,7 @@ export class ListDeliveriesQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional() @IsIn(DELIVERY_STATUSES) status?: DeliveryStatus;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @QueryInteger(1, 200) limit?: number;
   @ApiPropertyOptional({ maxLength: 200, description: 'The `nextCursor` of the previous page.' })
   @IsOptional() @IsString() @MaxLength(200) cursor?: string;
 }

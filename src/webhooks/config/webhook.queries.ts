@@ -4,6 +4,7 @@ import type { DeliveryDetailView, DeliveryView } from '../../contract/deliveries
 import { EventStore } from '../../event-store/event-store.js';
 import { notFound } from '../../shared/errors.js';
 import { decodeCursorKey, encodeCursor, type Page } from '../../shared/pagination.js';
+import { plainDecimal } from '../../shared/plain-decimal.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
 import { configOf, loadHook, projectMustExist, type WebhookRow } from './webhook.projection.js';
@@ -70,8 +71,8 @@ const encodeDeliveryCursor = (webhookId: number, row: DeliveryRow) => encodeCurs
 
 function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { createdAt: number; id: string } | undefined {
   if (cursor === undefined) return undefined;
-  const [createdAt, id] = decodeCursorKey(String(webhookId), cursor, ([createdAt, id]) => Number.isInteger(Number(createdAt)) && !!id);
-  return { createdAt: Number(createdAt), id };
+  const [createdAt, id] = decodeCursorKey(String(webhookId), cursor, ([createdAt, id]) => plainDecimal(createdAt) !== undefined && !!id);
+  return { createdAt: plainDecimal(createdAt)!, id };
 }
 
 @QueryHandler(ListDeliveriesQuery)

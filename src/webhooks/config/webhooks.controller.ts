@@ -45,7 +45,10 @@ export class WebhooksController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a webhook' })
   @ApiCreatedResponse({ type: WebhookCreatedSchema })
-  @ApiProblem(409, 'Another webhook of the project already posts to this URL.')
+  @ApiProblem(
+    409,
+    'Another webhook of the project already posts to this URL; or the project has as many webhooks as `HERALD_MAX_WEBHOOKS_PER_PROJECT` allows (100 by default): the detail says the cap and how to raise it.',
+  )
   async create(@Id('projectId') projectId: number, @Body() body: CreateWebhookDto, @Actor() actor: Metadata): Promise<WebhookCreatedView> {
     // a backfill's start is checked before anything is created
     if (body.backfillFrom !== undefined) parseRangeEnd(body.backfillFrom, 'backfillFrom');

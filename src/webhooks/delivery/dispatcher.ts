@@ -131,7 +131,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     // paused while storage is unavailable: resume() wakes it when storage is back
     if (this.paused) return this.arm(1000);
     const now = this.clock.now().getTime();
-    const { webhookIds, next } = await this.queue.due(now);
+    const { webhookIds, next } = await this.queue.due(now, this.ordered);
     this.startWorkers(webhookIds, true);
     // the next time something comes due for a webhook that has no worker now (a busy one looks again when it ends)
     const soonest = next.filter((row) => !this.workers.has(row.webhookId)).reduce((min, row) => Math.min(min, row.at), Infinity);
@@ -147,10 +147,16 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
 
   /** Delivers everything due now, webhook by webhook in parallel; resolves with the number of attempts made. Tests drive it. */
   async runOnce(): Promise<number> {
-    this.startWorkers((await this.queue.due(this.clock.now().getTime())).webhookIds, false);
+    this.startWorkers((await this.queue.due(this.clock.now().getTime(), this.ordered)).webhookIds, false);
     const counts = await Promise.all(this.workers.values());
     return counts.reduce((a, b) => a + b, 0);
   }
+
+  /**
+   * Whether the queue should read a webhook's lines to tell whether it is due (see DeliveryQueue.due):
+   * an ordered webhook with no worker now (a busy one looks again when its worker ends).
+   */
+  private readonly ordered = async (webhookId: number) => !this.workers.has(webhookId) && ((await this.directory.get(webhookId))?.ordered ?? false);
 
   private startWorkers(webhookIds: number[], background: boolean): void {
     for (const webhookId of webhookIds) {
@@ -200,12 +206,21 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         while (recording.size >= DeliveryDispatcher.RECORDS_AHEAD) await this.waitFor(Promise.race(recording));
         const step = await this.deliver(batch[i], batch.slice(i), signal);
         if (step === 'stop') break;
-        if (step === 'skipped') continue;
-        attempts++;
-        if (step.delivered) {
-          const recorded: Promise<unknown> = step.recorded.finally(() => recording.delete(recorded));
-          recording.add(recorded);
-        } else await this.waitFor(step.recorded);
+        if (step !== 'skipped') {
+          attempts++;
+          if (step.delivered) {
+            const recorded: Promise<unknown> = step.recorded.finally(() => recording.delete(recorded));
+            recording.add(recorded);
+            continue;
+          }
+          await this.waitFor(step.recorded);
+        }
+        // an ordered webhook's batch holds whole lines: what follows a delivery that did not go waits for it
+        // (given back, the next claim takes only the lines it does not stop)
+        if (hook?.ordered) {
+          await this.queue.release(batch.slice(i + 1).map((d) => d.id));
+          break;
+        }
       }
       await this.waitFor(Promise.all(recording));
     }

@@ -5,13 +5,8 @@ import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { Activity } from '../activity.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
+import { CLAIMABLE, OPEN, OPEN_AT, TAKE_DUE, WAITING, lineStartsSql, orderedLines } from './queue-sql.js';
 
-/** Not final: what ix_deliveries_open holds (the same words, so both engines see the index applies). */
-const OPEN = `status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`;
-/** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
-const CLAIMABLE = `${OPEN} AND event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
-/** A delivery given back without an attempt waits as it did before it was claimed. */
-const WAITING = `CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELSE 'PENDING' END`;
 /** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
 export const NOT_DURABLE = { durable: false };
 
@@ -25,7 +20,7 @@ export interface Settled {
 }
 
 /**
- * The delivery queue: the only place with its SQL. Deliveries are claimed with a lease
+ * The delivery queue: the only place that runs its SQL (queue-sql.ts holds the shared fragments). Deliveries are claimed with a lease
  * named after this instance; a claimed delivery leaves DELIVERING when its attempt is
  * recorded (settled), when it may not be attempted now (skipped, held, waiting for its
  * pace slot), or when it is given back (released).
@@ -44,41 +39,63 @@ export class DeliveryQueue {
     this.owner = instance.id;
   }
 
-  /** Webhooks with something due now, and, for the others with open deliveries, when the next one comes due. */
-  async due(now: number): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
+  /**
+   * Webhooks with something due now, and, for the others with open deliveries, when the next
+   * one comes due. For an ordered webhook only the first open delivery of each issue's line
+   * counts (or none, when the line waits for a message carrying an earlier one): a delivery
+   * due behind an earlier one cannot be claimed, and counting it would start a worker that
+   * claims nothing, again and again, until the earlier one goes. `ordered` says which webhooks'
+   * lines to read (a look costs a pass over the webhook's open deliveries).
+   */
+  async due(now: number, ordered: (webhookId: number) => Promise<boolean>): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
     const rows = await this.store.query<{ webhook_id: number; at: number }>(
-      `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
-       WHERE ${OPEN} AND event_position IS NOT NULL GROUP BY webhook_id`,
+      `SELECT webhook_id, MIN(${OPEN_AT}) AS at FROM webhook_deliveries WHERE ${OPEN} AND event_position IS NOT NULL GROUP BY webhook_id`,
     );
     const all = rows.map((row) => ({ webhookId: Number(row.webhook_id), at: Number(row.at) }));
+    // only an ordered webhook that looks due needs its lines read (one that does not is not due behind them either)
+    const lines: number[] = [];
+    for (const row of all) if (row.at <= now && (await ordered(row.webhookId))) lines.push(row.webhookId);
+    if (lines.length > 0) {
+      const starts = new Map((await this.lineStarts(lines)).map((row) => [Number(row.webhook_id), Number(row.at)]));
+      for (const row of all) row.at = starts.get(row.webhookId) ?? row.at;
+    }
     return { webhookIds: all.filter((row) => row.at <= now).map((row) => row.webhookId), next: all.filter((row) => row.at > now) };
+  }
+
+  /**
+   * When each of these ordered webhooks next has something to claim: the earliest time among
+   * the first open deliveries of its issues' lines (a line that starts with a delivery carried
+   * by a message that has not gone waits for that message, which is open itself; and the
+   * webhook's earliest open delivery always starts its line, so there is always one).
+   */
+  private lineStarts(webhookIds: number[]): Promise<{ webhook_id: number; at: number }[]> {
+    return this.store.query<{ webhook_id: number; at: number }>(lineStartsSql(webhookIds.length), webhookIds);
   }
 
   /**
    * Takes the next due deliveries of one webhook, in event order, in one statement. They
    * are attempted one after another, so the k-th one's lease covers k attempts (a fallback:
    * a dead instance's leases are freed as soon as its heartbeat is missed), and none is
-   * ever held by two dispatchers at once. An ordered webhook takes a delivery only when no
-   * earlier one of the same issue is open.
+   * ever held by two dispatchers at once. An ordered webhook takes each issue's line up to
+   * its first delivery that cannot go now (not due, claimed elsewhere, or carried by a
+   * message that has not gone): a whole line when all of it is due, so a coalescing window's
+   * end gathers every waiting activity, not only the first of each issue.
    */
   async claim(webhookId: number, ordered: boolean, limit = DeliveryQueue.CLAIM_BATCH): Promise<DeliveryRow[]> {
-    const earlierOpen = ordered
-      ? `AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.event_position < d.event_position
-           AND e.${OPEN} AND e.issue_id = d.issue_id)`
-      : '';
     // several instances share the queue: rows another one is claiming right now are skipped, not waited for
     const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
     const rows = await this.store.transact((tx) => {
       const now = tx.now.getTime();
+      const lines = ordered ? orderedLines(webhookId, now, skipLocked !== '') : TAKE_DUE;
       return tx.all<DeliveryRow>(
-        `WITH due AS (
-           SELECT id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
+        `WITH ${lines.before} due AS (
+           SELECT id, issue_id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${lines.filter}
            ORDER BY event_position LIMIT ${limit} ${skipLocked}
-         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM due)
+         ), taken AS (${lines.taken}), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM taken)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
          WHERE id IN (SELECT id FROM numbered) RETURNING *`,
-        [webhookId, now, now, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now],
+        [...lines.beforeParams, webhookId, now, now, ...lines.takenParams, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now],
       );
     }, NOT_DURABLE);
     // RETURNING keeps no order

@@ -7,7 +7,7 @@ import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { PROJECT_WEBHOOKS } from '../config/project-webhooks.js';
-import { decideWebhook, type ProjectWebhooksEvent, type ProjectWebhooksState, type WebhookConfig } from '../config/webhook.decider.js';
+import { decideWebhook, webhooksContext, type ProjectWebhooksEvent, type ProjectWebhooksState, type WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
 import type { Attempt } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
@@ -193,7 +193,7 @@ export class DeliveryRecorder {
             cause: change.cause,
           },
           state,
-          { now: tx.now, actorId: SYSTEM_BOT_ID },
+          webhooksContext(this.config.webhooks, tx.now, SYSTEM_BOT_ID),
         ),
       );
       events.push(...(appended as RecordedEvent[]));

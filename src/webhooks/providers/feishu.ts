@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Activity } from '../activity.js';
-import { MENTIONABLE_EMAIL } from '../../users/contact-handles.js';
+import { MENTIONABLE_EMAIL, isMentionable } from '../../users/contact-handles.js';
 import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderAdapter, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { FEISHU_TEMPLATE, breakMarkup, type MessageParts, fitParts, mapParts, mentionMarkup, partsOf } from './text.js';
 import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, numericCode, retry, retryAfterOf } from './judging.js';
@@ -19,7 +19,7 @@ const escapeMarkup = (text: string) => text.replace(/&/g, '&amp;').replace(/</g,
 
 /** `<at email=…></at>`: Feishu/Lark mention a member by the email of their account. */
 export function feishuMentions(activity: Activity): string[] {
-  return mentionMarkup(activity, (p) => (MENTIONABLE_EMAIL.test(p.email) ? `<at email=${p.email}></at>` : undefined));
+  return mentionMarkup(activity, (p) => (isMentionable(p.email, MENTIONABLE_EMAIL) ? `<at email=${p.email}></at>` : undefined));
 }
 
 export function feishuMarkdown(raw: MessageParts, link: string, brand: string, mentions: readonly string[] = []): string {

@@ -1,6 +1,6 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
-import { SLACK_MEMBER_ID } from '../../users/contact-handles.js';
+import { SLACK_MEMBER_ID, isMentionable } from '../../users/contact-handles.js';
 import { SLACK_EMOJI, actorLine, mentionMarkup, truncate, truncateMeasured } from './text.js';
 import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus } from './judging.js';
 
@@ -29,7 +29,7 @@ function blocks(activity: Activity, brand: string): object[] {
   const emoji = SLACK_EMOJI[activity.level];
   const head = [section(`*${emoji}${mrkdwn(activity.title, max - emoji.length - 2)}*`)];
   // Herald's own mentions (<@U…> pings the member); user text is escaped, so it never can
-  const mentions = mentionMarkup(activity, (p) => (p.slackMemberId && SLACK_MEMBER_ID.test(p.slackMemberId) ? `<@${p.slackMemberId}>` : undefined));
+  const mentions = mentionMarkup(activity, (p) => (isMentionable(p.slackMemberId, SLACK_MEMBER_ID) ? `<@${p.slackMemberId}>` : undefined));
   if (mentions.length > 0) head.push(section(mentions.join(' ')));
   if (activity.description) head.push(section('```' + mrkdwn(activity.description, max - 6) + '```'));
   const tail = [

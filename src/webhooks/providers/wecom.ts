@@ -1,5 +1,5 @@
 import type { Activity } from '../activity.js';
-import { WECOM_USER_ID } from '../../users/contact-handles.js';
+import { WECOM_USER_ID, isMentionable } from '../../users/contact-handles.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, WECOM_STATUS, breakMarkup, fitParts, mapParts, mentionMarkup, partsOf, quote, utf8Length } from './text.js';
 import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf } from './judging.js';
@@ -20,7 +20,7 @@ export function wecomContent(raw: MessageParts, activity: Activity, brand: strin
   for (const m of p.meta) lines.push(`${m.name}: <font color="comment">${m.value}</font>`);
   lines.push(`By: <font color="comment">${p.actor}</font>`);
   // Herald's own mentions: <@userid> pings the member
-  const mentions = mentionMarkup(activity, (person) => (person.wecomUserId && WECOM_USER_ID.test(person.wecomUserId) ? `<@${person.wecomUserId}>` : undefined));
+  const mentions = mentionMarkup(activity, (person) => (isMentionable(person.wecomUserId, WECOM_USER_ID) ? `<@${person.wecomUserId}>` : undefined));
   if (mentions.length > 0) lines.push(mentions.join(' '));
   lines.push(`[View in ${brand}](${activity.link})`);
   return lines.join('\n');

@@ -80,3 +80,11 @@ it('mentions no one a user settles on by a handle of the wrong shape (a WeCom "a
     expect({ type, pings: PINGS[type](body) }).toEqual({ type, pings: [] });
   }
 });
+
+it('mentions no one by a handle stored before the broadcast rule (a WeCom "@all" would render as <@@all>)', () => {
+  for (const wecomUserId of ['@all', '@ALL', '@everyone', 'here']) {
+    const activity = { ...APPROVAL_ACTIVITIES.issueApproved, mentions: [{ ...mentioned.carol, wecomUserId }] };
+    const body = JSON.parse(PROVIDERS.WECOM.render(activity, hook('WECOM'), ctx).body);
+    expect({ wecomUserId, pings: PINGS.WECOM(body) }).toEqual({ wecomUserId, pings: [] });
+  }
+});
