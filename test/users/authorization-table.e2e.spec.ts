@@ -119,6 +119,11 @@ const TABLE: Record<string, Case> = {
   'GET /api/projects/:projectId/webhooks': { path: (c) => `/api/projects/${c.ids.project}/webhooks`, expect: member(200) },
   'GET /api/projects/:projectId/webhooks/:webhookId': { path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}`, expect: member(200) },
   'GET /api/projects/:projectId/webhooks/:webhookId/url': { path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/url`, expect: ownerOnly(200) },
+  'POST /api/projects/:projectId/webhooks/filter-trial': {
+    path: (c) => `/api/projects/${c.ids.project}/webhooks/filter-trial`,
+    body: () => ({ filter: 'level == "ERROR"', limit: 5 }),
+    expect: ownerOnly(200),
+  },
   'PATCH /api/projects/:projectId/webhooks/:webhookId': { path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}`, body: (c) => ({ name: `w${c.n}` }), expect: ownerOnly(200) },
   'DELETE /api/projects/:projectId/webhooks/:webhookId': {
     path: async (c) => {
