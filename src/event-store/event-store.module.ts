@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { withDatabaseLock } from '../database/data-source.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
@@ -36,7 +36,7 @@ export type RedactEvent = DomainRegistrations['redact'];
 const EVENT_SCHEMAS = Symbol('EVENT_SCHEMAS');
 
 @Module({})
-export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
+export class EventStoreModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('EventStore');
 
   static forRoot(domain: DomainRegistrations): DynamicModule {
@@ -53,8 +53,8 @@ export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
         ...domain.streams.map(({ token, definition }) => ({ provide: token, inject: [EventStore], useFactory: (s: EventStore) => new AggregateStore(definition, s) })),
         {
           provide: ProjectionRebuilder,
-          inject: [EventStore],
-          useFactory: (s: EventStore) => new ProjectionRebuilder(s, domain.streams.map((r) => r.definition)),
+          inject: [EventStore, CLOCK],
+          useFactory: (s: EventStore, clock: Clock) => new ProjectionRebuilder(s, domain.streams.map((r) => r.definition), clock),
         },
         { provide: EVENT_SCHEMAS, useValue: domain.schemas },
         { provide: REDACT_EVENT, useValue: domain.redact },
@@ -79,9 +79,14 @@ export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
     const started = performance.now();
     const events = await assertLogConforms(this.store, this.schemas);
     this.logger.log({ events, durationMs: Math.round(performance.now() - started) }, 'every event of the log matches its schema');
-    const rebuilt = await withDatabaseLock(this.dataSource, 'read-models', () => this.rebuilder.rebuildIfOutdated());
+    const rebuilt = await withDatabaseLock(this.dataSource, 'read-models', () => this.rebuilder.rebuildIfOutdated({ requestedBy: 'start-up' }));
     // a new database starts at version 1 too: marking its empty read models current is no news
     if (rebuilt && rebuilt.events > 0) this.logger.log(rebuilt, 'read models rebuilt from the log (built by an older version)');
+  }
+
+  /** A rebuild still running stops at its next slice (the old read models stay; its shadows go at the next rebuild). */
+  async onModuleDestroy(): Promise<void> {
+    await this.rebuilder.stop();
   }
 
   /** After every module stopped writing (leases released, checkpoints stored). */

@@ -35,7 +35,7 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
   webhook_windows: { webhook_id: 'int8', last_sent_at: 'int8' },
   log_checks: { fingerprint: 'text', position: 'int8', transaction_id: 'xid8', event_id: 'text', events: 'int8', checked_at: 'text' },
   read_model_rebuilds: {
-    id: 'text', state: 'text', phase: 'text', done: 'int8', total: 'int8', requested_by: 'text', instance: 'text', started_at: 'text', updated_at: 'text',
+    id: 'text', number: 'int8', state: 'text', phase: 'text', done: 'int8', total: 'int8', requested_by: 'text', instance: 'text', started_at: 'text', updated_at: 'text',
     finished_at: 'text', duration_ms: 'int8', error: 'text',
   },
 };
@@ -74,7 +74,7 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
   webhook_windows: { webhook_id: 'INTEGER', last_sent_at: 'INTEGER' },
   log_checks: { fingerprint: 'TEXT', position: 'INTEGER', transaction_id: 'TEXT', event_id: 'TEXT', events: 'INTEGER', checked_at: 'TEXT' },
   read_model_rebuilds: {
-    id: 'TEXT', state: 'TEXT', phase: 'TEXT', done: 'INTEGER', total: 'INTEGER', requested_by: 'TEXT', instance: 'TEXT', started_at: 'TEXT', updated_at: 'TEXT',
+    id: 'TEXT', number: 'INTEGER', state: 'TEXT', phase: 'TEXT', done: 'INTEGER', total: 'INTEGER', requested_by: 'TEXT', instance: 'TEXT', started_at: 'TEXT', updated_at: 'TEXT',
     finished_at: 'TEXT', duration_ms: 'INTEGER', error: 'TEXT',
   },
 };

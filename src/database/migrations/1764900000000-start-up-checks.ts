@@ -8,7 +8,8 @@ import { isPostgres } from '../engine.js';
  *   so a log that is not the one judged (an import into another database that kept this row)
  *   is judged from its start. A migration that rewrites events in place empties this table.
  * - read_model_rebuilds: each rebuild of the read models, and how far the running one has got
- *   (GET /api/admin/projections/rebuild reads the latest): operational, like the deliveries.
+ *   (GET /api/admin/projections/rebuild reads the latest): operational, like the deliveries. At most
+ *   one row is `running` (a unique partial index): the claim of a rebuild, wherever it runs.
  */
 export class StartUpChecks1764900000000 implements MigrationInterface {
   name = 'StartUpChecks1764900000000';
@@ -25,6 +26,7 @@ export class StartUpChecks1764900000000 implements MigrationInterface {
       checked_at     TEXT NOT NULL)`);
     await q.query(`CREATE TABLE read_model_rebuilds (
       id           TEXT PRIMARY KEY,
+      number       ${big} NOT NULL UNIQUE,
       state        TEXT NOT NULL,
       phase        TEXT NOT NULL,
       done         ${big} NOT NULL,
@@ -36,9 +38,12 @@ export class StartUpChecks1764900000000 implements MigrationInterface {
       finished_at  TEXT,
       duration_ms  ${big},
       error        TEXT)`);
+    // one rebuild at a time, across processes and instances: a second one's row cannot be inserted
+    await q.query(`CREATE UNIQUE INDEX ix_read_model_rebuilds_running ON read_model_rebuilds (state) WHERE state = 'running'`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX ix_read_model_rebuilds_running`);
     await q.query(`DROP TABLE read_model_rebuilds`);
     await q.query(`DROP TABLE log_checks`);
   }
