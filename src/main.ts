@@ -6,8 +6,10 @@ async function main(): Promise<void> {
   let started;
   try {
     config = loadConfig();
-    // createApp checks what only the features know (the webhook types of WEBHOOK_EXTRA_HOSTS_<TYPE>)
-    started = await createApp(config);
+    // createApp checks what only the features know (the webhook types of WEBHOOK_EXTRA_HOSTS_<TYPE>); it listens
+    // before the start-up work (a check of the log, maybe a rebuild): /health/live answers throughout
+    const { port, host } = config;
+    started = await createApp(config, { listen: (app) => app.listen(port, host) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -31,7 +33,6 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // for a person at a terminal: plain lines, apart from the JSON log lines meant for machines

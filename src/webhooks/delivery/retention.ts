@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
+import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
 import { NOT_DURABLE } from './queue.js';
 
 /**
@@ -13,15 +14,21 @@ export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestro
   private static readonly CHUNK = 500;
   private readonly logger = new Logger('DeliveryRetention');
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly startUp?: StartUpGate,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.webhooks.background) return;
+    if (this.config.webhooks.background) (this.startUp ?? IMMEDIATELY).whenOpen(() => this.start());
+  }
+
+  private start(): void {
+    if (this.stopped) return;
     const cleanup = () => void this.cleanup().catch((error) => this.logger.error({ err: error }, 'delivery cleanup failed'));
     this.timer = setInterval(cleanup, 3_600_000);
     this.timer.unref();
@@ -29,6 +36,7 @@ export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 

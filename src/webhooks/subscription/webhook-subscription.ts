@@ -4,6 +4,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js';
 import { EventStore, LOG_START, type LogCursor } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
+import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
 import { ThisInstance } from '../delivery/instance.js';
 import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
 
@@ -50,12 +51,18 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
     @Optional() instance?: ThisInstance,
+    @Optional() private readonly startUp?: StartUpGate,
   ) {
     this.owner = (instance ?? new ThisInstance()).id;
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.webhooks.background) return;
+    // once the start-up has checked the log (and rebuilt outdated read models)
+    if (this.config.webhooks.background) (this.startUp ?? IMMEDIATELY).whenOpen(() => this.start());
+  }
+
+  private start(): void {
+    if (this.stopped) return;
     const unsubscribeLog = this.store.onLogAdvanced(() => this.wake());
     // after a storage outage (during which it paused), at once
     const unsubscribeStorage = this.storage?.onAvailable(() => this.wake());
