@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from '../shared/clock.js';
 import { yieldToLoop } from '../shared/slices.js';
 import type { AggregateDefinition } from './aggregate-store.js';
-import type { RecordedEvent } from './event.js';
+import { batchInserts } from './batched-writes.js';
+import type { RecordedEvent, SqlWrite } from './event.js';
 import { LOG_START, type EventStore, type LogCursor } from './event-store.js';
 import { ReadModelFolder } from './read-model-folder.js';
 import { RebuildRecord, RebuildRunning, type RebuildStatus } from './rebuild-record.js';
@@ -189,8 +190,8 @@ export class ProjectionRebuilder {
     }
   }
 
-  private async write(rows: ReturnType<ShadowTables['intoShadows']>): Promise<void> {
-    if (rows.length > 0) await this.store.transact((tx) => tx.exec(rows), NOT_DURABLE);
+  private async write(rows: SqlWrite[]): Promise<void> {
+    if (rows.length > 0) await this.store.transact((tx) => tx.exec(batchInserts(rows)), NOT_DURABLE);
   }
 
   /**
@@ -212,8 +213,8 @@ export class ProjectionRebuilder {
             at = next;
           }
           const touched = new Set<string>();
-          await tx.exec(shadows.intoShadows(folder.fold(tail, touched)));
-          await tx.exec(shadows.intoShadows(folder.stateRows(touched)));
+          await tx.exec(batchInserts(shadows.intoShadows(folder.fold(tail, touched))));
+          await tx.exec(batchInserts(shadows.intoShadows(folder.stateRows(touched))));
           await tx.exec(folder.idSequenceRows());
           await shadows.swap(tx);
           await tx.exec([{ sql: `UPDATE read_model_versions SET version = ?, rebuilt_at = ? WHERE name = 'read-models'`, params: [READ_MODELS_VERSION, tx.now.toISOString()] }]);
