@@ -229,7 +229,8 @@ export class PostgresEventStore extends EventStore {
       // no snapshot line here: with the events table locked, no transaction that appends is still running
       readLogLocked: async (after, limit) => {
         const { rows } = await client.query<EventRow>(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint) ORDER BY transaction_id, position LIMIT $3`,
+          // events.transaction_id: the column (xid8), not the text it is selected as
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint) ORDER BY events.transaction_id, events.position LIMIT $3`,
           [after.transactionId, after.position, limit],
         );
         const events = rows.map((row) => toRecorded(row, this.upcasters));
