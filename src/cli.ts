@@ -143,11 +143,13 @@ events
       const bar = progress('importing');
       bar.update(0, lines.length);
       try {
-        await importEvents(store, lines);
+        await importEvents(store, lines, (done, total) => bar.update(done, total));
       } catch (error) {
+        // judged before anything is written
         if (error instanceof WrongExpectedVersionError || error instanceof NonConformingEventError) {
           throw new Error(`refused: ${error.message}; nothing was imported`);
         }
+        // ImportStopped says how far it got
         throw error;
       }
       bar.update(lines.length, lines.length);
