@@ -5,7 +5,7 @@ import { LOG_START, type EventStore, type LogCursor } from './event-store.js';
 import { yieldToLoop } from '../shared/slices.js';
 
 /** Events read and judged per slice: a few milliseconds of work, then the loop is free again. */
-const SLICE = 1000;
+const SLICE = 250;
 /** How often a long check stores how far it got (an interrupted first check resumes from there). */
 const SAVE_EVERY_MS = 2000;
 

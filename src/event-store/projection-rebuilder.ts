@@ -17,9 +17,9 @@ import { ShadowTables } from './shadow-tables.js';
 export const READ_MODELS_VERSION = 2;
 
 /** Events read, folded and written per slice (a few milliseconds of work on either engine). */
-const SLICE = 500;
+const SLICE = 250;
 /** Streams whose read-model rows are written per slice. */
-const STATE_SLICE = 200;
+const STATE_SLICE = 100;
 /** A tail of the log this short is folded in the swap's own transaction. */
 const SHORT_TAIL = SLICE;
 /** Catch-up rounds before the swap takes whatever tail is left (commands faster than the rebuild, for a while). */
