@@ -84,6 +84,10 @@ export async function createApp(config: HeraldConfig, options: CreateOptions = {
     // only the body policy's parser (see installBodyPolicy): no form bodies
     bodyParser: false,
   });
+  // closed once, by whichever asks first: a signal during the start-up work (main), then the start's own failure below
+  const closeOnce = app.close.bind(app);
+  let closing: Promise<void> | undefined;
+  app.close = () => (closing ??= closeOnce());
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
   app.useLogger(new NestPinoLogger(rootLogger));
   const metrics = app.get(Metrics);

@@ -115,6 +115,7 @@ export class ProjectionRebuilder {
         return await this.rebuild(options);
       } catch (error) {
         if (!(error instanceof RebuildRunning)) throw error;
+        if (this.stopping) throw new RebuildInterrupted();
         options.onProgress?.({ id: '', phase: 'waiting for the rebuild running elsewhere', done: 0, total: 0 });
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
