@@ -159,7 +159,13 @@ export class ProjectionRebuilder {
       }
       await report('swapping in the new read models', folder.events, folder.events, true);
       await this.swap(folder, shadows, cursor);
-      await shadows.dropLeftovers(() => report('removing the old read models', folder.events, folder.events));
+      // the new read models are in: a service stopping now leaves the old tables to the next rebuild's preparation
+      await shadows.dropLeftovers(async () => {
+        options.onProgress?.({ id: record.id, phase: 'removing the old read models', done: folder.events, total: folder.events });
+        await record.progress('removing the old read models', folder.events, folder.events);
+        await yieldToLoop();
+        return !this.stopping;
+      });
       const durationMs = Math.round(performance.now() - started);
       await record.end({ state: 'done', events: folder.events }, durationMs);
       options.onProgress?.({ id: record.id, phase: 'done', done: folder.events, total: folder.events });

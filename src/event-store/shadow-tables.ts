@@ -82,9 +82,10 @@ export class ShadowTables {
 
   /**
    * The tables set aside by the swap (SQLite), or left by a rebuild that was interrupted:
-   * emptied in slices (SQLite: a drop frees every page at once), then dropped.
+   * emptied in slices (SQLite: a drop frees every page at once), then dropped. Stops early when onSlice
+   * answers false (the rest goes at the next rebuild's preparation).
    */
-  async dropLeftovers(onSlice?: () => Promise<void>): Promise<void> {
+  async dropLeftovers(onSlice?: () => Promise<boolean | void>): Promise<void> {
     for (const old of this.tables.flatMap((table) => [table + OLD, table + SHADOW])) {
       if (!(await this.exists(old))) continue;
       for (; this.store.engine === 'sqlite'; ) {
@@ -92,7 +93,7 @@ export class ShadowTables {
           (tx) => tx.all(`DELETE FROM ${old} WHERE rowid IN (SELECT rowid FROM ${old} LIMIT ${DROP_SLICE}) RETURNING 1 AS gone`),
           { durable: false },
         );
-        await onSlice?.();
+        if ((await onSlice?.()) === false) return;
         if (deleted.length < DROP_SLICE) break;
       }
       await this.store.transact((tx) => tx.exec([ddl(`DROP TABLE ${old}`)]), { durable: false });

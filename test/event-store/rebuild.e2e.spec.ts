@@ -6,7 +6,8 @@ import type { IssueEvent } from '../../src/issues/issue.events.js';
 import { issueAggregate } from '../../src/issues/issue.projection.js';
 import { api } from '../support/api.js';
 import { readModelRows, referenceRebuild } from '../support/reference-rebuild.js';
-import { useTestApp } from '../support/test-app.js';
+import { rebuildThroughApi } from '../support/rebuild.js';
+import { testEngine, useTestApp } from '../support/test-app.js';
 
 const meta = { actorId: 2, correlationId: 'grown' };
 
@@ -67,6 +68,29 @@ describe('a rebuild of the read models through the running service', () => {
     expect(rebuilt).toEqual(await readModelRows(store, AGGREGATES));
     // and, before the commands taken meanwhile, those the appends had written
     expect(Object.values(inline).flat().length).toBeGreaterThan(10_000);
+  });
+
+  it('leaves the read-model tables as the migrations made them, and nothing of its shadows', async () => {
+    const store = t.app.get(EventStore);
+    const schema = async () =>
+      testEngine() === 'postgres'
+        ? {
+            tables: (await store.query<{ n: string }>(`SELECT tablename AS n FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`)).map((r) => r.n),
+            indexes: (await store.query<{ n: string; d: string }>(`SELECT indexname AS n, indexdef AS d FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`)).map((r) => `${r.n}: ${r.d}`),
+            constraints: (await store.query<{ n: string }>(`SELECT conrelid::regclass::text || '.' || conname AS n FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY 1`)).map((r) => r.n),
+          }
+        : {
+            tables: (await store.query<{ n: string; s: string }>(`SELECT name AS n, sql AS s FROM sqlite_master WHERE type = 'table' ORDER BY 1`)).map((r) => `${r.n}: ${r.s.replace(/^CREATE TABLE "?\w+"?/, '')}`),
+            // SQLite cannot rename an index: each takes the other of its two names at each rebuild
+            indexes: (await store.query<{ n: string; s: string }>(`SELECT name AS n, sql AS s FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1`)).map(
+              (r) => `${r.n.replace(/__b$/, '')}: ${r.s.replace(/INDEX \w+ ON "?(\w+)"?/, 'INDEX ON $1')}`,
+            ),
+          };
+    const before = await schema();
+    expect(await rebuildThroughApi(t)).toMatchObject({ state: 'done' });
+    expect(await schema()).toEqual(before);
+    expect(await rebuildThroughApi(t)).toMatchObject({ state: 'done' });
+    expect(await schema()).toEqual(before);
   });
 
   it('refuses a second rebuild while one runs, saying which runs', async () => {
