@@ -1,5 +1,5 @@
 /**
- * (j) What one filter evaluation can cost: the worst expression the save-time check accepts,
+ * (l) What one filter evaluation can cost: the worst expression the save-time check accepts,
  * over the largest activity (a 65,536-character description, a 1,000-character title).
  * Families of costly expressions are each grown until the check refuses them; the largest
  * accepted of each is evaluated on descriptions of every kind that makes its work large.
@@ -105,7 +105,7 @@ export function filterCost(): Row {
   const spent = Math.max(...SUBJECTS.map(([, s]) => timeOf(unchecked, s, 5).median));
   const target = 5;
   return {
-    name: '(j) filter evaluation: the worst expression the check accepts, over the largest activity (ms per evaluation)',
+    name: '(l) filter evaluation: the worst expression the check accepts, over the largest activity (ms per evaluation)',
     herald: `${worst.median.toFixed(2)} ms median (${worst.family}, ${worst.subject} description; ${worst.steps.toLocaleString('en-US')} steps)`,
     baseline: `target 5 ms; slowest single run ${slowestSingle.toFixed(1)} ms (GC included); an unchecked filter that spends its budget: ${spent.toFixed(1)} ms`,
     ratio: target / worst.median,

@@ -1,8 +1,9 @@
 /**
  * npm run bench: measures, in one run on this machine, the event store against raw
  * better-sqlite3 (and against raw `pg` on PostgreSQL: ./postgres.ts), the HTTP API
- * against a no-I/O route, and a projection rebuild against a raw ordered read. Prints a
- * table and writes docs/benchmarks.md.
+ * against a no-I/O route, a projection rebuild against a raw ordered read, and the start-up
+ * and liveness of the built service on logs of 100,000 and 1,000,000 events (./start-up.ts).
+ * Prints a table and writes docs/benchmarks.md.
  */
 import { fork } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -24,6 +25,7 @@ import { postgresAppends } from './postgres.js';
 import { instances } from './instances.js';
 import { filterCost } from './filters.js';
 import { decisionsLatency, replayRate } from './replay.js';
+import { engines, startUpRows } from './start-up.js';
 import { latency, throughput, type Row } from './webhooks.js';
 
 const rows: Row[] = [];
@@ -70,7 +72,23 @@ const LIMITS = `## What limits them
 - (i) The decisions route pages by events (50 by default). A page reads the issue's and the project's streams, folds
   both up to the page's last event, maps each of the page's events to its activity and decides it for each of the 10
   webhooks (filters evaluated), then reads those events' deliveries.
-- (j) A filter's cost is bounded by its budget (3,000,000 steps) and the save-time check over the largest activity; the
+- (j) On a log it has started on before, the start-up check reads only the events appended since (here the admin's,
+  created at the first start): what is left is loading the modules, connecting, the migrations' look at their table and
+  the first readiness answer, none of which reads the log. A log never started on (or under schemas or upcasters of
+  another release) is judged once, whole (150,000 to 250,000 events/s on SQLite, about 120,000 on PostgreSQL, as busy as the machine was): the first-start figures in the note grow
+  with the log, by design, and the service answers meanwhile (k). The logs are 10,000 (or 1,000) issues × 100 events
+  of the shapes the deciders decide, 100 issues interleaved at a time, written with raw INSERTs (bench/big-log.ts).
+- (k) /health/live is probed every 20 ms over HTTP by the bench process, from the first answer (the service listens
+  before its start-up work) until ready, or while a rebuild started with POST /api/admin/projections/rebuild runs. The
+  check and the rebuild work in slices of a few milliseconds (250 events; 100 streams' rows) and yield between them; the rebuild writes shadow tables in short transactions and swaps them in with one. What still reaches tens of
+  milliseconds: a SQLite COMMIT that triggers a WAL checkpoint (it copies up to 1,000 pages and syncs the file, on the
+  loop), garbage collections (on a busy machine a young-generation collection waits for its helper threads), and the
+  machine itself: with a run queue of 10 or more on these 2 cores, a process is not scheduled for tens of milliseconds
+  whatever it runs. On PostgreSQL the statements are awaited; what is left on the loop is parsing and folding a slice.
+  Profiled in process (a 5 ms timer, with the CPU the process used between its ticks) during a rebuild of 1,000,000
+  events on SQLite while the machine was busy: the most CPU one turn of the loop took was 29 ms; the longest turns in
+  wall time (up to 274 ms) used under 10 ms of CPU: the process was waiting for a core or for the disk.
+- (l) A filter's cost is bounded by its budget (3,000,000 steps) and the save-time check over the largest activity; the
   time per step varies with the work: \`lowerAscii()\` of a text of non-ASCII characters (Unicode case mapping) is the
   slowest per step measured (about 1.4 ns), RE2's lazy DFA the fastest. The slowest single runs include a garbage
   collection of the lists and texts an evaluation made.`;
@@ -159,8 +177,8 @@ async function rebuild(): Promise<number> {
     await issues.update(id, { metadata: meta }, (s, { now }) => decideIssue({ kind: 'UpdateIssueFields', name: `issue ${n} renamed` }, s, { now, actorId: 2 }));
   }
   const rebuilder = new ProjectionRebuilder(store, AGGREGATES);
-  await rebuilder.rebuild(); // warm-up
-  const { events, durationMs } = await rebuilder.rebuild();
+  await rebuilder.rebuild({ requestedBy: 'bench' }); // warm-up
+  const { events, durationMs } = await rebuilder.rebuild({ requestedBy: 'bench' });
   const heraldRate = events / (durationMs / 1000);
   const db = sqliteHandle(ds);
   const start = performance.now();
@@ -187,6 +205,13 @@ rows.push(...(await postgresAppends()));
 rows.push(...(await instances()));
 rows.push(await replayRate(dir, rebuildRate));
 rows.push(await decisionsLatency(dir));
+rows.push(...(await startUpRows(await engines.sqlite(dir))));
+const postgres = await engines.postgres();
+try {
+  rows.push(...(await startUpRows(postgres)));
+} finally {
+  await postgres.close();
+}
 rows.push(filterCost());
 rmSync(dir, { recursive: true, force: true });
 

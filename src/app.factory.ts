@@ -18,6 +18,9 @@ import { UsersService } from './users/users.service.js';
 import { DataSource } from 'typeorm';
 import { WEBHOOK_TYPES } from './webhooks/providers/registry.js';
 import { withDatabaseLock } from './database/data-source.js';
+import { LogStartUp } from './event-store/log-start-up.js';
+import { installStartingAnswer } from './http/starting.js';
+import { StartUpGate } from './shared/start-up.js';
 
 export interface HeraldApp {
   app: NestFastifyApplication;
@@ -27,8 +30,18 @@ export interface HeraldApp {
   adminToken?: string;
 }
 
-/** Builds the whole service (not listening yet): used by main, the tests and the benchmark. */
-export async function createApp(config: HeraldConfig, options: Partial<AppOptions> = {}): Promise<HeraldApp> {
+export interface CreateOptions extends Partial<AppOptions> {
+  /**
+   * Starts listening once the app is built, before the start-up work (the check of the log, a
+   * rebuild of outdated read models): /health/live answers from then on, /health/ready and
+   * every other route say how far the start-up got until it is done (main). Without it the app
+   * is returned started, not listening (the tests and the benchmark).
+   */
+  listen?: (app: NestFastifyApplication) => Promise<unknown>;
+}
+
+/** Builds and starts the whole service: used by main, the tests and the benchmark. */
+export async function createApp(config: HeraldConfig, options: CreateOptions = {}): Promise<HeraldApp> {
   assertExtraHostTypes(config.webhooks, WEBHOOK_TYPES);
   const adapter = new FastifyAdapter({
     ...edgeOptions(config.http),
@@ -43,6 +56,8 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  let gate: StartUpGate | undefined;
+  installStartingAnswer(adapter.getInstance(), () => gate);
   installBodyPolicy(adapter.getInstance(), config.bodyLimitBytes);
   installBodyTimeout(adapter.getInstance(), config.http.bodyTimeoutMs);
   // every response names its request (the caller's x-request-id, or a new one): the same id is the
@@ -69,6 +84,10 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
     // only the body policy's parser (see installBodyPolicy): no form bodies
     bodyParser: false,
   });
+  // closed once, by whichever asks first: a signal during the start-up work (main), then the start's own failure below
+  const closeOnce = app.close.bind(app);
+  let closing: Promise<void> | undefined;
+  app.close = () => (closing ??= closeOnce());
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
   app.useLogger(new NestPinoLogger(rootLogger));
   const metrics = app.get(Metrics);
@@ -104,12 +123,18 @@ export async function createApp(config: HeraldConfig, options: Partial<AppOption
   serveOpenApi(app);
   try {
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const startUp = app.get(StartUpGate);
+    gate = startUp;
+    await options.listen?.(app);
+    await app.get(LogStartUp).run((phase, done, total) => startUp.report(phase, done, total));
+    const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
+    // the webhook subscription, the dispatcher and the retention sweep start now; every route answers
+    startUp.open();
+    return { app, routes, adminToken: bootstrap?.adminToken };
   } catch (error) {
     // a start refused (an event log that fails its schemas, say) lets go of the database before it says why
     await app.close().catch(() => undefined);
     throw error;
   }
-  await app.getHttpAdapter().getInstance().ready();
-  const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
-  return { app, routes, adminToken: bootstrap?.adminToken };
 }

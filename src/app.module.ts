@@ -16,6 +16,7 @@ import { CLOCK, type Clock } from './shared/clock.js';
 import { createRootLogger, ROOT_LOGGER } from './shared/logger.js';
 import { Metrics } from './shared/metrics.js';
 import { Readiness } from './shared/readiness.js';
+import { StartUpGate } from './shared/start-up.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { loadKeyRing, SECRET_BOX, SecretBox } from './shared/secret-box.js';
 import { ProblemFilter } from './http/problem.filter.js';
@@ -72,11 +73,12 @@ export class AppModule {
         { provide: STORAGE_GATE, useExisting: StorageHealth },
         Metrics,
         Readiness,
+        StartUpGate,
         { provide: SECRET_BOX, useFactory: () => new SecretBox(loadKeyRing(config.secrets)) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics, Readiness],
+      exports: [HERALD_CONFIG, ROOT_LOGGER, CLOCK, WEBHOOK_RANDOM, TokenRevocations, SECRET_BOX, StorageHealth, STORAGE_GATE, Metrics, Readiness, StartUpGate],
     };
   }
 }

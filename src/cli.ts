@@ -14,16 +14,16 @@ import { openDataSource } from './database/data-source.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
 import { NonConformingEventError } from './event-store/event-schema.js';
 import type { ExportedEvent } from './event-store/import.js';
-import { ProjectionRebuilder } from './event-store/projection-rebuilder.js';
+import { ProjectionRebuilder, type RebuildProgress } from './event-store/projection-rebuilder.js';
 import type { EventStore } from './event-store/event-store.js';
 import { AGGREGATES, importEvents, openEventStore } from './domain.js';
 import { systemClock } from './shared/clock.js';
 import { HERALD_VERSION } from './version.js';
 
 /** A progress bar on a terminal; plain lines (at most one per 10 %) otherwise. */
-function progress(label: string) {
+function progress(label: string, unit = 'events') {
   if (process.stderr.isTTY) {
-    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} events`, stream: process.stderr });
+    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} ${unit}`, stream: process.stderr });
     let started = false;
     return {
       update(done: number, total: number) {
@@ -42,10 +42,27 @@ function progress(label: string) {
       const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
       if (tenth !== lastTenth) {
         lastTenth = tenth;
-        process.stderr.write(`${label}: ${done}/${total} events\n`);
+        process.stderr.write(`${label}: ${done}/${total} ${unit}\n`);
       }
     },
     stop: () => undefined,
+  };
+}
+
+/** A rebuild's progress: a bar (or lines) per phase. */
+function rebuildProgress() {
+  let phase = '';
+  let bar = progress('rebuilding');
+  return {
+    update({ phase: now, done, total }: RebuildProgress) {
+      if (now !== phase) {
+        bar.stop();
+        phase = now;
+        bar = progress(`rebuilding: ${now}`, now === 'writing the read models' ? 'streams' : 'events');
+      }
+      bar.update(done, total);
+    },
+    stop: () => bar.stop(),
   };
 }
 
@@ -88,8 +105,8 @@ program
   .description('drop every read model and rebuild it from the event log')
   .action(async () => {
     await withStore(async (store) => {
-      const bar = progress('rebuilding');
-      const result = await new ProjectionRebuilder(store, AGGREGATES).rebuild((done, total) => bar.update(done, total));
+      const bar = rebuildProgress();
+      const result = await new ProjectionRebuilder(store, AGGREGATES).rebuild({ requestedBy: 'cli', onProgress: (p) => bar.update(p) });
       bar.stop();
       process.stdout.write(`rebuilt the read models from ${result.events} events in ${result.durationMs} ms\n`);
     });
@@ -126,16 +143,18 @@ events
       const bar = progress('importing');
       bar.update(0, lines.length);
       try {
-        await importEvents(store, lines);
+        await importEvents(store, lines, (done, total) => bar.update(done, total));
       } catch (error) {
+        // judged before anything is written
         if (error instanceof WrongExpectedVersionError || error instanceof NonConformingEventError) {
           throw new Error(`refused: ${error.message}; nothing was imported`);
         }
+        // ImportStopped says how far it got
         throw error;
       }
       bar.update(lines.length, lines.length);
       bar.stop();
-      const rebuilt = await new ProjectionRebuilder(store, AGGREGATES).rebuild();
+      const rebuilt = await new ProjectionRebuilder(store, AGGREGATES).rebuild({ requestedBy: 'cli' });
       process.stdout.write(`imported ${lines.length} events; read models rebuilt from ${rebuilt.events}\n`);
     });
   });

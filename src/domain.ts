@@ -55,6 +55,6 @@ export function openEventStore(ds: DataSource, clock: Clock, options: { listen?:
 }
 
 /** Imports exported events (see importConformingEvents), judged by every schema of the log. */
-export function importEvents(store: EventStore, events: ExportedEvent[]): Promise<number> {
-  return importConformingEvents(store, events, EVENT_SCHEMAS);
+export function importEvents(store: EventStore, events: ExportedEvent[], onProgress?: (done: number, total: number) => void): Promise<number> {
+  return importConformingEvents(store, events, EVENT_SCHEMAS, onProgress);
 }

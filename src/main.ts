@@ -1,26 +1,18 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, describeDatabase, loadConfig, StartRefused } from './config/config.js';
 import { createApp } from './app.factory.js';
 
-async function main(): Promise<void> {
-  let config;
-  let started;
-  try {
-    config = loadConfig();
-    // createApp checks what only the features know (the webhook types of WEBHOOK_EXTRA_HOSTS_<TYPE>)
-    started = await createApp(config);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const { app, adminToken } = started;
-  let stopping = false;
+let stopping = false;
+
+/**
+ * SIGTERM or SIGINT, from the moment Herald listens (its start-up work may still run: a rebuild
+ * stops at its next slice): stop taking requests, let in-flight work and attempts finish, release
+ * leases, close the database.
+ */
+function stopOnSignals(app: NestFastifyApplication): void {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    // stop taking requests, let in-flight work and attempts finish, release leases, close the database
     app
       .close()
       .then(() => process.exit(0))
@@ -31,7 +23,30 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  await app.listen(config.port, config.host);
+}
+
+async function main(): Promise<void> {
+  let config;
+  let started;
+  try {
+    config = loadConfig();
+    // createApp checks what only the features know (the webhook types of WEBHOOK_EXTRA_HOSTS_<TYPE>); it listens
+    // before the start-up work (a check of the log, maybe a rebuild): /health/live answers throughout
+    const { port, host } = config;
+    started = await createApp(config, {
+      listen: async (app) => {
+        stopOnSignals(app);
+        await app.listen(port, host);
+      },
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { app, adminToken } = started;
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // for a person at a terminal: plain lines, apart from the JSON log lines meant for machines
@@ -47,6 +62,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // a start stopped by a signal: stopOnSignals exits once the app is closed
+  if (stopping) return;
   if (error instanceof StartRefused) {
     process.stderr.write(`Herald cannot start: ${error.message}\n`);
     process.exit(1);

@@ -73,7 +73,7 @@ export class ConfigError extends Error {
 
 /** The service may not start in this situation (told in one line, like a configuration error). */
 export class StartRefused extends Error {
-  override readonly name = 'StartRefused';
+  override readonly name: string = 'StartRefused';
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

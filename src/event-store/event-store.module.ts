@@ -1,13 +1,12 @@
-import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { withDatabaseLock } from '../database/data-source.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
 import { AggregateStore, type AggregateDefinition } from './aggregate-store.js';
 import type { RecordedEvent } from './event.js';
 import type { EventSchemas } from './event-schema.js';
 import { ProjectionRebuilder } from './projection-rebuilder.js';
 import { EventStore } from './event-store.js';
-import { assertLogConforms } from './log-check.js';
+import { LogStartUp } from './log-start-up.js';
 import { openEventStoreWith } from './open-event-store.js';
 import { UpcasterRegistry } from './upcasters.js';
 
@@ -33,12 +32,8 @@ export interface DomainRegistrations {
 export const REDACT_EVENT = Symbol('REDACT_EVENT');
 export type RedactEvent = DomainRegistrations['redact'];
 
-const EVENT_SCHEMAS = Symbol('EVENT_SCHEMAS');
-
 @Module({})
-export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('EventStore');
-
+export class EventStoreModule implements OnModuleDestroy, OnApplicationShutdown {
   static forRoot(domain: DomainRegistrations): DynamicModule {
     const tokens = domain.streams.map((s) => s.token);
     return {
@@ -53,35 +48,28 @@ export class EventStoreModule implements OnModuleInit, OnApplicationShutdown {
         ...domain.streams.map(({ token, definition }) => ({ provide: token, inject: [EventStore], useFactory: (s: EventStore) => new AggregateStore(definition, s) })),
         {
           provide: ProjectionRebuilder,
-          inject: [EventStore],
-          useFactory: (s: EventStore) => new ProjectionRebuilder(s, domain.streams.map((r) => r.definition)),
+          inject: [EventStore, CLOCK],
+          useFactory: (s: EventStore, clock: Clock) => new ProjectionRebuilder(s, domain.streams.map((r) => r.definition), clock),
         },
-        { provide: EVENT_SCHEMAS, useValue: domain.schemas },
+        {
+          provide: LogStartUp,
+          inject: [EventStore, ProjectionRebuilder],
+          useFactory: (s: EventStore, rebuilder: ProjectionRebuilder) => new LogStartUp(s, domain.schemas, rebuilder),
+        },
         { provide: REDACT_EVENT, useValue: domain.redact },
       ],
-      exports: [EventStore, ...tokens, ProjectionRebuilder, REDACT_EVENT],
+      exports: [EventStore, ...tokens, ProjectionRebuilder, LogStartUp, REDACT_EVENT],
     };
   }
 
   constructor(
     @Inject(EventStore) private readonly store: EventStore,
     private readonly rebuilder: ProjectionRebuilder,
-    private readonly dataSource: DataSource,
-    @Inject(EVENT_SCHEMAS) private readonly schemas: EventSchemas,
   ) {}
 
-  /**
-   * Before anything reads the log (the webhook subscription starts after every module's
-   * init): every event must match its schema, or the start fails naming the first that does
-   * not; read models built by an older READ_MODELS_VERSION are rebuilt (one instance at a time).
-   */
-  async onModuleInit(): Promise<void> {
-    const started = performance.now();
-    const events = await assertLogConforms(this.store, this.schemas);
-    this.logger.log({ events, durationMs: Math.round(performance.now() - started) }, 'every event of the log matches its schema');
-    const rebuilt = await withDatabaseLock(this.dataSource, 'read-models', () => this.rebuilder.rebuildIfOutdated());
-    // a new database starts at version 1 too: marking its empty read models current is no news
-    if (rebuilt && rebuilt.events > 0) this.logger.log(rebuilt, 'read models rebuilt from the log (built by an older version)');
+  /** A rebuild still running stops at its next slice (the old read models stay; its shadows go at the next rebuild). */
+  async onModuleDestroy(): Promise<void> {
+    await this.rebuilder.stop();
   }
 
   /** After every module stopped writing (leases released, checkpoints stored). */

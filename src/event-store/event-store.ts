@@ -40,8 +40,12 @@ export interface WriteTx {
    * so a stream locked later could show its versions out of order to a subscription.
    */
   lockStream(streamId: string): Promise<void>;
-  /** The log in position order (for rebuilds, inside their transaction). */
-  readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]>;
+  /**
+   * The log after a cursor in the subscriptions' order, every committed event of it: complete
+   * only while nothing can append (SQLite: any write transaction; PostgreSQL: once the
+   * transaction holds the events table in EXCLUSIVE mode), as in the swap of a rebuild.
+   */
+  readLogLocked(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }>;
   streamVersion(streamId: string): Promise<number>;
   append(streamId: string, expectedVersion: number, events: DomainEvent[], options: AppendOptions): Promise<RecordedEvent[]>;
   nextIds(sequence: string, count: number): Promise<number[]>;
@@ -102,8 +106,6 @@ export abstract class EventStore {
   /** Reads outside any write transaction (read models, lookups): committed data only. */
   abstract query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   abstract queryOne<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
-  /** Holds an exclusive lock on the log for fn (a rebuild): no command appends meanwhile. */
-  abstract exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
   abstract close(): Promise<void>;
 
   /** Told after each of this instance's COMMITs that appended (metrics count the types). */

@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
-import { answeredByServer, readAllOn, readStreamOn, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
+import { answeredByServer, EVENT_COLUMNS, readAllOn, readStreamOn, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 /**
@@ -152,14 +152,6 @@ export class PostgresEventStore extends EventStore {
     return value;
   }
 
-  /** Holds the log's table lock for fn: commands wait (they cannot append) until it commits. */
-  exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.transact(async (tx) => {
-      await tx.exec([{ sql: `LOCK TABLE events IN EXCLUSIVE MODE`, params: [] }]);
-      return fn(tx);
-    });
-  }
-
   readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
     return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters));
   }
@@ -234,7 +226,17 @@ export class PostgresEventStore extends EventStore {
       lockStream: async (streamId) => {
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [streamId]);
       },
-      readAll: (afterPosition, limit) => readAllOn(client, afterPosition, limit, this.upcasters),
+      // no snapshot line here: with the events table locked, no transaction that appends is still running
+      readLogLocked: async (after, limit) => {
+        const { rows } = await client.query<EventRow>(
+          // events.transaction_id: the column (xid8), not the text it is selected as
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE (transaction_id, position) > ($1::xid8, $2::bigint) ORDER BY events.transaction_id, events.position LIMIT $3`,
+          [after.transactionId, after.position, limit],
+        );
+        const events = rows.map((row) => toRecorded(row, this.upcasters));
+        const last = events[events.length - 1];
+        return { events, cursor: last ? { transactionId: last.transactionId!, position: last.position } : after };
+      },
       streamVersion: version,
       append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
         if (events.length === 0) return [];

@@ -72,11 +72,6 @@ export class SqliteEventStore extends EventStore {
     });
   }
 
-  /** On SQLite every write transaction already holds the database's only write lock. */
-  exclusive<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.transact(fn);
-  }
-
   private schedule(): void {
     if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
@@ -236,7 +231,11 @@ export class SqliteEventStore extends EventStore {
       readStream: async (streamId, afterVersion = 0) => this.readStreamOn(db, cache, streamId, afterVersion),
       // the write lock of the whole database is held already
       lockStream: async () => undefined,
-      readAll: async (afterPosition, limit) => this.readAllOn(db, cache, afterPosition, limit),
+      // the write transaction holds the database's only write lock: every event is committed, in position order
+      readLogLocked: async (after, limit) => {
+        const events = this.readAllOn(db, cache, after.position, limit);
+        return { events, cursor: events.length > 0 ? { transactionId: '0', position: events[events.length - 1].position } : after };
+      },
       streamVersion: async (streamId) => version(streamId),
       append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
         const at = importedAt ?? occurredAt;

@@ -17,6 +17,11 @@ export class UpcasterRegistry {
     return this;
   }
 
+  /** Every step as `type@version: source`, in a stable order (the start-up check's fingerprint reads it). */
+  describe(): string[] {
+    return [...this.steps].map(([key, step]) => `${key}: ${step.toString()}`).sort();
+  }
+
   get isEmpty(): boolean {
     return this.steps.size === 0;
   }

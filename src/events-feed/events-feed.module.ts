@@ -1,14 +1,14 @@
-import { Controller, Get, HttpCode, Module, Post, Query } from '@nestjs/common';
-import { Command, CommandBus, CommandHandler, Query as CqrsQuery, QueryBus, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Module, Query } from '@nestjs/common';
+import { Query as CqrsQuery, QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import type { RecordedEvent } from '../event-store/event.js';
 import { RecordedEventSchema } from '../event-store/event.schema.js';
-import { ProjectionRebuilder } from '../event-store/projection-rebuilder.js';
 import { EventStore } from '../event-store/event-store.js';
 import { QueryInteger } from '../shared/query-integer.js';
 import { AdminOnly } from '../shared/route-access.js';
 import { redactEvent } from '../webhooks/config/redact.js';
+import { LatestRebuildHandler, ProjectionsRebuildController, RebuildProjectionsHandler } from './projections-rebuild.js';
 
 export class EventFeedQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Events after this position.' })
@@ -26,13 +26,6 @@ export class ReadEventLogQuery extends CqrsQuery<RecordedEvent[]> {
   }
 }
 
-export class RebuildResultSchema {
-  @ApiProperty({ description: 'Events replayed.' }) events: number;
-  @ApiProperty() durationMs: number;
-}
-
-export class RebuildProjectionsCommand extends Command<{ events: number; durationMs: number }> {}
-
 @QueryHandler(ReadEventLogQuery)
 export class ReadEventLogHandler implements IQueryHandler<ReadEventLogQuery> {
   constructor(private readonly store: EventStore) {}
@@ -41,23 +34,12 @@ export class ReadEventLogHandler implements IQueryHandler<ReadEventLogQuery> {
   }
 }
 
-@CommandHandler(RebuildProjectionsCommand)
-export class RebuildProjectionsHandler implements ICommandHandler<RebuildProjectionsCommand> {
-  constructor(private readonly rebuilder: ProjectionRebuilder) {}
-  async execute() {
-    return this.rebuilder.rebuild();
-  }
-}
-
-/** The global log for consumers and audits, and the projection rebuild (admins only). */
+/** The global log for consumers and audits (admins only); the projection rebuild is in projections-rebuild.ts. */
 @ApiTags('admin')
 @Controller('api')
 @AdminOnly()
 export class EventsFeedController {
-  constructor(
-    private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
-  ) {}
+  constructor(private readonly queries: QueryBus) {}
 
   @Get('events')
   @ApiOperation({ summary: 'The global event log after a position, in order (secrets redacted)' })
@@ -65,15 +47,7 @@ export class EventsFeedController {
   feed(@Query() query: EventFeedQueryDto) {
     return this.queries.execute(new ReadEventLogQuery(query.after ?? 0, query.limit ?? 100));
   }
-
-  @Post('admin/projections/rebuild')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Rebuild every read model by replaying the log' })
-  @ApiOkResponse({ type: RebuildResultSchema })
-  rebuild() {
-    return this.commands.execute(new RebuildProjectionsCommand());
-  }
 }
 
-@Module({ controllers: [EventsFeedController], providers: [ReadEventLogHandler, RebuildProjectionsHandler] })
+@Module({ controllers: [EventsFeedController, ProjectionsRebuildController], providers: [ReadEventLogHandler, RebuildProjectionsHandler, LatestRebuildHandler] })
 export class EventsFeedModule {}

@@ -1,6 +1,6 @@
 import { APPROVAL_ROLES, type ApprovalRole, type ApprovalStep } from '../contract/projects.js';
 import type { DomainEvent } from '../event-store/event.js';
-import { arrayOf, byTag, bool, int, nullable, object, oneOf, str, type Check, type EventSchemas } from '../event-store/event-schema.js';
+import { arrayOf, byTag, bool, custom, describeCheck, int, nullable, object, oneOf, str, type Check, type EventSchemas } from '../event-store/event-schema.js';
 
 export const ISSUE_TYPES = [
   'bb.issue.general',
@@ -145,14 +145,14 @@ export type IssueEvent =
 const ids = { issueId: int, projectId: int };
 
 /** `{approvers: [ids]}` (at least one) or `{role}`, never both. */
-const approvalStep: Check = (value, path) => {
+const approvalStep: Check = custom(`roles ${describeCheck(oneOf(APPROVAL_ROLES))}`, (value, path) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path} must be an object`;
   const step = value as Record<string, unknown>;
   if ('approvers' in step === 'role' in step) return `${path} must have either approvers or role`;
   if ('role' in step) return oneOf(APPROVAL_ROLES)(step.role, `${path}.role`);
   if (!Array.isArray(step.approvers) || step.approvers.length === 0) return `${path}.approvers must be a non-empty array`;
   return arrayOf(int)(step.approvers, `${path}.approvers`);
-};
+});
 
 /** A list of approval steps (empty allowed: no approval). */
 export const APPROVAL_STEPS_SCHEMA: Check = arrayOf(approvalStep);
@@ -189,7 +189,12 @@ export const ISSUE_EVENT_SCHEMAS: EventSchemas = {
   [CommentEdited]: { schemaVersion: 1, data: object({ ...ids, commentId: int, content: str({ min: 1 }) }) },
   [ApprovalRequired]: {
     schemaVersion: 1,
-    data: object({ ...ids, steps: (value, path) => (Array.isArray(value) && value.length === 0 ? `${path} must not be empty` : APPROVAL_STEPS_SCHEMA(value, path)) }),
+    data: object({
+      ...ids,
+      steps: custom(`non-empty ${describeCheck(APPROVAL_STEPS_SCHEMA)}`, (value, path) =>
+        Array.isArray(value) && value.length === 0 ? `${path} must not be empty` : APPROVAL_STEPS_SCHEMA(value, path),
+      ),
+    }),
   },
   [ApprovalRequested]: { schemaVersion: 1, data: object({ ...ids, step: int, approvers: arrayOf(int) }) },
   [ApprovalStepApproved]: { schemaVersion: 1, data: object({ ...ids, step: int }) },

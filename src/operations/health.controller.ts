@@ -6,12 +6,25 @@ import { StorageHealth } from '../database/storage-health.js';
 import { EventStore } from '../event-store/event-store.js';
 import { Public } from '../shared/route-access.js';
 import { Readiness, type ReadinessReport } from '../shared/readiness.js';
+import { StartUpGate } from '../shared/start-up.js';
 import { WEBHOOKS_READINESS_SCHEMA } from '../webhooks/webhook-operations.js';
 
 /** terminus' report, with the details Herald's indicators give. */
 const indicators = {
   type: 'object',
   properties: {
+    startUp: {
+      type: 'object',
+      description: 'Down until the start-up work is done (the check of the log appended since the last start, a rebuild of read models built by an older version).',
+      properties: {
+        status: { enum: ['up', 'down'] },
+        phase: { type: 'string', description: '`checking the event log`, `rebuilding the read models: …`.' },
+        done: { type: 'integer', description: 'How far it got (events).' },
+        total: { type: 'integer', description: 'Of about how many.' },
+        message: { type: 'string' },
+      },
+      required: ['status'],
+    },
     database: {
       type: 'object',
       properties: {
@@ -44,8 +57,9 @@ interface Reply {
 
 /**
  * /health/live: the process answers (a storage outage does not change that: a restart
- * would not help). /health/ready: the database takes a small write, the webhook
- * subscription keeps up with the log, and the dispatcher runs (terminus' report shape).
+ * would not help; it answers while Herald starts too). /health/ready: the start-up work is
+ * done, the database takes a small write, the webhook subscription keeps up with the log,
+ * and the dispatcher runs (terminus' report shape).
  */
 @ApiTags('operations')
 @Controller('health')
@@ -57,6 +71,7 @@ export class HealthController {
     private readonly store: EventStore,
     private readonly storage: StorageHealth,
     @Inject(Readiness) private readonly readiness: Readiness,
+    private readonly startUp: StartUpGate,
   ) {}
 
   @Get('live')
@@ -72,14 +87,14 @@ export class HealthController {
   @HealthOk
   @ApiServiceUnavailableResponse({ description: 'Not ready: `error` names what failed.', schema: report(['error', 'shutting_down']) })
   @ApiOperation({
-    summary: 'Readiness: the database takes writes, the webhook subscription keeps up with the log, the dispatcher runs',
+    summary: 'Readiness: started, the database takes writes, the webhook subscription keeps up with the log, the dispatcher runs',
     description:
       '503 with the same report when one of them fails (terminus’ shape, not a problem document). During a storage outage (a full disk, a lost database server) ' +
       '`error.database` says why and since when; it turns ready again by itself once a write succeeds.',
   })
   async ready(@Res({ passthrough: true }) reply: Reply) {
     try {
-      return await this.health.check([() => this.database(), ...this.readiness.entries().map(([name, check]) => () => this.registered(name, check))]);
+      return await this.health.check([() => this.started(), () => this.database(), ...this.readiness.entries().map(([name, check]) => () => this.registered(name, check))]);
     } catch (error) {
       // terminus' own report, not a problem document: load balancers and operators read it as is
       if (error instanceof HttpException) {
@@ -88,6 +103,14 @@ export class HealthController {
       }
       throw error;
     }
+  }
+
+  /** Herald listens while it starts: not ready until the start-up work is done, saying how far it got. */
+  private started() {
+    const indicator = this.indicators.check('startUp');
+    if (this.startUp.isOpen) return indicator.up();
+    const { phase, done, total } = this.startUp.status;
+    return indicator.down({ phase, done, total, message: `starting: ${phase}${total > 0 ? ` (${done} of ${total})` : ''}` });
   }
 
   private async database() {

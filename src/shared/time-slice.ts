@@ -1,4 +1,12 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+/**
+ * Long work (a check of the whole log, a rebuild, a sweep, an import) runs in slices of a few
+ * milliseconds and awaits this between them: requests, heartbeats and deliveries queued
+ * meanwhile run first. An awaited promise alone would not do: better-sqlite3 answers
+ * synchronously, so its promises resolve without ever leaving the loop to others.
+ */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * Long work on the one event loop, in slices: the work calls `pause()` between its steps,
@@ -25,7 +33,7 @@ export class TimeSlice {
   /** Gives the loop a turn if this slice's time is up (then a new slice starts). */
   async pause(): Promise<void> {
     if (!this.due) return;
-    await nextTurn();
+    await yieldToLoop();
     this.started = this.now();
   }
 }

@@ -52,6 +52,8 @@ describe('migrations on PostgreSQL', () => {
     );
     expect(defaults).toEqual([
       { table_name: 'events', column_name: 'transaction_id', column_default: 'pg_current_xact_id()' },
+      // the start-up check's position: always written, never defaulted
+      { table_name: 'log_checks', column_name: 'transaction_id', column_default: null },
       { table_name: 'subscription_checkpoints', column_name: 'transaction_id', column_default: `'0'::xid8` },
     ]);
     const indexes: { indexname: string; indexdef: string }[] = await ds.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`);

@@ -5,6 +5,7 @@ import { READ_MODELS_VERSION } from '../../src/event-store/projection-rebuilder.
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
+import { rebuildThroughApi } from '../support/rebuild.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
 import { startTestApp, tempDir, testEngine, type TestApp } from '../support/test-app.js';
 
@@ -120,7 +121,7 @@ describe('a database written before issue 17', () => {
 
       // and a rebuild gives the same read models as the start did
       const before = [await a2.get(`/api/issues/${issue}`), await a2.get(`/api/projects/${project}/webhooks`)];
-      await second.http.post('/api/admin/projections/rebuild').set(second.auth).expect(200);
+      expect(await rebuildThroughApi(second)).toMatchObject({ state: 'done' });
       expect([await a2.get(`/api/issues/${issue}`), await a2.get(`/api/projects/${project}/webhooks`)]).toEqual(before);
     } finally {
       await second.close();

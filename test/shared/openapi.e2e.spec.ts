@@ -262,6 +262,8 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('get', '/api/events?after=0&limit=5');
     await call('get', '/api/events', { token: dev.token }); // 403
     await call('post', '/api/admin/projections/rebuild');
+    await call('get', '/api/admin/projections/rebuild');
+    await call('post', '/api/admin/projections/rebuild'); // 409 while it runs, or 202 once it is done
     await call('post', '/api/admin/secrets/reseal');
     await call('delete', `/api/projects/${project.id}/members/${dev.id}`);
     await call('delete', `/api/projects/${project.id}/webhooks/${hook.id}`);

@@ -109,7 +109,9 @@ const TABLE: Record<string, Case> = {
   'PATCH /api/issues/:issueId/comments/:commentId': { path: (c) => `/api/issues/${c.ids.issue}/comments/${c.ids.comment}`, body: (c) => ({ content: `edit ${c.n}` }), expect: [403, 403, 200, 404, 401, 401] },
   'GET /api/issues/:issueId/events': { path: (c) => `/api/issues/${c.ids.issue}/events`, expect: member(200) },
   'GET /api/events': { path: () => '/api/events', expect: adminOnly(200) },
-  'POST /api/admin/projections/rebuild': { path: () => '/api/admin/projections/rebuild', expect: adminOnly(200) },
+  // answered at once (the rebuild runs on in the background)
+  'POST /api/admin/projections/rebuild': { path: () => '/api/admin/projections/rebuild', expect: adminOnly(202) },
+  'GET /api/admin/projections/rebuild': { path: () => '/api/admin/projections/rebuild', expect: adminOnly(200) },
   'POST /api/admin/secrets/reseal': { path: () => '/api/admin/secrets/reseal', expect: adminOnly(200) },
   'POST /api/projects/:projectId/webhooks': {
     path: (c) => `/api/projects/${c.ids.project}/webhooks`,

@@ -80,3 +80,37 @@ describe('the webhook subscription', () => {
     expect(rows).toEqual([{ activity_type: 'bb.issue.create', status: 'SKIPPED' }]);
   });
 });
+
+describe('the webhook subscription catching up with a long backlog', () => {
+  let t: TestApp;
+  // driven by hand: a background catch-up would share the backlog with this one
+  beforeEach(async () => (t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false' } })));
+  afterEach(() => t.close());
+
+  it('reads it in slices that leave the loop to others: the service answers while it catches up', async () => {
+    const a = api(t);
+    const project = await a.createProject('Backlog');
+    const issue = await a.createIssue(project.id);
+    const subscription = t.app.get(WebhookSubscription);
+    await subscription.catchUp();
+    // 20,000 events behind (no webhook: nothing to deliver, so no slice writes anything)
+    const store = t.app.get(EventStore);
+    for (let done = 0; done < 20_000; done += 500) {
+      await store.transact(async (tx) => {
+        const version = await tx.streamVersion(`issue-${issue.id}`);
+        await tx.append(
+          `issue-${issue.id}`,
+          version,
+          Array.from({ length: 500 }, (_, k) => ({ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: issue.id, projectId: project.id, field: 'description', from: k === 0 && done === 0 ? '' : `d${done + k - 1}`, to: `d${done + k}` } })),
+          { metadata: { actorId: 2, correlationId: 'backlog', causationId: null } },
+        );
+      });
+    }
+    const order: string[] = [];
+    const caughtUp = subscription.catchUp().then((n) => order.push(`caught up with ${n}`));
+    await t.http.get('/health/live').expect(200);
+    order.push('answered');
+    await caughtUp;
+    expect(order).toEqual(['answered', 'caught up with 20000']);
+  });
+});

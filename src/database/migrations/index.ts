@@ -6,6 +6,7 @@ import { DeliveryInstances1764400000000 } from './1764400000000-delivery-instanc
 import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and-contacts.js';
 import { ReplaysAndCoalescing1764600000000 } from './1764600000000-replays-and-coalescing.js';
 import { CoalesceWindows1764700000000 } from './1764700000000-coalesce-windows.js';
+import { StartUpChecks1764900000000 } from './1764900000000-start-up-checks.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   ApprovalsAndContacts1764500000000,
   ReplaysAndCoalescing1764600000000,
   CoalesceWindows1764700000000,
+  StartUpChecks1764900000000,
 ];

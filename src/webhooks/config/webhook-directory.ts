@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Evolving, RecordedEvent } from '../../event-store/event.js';
 import { EventStore, type LogCursor } from '../../event-store/event-store.js';
+import { yieldToLoop } from '../../shared/time-slice.js';
 import { evolveWebhooks, type WebhookConfig, type Webhooks } from './webhook.decider.js';
 import type { WebhookEvent } from './webhook.events.js';
 import { configOf, type WebhookRow } from './webhook.projection.js';
@@ -84,6 +85,8 @@ export class WebhookDirectory implements OnModuleDestroy {
       this.apply(events);
       this.cursor = cursor;
       if (events.length < WebhookDirectory.SLICE) break;
+      // a long stretch of the log (an import meanwhile): others get the loop between slices
+      await yieldToLoop();
     }
     this.lastRead = Date.now();
   }

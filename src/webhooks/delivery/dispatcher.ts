@@ -4,6 +4,7 @@ import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js
 import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { Metrics } from '../../shared/metrics.js';
+import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
 import { COALESCE_CLAIM, Coalescer } from '../coalesce/coalescer.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
 import { providerFor } from '../providers/registry.js';
@@ -55,10 +56,16 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly metrics: Metrics,
     private readonly coalescer: Coalescer,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
+    @Optional() private readonly startUp?: StartUpGate,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.webhooks.background) return;
+    // once the start-up has checked the log (and rebuilt outdated read models)
+    if (this.config.webhooks.background) (this.startUp ?? IMMEDIATELY).whenOpen(() => this.start());
+  }
+
+  private start(): void {
+    if (this.stopping) return;
     // new or requeued deliveries, on any instance; and deliveries freed by the heartbeat
     this.unsubscribe = this.store.onSignal('deliveries', () => this.wake());
     this.storage?.onAvailable(() => void this.resume());

@@ -4,6 +4,8 @@ import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { STORAGE_GATE, type StorageGate } from '../../database/storage-health.js';
 import { EventStore, LOG_START, type LogCursor } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
+import { yieldToLoop } from '../../shared/time-slice.js';
+import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
 import { ThisInstance } from '../delivery/instance.js';
 import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-deliveries.js';
 
@@ -23,7 +25,7 @@ import { checkpointWrite, LogEventsRead, SUBSCRIPTION_NAME } from './schedule-de
  */
 @Injectable()
 export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDestroy {
-  private static readonly SLICE = 500;
+  private static readonly SLICE = 100;
   private static readonly POLL_MS = 1000;
   /** How long a consumer's lease lasts without renewal: the takeover time after a crash. */
   static readonly LEASE_MS = 5000;
@@ -50,12 +52,18 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
     @Optional() instance?: ThisInstance,
+    @Optional() private readonly startUp?: StartUpGate,
   ) {
     this.owner = (instance ?? new ThisInstance()).id;
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.webhooks.background) return;
+    // once the start-up has checked the log (and rebuilt outdated read models)
+    if (this.config.webhooks.background) (this.startUp ?? IMMEDIATELY).whenOpen(() => this.start());
+  }
+
+  private start(): void {
+    if (this.stopped) return;
     const unsubscribeLog = this.store.onLogAdvanced(() => this.wake());
     // after a storage outage (during which it paused), at once
     const unsubscribeStorage = this.storage?.onAvailable(() => this.wake());
@@ -201,6 +209,8 @@ export class WebhookSubscription implements OnApplicationBootstrap, OnModuleDest
       this.cursor = cursor;
       if (created > 0) this.storedCursor = cursor;
       processed += events.length;
+      // a slice that created no delivery wrote nothing: on SQLite nothing here has left the loop to others yet
+      await yieldToLoop();
     }
   }
 }
