@@ -137,12 +137,16 @@ describe(`the event store (${testEngine()})`, () => {
   it('shows readers committed data only, never a transaction in progress', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let appended!: () => void;
+    const halfWritten = new Promise<void>((resolve) => (appended = resolve));
     const writing = store.transact(async (tx) => {
       await tx.append('s', 0, [event(1)], meta);
+      appended();
       await gate; // a real wait inside the transaction: other requests run meanwhile
       await tx.append('s', 1, [event(2)], meta);
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // the first event is appended and the transaction still open: that is what the readers must not see
+    await halfWritten;
     expect(await store.readStream('s')).toEqual([]);
     expect(await store.head()).toBe(0);
     release();
