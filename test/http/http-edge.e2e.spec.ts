@@ -180,31 +180,41 @@ describe('requests Node’s parser or Fastify’s router refuse, before any rout
   });
 });
 
+/**
+ * A slow client is cut at its timeout, late by at most a few checks of Node's (a quarter of the timeout each) and
+ * whatever a busy machine adds: the upper bounds are this many times the timeout. Each slow client would take
+ * longer than that to send its request in full (a byte every 50 ms), and is given that long before raw() gives up.
+ */
+const LATE = 10;
+const SLOW = { gapMs: 50, maxMs: 30_000 };
+
 describe('slow clients are cut off after the configured timeouts (408 problem+json, connection closed)', () => {
   const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_HEADERS_TIMEOUT_MS: '300', HERALD_BODY_TIMEOUT_MS: '400', HERALD_REQUEST_TIMEOUT_MS: '5000' } });
   let port: number;
   const comment = (length: number) => `POST /api/issues/1/comments HTTP/1.1\r\nHost: h\r\n${auth}Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
-  const body = `{"content":"${'x'.repeat(100)}"}`;
+  // 400 bytes: 20 s at a byte every 50 ms
+  const body = `{"content":"${'x'.repeat(386)}"}`;
 
   beforeAll(async () => {
     port = await listen(t);
   });
 
   it('a request head sent a byte every 50 ms is cut after HERALD_HEADERS_TIMEOUT_MS', async () => {
-    const answer = await raw(port, bytes(`GET /api/users/me HTTP/1.1\r\nHost: h\r\n${auth}X-Pad: ${'y'.repeat(200)}\r\n\r\n`), { gapMs: 50 });
+    // some 300 bytes: 15 s at a byte every 50 ms
+    const answer = await raw(port, bytes(`GET /api/users/me HTTP/1.1\r\nHost: h\r\n${auth}X-Pad: ${'y'.repeat(200)}\r\n\r\n`), SLOW);
     expectProblem(answer, 408, 'slow head');
     expect(answer.closed).toBe(true);
     expect(answer.elapsedMs).toBeGreaterThanOrEqual(300);
-    expect(answer.elapsedMs).toBeLessThan(2500);
+    expect(answer.elapsedMs).toBeLessThan(300 * LATE);
   });
 
   it('a body sent a byte every 50 ms is cut after HERALD_BODY_TIMEOUT_MS, counted from the end of the head', async () => {
-    const answer = await raw(port, [comment(body.length), ...bytes(body)], { gapMs: 50 });
+    const answer = await raw(port, [comment(body.length), ...bytes(body)], SLOW);
     const problem = expectProblem(answer, 408, 'slow body');
     expect(problem.detail).toMatch(/HERALD_BODY_TIMEOUT_MS/);
     expect(answer.closed).toBe(true);
     expect(answer.elapsedMs).toBeGreaterThanOrEqual(400);
-    expect(answer.elapsedMs).toBeLessThan(2500);
+    expect(answer.elapsedMs).toBeLessThan(400 * LATE);
   });
 
   it('a client that sends its request in time is served', async () => {
@@ -215,15 +225,16 @@ describe('slow clients are cut off after the configured timeouts (408 problem+js
 
 describe('a whole request is bounded by HERALD_REQUEST_TIMEOUT_MS', () => {
   it('cuts a request whose head and body, each in time, together take longer', async () => {
-    const t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_HEADERS_TIMEOUT_MS: '400', HERALD_BODY_TIMEOUT_MS: '5000', HERALD_REQUEST_TIMEOUT_MS: '700' } });
+    // the body's own timeout is longer than the whole request takes to send: only the request's timeout can cut it
+    const t = await startTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', HERALD_HEADERS_TIMEOUT_MS: '400', HERALD_BODY_TIMEOUT_MS: '60000', HERALD_REQUEST_TIMEOUT_MS: '700' } });
     try {
       const port = await listen(t);
-      const body = `{"content":"${'x'.repeat(100)}"}`;
-      const answer = await raw(port, [`POST /api/issues/1/comments HTTP/1.1\r\nHost: h\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, ...bytes(body)], { gapMs: 50 });
+      const body = `{"content":"${'x'.repeat(386)}"}`;
+      const answer = await raw(port, [`POST /api/issues/1/comments HTTP/1.1\r\nHost: h\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, ...bytes(body)], SLOW);
       const problem = expectProblem(answer, 408, 'slow request');
       expect(problem.detail).toMatch(/HERALD_REQUEST_TIMEOUT_MS/);
       expect(answer.elapsedMs).toBeGreaterThanOrEqual(700);
-      expect(answer.elapsedMs).toBeLessThan(3000);
+      expect(answer.elapsedMs).toBeLessThan(700 * LATE);
     } finally {
       await t.close();
     }
