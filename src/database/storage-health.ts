@@ -52,7 +52,7 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
   private probeTimer: NodeJS.Timeout | null = null;
   private probesThisOutage = 0;
   private probing: Promise<void> | null = null;
-  private lastProbeEnded = 0;
+  private lastProbeEnded = -Infinity; // no probe yet
   private closed = false;
   /** Since the start: outages, and requests refused because of one (the metrics' counters). */
   readonly totals = { outages: 0, commands: 0, queries: 0 };
@@ -62,6 +62,8 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
     /** A small write on the storage; its outcome reaches `committed` or `failed` through the store. */
     private readonly probe: () => Promise<unknown>,
     private readonly quietBeforeRecoveryMs = QUIET_BEFORE_RECOVERY_MS,
+    /** The process's own time in ms (monotonic, not the domain's clock): for the intervals between probes and failures. */
+    private readonly elapsedMs: () => number = () => performance.now(),
   ) {}
 
   get available(): boolean {
@@ -85,7 +87,7 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
 
   /** A write committed: storage takes writes (once failures have stopped: the probes come back to it). */
   committed(): void {
-    if (!this.outage || performance.now() - this.outage.lastFailure < this.quietBeforeRecoveryMs) return;
+    if (!this.outage || this.elapsedMs() - this.outage.lastFailure < this.quietBeforeRecoveryMs) return;
     const { since, fault, commands, queries } = this.outage;
     this.outage = null;
     if (this.probeTimer) clearTimeout(this.probeTimer);
@@ -102,11 +104,11 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
   failed(fault: StorageFault): void {
     if (this.outage) {
       this.outage.fault = fault;
-      this.outage.lastFailure = performance.now();
+      this.outage.lastFailure = this.elapsedMs();
       return;
     }
     const since = this.clock.now();
-    this.outage = { since, fault, commands: 0, queries: 0, lastProgress: since.getTime(), lastFailure: performance.now() };
+    this.outage = { since, fault, commands: 0, queries: 0, lastProgress: since.getTime(), lastFailure: this.elapsedMs() };
     this.totals.outages++;
     this.probesThisOutage = 0;
     this.logger.warn({ event: 'storage-unavailable', reason: fault.kind, code: fault.code, since: since.toISOString() }, `storage unavailable: ${fault.detail}`);
@@ -138,7 +140,7 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
    */
   async check(waitMs = 1000): Promise<StorageStatus> {
     if (!this.closed) {
-      const probe = this.probing ?? (performance.now() - this.lastProbeEnded < PROBE_REUSE_MS ? null : this.runProbe());
+      const probe = this.probing ?? (this.elapsedMs() - this.lastProbeEnded < PROBE_REUSE_MS ? null : this.runProbe());
       if (probe) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([probe, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
@@ -163,7 +165,7 @@ export class StorageHealth implements StorageGate, OnModuleDestroy {
       )
       .finally(() => {
         this.probing = null;
-        this.lastProbeEnded = performance.now();
+        this.lastProbeEnded = this.elapsedMs();
       });
     return this.probing;
   }

@@ -126,9 +126,11 @@ describe('StorageHealth: storage state from the store’s outcomes', () => {
     await until(() => health.available, 'the outage to end');
     // the listeners hear it once
     expect(resumed).toHaveLength(1);
+    // no probing while available: a probe still scheduled would come within the longest interval between probes
+    // (a second), and its timer, set before this wait's and shorter, would fire first however late both are
     const probesThen = probes;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(probes).toBe(probesThen); // no probing while available
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(probes).toBe(probesThen);
   });
 
   it('ends an outage only once failures have stopped for a while: a write that fits between two that fail does not end it', async () => {
@@ -146,22 +148,32 @@ describe('StorageHealth: storage state from the store’s outcomes', () => {
   });
 
   it('readiness probes (at most one at a time, reused for half a second) and reports the outcome', async () => {
+    let elapsed = 0; // the process's own time, moved by hand
+    health = new StorageHealth(clock, probe, 0, () => elapsed);
     const first = health.check();
     const second = health.check();
     expect(await first).toMatchObject({ available: false, fault: DISK_FULL });
     expect(await second).toMatchObject({ available: false });
     expect(probes).toBe(1);
     storageBack = true;
-    expect((await health.check()).available).toBe(false); // a probe of the last half second
-    await new Promise((resolve) => setTimeout(resolve, 550));
+    elapsed += 499;
+    expect((await health.check()).available).toBe(false); // the probe of the last half second
+    expect(probes).toBe(1);
+    elapsed += 1;
     expect(await health.check()).toEqual({ available: true });
+    expect(probes).toBe(2);
   });
 
   it('a readiness check waits for a slow probe only so long', async () => {
-    const slow = new StorageHealth(clock, () => new Promise((resolve) => setTimeout(resolve, 2000)));
+    let probeEnded = false;
+    let endProbe!: () => void;
+    const slow = new StorageHealth(clock, () => new Promise<void>((resolve) => (endProbe = resolve)).then(() => void (probeEnded = true)));
     const started = performance.now();
+    // the probe never ends by itself: the check answers after its wait (timers fire late, never early)
     expect(await slow.check(100)).toEqual({ available: true });
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(probeEnded).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+    endProbe();
     slow.onModuleDestroy();
   });
 });
