@@ -1,16 +1,31 @@
-/** The service plus a no-I/O route, for the HTTP benchmark (run as a child process). */
+/**
+ * The service plus no-I/O twins of the two routes (b) measures, for the HTTP benchmark (run as a child process).
+ * A twin takes the same path, the same guard (bearer token, project access), the same parameter pipes and the
+ * same request class (validation included) as its route, and is sent the same body: it differs only in doing
+ * no command (no event store, no SQLite), answering with the body it validated.
+ */
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
-import { Public } from '../src/shared/route-access.js';
+import type { Metadata } from '../src/event-store/aggregate-store.js';
+import { Actor } from '../src/http/request-context.js';
+import { CommentDto, CreateIssueDto } from '../src/issues/dto/issue.dto.js';
+import { IdParam } from '../src/shared/id-param.js';
+import { ForProject } from '../src/shared/route-access.js';
 
-@Controller('bench')
+@Controller('bench/noop')
+@ForProject('member')
 class NoopController {
-  @Post('noop')
-  @Public()
+  @Post('projects/:projectId/issues')
   @HttpCode(201)
-  noop(@Body() body: unknown) {
-    return { ok: true, received: typeof body };
+  createIssue(@IdParam('projectId') projectId: number, @Body() body: CreateIssueDto, @Actor() actor: Metadata) {
+    return { projectId, actorId: actor.actorId, ...body };
+  }
+
+  @Post('issues/:issueId/comments')
+  @HttpCode(201)
+  comment(@IdParam('issueId') issueId: number, @Body() body: CommentDto, @Actor() actor: Metadata) {
+    return { issueId, actorId: actor.actorId, ...body };
   }
 }
 
