@@ -9,14 +9,15 @@
  * database; once all listen, every delivery is made due at one instant T a moment later
  * (each dispatcher, polling at most every second, has armed its timer for T by then), so
  * all N start together. Measured: T → the receiver (a separate process answering 200 at
- * once, as in the SQLite benchmark (e)) has had all 5,000. The queue is full from the
+ * once, as in the SQLite benchmark (e)) has had all 5,000, each counted once by its
+ * webhook-id (one sent twice is reported, not counted for another). The queue is full from the
  * start, so this is the dispatchers alone, as (e) measures one.
  *
  * PostgreSQL: DATABASE_URL_POSTGRES when set (a user who may CREATE DATABASE), else an
  * embedded one started like the tests' (test/support/postgres-global-setup.ts) but with
  * the server's default durability (fsync, synchronous_commit, full_page_writes on).
  */
-import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 import { startEmbedded } from '../test/support/postgres-global-setup.js';
+import { startReceiver } from './receiver-process.js';
 import type { Row } from './webhooks.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
@@ -113,12 +115,6 @@ class Instance {
   }
 }
 
-async function startReceiver(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(join(import.meta.dirname, 'receiver.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  return { child, port };
-}
-
 /** Queues TOTAL deliveries on a fresh database (nothing sent: background workers off), through an in-process Herald. */
 async function fill(env: NodeJS.ProcessEnv, receiverPort: number): Promise<void> {
   const cwd = mkdtempSync(join(tmpdir(), 'herald-bench-fill-'));
@@ -154,8 +150,6 @@ async function round(server: BenchPostgres, n: number): Promise<{ rate: number; 
   await admin(server.url, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
   const url = withDatabase(server.url, name);
   const receiver = await startReceiver();
-  let received = 0;
-  receiver.child.on('message', () => received++);
   const instances: Instance[] = [];
   const db = new pg.Client({ connectionString: url });
   try {
@@ -174,10 +168,11 @@ async function round(server: BenchPostgres, n: number): Promise<{ rate: number; 
     // every dispatcher looks at the queue at least once a second: by T each has armed its timer for T
     const t = Date.now() + 1500;
     await db.query(`UPDATE webhook_deliveries SET next_attempt_at = $1`, [t]);
-    received = 0;
+    receiver.reset();
     const deadline = t + 180_000;
-    while (received < TOTAL) {
-      if (Date.now() > deadline) throw new Error(`${n} instance(s): only ${received} of ${TOTAL} deliveries arrived in time`);
+    // every delivery once: a request sent twice does not stand in for one not sent yet
+    while (receiver.deliveries < TOTAL) {
+      if (Date.now() > deadline) throw new Error(`${n} instance(s): only ${receiver.deliveries} of ${TOTAL} deliveries arrived in time`);
       await sleep(2);
     }
     const ms = Date.now() - t;
@@ -191,11 +186,11 @@ async function round(server: BenchPostgres, n: number): Promise<{ rate: number; 
     // one request as Herald sent it (body and headers, the signature included): the raw loop sends the same bytes
     const sent = await db.query<{ request: SentRequest }>(`SELECT request FROM webhook_delivery_attempts ORDER BY delivery_id LIMIT 1`);
     const request = typeof sent.rows[0].request === 'string' ? (JSON.parse(sent.rows[0].request) as SentRequest) : sent.rows[0].request;
-    return { rate: TOTAL / (ms / 1000), ms, received, roundTrips: ((await trips()) - tripsBefore) / TOTAL, request };
+    return { rate: TOTAL / (ms / 1000), ms, received: receiver.requests, roundTrips: ((await trips()) - tripsBefore) / TOTAL, request };
   } finally {
     await Promise.allSettled(instances.map((instance) => instance.stop()));
     await db.end().catch(() => undefined);
-    receiver.child.kill('SIGTERM');
+    receiver.stop();
     await admin(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
   }
 }
@@ -220,7 +215,7 @@ async function rawRate({ headers, body }: SentRequest): Promise<number> {
   );
   const rate = TOTAL / ((performance.now() - start) / 1000);
   await raw.close();
-  receiver.child.kill('SIGTERM');
+  receiver.stop();
   return rate;
 }
 

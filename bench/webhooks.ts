@@ -1,5 +1,5 @@
 /** Webhook benchmarks: end-to-end latency and delivery throughput against a raw undici loop. */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config/config.js';
 import { EventStore } from '../src/event-store/event-store.js';
 import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
+import { startReceiver } from './receiver-process.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
 const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
@@ -25,12 +26,6 @@ export interface Row {
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function startReceiver(): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(join(import.meta.dirname, 'receiver.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  return { child, port };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,8 +127,6 @@ export async function latency(dir: string, runs = 5): Promise<Row> {
 /** Deliveries per second from the dispatcher alone (the queue filled first), vs raw undici POSTs at the same concurrency. */
 export async function throughput(dir: string, webhooks: number, deliveries: number): Promise<Row> {
   const receiver = await startReceiver();
-  let received = 0;
-  receiver.child.on('message', () => received++);
   const env = { ...process.env, ...LOCAL, DATABASE_URL: `sqlite:${join(dir, `throughput-${webhooks}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', HERALD_BACKGROUND_WORKERS: 'false' };
   const { app } = await createApp(loadConfig(env));
   await app.listen(0, '127.0.0.1');
@@ -157,11 +150,13 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   const statementsBefore = store.roundTrips;
   let start = performance.now();
   const dispatcher = app.get(DeliveryDispatcher);
-  while (received < total) {
+  // every delivery once: a request sent twice does not stand in for one not sent yet
+  while (receiver.deliveries < total) {
     const made = await dispatcher.runOnce();
     if (made === 0) await sleep(5);
   }
   const heraldRate = total / ((performance.now() - start) / 1000);
+  const twice = receiver.requests - receiver.deliveries;
   const statements = (store.roundTrips - statementsBefore) / total;
   // one request as Herald sent it (its body and headers, the signature included): the raw loop sends the same bytes
   const recorded = await store.queryOne<{ request: string }>(`SELECT request FROM webhook_delivery_attempts ORDER BY delivery_id LIMIT 1`);
@@ -171,7 +166,7 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
 
   // the same POSTs, raw, at the same concurrency (one in flight per webhook)
   const raw = new Pool(`http://127.0.0.1:${receiver.port}`, { connections: webhooks });
-  received = 0;
+  receiver.reset();
   start = performance.now();
   await Promise.all(
     Array.from({ length: webhooks }, async (_, w) => {
@@ -183,10 +178,10 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   );
   const rawRate = total / ((performance.now() - start) / 1000);
   await raw.close();
-  receiver.child.kill('SIGTERM');
+  receiver.stop();
   return {
     name: `(e) deliveries/s, ${webhooks} webhook${webhooks > 1 ? 's' : ''} (${total} deliveries)`,
-    herald: `${Math.round(heraldRate).toLocaleString('en-US')} (${statements.toFixed(2)} SQLite statements per delivery)`,
+    herald: `${Math.round(heraldRate).toLocaleString('en-US')} (${statements.toFixed(2)} SQLite statements per delivery)${twice > 0 ? ` (${twice} sent twice)` : ''}`,
     baseline: `${Math.round(rawRate).toLocaleString('en-US')} raw undici POSTs of the same request (${body.length} bytes), concurrency ${webhooks}`,
     ratio: heraldRate / rawRate,
     target: 0.5,
