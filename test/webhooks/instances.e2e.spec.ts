@@ -1,10 +1,9 @@
 import { rmSync } from 'node:fs';
-import pg from 'pg';
-import { openSqlite } from '../../src/database/sqlite-driver.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
+import { queryDatabase as query } from '../support/database-query.js';
 import { until } from '../support/process-calls.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
 import { startTestApp, tempDir, testDatabaseUrl, testEngine, type TestApp } from '../support/test-app.js';
@@ -15,26 +14,6 @@ import { startTestApp, tempDir, testDatabaseUrl, testEngine, type TestApp } from
  * on PostgreSQL those whose heartbeat stopped), a live one's are left alone, and an
  * instance that stops gives its own back and removes its row.
  */
-
-/** Reads the database beside the app (also once the app is closed). */
-async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  if (url.startsWith('sqlite:')) {
-    const db = openSqlite(url.slice('sqlite:'.length), { readonly: true });
-    try {
-      return db.prepare(sql).all(...params) as T[];
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    let n = 0;
-    return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 describe('instances and their leases', () => {
   let receiver: Receiver;
@@ -93,7 +72,7 @@ describe('instances and their leases', () => {
     apps.pop();
 
     // an instance with real time and its workers on: the dead instance's deliveries go out at once, not in an hour
-    await start({ HERALD_BACKGROUND_WORKERS: 'true' });
+    const second = await start({ HERALD_BACKGROUND_WORKERS: 'true' });
     const titles = () => receiver.received.map((r) => r.json.title).sort();
     if (testEngine() === 'sqlite') {
       // one process per file: the "live" row is a process that died too
@@ -101,9 +80,15 @@ describe('instances and their leases', () => {
       expect(titles()).toEqual(['Issue created - dead 1', 'Issue created - dead 2', 'Issue created - live']);
     } else {
       await until(() => receiver.received.length === 2, 'the dead instance\'s deliveries');
-      // PostgreSQL: another instance with a fresh heartbeat keeps what it holds
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(titles()).toEqual(['Issue created - dead 1', 'Issue created - dead 2']);
+      // PostgreSQL: another instance with a fresh heartbeat keeps what it holds. Once this instance has beaten
+      // (each beat frees the leases of the instances it finds dead) and a later delivery has gone out after
+      // that beat, the live instance's delivery would have gone out too if it had been freed
+      const ownBeat = async () => (await query<{ heartbeat_at: string }>(url, `SELECT heartbeat_at FROM herald_instances WHERE id NOT IN ('ghost', 'alive')`)).map((row) => Number(row.heartbeat_at));
+      const [startedAt] = await ownBeat();
+      await until(async () => (await ownBeat())[0] > startedAt, 'a heartbeat of the new instance');
+      await api(second).createIssue(project.id, { name: 'marker' });
+      await until(() => receiver.received.length >= 3, 'the marker\'s delivery');
+      expect(titles()).toEqual(['Issue created - dead 1', 'Issue created - dead 2', 'Issue created - marker']);
       expect(await query<{ lease_owner: string }>(url, `SELECT lease_owner FROM webhook_deliveries WHERE status = 'DELIVERING'`)).toEqual([{ lease_owner: 'alive' }]);
     }
     const instances = await query<{ id: string }>(url, `SELECT id FROM herald_instances WHERE id IN ('ghost', 'alive') ORDER BY id`);
