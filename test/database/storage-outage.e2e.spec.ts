@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { sqliteHandle } from '../../src/database/data-source.js';
+import { EventStore } from '../../src/event-store/event-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { api } from '../support/api.js';
 import { postgresAdminUrl } from '../support/postgres.js';
@@ -58,6 +59,7 @@ describe(`a storage outage on ${testEngine()}: the database refuses writes`, () 
     const receiver = await new Receiver().start();
     const clock = new ManualClock('2026-03-01T10:00:00.000Z');
     const t = await startTestApp({ env: { ...LOCAL_WEBHOOK_ENV, HERALD_BACKGROUND_WORKERS: 'true', LOG_LEVEL: 'info' }, logStream, clock });
+    let closed = false;
     try {
       const a = api(t);
       const project = await a.createProject('Outage');
@@ -120,9 +122,16 @@ describe(`a storage outage on ${testEngine()}: the database refuses writes`, () 
       const renamed = await rename().expect(200);
       expect(renamed.body.name).toBe('During');
       await a.comment(issue.id, 'after the outage');
-      // each accepted command is delivered, once; the refused ones never
-      await until(async () => receiver.received.length, (n) => n >= 3, 'the deliveries after the outage');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // each accepted command is delivered, once; the refused ones never. Once the queue holds nothing more to send
+      // and the service has stopped (letting what it had in flight finish), nothing more can arrive
+      const store = t.app.get(EventStore);
+      await until(
+        async () => (await store.query<{ status: string }>(`SELECT status FROM webhook_deliveries`)).map((d) => d.status),
+        (statuses) => statuses.length === 3 && statuses.every((status) => status === 'DELIVERED'),
+        'the deliveries after the outage, recorded',
+      );
+      await t.close();
+      closed = true;
       const delivered = receiver.received.map((r) => r.json.activity_type as string);
       expect(delivered.sort()).toEqual(['bb.issue.comment.create', 'bb.issue.comment.create', 'bb.issue.field.update']);
       expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(3);
@@ -135,7 +144,7 @@ describe(`a storage outage on ${testEngine()}: the database refuses writes`, () 
       ]);
       expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     } finally {
-      await t.close();
+      if (!closed) await t.close();
       await receiver.stop();
     }
   });
