@@ -138,7 +138,16 @@ describe('PostgreSQL stopped and started again under load', () => {
       // every comment delivered, under one webhook-id; a second request with that id only where its result could not be recorded
       const ids = comments.map((c) => c.id);
       await until(async () => new Set(receiver.received.map(commentOf)), (seen) => ids.every((id) => seen.has(id)), 'every delivery', 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // counted once nothing more can come: the queue holds nothing more to send, and the process has stopped
+      // (letting what it had in flight finish); its log is then complete too
+      const db = new pg.Client({ connectionString: server.url });
+      await db.connect();
+      try {
+        await until(async () => (await db.query(`SELECT id FROM webhook_deliveries WHERE status <> 'DELIVERED'`)).rowCount, (left) => left === 0, 'every delivery recorded as delivered', 30_000);
+      } finally {
+        await db.end();
+      }
+      expect(await herald.stop()).toBe(0);
       const log = herald.logLines();
       const { idsByComment, unexplainedRepeats } = tallyDeliveries(receiver.received, log);
       expect([...idsByComment.keys()].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
