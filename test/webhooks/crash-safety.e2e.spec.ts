@@ -50,8 +50,13 @@ describe('crash safety (a real process killed with SIGKILL)', () => {
       await herald.start();
       const okIds = () => new Set(receiver.received.filter((r) => r.json?.activity_type).map((r) => r.headers['webhook-id'] as string));
       await until(() => okIds().size >= expected && receiver.received.length > 0, `${expected} distinct deliveries`, 45_000);
-      // let stragglers (lease take-overs) run out before counting
-      await new Promise((r) => setTimeout(r, 500));
+      const statuses = async () =>
+        (await call(herald.base, 'GET', `/api/projects/${project.id}/webhooks/1/deliveries?limit=200`)).items.map((d: { status: string }) => d.status) as string[];
+      await until(async () => (await statuses()).every((s) => s === 'DELIVERED'), 'every delivery recorded as delivered', 45_000);
+      expect(await statuses()).toHaveLength(expected);
+      // and SIGTERM stops it cleanly, letting what it has in flight finish: after that nothing more can arrive
+      // (a lease taken over late, a request sent twice), so the count below is final
+      expect(await herald.stop()).toBe(0);
 
       const byEvent = new Map<string, Set<string>>();
       for (const r of receiver.received) {
@@ -60,12 +65,6 @@ describe('crash safety (a real process killed with SIGKILL)', () => {
       }
       expect(byEvent.size).toBe(expected); // every event arrived
       expect([...byEvent.values()].every((ids) => ids.size === 1)).toBe(true); // each under one delivery id only
-      const statuses = async () =>
-        (await call(herald.base, 'GET', `/api/projects/${project.id}/webhooks/1/deliveries?limit=200`)).items.map((d: { status: string }) => d.status) as string[];
-      await until(async () => (await statuses()).every((s) => s === 'DELIVERED'), 'every delivery recorded as delivered', 45_000);
-      expect(await statuses()).toHaveLength(expected);
-      // and SIGTERM stops it cleanly
-      expect(await herald.stop()).toBe(0);
     } finally {
       await herald.stop();
       await receiver.stop();
