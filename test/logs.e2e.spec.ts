@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { until } from './support/process-calls.js';
 import { startTestApp } from './support/test-app.js';
 
 describe('logs', () => {
@@ -13,9 +14,10 @@ describe('logs', () => {
     const t = await startTestApp({ env: { LOG_LEVEL: 'info' }, logStream });
     try {
       await t.http.post('/api/projects').set(t.auth).set('x-request-id', 'trace-me-1').send({ name: 'Logged' }).expect(201);
-      await new Promise((r) => setTimeout(r, 50));
-      const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      const request = records.find((r) => r.requestId === 'trace-me-1');
+      // the line is written once the response has gone out: the client may have it first
+      const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      await until(() => records().some((r) => r.requestId === 'trace-me-1' && r.msg === 'request completed'), 'the request\'s log line', 10_000);
+      const request = records().find((r) => r.requestId === 'trace-me-1');
       expect(request).toMatchObject({ msg: 'request completed', method: 'POST', url: '/api/projects', route: '/api/projects', status: 201, responseTime: expect.any(Number) });
       expect(request).not.toHaveProperty('headers');
       expect(lines.join('\n')).not.toContain(t.auth.Authorization.slice('Bearer '.length));
