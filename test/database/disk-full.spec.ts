@@ -15,9 +15,14 @@ const FILESYSTEM_KIB = 8 * 1024;
 /** What the ballast leaves free: some 70 comments' worth. */
 const LEFT_FREE = 1536 * 1024;
 
-const filesystem = smallFilesystem(FILESYSTEM_KIB);
+/**
+ * Where no namespace can be made the test fails, saying why (CI must not go green without it); a machine known
+ * to lack them may skip it, by name, with HERALD_TEST_SKIP_DISK_FULL=1 (see the README).
+ */
+const skipped = process.env.HERALD_TEST_SKIP_DISK_FULL === '1';
+const filesystem = skipped ? { unavailable: 'HERALD_TEST_SKIP_DISK_FULL=1' } : smallFilesystem(FILESYSTEM_KIB);
 const unavailable = 'unavailable' in filesystem ? filesystem.unavailable : null;
-if (unavailable) process.stderr.write(`disk-full.spec.ts skipped: ${unavailable}\n`);
+if (skipped) process.stderr.write('disk-full.spec.ts skipped: HERALD_TEST_SKIP_DISK_FULL=1\n');
 
 interface Answer {
   status: number;
@@ -37,7 +42,16 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
   }
 }
 
-(unavailable ? describe.skip : describe)('SQLite on a full disk (a real tmpfs of 8 MiB, filled under load)', () => {
+(skipped ? describe.skip : describe)('SQLite on a full disk (a real tmpfs of 8 MiB, filled under load)', () => {
+  if (unavailable) {
+    it('needs a tmpfs of its own, in a mount namespace', () => {
+      throw new Error(
+        `${unavailable}. The test mounts one with \`unshare\` and \`mount\` (util-linux): as root, or as a user where unprivileged user ` +
+          'namespaces are allowed. Where neither can be, set HERALD_TEST_SKIP_DISK_FULL=1 to skip this test knowingly.',
+      );
+    });
+    return;
+  }
   const fs = filesystem as Exclude<typeof filesystem, { unavailable: string }>;
   afterAll(() => fs.remove());
 
@@ -143,7 +157,11 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
         'a delivery of every acknowledged comment',
         45_000,
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // counted once nothing more can come: every delivery recorded, and the process stopped (letting what it had
+      // in flight finish); its log is then complete too
+      const statuses = async () => (await call('GET', `/api/projects/${project.id}/webhooks/1/deliveries?limit=200`)).body.items.map((d: { status: string }) => d.status) as string[];
+      await until(statuses, (all) => all.length === acknowledged.length && all.every((status) => status === 'DELIVERED'), 'every delivery recorded as delivered', 45_000);
+      expect(await herald.stop()).toBe(0);
       const log = herald.logLines();
       const { idsByComment, unexplainedRepeats } = tallyDeliveries(receiver.received, log);
       expect([...idsByComment.keys()].sort((x, y) => x - y)).toEqual(acknowledged);

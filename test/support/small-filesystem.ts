@@ -27,7 +27,8 @@ export function smallFilesystem(sizeKiB: number): SmallFilesystem | { unavailabl
   const mountThen = (size: number) => ['unshare', ...namespaces, '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=${size}k tmpfs "$0" && exec "$@"`, mountPoint];
   // the same command, once with `true` as the program: does this machine allow it?
   const [command, ...args] = [...mountThen(64), 'true'];
-  const probe = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+  // generous: on a busy machine even `true` in a namespace can take a while, and a probe cut short fails the test
+  const probe = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 });
   if (probe.status !== 0) {
     rmSync(mountPoint, { recursive: true, force: true });
     return { unavailable: `cannot mount a tmpfs in a namespace of its own (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()})` };
