@@ -1,7 +1,7 @@
 import type { ActivityLevel } from '../../../src/webhooks/activity.js';
 import { PROVIDERS, WEBHOOK_TYPES, normalizeWebhookType, providerFor, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 import { teamsCardKind } from '../../../src/webhooks/providers/teams.js';
-import { ACTIVITIES, EVERY_ACTIVITY as ALL_ACTIVITIES, EVERY_CASE as ALL_CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
+import { ACTIVITIES, EVERY_ACTIVITY as ALL_ACTIVITIES, EVERY_CASE as ALL_CASES, TEAMS_WORKFLOWS_URL, ctx, hook, huge } from './activities.js';
 
 /* Shapes a receiver checks, asserted independently of the golden files. */
 
@@ -97,6 +97,12 @@ describe.each(WEBHOOK_TYPES)('every %s request', (type) => {
       const request = PROVIDERS[type].render(ALL_ACTIVITIES[name], hook(type), { ...ctx, brand: 'Acme Herald' });
       expect(request.body).toContain('View in Acme Herald');
       expect(request.body).not.toContain('View in Bytebase');
+    });
+
+    it('shows a failed task’s comment once, as its Result Detail', () => {
+      const failed = { ...huge('lock timeout on users(email)'), meta: [{ name: 'Result Detail', value: 'lock timeout on users(email)' }], descriptionInMeta: true as const };
+      const body = PROVIDERS[type].render(failed, hook(type), ctx).body;
+      expect(body.split('lock timeout on users(email)').length - 1).toBe(1);
     });
   }
 });
