@@ -111,7 +111,7 @@ export function webhookForm(
       'url',
       'URL',
       h('input', { id: 'url', name: 'url', type: 'url', inputmode: 'url', required: !editing, autocomplete: 'off', spellcheck: 'false', placeholder: existing?.url ?? 'https://' }),
-      editing ? `Now ${existing.url} (masked). Leave empty to keep it.` : urlHint(infoOf('CUSTOM')),
+      editing ? `Now ${existing.url} (masked). Leave empty to keep it.${existing.retiredUrl ? ` This URL kind is retired: ${existing.retiredUrl.message} Use instead: ${existing.retiredUrl.useInstead}` : ''}` : urlHint(infoOf('CUSTOM')),
     ),
     activities,
     filter.element,

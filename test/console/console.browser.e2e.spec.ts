@@ -251,6 +251,23 @@ describe('delivery console (headless chromium)', () => {
     await context.close();
   });
 
+  it('says a Teams URL of a retired kind is retired, and what to use instead, on the list, the page and the form', async () => {
+    const connector = 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456';
+    const hookId = (await a.post(`/api/projects/${projectId}/webhooks`, { type: 'TEAMS', name: 'old teams', url: connector, activityTypes: ['bb.pipeline.stage.status.update'], active: false }, 201)).id;
+    const { context, page } = await open({ token: ADMIN_TOKEN });
+    await page.goto(`${base}/console#/projects/${projectId}`);
+    const card = page.locator(`li[data-webhook="${hookId}"]`);
+    await card.locator('[data-retired="TEAMS_O365_CONNECTOR"]').filter({ hasText: /^Retired\. Office 365 connector URLs are retired/ }).waitFor(WAIT);
+    expect(await card.locator('[data-retired]').textContent()).toContain('Use instead: https://*.environment.api.powerplatform.com/…');
+    await card.getByRole('link', { name: 'old teams' }).click();
+    await page.getByRole('heading', { name: 'old teams', level: 1 }).waitFor(WAIT);
+    await page.locator('[data-retired="TEAMS_O365_CONNECTOR"]').waitFor(WAIT);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.locator('#url-hint').filter({ hasText: 'This URL kind is retired: Office 365 connector URLs are retired' }).waitFor(WAIT);
+    await context.close();
+    await t.http.delete(`/api/projects/${projectId}/webhooks/${hookId}`).set(t.auth).expect(204);
+  });
+
   it('shows a disabled webhook as disabled, and re-enables it', async () => {
     const gone = await new Receiver().start();
     gone.answer({ status: 410, body: 'this hook was removed' });
