@@ -207,6 +207,9 @@ describe('delivery console (headless chromium)', () => {
     expect(await page.locator('[data-field="coalesce"]').isHidden()).toBe(true);
     await page.getByLabel('Type').selectOption('DINGTALK');
     await page.locator('#coalesce-hint').filter({ hasText: 'this type’s default (60 s)' }).waitFor(WAIT);
+    // someone moving from Bytebase is told that this is new, and how to keep one message per activity
+    expect(await page.locator('#coalesce-hint').textContent()).toContain('Moving from Bytebase? It sent one message per activity; this type coalesces by default');
+    expect(await page.locator('#coalesce-hint').textContent()).toContain('set 0 to keep one message per activity');
 
     await page.getByLabel('Filter', { exact: true }).fill('levle == "ERROR"');
     await page.getByRole('button', { name: 'Try it on recent activities' }).click();
