@@ -117,11 +117,23 @@ function bytebaseRows(name: string, m: MappedEvent): BytebaseCase {
   }
 }
 
+/** A case's name, from its event alone (not from either mapping, so that a changed title is a difference, not a new case). */
+function caseName({ event }: MappedEvent): string {
+  const d = event.data as any;
+  const what: Record<string, () => string> = {
+    'issue.status-changed': () => ` ${d.from}→${d.to}`,
+    'issue.field-updated': () => ` ${d.field} ${d.from === null ? 'set' : d.to === null ? 'removed' : 'changed'}`,
+    'issue.stage-status-changed': () => ` stage ${d.stageId} ${d.change}`,
+    'issue.task-status-changed': () => ` task ${d.taskId} ${d.from}→${d.to}${d.skipped ? ' (skipped)' : ''}`,
+  };
+  return `issue ${d.issueId}: ${event.type}${what[event.type]?.() ?? ''}`;
+}
+
 /** Every case: Herald's activity for each seed activity of the stream, then the test message; each with Bytebase's rows. */
 export function oracleCases(): OracleCase[] {
   const mapped = mapStream(streamEvents()).filter((m) => m.activity !== null && SEED_TYPES.has(m.activity.type));
   const cases = mapped.map((m, i) => {
-    const name = `${String(i + 1).padStart(2, "0")} ${Array.from(m.activity!.title).slice(0, 60).join("")}`;
+    const name = `${String(i + 1).padStart(2, '0')} ${caseName(m)}`;
     return { name, herald: m.activity!, bytebase: bytebaseRows(name, m) };
   });
   const project = mapped[0].project;
