@@ -129,7 +129,7 @@ export const TEAMS = defineProvider({
   type: 'TEAMS',
   aliases: ['bb.plugin.webhook.teams'],
   displayName: 'Microsoft Teams',
-  exampleUrl: 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=XXXX',
+  exampleUrl: 'https://default0a1b2c.d3.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=XXXX',
   hosts: [...TEAMS_CONNECTOR_HOSTS, ...TEAMS_WORKFLOW_HOSTS],
   publicPathPrefixes: ['/webhookb2/', '/workflows/', '/powerautomate/automations/direct/workflows/'],
   customHeaders: false,

@@ -37,6 +37,8 @@ describe('the registry', () => {
     expect(example.protocol).toBe('https:');
     if (p.hosts.length > 0) expect(p.hosts.some((h) => (h.startsWith('*.') ? example.hostname.endsWith(h.slice(1)) : example.hostname === h))).toBe(true);
     expect(p.checkUrl?.(example)).toBeUndefined();
+    // the example the console shows is of a kind the service still takes
+    expect(p.retiredUrl?.(example)).toBeUndefined();
     // the fixed, non-secret part of the path that a masked URL may show
     if (p.publicPathPrefixes !== undefined) expect(p.publicPathPrefixes.some((prefix) => (prefix.endsWith('/') ? example.pathname.startsWith(prefix) : example.pathname === prefix))).toBe(true);
   });
