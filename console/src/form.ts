@@ -52,7 +52,11 @@ function urlHint(info: WebhookTypeInfo | undefined): string {
 /** The coalescing window's help for a type, from what the server says of it. */
 function coalesceHint(info: WebhookTypeInfo | undefined): string {
   const fallback = !info?.defaultCoalesceSeconds ? 'off' : `${info.defaultCoalesceSeconds} s`;
-  return `Activities coming due within this many seconds go to the room as one message; the first after a quiet spell goes at once. 0 turns it off. Empty: this type’s default (${fallback}).`;
+  const hint = `Activities coming due within this many seconds go to the room as one message; the first after a quiet spell goes at once. 0 turns it off. Empty: this type’s default (${fallback}).`;
+  // a type that coalesces unless told otherwise sends what Bytebase never did: a digest
+  return info?.defaultCoalesceSeconds
+    ? `${hint} Moving from Bytebase? It sent one message per activity; this type coalesces by default (its robots take 20 messages a minute): set 0 to keep one message per activity.`
+    : hint;
 }
 
 /** The signing secret's help for a type, from what the server says of it. */
@@ -111,7 +115,7 @@ export function webhookForm(
       'url',
       'URL',
       h('input', { id: 'url', name: 'url', type: 'url', inputmode: 'url', required: !editing, autocomplete: 'off', spellcheck: 'false', placeholder: existing?.url ?? 'https://' }),
-      editing ? `Now ${existing.url} (masked). Leave empty to keep it.` : urlHint(infoOf('CUSTOM')),
+      editing ? `Now ${existing.url} (masked). Leave empty to keep it.${existing.retiredUrl ? ` This URL kind is retired: ${existing.retiredUrl.message} Use instead: ${existing.retiredUrl.useInstead}` : ''}` : urlHint(infoOf('CUSTOM')),
     ),
     activities,
     filter.element,

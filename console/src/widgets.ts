@@ -54,6 +54,8 @@ export function action(label: string, key: string, run: () => Promise<string>): 
 export function webhookFacts(hook: WebhookView): [string, Child][] {
   return [
     ['URL', h('code', { class: 'url' }, hook.url)],
+    // a URL of a kind its service retired still works for some tenants: say so, and what to use instead
+    ...(hook.retiredUrl ? [['URL kind', h('span', { class: 'error-text', 'data-retired': hook.retiredUrl.kind }, `Retired. ${hook.retiredUrl.message} Use instead: ${hook.retiredUrl.useInstead}`)] as [string, Child]] : []),
     ['Activities', hook.activityTypes.join(', ')],
     ['Failures in a row', String(hook.consecutiveFailures)],
     ['Last error', hook.lastError ? h('span', { class: 'error-text' }, withTimes(hook.lastError)) : '—'],

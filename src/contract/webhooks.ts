@@ -20,6 +20,22 @@ export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 export const WEBHOOK_STATES = ['ACTIVE', 'TEMPORARILY_DISABLED', 'DISABLED'] as const;
 export type WebhookHealthState = (typeof WEBHOOK_STATES)[number];
 
+/**
+ * Kinds of webhook URL their service has retired: Teams' Office 365 connectors (`*.webhook.office.com` and the older
+ * `outlook.office.com` ones, retired in 2026) and Workflows URLs on `*.logic.azure.com` (stopped on 2025-11-30).
+ */
+export const RETIRED_URL_KINDS = ['TEAMS_O365_CONNECTOR', 'TEAMS_WORKFLOWS_LOGIC_APPS'] as const;
+export type RetiredUrlKind = (typeof RETIRED_URL_KINDS)[number];
+
+/** A webhook URL of a retired kind: still accepted (old tenants may have one), and said so. */
+export interface RetiredUrlView {
+  kind: RetiredUrlKind;
+  /** For people: what was retired, and what to do. */
+  message: string;
+  /** The kind of URL to use instead, e.g. `https://*.environment.api.powerplatform.com/…`. */
+  useInstead: string;
+}
+
 /** The API's view of a webhook: URL masked, secrets and header values never shown. */
 export interface WebhookView {
   id: number;
@@ -43,6 +59,8 @@ export interface WebhookView {
   filter: string | null;
   /** The coalescing window in effect (0: off). */
   coalesce: { windowSeconds: number };
+  /** Set when the URL is of a kind its service has retired (null: it is not). */
+  retiredUrl: RetiredUrlView | null;
   createdAt: string;
   updatedAt: string;
 }

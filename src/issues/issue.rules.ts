@@ -1,4 +1,5 @@
 import type { StageStatus, TaskStatus } from './issue.events.js';
+import { slugOf } from '../shared/slug.js';
 
 /** The allowed task transitions; everything else is refused. `skip` marks moves to DONE that must be skips. */
 export const TASK_TRANSITIONS: Record<TaskStatus, Partial<Record<TaskStatus, 'move' | 'skip' | 'either'>>> = {
@@ -27,8 +28,8 @@ export function stageStatus(tasks: readonly { status: TaskStatus }[]): StageStat
 export const allTerminal = (tasks: readonly { status: TaskStatus }[]) => tasks.every((t) => isTerminal(t.status));
 export const allDone = (tasks: readonly { status: TaskStatus }[]) => tasks.every((t) => t.status === 'DONE');
 
-/** The issue link's slug: lower-cased name, runs of other characters as one '-', then '-{id}'. */
+/** The issue link's slug: the name's transliterating slug (as Bytebase's), then '-{id}'; the id alone when the name has no letter or digit. */
 export function issueSlug(name: string, id: number): string {
-  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const base = slugOf(name);
   return base ? `${base}-${id}` : `${id}`;
 }

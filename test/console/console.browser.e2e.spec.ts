@@ -207,6 +207,9 @@ describe('delivery console (headless chromium)', () => {
     expect(await page.locator('[data-field="coalesce"]').isHidden()).toBe(true);
     await page.getByLabel('Type').selectOption('DINGTALK');
     await page.locator('#coalesce-hint').filter({ hasText: 'this type’s default (60 s)' }).waitFor(WAIT);
+    // someone moving from Bytebase is told that this is new, and how to keep one message per activity
+    expect(await page.locator('#coalesce-hint').textContent()).toContain('Moving from Bytebase? It sent one message per activity; this type coalesces by default');
+    expect(await page.locator('#coalesce-hint').textContent()).toContain('set 0 to keep one message per activity');
 
     await page.getByLabel('Filter', { exact: true }).fill('levle == "ERROR"');
     await page.getByRole('button', { name: 'Try it on recent activities' }).click();
@@ -249,6 +252,23 @@ describe('delivery console (headless chromium)', () => {
     expect((await patch).postDataJSON()).toEqual({ filter: null });
     await page.getByRole('heading', { name: 'robot', level: 1 }).waitFor(WAIT);
     await context.close();
+  });
+
+  it('says a Teams URL of a retired kind is retired, and what to use instead, on the list, the page and the form', async () => {
+    const connector = 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456';
+    const hookId = (await a.post(`/api/projects/${projectId}/webhooks`, { type: 'TEAMS', name: 'old teams', url: connector, activityTypes: ['bb.pipeline.stage.status.update'], active: false }, 201)).id;
+    const { context, page } = await open({ token: ADMIN_TOKEN });
+    await page.goto(`${base}/console#/projects/${projectId}`);
+    const card = page.locator(`li[data-webhook="${hookId}"]`);
+    await card.locator('[data-retired="TEAMS_O365_CONNECTOR"]').filter({ hasText: /^Retired\. Office 365 connector URLs are retired/ }).waitFor(WAIT);
+    expect(await card.locator('[data-retired]').textContent()).toContain('Use instead: https://*.environment.api.powerplatform.com/…');
+    await card.getByRole('link', { name: 'old teams' }).click();
+    await page.getByRole('heading', { name: 'old teams', level: 1 }).waitFor(WAIT);
+    await page.locator('[data-retired="TEAMS_O365_CONNECTOR"]').waitFor(WAIT);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.locator('#url-hint').filter({ hasText: 'This URL kind is retired: Office 365 connector URLs are retired' }).waitFor(WAIT);
+    await context.close();
+    await t.http.delete(`/api/projects/${projectId}/webhooks/${hookId}`).set(t.auth).expect(204);
   });
 
   it('shows a disabled webhook as disabled, and re-enables it', async () => {

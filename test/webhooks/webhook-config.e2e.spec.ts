@@ -35,6 +35,7 @@ describe('webhook configuration', () => {
       ordered: false,
       filter: null,
       coalesce: { windowSeconds: 0 },
+      retiredUrl: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -43,6 +44,28 @@ describe('webhook configuration', () => {
     const feed = await a.get('/api/events?limit=1000');
     expect(JSON.stringify(feed)).not.toContain('SECRETTOKEN');
     expect(feed.find((e: { type: string }) => e.type === 'webhook.created').data.url).toBe('https://hooks.slack.com/services/***');
+  });
+
+  it.each([
+    ['an Office 365 connector', 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456', 'TEAMS_O365_CONNECTOR', /Office 365 connector URLs are retired/],
+    ['an older connector', 'https://outlook.office.com/webhook/abc@def/IncomingWebhook/123/456', 'TEAMS_O365_CONNECTOR', /Office 365 connector URLs are retired/],
+    ['a Workflows URL on logic.azure.com', 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=s3cr3t', 'TEAMS_WORKFLOWS_LOGIC_APPS', /stopped on 2025-11-30/],
+  ])('accepts %s for Teams, and says the URL kind is retired and what to use instead', async (_, url, kind, message) => {
+    const res = await create({ type: 'TEAMS', name: `teams ${kind}`, url }).expect(201);
+    const retired = { kind, message: expect.stringMatching(message), useInstead: 'https://*.environment.api.powerplatform.com/…' };
+    expect(res.body.retiredUrl).toEqual(retired);
+    // and wherever the webhook is shown
+    expect((await t.http.get(`/api/projects/${projectId}/webhooks/${res.body.id}`).set(t.auth).expect(200)).body.retiredUrl).toEqual(retired);
+    const list = await t.http.get(`/api/projects/${projectId}/webhooks`).set(t.auth).expect(200);
+    expect(list.body.find((w: { id: number }) => w.id === res.body.id).retiredUrl).toEqual(retired);
+    await t.http.delete(`/api/projects/${projectId}/webhooks/${res.body.id}`).set(t.auth).expect(204);
+  });
+
+  it('flags no Workflows URL of today’s kind', async () => {
+    const url = 'https://default0a1b2c.d3.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=s3cr3t';
+    const res = await create({ type: 'TEAMS', name: 'teams today', url }).expect(201);
+    expect(res.body.retiredUrl).toBeNull();
+    await t.http.delete(`/api/projects/${projectId}/webhooks/${res.body.id}`).set(t.auth).expect(204);
   });
 
   it('refuses the same URL twice in a project with 409', async () => {

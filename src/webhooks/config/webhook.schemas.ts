@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { AttemptView, DeliveryDetailView, DeliveryView, RecoverResult, RedeliverResult } from '../../contract/deliveries.js';
-import type { TestResult, WebhookCreatedView, WebhookHealthState, WebhookView } from '../../contract/webhooks.js';
+import { RETIRED_URL_KINDS, type RetiredUrlKind, type RetiredUrlView, type TestResult, type WebhookCreatedView, type WebhookHealthState, type WebhookView } from '../../contract/webhooks.js';
 import { PageSchema } from '../../shared/openapi.js';
 import { ACTIVITY_TYPES, type ActivityType } from '../activity.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
@@ -9,6 +9,12 @@ import { WEBHOOK_STATES } from './webhook.events.js';
 
 export class CoalesceSchema {
   @ApiProperty({ type: 'integer' }) windowSeconds: number;
+}
+
+export class RetiredUrlSchema implements RetiredUrlView {
+  @ApiProperty({ enum: RETIRED_URL_KINDS, description: 'TEAMS_O365_CONNECTOR: an Office 365 connector URL (`*.webhook.office.com`, `outlook.office.com`), retired by Microsoft in 2026. TEAMS_WORKFLOWS_LOGIC_APPS: a Workflows URL on `*.logic.azure.com`, stopped on 2025-11-30.' }) kind: RetiredUrlKind;
+  @ApiProperty({ description: 'For people: what was retired, and what to do.' }) message: string;
+  @ApiProperty({ description: 'The kind of URL to use instead.', example: 'https://*.environment.api.powerplatform.com/…' }) useInstead: string;
 }
 
 /** The API's shapes of webhooks and deliveries, as documented in OpenAPI (`implements` keeps them in step with the contract's views). */
@@ -29,6 +35,12 @@ export class WebhookSchema implements WebhookView {
   @ApiProperty({ description: 'Deliver strictly in event order (a failing delivery holds back the later ones).' }) ordered: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'The CEL expression an activity must pass (null: none).', example: 'level == "ERROR" && stage.name == "prod"' }) filter: string | null;
   @ApiProperty({ type: CoalesceSchema, description: 'The coalescing window in effect (0: off).' }) coalesce: CoalesceSchema;
+  @ApiProperty({
+    type: RetiredUrlSchema,
+    nullable: true,
+    description: 'Set when the URL is of a kind its service has retired (still accepted, for tenants that have one): what to use instead. Null otherwise.',
+  })
+  retiredUrl: RetiredUrlSchema | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

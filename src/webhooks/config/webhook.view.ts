@@ -1,6 +1,7 @@
-import type { WebhookView } from '../../contract/webhooks.js';
+import type { RetiredUrlView, WebhookView } from '../../contract/webhooks.js';
 import type { EventStore } from '../../event-store/event-store.js';
 import { coalesceView } from '../coalesce/window.js';
+import { providerFor } from '../providers/registry.js';
 import type { WebhookConfig } from './webhook.decider.js';
 
 /** The API's shape of a webhook (contract/webhooks.ts, shared with the console). */
@@ -25,9 +26,17 @@ export function toWebhookView(hook: WebhookConfig, consecutiveFailures: number):
     ordered: hook.ordered,
     filter: hook.filter ?? null,
     coalesce: coalesceView(hook),
+    retiredUrl: retiredUrlOf(hook),
     createdAt: hook.createdAt,
     updatedAt: hook.updatedAt,
   };
+}
+
+/** Whether the webhook's URL is of a kind its service has retired (the masked URL keeps the host that tells). */
+function retiredUrlOf(hook: WebhookConfig): RetiredUrlView | null {
+  const provider = providerFor(hook.type);
+  if (!provider.retiredUrl || !URL.canParse(hook.urlMasked)) return null;
+  return provider.retiredUrl(new URL(hook.urlMasked)) ?? null;
 }
 
 /** The view of a webhook, with its failure count (kept by the delivery recorder). */

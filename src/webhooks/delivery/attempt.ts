@@ -70,7 +70,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     const response = await this.http.send(request, signal);
     const verdict: AttemptVerdict =
       response.kind === 'response'
-        ? provider.judge({ status: response.status, headers: response.headers, body: response.body }, { now: this.clock.now() })
+        ? provider.judge({ status: response.status, headers: response.headers, body: response.body }, { now: this.clock.now(), url: request.url })
         : response.error === 'blocked address'
           ? { kind: 'failed', reason: `blocked address: ${response.detail}` }
           : { kind: 'retry', reason: `${response.error}: ${response.detail}` };

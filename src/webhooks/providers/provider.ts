@@ -1,3 +1,4 @@
+import type { RetiredUrlView } from '../../contract/webhooks.js';
 import type { Activity } from '../activity.js';
 
 /** What an adapter needs to know of the webhook it renders for. Secrets are in clear here, and only here. */
@@ -92,8 +93,16 @@ export interface ProviderAdapter<T extends string = string> {
   readonly limits: Readonly<Record<string, number>>;
   /** Per-webhook pace limits; all must hold. */
   readonly pace: readonly RateLimit[];
+  /** Whether a URL it accepts is of a kind the service has retired (Teams' connectors): undefined when it is not. */
+  retiredUrl?(url: URL): RetiredUrlView | undefined;
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest;
-  judge(response: ProviderResponse, ctx: { now: Date }): Verdict;
+  /** `url`: where the request went (a judge may tell the URL's kind by it). */
+  judge(response: ProviderResponse, ctx: JudgeContext): Verdict;
+}
+
+export interface JudgeContext {
+  now: Date;
+  url?: string;
 }
 
 /** The signing secret of a chat robot (DingTalk's "加签", Feishu/Lark's signature check). */

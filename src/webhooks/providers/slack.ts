@@ -1,7 +1,7 @@
 import type { Activity } from '../activity.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { SLACK_MEMBER_ID, isMentionable } from '../../users/contact-handles.js';
-import { SLACK_EMOJI, actorLine, mentionMarkup, truncate, truncateMeasured } from './text.js';
+import { SLACK_EMOJI, actorLine, mentionMarkup, partsOf, truncate, truncateMeasured } from './text.js';
 import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus } from './judging.js';
 
 /** Slack's limits (Block Kit and chat.postMessage). */
@@ -31,7 +31,9 @@ function blocks(activity: Activity, brand: string): object[] {
   // Herald's own mentions (<@U…> pings the member); user text is escaped, so it never can
   const mentions = mentionMarkup(activity, (p) => (isMentionable(p.slackMemberId, SLACK_MEMBER_ID) ? `<@${p.slackMemberId}>` : undefined));
   if (mentions.length > 0) head.push(section(mentions.join(' ')));
-  if (activity.description) head.push(section('```' + mrkdwn(activity.description, max - 6) + '```'));
+  // a failed task's comment is its Result Detail line: shown once, there
+  const { description } = partsOf(activity);
+  if (description) head.push(section('```' + mrkdwn(description, max - 6) + '```'));
   const tail = [
     section(`By: ${mrkdwn(actorLine(activity), max - 4)}`),
     {

@@ -1,5 +1,6 @@
+import type { RetiredUrlView } from '../../contract/webhooks.js';
 import type { Activity } from '../activity.js';
-import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
+import { defineProvider, type JudgeContext, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, breakMarkup, fitParts, hostMatches, levelColorHex, mapParts, partsOf } from './text.js';
 import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus, retry, retryAfterOf } from './judging.js';
 
@@ -29,6 +30,43 @@ export function teamsCardKind(url: string): TeamsCardKind {
     /* an unparsable URL never gets this far; default below */
   }
   return hostMatches(host, TEAMS_CONNECTOR_HOSTS) ? 'MessageCard' : 'AdaptiveCard';
+}
+
+/** Where a Workflows URL lives now: `*.logic.azure.com` ones stopped on 2025-11-30. */
+const WORKFLOWS_NOW = 'https://*.environment.api.powerplatform.com/…';
+
+/**
+ * Teams URLs of retired kinds, still accepted for the tenants that have them: Office 365 connectors
+ * (Microsoft retired them in 2026) and Workflows URLs on `*.logic.azure.com` (moved to
+ * `*.environment.api.powerplatform.com`).
+ */
+export function teamsRetiredUrl(url: URL): RetiredUrlView | undefined {
+  const host = url.hostname;
+  if (hostMatches(host, TEAMS_CONNECTOR_HOSTS)) {
+    return {
+      kind: 'TEAMS_O365_CONNECTOR',
+      message: `Office 365 connector URLs are retired: Microsoft retired the connectors in 2026, and ${host} may take no more messages. In Teams, add a webhook with the Workflows app ("Post to a channel when a webhook request is received") and save its URL here.`,
+      useInstead: WORKFLOWS_NOW,
+    };
+  }
+  if (hostMatches(host, ['*.logic.azure.com'])) {
+    return {
+      kind: 'TEAMS_WORKFLOWS_LOGIC_APPS',
+      message: `Workflows URLs on *.logic.azure.com are retired: they stopped on 2025-11-30, when Microsoft moved them to *.environment.api.powerplatform.com. Open the workflow in Power Automate, copy the URL its trigger shows now, and save it here.`,
+      useInstead: WORKFLOWS_NOW,
+    };
+  }
+  return undefined;
+}
+
+/** Answers with which a retired URL refuses a message: its connector or workflow is gone. */
+const GONE = new Set([401, 403, 404, 410]);
+
+/** A refusal from a URL of a retired kind says why, and what to use instead. */
+function explainRetired(verdict: Verdict, status: number, url: string | undefined): Verdict {
+  if (verdict.kind !== 'failed' || !GONE.has(status) || url === undefined || !URL.canParse(url)) return verdict;
+  const retired = teamsRetiredUrl(new URL(url));
+  return retired ? { ...verdict, reason: `${verdict.reason}: the URL kind is retired. ${retired.message} (${retired.useInstead})` } : verdict;
 }
 
 /** `<at>` is Teams' mention markup: user text keeps it as text. */
@@ -91,7 +129,7 @@ export const TEAMS = defineProvider({
   type: 'TEAMS',
   aliases: ['bb.plugin.webhook.teams'],
   displayName: 'Microsoft Teams',
-  exampleUrl: 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=XXXX',
+  exampleUrl: 'https://default0a1b2c.d3.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=XXXX',
   hosts: [...TEAMS_CONNECTOR_HOSTS, ...TEAMS_WORKFLOW_HOSTS],
   publicPathPrefixes: ['/webhookb2/', '/workflows/', '/powerautomate/automations/direct/workflows/'],
   customHeaders: false,
@@ -110,12 +148,16 @@ export const TEAMS = defineProvider({
    * `1`, or 200 with an error text (e.g. "Microsoft Teams endpoint returned HTTP error 413") judged by
    * the code it wraps; Workflows answer 202 with an empty body. Any other 2xx is delivered.
    */
-  judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
+  retiredUrl: teamsRetiredUrl,
+
+  judge(response: ProviderResponse, ctx: JudgeContext): Verdict {
     if (isSuccess(response.status)) {
       const text = response.body.trim();
-      if (response.status === 200 && text !== '1' && CONNECTOR_ERROR.test(text)) return judgeWrappedError(response, text, ctx.now);
+      if (response.status === 200 && text !== '1' && CONNECTOR_ERROR.test(text)) {
+        return explainRetired(judgeWrappedError(response, text, ctx.now), Number(WRAPPED_STATUS.exec(text)?.[1] ?? NaN), ctx.url);
+      }
       return DELIVERED;
     }
-    return judgeStatus(response, ctx.now);
+    return explainRetired(judgeStatus(response, ctx.now), response.status, ctx.url);
   },
 });

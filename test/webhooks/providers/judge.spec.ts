@@ -135,6 +135,47 @@ describe('Teams', () => {
   it.each([400, 401, 403, 404, 413])('%i → failed', (status) => {
     expect(judge(TEAMS, status, 'Bad payload').kind).toBe('failed');
   });
+
+  const CONNECTOR = 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456';
+  const OLD_CONNECTOR = 'https://outlook.office.com/webhook/abc@def/IncomingWebhook/123/456';
+  const LOGIC_APPS = 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=s';
+  const TODAY = 'https://default0a1b2c.d3.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?sig=s';
+  const judgeAt = (url: string, status: number, body = '') => TEAMS.judge(response(status, body), { now: NOW, url });
+
+  it.each([
+    [CONNECTOR, /Office 365 connector URLs are retired/],
+    [OLD_CONNECTOR, /Office 365 connector URLs are retired/],
+    [LOGIC_APPS, /Workflows URLs on \*\.logic\.azure\.com are retired/],
+  ])('a refusal from a retired URL kind (%s) says the kind is retired and what to use instead', (url, why) => {
+    for (const status of [401, 403, 404, 410]) {
+      const verdict = judgeAt(url, status, 'Not Found');
+      expect(verdict.kind).toBe('failed');
+      expect(verdict.kind === 'failed' && verdict.reason).toMatch(why);
+      expect(verdict.kind === 'failed' && verdict.reason).toContain('*.environment.api.powerplatform.com');
+      expect(verdict.kind === 'failed' && verdict.reason).toContain(`HTTP ${status}`);
+    }
+    // a connector may wrap the refusal in a 200
+    expect(judgeAt(url, 200, wrapped(404))).toMatchObject({ kind: 'failed', reason: expect.stringMatching(why) });
+    // a 410 still disables the webhook
+    expect(judgeAt(url, 410)).toMatchObject({ disable: true });
+  });
+
+  it('says nothing of retirement for a Workflows URL of today’s kind, nor for answers that are not a refusal', () => {
+    expect(judgeAt(TODAY, 404, 'Not Found')).toEqual({ kind: 'failed', reason: 'HTTP 404: Not Found' });
+    expect(judgeAt(CONNECTOR, 413, 'Too large')).toEqual({ kind: 'failed', reason: 'HTTP 413: Too large' });
+    expect(judgeAt(CONNECTOR, 200, '1')).toEqual({ kind: 'delivered' });
+    expect(judgeAt(LOGIC_APPS, 503).kind).toBe('retry');
+  });
+
+  it.each([
+    [CONNECTOR, 'TEAMS_O365_CONNECTOR'],
+    [OLD_CONNECTOR, 'TEAMS_O365_CONNECTOR'],
+    ['https://outlook.office365.com/webhook/x', 'TEAMS_O365_CONNECTOR'],
+    [LOGIC_APPS, 'TEAMS_WORKFLOWS_LOGIC_APPS'],
+    [TODAY, undefined],
+  ])('tells the URL kind of %s: %s', (url, kind) => {
+    expect(TEAMS.retiredUrl!(new URL(url))?.kind).toBe(kind);
+  });
 });
 
 describe('DingTalk', () => {

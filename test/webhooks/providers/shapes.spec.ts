@@ -1,7 +1,7 @@
 import type { ActivityLevel } from '../../../src/webhooks/activity.js';
 import { PROVIDERS, WEBHOOK_TYPES, normalizeWebhookType, providerFor, type WebhookType } from '../../../src/webhooks/providers/registry.js';
 import { teamsCardKind } from '../../../src/webhooks/providers/teams.js';
-import { ACTIVITIES, EVERY_ACTIVITY as ALL_ACTIVITIES, EVERY_CASE as ALL_CASES, TEAMS_WORKFLOWS_URL, ctx, hook } from './activities.js';
+import { ACTIVITIES, EVERY_ACTIVITY as ALL_ACTIVITIES, EVERY_CASE as ALL_CASES, TEAMS_WORKFLOWS_URL, ctx, hook, huge } from './activities.js';
 
 /* Shapes a receiver checks, asserted independently of the golden files. */
 
@@ -37,6 +37,8 @@ describe('the registry', () => {
     expect(example.protocol).toBe('https:');
     if (p.hosts.length > 0) expect(p.hosts.some((h) => (h.startsWith('*.') ? example.hostname.endsWith(h.slice(1)) : example.hostname === h))).toBe(true);
     expect(p.checkUrl?.(example)).toBeUndefined();
+    // the example the console shows is of a kind the service still takes
+    expect(p.retiredUrl?.(example)).toBeUndefined();
     // the fixed, non-secret part of the path that a masked URL may show
     if (p.publicPathPrefixes !== undefined) expect(p.publicPathPrefixes.some((prefix) => (prefix.endsWith('/') ? example.pathname.startsWith(prefix) : example.pathname === prefix))).toBe(true);
   });
@@ -97,6 +99,12 @@ describe.each(WEBHOOK_TYPES)('every %s request', (type) => {
       const request = PROVIDERS[type].render(ALL_ACTIVITIES[name], hook(type), { ...ctx, brand: 'Acme Herald' });
       expect(request.body).toContain('View in Acme Herald');
       expect(request.body).not.toContain('View in Bytebase');
+    });
+
+    it('shows a failed task’s comment once, as its Result Detail', () => {
+      const failed = { ...huge('lock timeout on users(email)'), meta: [{ name: 'Result Detail', value: 'lock timeout on users(email)' }], descriptionInMeta: true as const };
+      const body = PROVIDERS[type].render(failed, hook(type), ctx).body;
+      expect(body.split('lock timeout on users(email)').length - 1).toBe(1);
     });
   }
 });
