@@ -69,8 +69,13 @@ async function build(config: HeraldConfig, options: CreateOptions, tracing: Trac
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  // first: every other hook and the whole request run inside its span
-  if (tracing) installRequestTracing(adapter.getInstance());
+  if (tracing) {
+    // first: every other hook and the whole request run inside its span
+    installRequestTracing(adapter.getInstance());
+    // the HTTP server closes after the modules stopped (attempts in flight recorded, their spans ended):
+    // what the SDK still holds is exported then
+    adapter.getInstance().addHook('onClose', () => tracing.shutdown());
+  }
   let gate: StartUpGate | undefined;
   installStartingAnswer(adapter.getInstance(), () => gate);
   installBodyPolicy(adapter.getInstance(), config.bodyLimitBytes);
@@ -102,7 +107,7 @@ async function build(config: HeraldConfig, options: CreateOptions, tracing: Trac
   // closed once, by whichever asks first: a signal during the start-up work (main), then the start's own failure below
   const closeOnce = app.close.bind(app);
   let closing: Promise<void> | undefined;
-  app.close = () => (closing ??= closeOnce().finally(() => tracing?.shutdown()));
+  app.close = () => (closing ??= closeOnce());
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
   app.useLogger(new NestPinoLogger(rootLogger));
   const metrics = app.get(Metrics);

@@ -26,6 +26,8 @@ async function heraldEnv(dir: string, otlp: OtlpReceiver, extra: NodeJS.ProcessE
   return {
     DATABASE_URL: await testDatabaseUrl(dir),
     HERALD_ADMIN_TOKEN: TOKEN,
+    // each process runs in a folder of its own: on PostgreSQL the key would otherwise be a new one each time
+    HERALD_SECRET_KEY: Buffer.from('tracing-test-secret-key-01234567').toString('base64'),
     WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
     WEBHOOK_EXTRA_HOSTS: '127.0.0.1',
     WEBHOOK_ALLOW_HTTP: 'true',
