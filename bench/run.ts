@@ -27,6 +27,7 @@ import { filterCost } from './filters.js';
 import { decisionsLatency, replayRate } from './replay.js';
 import { engines, startUpRows } from './start-up.js';
 import { latency, throughput, type Row } from './webhooks.js';
+import { tracingCost } from './tracing.js';
 
 const rows: Row[] = [];
 /** The 1-minute load average as the run starts (the machine is shared: the figures depend on it). */
@@ -230,6 +231,7 @@ try {
   await postgres.close();
 }
 rows.push(filterCost());
+rows.push(...(await tracingCost(dir)));
 rmSync(dir, { recursive: true, force: true });
 
 const machine =

@@ -21,6 +21,8 @@ import { withDatabaseLock } from './database/data-source.js';
 import { LogStartUp } from './event-store/log-start-up.js';
 import { installStartingAnswer } from './http/starting.js';
 import { StartUpGate } from './shared/start-up.js';
+import { installRequestTracing } from './http/request-tracing.js';
+import { startTracing, type Tracing } from './tracing.js';
 
 export interface HeraldApp {
   app: NestFastifyApplication;
@@ -43,6 +45,17 @@ export interface CreateOptions extends Partial<AppOptions> {
 /** Builds and starts the whole service: used by main, the tests and the benchmark. */
 export async function createApp(config: HeraldConfig, options: CreateOptions = {}): Promise<HeraldApp> {
   assertExtraHostTypes(config.webhooks, WEBHOOK_TYPES);
+  // before anything makes a span; stopped (what it holds exported) once the app has closed
+  const tracing = config.tracing ? await startTracing(config.tracing) : null;
+  try {
+    return await build(config, options, tracing);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+}
+
+async function build(config: HeraldConfig, options: CreateOptions, tracing: Tracing | null): Promise<HeraldApp> {
   const adapter = new FastifyAdapter({
     ...edgeOptions(config.http),
     bodyLimit: config.bodyLimitBytes,
@@ -56,6 +69,13 @@ export async function createApp(config: HeraldConfig, options: CreateOptions = {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  if (tracing) {
+    // first: every other hook and the whole request run inside its span
+    installRequestTracing(adapter.getInstance());
+    // the HTTP server closes after the modules stopped (attempts in flight recorded, their spans ended):
+    // what the SDK still holds is exported then
+    adapter.getInstance().addHook('onClose', () => tracing.shutdown());
+  }
   let gate: StartUpGate | undefined;
   installStartingAnswer(adapter.getInstance(), () => gate);
   installBodyPolicy(adapter.getInstance(), config.bodyLimitBytes);

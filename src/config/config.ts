@@ -1,4 +1,6 @@
 import { dirname, resolve } from 'node:path';
+import { ConfigError } from './config-error.js';
+import { loadTracingConfig, type TracingConfig } from './tracing-config.js';
 
 /** Everything the service reads from the environment, validated once at start. */
 export interface HeraldConfig {
@@ -19,6 +21,8 @@ export interface HeraldConfig {
   secrets: { current?: string; previous: string[]; keyFile: string };
   /** /health/ready fails when the webhook subscription is further behind the log than this. */
   readiness: { maxLagEvents: number; maxLagSeconds: number };
+  /** OpenTelemetry tracing (the OTEL_* variables); null: off, no SDK loaded. */
+  tracing: TracingConfig | null;
 }
 
 /**
@@ -64,12 +68,7 @@ export interface WebhookSettings {
   maxPerProject: number;
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, rule: string) {
-    super(`invalid configuration: ${variable} ${rule}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** The service may not start in this situation (told in one line, like a configuration error). */
 export class StartRefused extends Error {
@@ -276,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxLagEvents: integer(env, 'HERALD_READY_MAX_LAG_EVENTS', 10_000, 1, 100_000_000),
       maxLagSeconds: integer(env, 'HERALD_READY_MAX_LAG_SECONDS', 60, 1, 86_400),
     },
+    tracing: loadTracingConfig(env),
     secrets: {
       current: secretKey('HERALD_SECRET_KEY', env.HERALD_SECRET_KEY),
       previous: (env.HERALD_SECRET_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => secretKey('HERALD_SECRET_KEY_PREVIOUS', k)!),

@@ -2,6 +2,7 @@ import { notFound, preconditionFailed } from '../shared/errors.js';
 import { assertConforms, type EventSchemas } from './event-schema.js';
 import { WrongExpectedVersionError, type DomainEvent, type Evolving, type EventMetadata, type RecordedEvent, type SqlWrite } from './event.js';
 import type { EventStore, WriteTx } from './event-store.js';
+import { tracedAppend } from './store-tracing.js';
 
 /** The id of the stream of one aggregate ("issue-7"): the one naming of streams. */
 export const streamIdOf = (kind: string, id: number): string => `${kind}-${id}`;
@@ -157,14 +158,17 @@ export class AggregateStore<S, E extends DomainEvent> {
   private async commit(tx: WriteTx, id: number, version: number, state: S, events: E[], metadata: Metadata): Promise<Committed<S, E>> {
     // an accepted command never leaves an event the rest of the system cannot read
     assertConforms(events, this.definition.schemas);
-    const recorded = (await tx.append(this.streamId(id), version, events, {
-      metadata: { actorId: metadata.actorId, correlationId: metadata.correlationId, causationId: metadata.causationId ?? null },
-    })) as RecordedEvent<E>[];
     let next = state;
-    for (const event of recorded) next = this.definition.evolve(next, event as unknown as Evolving<E>);
-    const nextVersion = version + recorded.length;
-    if (recorded.length > 0) await projectInto(tx, this.definition.projections, recorded, next, nextVersion);
-    return { id, state: next, version: nextVersion, events: recorded };
+    // in a trace, the events keep the append's span context (see store-tracing.ts)
+    const recorded = await tracedAppend(this.streamId(id), events.length, async (trace) => {
+      const appended = (await tx.append(this.streamId(id), version, events, {
+        metadata: { actorId: metadata.actorId, correlationId: metadata.correlationId, causationId: metadata.causationId ?? null, ...trace },
+      })) as RecordedEvent<E>[];
+      for (const event of appended) next = this.definition.evolve(next, event as unknown as Evolving<E>);
+      if (appended.length > 0) await projectInto(tx, this.definition.projections, appended, next, version + appended.length);
+      return appended;
+    });
+    return { id, state: next, version: version + recorded.length, events: recorded };
   }
 
   /** Caches a state only once its transaction has committed. */

@@ -5,6 +5,9 @@ export class EventMetadataSchema implements EventMetadata {
   @ApiProperty({ description: 'The user who caused it (1 is the System Bot).' }) actorId: number;
   @ApiProperty({ description: 'The request id of the request that appended it.' }) correlationId: string;
   @ApiProperty({ type: String, nullable: true }) causationId: string | null;
+  @ApiPropertyOptional({ description: 'W3C traceparent of the span that appended it, when tracing was on and the request was traced: what follows from the event continues that trace.', example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })
+  traceparent?: string;
+  @ApiPropertyOptional({ description: 'W3C tracestate carried with the traceparent, when the trace has one.' }) tracestate?: string;
 }
 
 /** An event as the log holds it (secrets redacted). */

@@ -12,6 +12,13 @@ export interface EventMetadata {
   actorId: number;
   correlationId: string;
   causationId: string | null;
+  /**
+   * The W3C trace context of the span that appended it (when tracing was on and the append was
+   * part of a trace): what follows from the event, on any instance and after any restart,
+   * continues that trace.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** An event as stored in the log, at its global position. */

@@ -1,6 +1,7 @@
 import { yieldToLoop } from '../shared/time-slice.js';
 import { WrongExpectedVersionError, type EventMetadata } from './event.js';
-import { assertConforms, type EventSchemas } from './event-schema.js';
+import { assertConforms, NonConformingEventError, type EventSchemas } from './event-schema.js';
+import { traceContextProblem } from '../shared/tracing.js';
 import type { EventStore } from './event-store.js';
 
 /** An event as exported (the JSON of GET /api/events); its position is not kept. */
@@ -48,7 +49,13 @@ export async function importConformingEvents(
 ): Promise<number> {
   // an exported event of an older shape is judged as it reads now (upcast)
   for (let i = 0; i < events.length; i += SLICE) {
-    assertConforms(events.slice(i, i + SLICE), schemas, store.upcasters);
+    const slice = events.slice(i, i + SLICE);
+    assertConforms(slice, schemas, store.upcasters);
+    // a trace context kept with an event is followed by the webhooks' scheduling: it must be one
+    for (const e of slice) {
+      const problem = traceContextProblem(e.metadata ?? {});
+      if (problem) throw new NonConformingEventError(e.type, problem);
+    }
     await yieldToLoop();
   }
   await assertStreamsTakeThem(store, events);

@@ -6,6 +6,7 @@ import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
 import { answeredByServer, EVENT_COLUMNS, readAllOn, readStreamOn, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
+import { tracedTransaction } from './store-tracing.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 /**
@@ -117,7 +118,11 @@ export class PostgresEventStore extends EventStore {
     await this.listener?.end().catch(() => undefined);
   }
 
-  async transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+  transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+    return tracedTransaction(this.engine, () => this.transactUntraced(fn, options));
+  }
+
+  private async transactUntraced<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions): Promise<T> {
     if (this.inUnit.getStore()) throw new Error('nested write transaction: a write started inside another would not be part of it');
     const connection = await this.reading(() => this.pool.connect());
     const client = this.counting(connection);

@@ -1,13 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, type Context } from '@opentelemetry/api';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../database/sqlite-driver.js';
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
+import { tracedTransaction } from './store-tracing.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 interface QueuedUnit {
   durable: boolean;
+  /** The caller's tracing context: the unit runs in it, though the batch runs in the writer's. */
+  context: Context;
   fn: (tx: WriteTx) => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -66,10 +70,14 @@ export class SqliteEventStore extends EventStore {
 
   transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
     if (this.inUnit.getStore()) return Promise.reject(new Error('nested write transaction: a write started inside another would wait for itself'));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ durable: options.durable !== false, fn, resolve: resolve as (value: unknown) => void, reject });
-      this.schedule();
-    });
+    return tracedTransaction(
+      this.engine,
+      () =>
+        new Promise<T>((resolve, reject) => {
+          this.queue.push({ durable: options.durable !== false, context: context.active(), fn, resolve: resolve as (value: unknown) => void, reject });
+          this.schedule();
+        }),
+    );
   }
 
   private schedule(): void {
@@ -105,7 +113,7 @@ export class SqliteEventStore extends EventStore {
       const tx = this.openTx();
       if (batch.length === 1) {
         // a lone unit needs no SAVEPOINT: if it throws, the whole transaction is its own
-        outcomes.push({ ok: true, value: await this.inUnit.run(true, () => batch[0].fn(tx)) });
+        outcomes.push({ ok: true, value: await this.inUnit.run(true, () => context.with(batch[0].context, () => batch[0].fn(tx))) });
       } else {
         for (const unit of batch) {
           const typesBefore = this.appendedTypes.length;
@@ -113,7 +121,7 @@ export class SqliteEventStore extends EventStore {
           this.roundTrips += 2; // SAVEPOINT and RELEASE
           this.db.exec('SAVEPOINT unit');
           try {
-            const value = await this.inUnit.run(true, () => unit.fn(tx));
+            const value = await this.inUnit.run(true, () => context.with(unit.context, () => unit.fn(tx)));
             this.db.exec('RELEASE unit');
             outcomes.push({ ok: true, value });
           } catch (error) {

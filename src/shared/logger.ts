@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger as PinoLogger } from 'pino';
+import { traceFields } from './tracing.js';
 
 /** The process's pino logger (JSON lines; pretty in a terminal during development). */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -9,6 +10,8 @@ export function createRootLogger(level: string, stream?: NodeJS.WritableStream):
     level,
     // a safety net: no line Herald writes carries request headers, but none may ever leak these
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+    // a line written inside a span names it (trace_id, span_id): logs and traces meet in a log search
+    mixin: traceFields,
   };
   const pretty = !stream && process.stdout.isTTY === true && process.env.NODE_ENV !== 'production';
   if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });

@@ -55,6 +55,18 @@ describe('importing exported events', () => {
     expect(await store.head()).toBe(head);
   });
 
+  it('keeps a trace context exported with an event, and refuses a malformed one, writing nothing', async () => {
+    const traced = { ...metadata, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE' };
+    const [created, renamed] = exported(1, 2, 7);
+    const broken = { ...renamed, metadata: { ...traced, traceparent: '00-not-a-trace-01' } };
+    await expect(importEvents(store, [{ ...created, metadata: traced }, broken])).rejects.toThrow(
+      new NonConformingEventError('project.renamed', 'metadata.traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)'),
+    );
+    expect(await store.head()).toBe(0);
+    await importEvents(store, [{ ...created, metadata: traced }, renamed]);
+    expect((await store.readStream('project-7')).map((e) => e.metadata)).toEqual([traced, metadata]);
+  });
+
   it('writes in short transactions: a command appended while it runs commits between them, not after the whole import', async () => {
     const events = exported(10, 300);
     let command: Promise<number> | undefined;

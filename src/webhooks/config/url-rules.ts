@@ -57,7 +57,7 @@ export function assertWebhookUrl(raw: string, provider: ProviderAdapter, setting
   if (errors.length > 0) throw invalid(errors.map((e) => e.message).join('; '), errors);
 }
 
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding']);
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding', 'traceparent', 'tracestate']);
 
 export function checkCustomHeaders(headers: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];

@@ -6,7 +6,7 @@ import type { Attempt } from './attempt.js';
 
 /* What the recorder writes besides the queue: the attempt rows and the webhooks' runs of failures. */
 
-const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'traceparent', 'tracestate']);
 /** Rows per INSERT (well below both engines' limits on parameters). */
 const ROWS = 500;
 

@@ -8,6 +8,7 @@ import type { WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookHttpClient, type HttpOutcome } from '../http/http-client.js';
 import type { OutgoingRequest, WebhookTarget } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
+import { AttemptTrace, type AttemptOrigin } from './attempt-trace.js';
 import type { AttemptVerdict } from './outcome.js';
 
 export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
@@ -20,6 +21,8 @@ export interface Attempt {
   verdict: AttemptVerdict;
   startedAt: Date;
   durationMs: number;
+  /** Its span: ended by the recorder, with the outcome. */
+  trace?: AttemptTrace;
 }
 
 /**
@@ -52,21 +55,28 @@ export class AttemptMaker implements BeforeApplicationShutdown {
    * `activity` as stored with the delivery (JSON) or as built (a test). `signal` abandons
    * the attempt (this instance stops attempting: see InstanceHeartbeat).
    */
-  async make(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal?: AbortSignal): Promise<Attempt> {
+  async make(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal?: AbortSignal, origin: AttemptOrigin = { number: 1 }): Promise<Attempt> {
+    const trace = AttemptTrace.start(hook, deliveryId, origin);
+    return { ...(await trace.run(() => this.attempt(hook, activity, deliveryId, signal, trace))), trace };
+  }
+
+  private async attempt(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace): Promise<Attempt> {
     const startedAt = this.clock.now();
     const provider = providerFor(hook.type);
     let request: OutgoingRequest;
     try {
       const parsed = typeof activity === 'string' ? (JSON.parse(activity) as Activity | { unmapped: string }) : activity;
       // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
-      if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt);
+      if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt, trace);
       request = provider.render(parsed, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
     } catch (error) {
       // a message we cannot build is our bug: it fails at once rather than being retried forever, and
       // says nothing about the endpoint's health
       this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
-      return unsent(hook, `could not render the message: ${(error as Error).message}`, startedAt);
+      return unsent(hook, `could not render the message: ${(error as Error).message}`, startedAt, trace);
     }
+    // the receiver may join the trace; signatures cover the id, the timestamp and the body, not these
+    request = { ...request, headers: { ...request.headers, ...trace.headers() } };
     const response = await this.http.send(request, signal);
     const verdict: AttemptVerdict =
       response.kind === 'response'
@@ -74,6 +84,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
         : response.error === 'blocked address'
           ? { kind: 'failed', reason: `blocked address: ${response.detail}` }
           : { kind: 'retry', reason: `${response.error}: ${response.detail}` };
+    trace.sent(response, verdict);
     if (verdict.kind !== 'delivered') {
       this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
     }
@@ -105,6 +116,8 @@ export class AttemptMaker implements BeforeApplicationShutdown {
 }
 
 /** Nothing was sent: the recorded request shows only where it would have gone. */
-function unsent(hook: WebhookConfig, reason: string, startedAt: Date): Attempt {
-  return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict: { kind: 'unsent', reason }, startedAt, durationMs: 0 };
+function unsent(hook: WebhookConfig, reason: string, startedAt: Date, trace: AttemptTrace): Attempt {
+  const verdict = { kind: 'unsent' as const, reason };
+  trace.sent(null, verdict);
+  return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict, startedAt, durationMs: 0 };
 }

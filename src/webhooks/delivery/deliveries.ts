@@ -25,6 +25,9 @@ export interface DeliveryRow {
   replay_id?: string | null;
   /** COALESCED: the delivery whose message carried it. */
   carried_by?: string | null;
+  /** The W3C trace context of its `create webhook` span, when it was scheduled inside a trace: its attempts' parent. */
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 export interface AttemptRow {

@@ -264,7 +264,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     await this.acquireSlot();
     let attempt;
     try {
-      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal);
+      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 });
     } finally {
       this.releaseSlot();
     }

@@ -106,9 +106,16 @@ export class DeliveryRecorder {
       const batch = this.queue.splice(0, DeliveryRecorder.MAX_BATCH);
       try {
         const outcomes = await this.write(batch);
-        batch.forEach((entry, i) => entry.resolve(outcomes[i]));
+        const now = this.clock.now();
+        batch.forEach((entry, i) => {
+          entry.attempt.trace?.recorded(outcomes[i], now);
+          entry.resolve(outcomes[i]);
+        });
       } catch (error) {
-        for (const entry of batch) entry.reject(error);
+        for (const entry of batch) {
+          entry.attempt.trace?.failed(error);
+          entry.reject(error);
+        }
       }
     } while (this.queue.length > 0 && (this.hurried || this.queue.length >= DeliveryRecorder.FULL));
     this.writing = false;

@@ -30,7 +30,8 @@ export function standardSignature(secret: string, id: string, timestamp: number,
 }
 
 /** Headers the operator's custom headers can never set: ours, and those that belong to the HTTP client. */
-const RESERVED = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+// traceparent and tracestate: the attempt's trace context (when tracing is on), never a configured value
+const RESERVED = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'traceparent', 'tracestate']);
 const isReserved = (name: string) => RESERVED.has(name.toLowerCase()) || name.toLowerCase().startsWith('webhook-');
 /** RFC 9110 token characters; values must not contain CR, LF or NUL (header injection). */
 const VALID_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

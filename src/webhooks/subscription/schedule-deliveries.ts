@@ -17,6 +17,7 @@ import { projectWebhooksAggregate } from '../config/project-webhooks.js';
 import type { ProjectWebhooksState } from '../config/webhook.decider.js';
 import { decide, pipelineOf } from '../decisions/decide.js';
 import { EventActivities } from './event-activities.js';
+import { SliceTrace, type EventScheduling } from './schedule-tracing.js';
 import { StreamStates } from './stream-states.js';
 
 /** Published on the EventBus by the webhook subscription: a slice of the log, in order. */
@@ -98,13 +99,14 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
       this.issues.clear();
       this.projects.clear();
     }
+    const traces = new SliceTrace();
     try {
       const now = this.clock.now();
       const rows: SqlWrite[] = [];
       // mapping and filtering a slice of the log takes the loop in turns (filters may cost milliseconds each)
       const slice = new TimeSlice();
       for (const event of events) {
-        rows.push(...(await this.deliveriesFor(event, now, slice)));
+        rows.push(...(await this.deliveriesFor(event, now, slice, traces)));
         await slice.pause();
       }
       if (rows.length > 0) {
@@ -121,8 +123,10 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
         );
       }
       this.continuesFrom = read.cursor;
+      traces.committed();
       read.done.resolve(rows.length);
     } catch (error) {
+      traces.failed(error);
       // the states stepped in memory are ahead of the checkpoint now: forget them
       this.continuesFrom = null;
       this.issues.clear();
@@ -132,7 +136,7 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
   }
 
   /** The delivery rows one event calls for (none for most). */
-  private async deliveriesFor(event: RecordedEvent, at: Date, slice: TimeSlice): Promise<SqlWrite[]> {
+  private async deliveriesFor(event: RecordedEvent, at: Date, slice: TimeSlice, traces: SliceTrace): Promise<SqlWrite[]> {
     const stream = parseStreamId(event.streamId);
     if (stream.kind === projectWebhooksAggregate.kind) {
       await this.projects.step(event);
@@ -147,13 +151,19 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const { before, after } = await this.issues.step(event);
     const project = await this.projects.stateAt(streamIdOf(projectWebhooksAggregate.kind, after.projectId), event);
     const hooks = Object.values(project.webhooks);
+    // in the event's trace, if it has one
+    const traced: EventScheduling | null = traces.event(event);
     if (hooks.length === 0) return [];
     const subscribed = (type: ActivityType) => hooks.filter((hook) => hook.active && hook.activityTypes.includes(type));
-    const row = (hookId: number, type: ActivityType, json: string, status: 'PENDING' | 'FAILED', lastError: string | null): SqlWrite => ({
-      sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, last_error, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      params: [deliveryId(event.eventId, hookId), hookId, project.id, event.position, after.id, type, json, status, at.getTime(), lastError, at.getTime(), at.getTime()],
-    });
+    const row = (hook: { id: number; type: string }, type: ActivityType, json: string, status: 'PENDING' | 'FAILED', lastError: string | null): SqlWrite => {
+      const id = deliveryId(event.eventId, hook.id);
+      const { traceparent, tracestate } = traced?.delivery(id, hook, status) ?? { traceparent: null, tracestate: null };
+      return {
+        sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, last_error, created_at, updated_at, traceparent, tracestate)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        params: [id, hook.id, project.id, event.position, after.id, type, json, status, at.getTime(), lastError, at.getTime(), at.getTime(), traceparent, tracestate],
+      };
+    };
     let activity;
     try {
       activity = await this.activities.activityOf(event, before, after, project);
@@ -163,15 +173,16 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
       const reason = `could not map event ${event.position} (${event.type}) to an activity: ${(error as Error).message}`;
       this.logger.error({ err: error, position: event.position, type: event.type }, 'could not map an event to a webhook activity');
       const type = ACTIVITY_TYPE_OF_EVENT[event.type];
-      return type ? subscribed(type).map((hook) => row(hook.id, type, JSON.stringify({ unmapped: reason }), 'FAILED', reason)) : [];
+      return type ? subscribed(type).map((hook) => row(hook, type, JSON.stringify({ unmapped: reason }), 'FAILED', reason)) : [];
     }
+    traced?.mapped(activity?.type ?? null);
     if (!activity) return [];
     const json = JSON.stringify(activity);
     const pipeline = pipelineOf(event, after);
     // the one rule the decisions route explains and replays apply
     const rows: SqlWrite[] = [];
     for (const hook of hooks) {
-      if (decide(activity, hook, pipeline).kind === 'scheduled') rows.push(row(hook.id, activity.type, json, 'PENDING', null));
+      if (decide(activity, hook, pipeline).kind === 'scheduled') rows.push(row(hook, activity.type, json, 'PENDING', null));
       await slice.pause();
     }
     return rows;

@@ -1,0 +1,148 @@
+/**
+ * What tracing costs: (b) and (e) with tracing on, exporting every span over OTLP/HTTP (protobuf) to a local stand-in
+ * collector that only counts them (./span-sink.ts, a process of its own), against the same with tracing off.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+import { createApp } from '../src/app.factory.js';
+import { loadConfig } from '../src/config/config.js';
+import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
+import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
+import { startReceiver } from './receiver-process.js';
+import type { Row } from './webhooks.js';
+
+const TOKEN = 'bench-admin-token-0123456789';
+const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Sink {
+  env: NodeJS.ProcessEnv;
+  spans(): Promise<number>;
+  stop(): void;
+}
+
+async function startSink(): Promise<Sink> {
+  const child: ChildProcess = fork(join(import.meta.dirname, 'span-sink.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return {
+    // the SDK's defaults otherwise (batches of up to 512 spans, every 5 s at the latest)
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+    spans: () =>
+      new Promise((resolve) => {
+        child.once('message', (m: { spans: number }) => resolve(m.spans));
+        child.send('count');
+      }),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+/** (b): comments on one issue over HTTP, 10 connections, in a server process of its own; req/s. */
+async function comments(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<{ rate: number; p99: number }> {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const child = fork(join(import.meta.dirname, 'server.js'), [], {
+    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `tracing-${name}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', HERALD_RATE_LIMIT_PER_MINUTE: '0' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const created = async (path: string, body: unknown) => (await (await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { id: number };
+  const project = await created('/api/projects', { name: 'Bench' });
+  const issue = await created(`/api/projects/${project.id}/issues`, { name: 'bench', type: 'bb.issue.general' });
+  const run = (duration: number) =>
+    autocannon({ url: `${base}/api/issues/${issue.id}/comments`, method: 'POST', headers, body: JSON.stringify({ content: 'a comment from the benchmark' }), connections: 10, duration }) as Promise<autocannon.Result>;
+  await run(3);
+  const result = await run(8);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`tracing bench (${name}): ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rate: result.requests.average, p99: result.latency.p99 };
+}
+
+/** (e): deliveries/s from the dispatcher alone, 50 webhooks, the queue filled first by traced commands; in this process. */
+async function deliveries(dir: string, name: string, env: NodeJS.ProcessEnv, webhooks = 50, total = 5000): Promise<number> {
+  const receiver = await startReceiver();
+  const { app } = await createApp(loadConfig({ ...process.env, ...LOCAL, ...env, DATABASE_URL: `sqlite:${join(dir, `tracing-e-${name}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', HERALD_BACKGROUND_WORKERS: 'false' }));
+  try {
+    await app.listen(0, '127.0.0.1');
+    const pool = new Pool(`http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`, { connections: 10 });
+    const call = async (path: string, body: unknown) => {
+      const res = await pool.request({ path, method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await res.body.json()) as { id: number };
+    };
+    const project = await call('/api/projects', { name: `Tracing ${name}` });
+    for (let w = 0; w < webhooks; w++) {
+      await call(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: `sink ${w}`, url: `http://127.0.0.1:${receiver.port}/hook/${w}`, activityTypes: ['bb.issue.create'] });
+    }
+    const issues = Math.ceil(total / webhooks);
+    for (let i = 0; i < issues; i += 10) {
+      await Promise.all(Array.from({ length: Math.min(10, issues - i) }, (_, k) => call(`/api/projects/${project.id}/issues`, { name: `t ${i + k}`, type: 'bb.issue.general' })));
+    }
+    await pool.close();
+    await app.get(WebhookSubscription).catchUp();
+    const dispatcher = app.get(DeliveryDispatcher);
+    const start = performance.now();
+    while (receiver.deliveries < issues * webhooks) {
+      if ((await dispatcher.runOnce()) === 0) await sleep(5);
+    }
+    return (issues * webhooks) / ((performance.now() - start) / 1000);
+  } finally {
+    await app.close();
+    receiver.stop();
+  }
+}
+
+/**
+ * Tracing off and on, alternating, twice each (the machine is shared: a load spike hits one run, not one side): the
+ * mean of each side.
+ */
+export async function tracingCost(dir: string): Promise<Row[]> {
+  const sink = await startSink();
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  try {
+    const off: { rate: number; p99: number }[] = [];
+    const on: { rate: number; p99: number }[] = [];
+    for (const round of [1, 2]) {
+      off.push(await comments(dir, `off-${round}`, {}));
+      on.push(await comments(dir, `on-${round}`, sink.env));
+    }
+    const commentsOff = { rate: mean(off.map((r) => r.rate)), p99: Math.max(...off.map((r) => r.p99)) };
+    const commentsOn = { rate: mean(on.map((r) => r.rate)), p99: Math.max(...on.map((r) => r.p99)) };
+    const afterComments = await sink.spans();
+    const deliveredOff: number[] = [];
+    const deliveredOn: number[] = [];
+    for (const round of [1, 2]) {
+      deliveredOff.push(await deliveries(dir, `off-${round}`, {}));
+      deliveredOn.push(await deliveries(dir, `on-${round}`, sink.env));
+    }
+    const deliveriesOff = mean(deliveredOff);
+    const deliveriesOn = mean(deliveredOn);
+    const afterDeliveries = (await sink.spans()) - afterComments;
+    return [
+      {
+        name: '(b) HTTP comments on one issue, tracing on (req/s, 10 connections)',
+        herald: `${fmt(commentsOn.rate)} (runs: ${on.map((r) => fmt(r.rate)).join(', ')}), p99 ≤ ${commentsOn.p99} ms; ${fmt(afterComments)} spans exported`,
+        baseline: `tracing off: ${fmt(commentsOff.rate)} (runs: ${off.map((r) => fmt(r.rate)).join(', ')}), p99 ≤ ${commentsOff.p99} ms`,
+        ratio: commentsOn.rate / commentsOff.rate,
+        target: 0.9,
+        note: 'every request traced (parentbased_always_on): a server span, a transaction span and an append span each, exported in batches over OTLP/HTTP protobuf to a stand-in collector in a process of its own that only counts them; synchronous=FULL',
+      },
+      {
+        name: '(e) deliveries/s, 50 webhooks, tracing on (5000 deliveries, twice)',
+        herald: `${fmt(deliveriesOn)} (runs: ${deliveredOn.map(fmt).join(', ')}); ${fmt(afterDeliveries)} spans exported, commands included`,
+        baseline: `tracing off: ${fmt(deliveriesOff)} (runs: ${deliveredOff.map(fmt).join(', ')})`,
+        ratio: deliveriesOn / deliveriesOff,
+        target: 0.9,
+        note: 'the deliveries of traced commands: a schedule span per event, a create span per delivery and a send span per attempt (with its traceparent header). The SDK queues at most 2,048 spans (OTEL_BSP_MAX_QUEUE_SIZE) and drops what a burst adds beyond that: the spans exported fall short of the ~10,500 made per run by what was dropped',
+      },
+    ];
+  } finally {
+    sink.stop();
+  }
+}
