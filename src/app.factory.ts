@@ -39,7 +39,7 @@ export interface CreateOptions extends Partial<AppOptions> {
    * every other route say how far the start-up got until it is done (main). Without it the app
    * is returned started, not listening (the tests and the benchmark).
    */
-  listen?: (app: NestFastifyApplication) => Promise<unknown>;
+  listen?: (app: NestFastifyApplication, close: () => Promise<void>) => Promise<unknown>;
 }
 
 /** Builds and starts the whole service: used by main, the tests and the benchmark. */
@@ -105,9 +105,9 @@ async function build(config: HeraldConfig, options: CreateOptions, tracing: Trac
     bodyParser: false,
   });
   // closed once, by whichever asks first: a signal during the start-up work (main), then the start's own failure below
-  const closeOnce = app.close.bind(app);
+  // (a function of its own: Nest's application proxy ignores an assignment to app.close)
   let closing: Promise<void> | undefined;
-  app.close = () => (closing ??= closeOnce());
+  const close = () => (closing ??= app.close());
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
   app.useLogger(new NestPinoLogger(rootLogger));
   const metrics = app.get(Metrics);
@@ -146,7 +146,7 @@ async function build(config: HeraldConfig, options: CreateOptions, tracing: Trac
     await app.getHttpAdapter().getInstance().ready();
     const startUp = app.get(StartUpGate);
     gate = startUp;
-    await options.listen?.(app);
+    await options.listen?.(app, close);
     await app.get(LogStartUp).run((phase, done, total) => startUp.report(phase, done, total));
     const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
     // the webhook subscription, the dispatcher and the retention sweep start now; every route answers
@@ -154,7 +154,7 @@ async function build(config: HeraldConfig, options: CreateOptions, tracing: Trac
     return { app, routes, adminToken: bootstrap?.adminToken };
   } catch (error) {
     // a start refused (an event log that fails its schemas, say) lets go of the database before it says why
-    await app.close().catch(() => undefined);
+    await close().catch(() => undefined);
     throw error;
   }
 }

@@ -1,4 +1,3 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, describeDatabase, loadConfig, StartRefused } from './config/config.js';
 import { createApp } from './app.factory.js';
 
@@ -9,12 +8,11 @@ let stopping = false;
  * stops at its next slice): stop taking requests, let in-flight work and attempts finish, release
  * leases, close the database.
  */
-function stopOnSignals(app: NestFastifyApplication): void {
+function stopOnSignals(close: () => Promise<void>): void {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app
-      .close()
+    close()
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         process.stderr.write(`Herald did not stop cleanly after ${signal}: ${String(error)}\n`);
@@ -34,8 +32,8 @@ async function main(): Promise<void> {
     // before the start-up work (a check of the log, maybe a rebuild): /health/live answers throughout
     const { port, host } = config;
     started = await createApp(config, {
-      listen: async (app) => {
-        stopOnSignals(app);
+      listen: async (app, close) => {
+        stopOnSignals(close);
         await app.listen(port, host);
       },
     });
