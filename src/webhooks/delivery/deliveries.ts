@@ -25,6 +25,8 @@ export interface DeliveryRow {
   replay_id?: string | null;
   /** COALESCED: the delivery whose message carried it. */
   carried_by?: string | null;
+  /** Claimed with its webhook's pace rows: until when the receiver is blocked (see SharedPace); null when it never was. */
+  paced_until?: number | string | null;
 }
 
 export interface AttemptRow {
