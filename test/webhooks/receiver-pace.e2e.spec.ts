@@ -1,11 +1,13 @@
 import { rmSync } from 'node:fs';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
+import { DeliveryRetention } from '../../src/webhooks/delivery/retention.js';
 import { WebhookSubscription } from '../../src/webhooks/subscription/webhook-subscription.js';
 import { api } from '../support/api.js';
+import { queryDatabase } from '../support/database-query.js';
 import { EmulatedRobot } from '../support/emulated-robot.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
-import { startTestApp, tempDir, type TestApp } from '../support/test-app.js';
+import { startTestApp, tempDir, testDatabaseUrl, type TestApp } from '../support/test-app.js';
 
 /**
  * Issue 25 on either engine: what a receiver says of its limit holds every webhook of Herald that
@@ -167,5 +169,20 @@ describe('receivers\' limits, shared by the webhooks that share a receiver', () 
     } finally {
       await robot.stop();
     }
+  });
+
+  it('forgets a receiver quiet for the retention period (14 days)', async () => {
+    const slack = await receiver({ status: 200, body: 'ok' });
+    const room = await project('Quiet', 'SLACK', slack.url('/services/T/B/quiet'));
+    await a.createIssue(room.id);
+    expect(await pump()).toBe(1);
+    const rows = async () => queryDatabase(await testDatabaseUrl(dir), `SELECT key FROM webhook_pace`);
+    expect(await rows()).toHaveLength(1);
+    clock.advance(14 * 86_400_000 - 1);
+    await t.app.get(DeliveryRetention).cleanup();
+    expect(await rows()).toHaveLength(1);
+    clock.advance(2);
+    await t.app.get(DeliveryRetention).cleanup();
+    expect(await rows()).toEqual([]);
   });
 });
