@@ -261,17 +261,19 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       await this.queue.settle(ids, 'HELD', gate.reason, gate.until.getTime(), now);
       return 'stop';
     }
-    const paced = this.pace.of(hook);
-    const slot = await this.pace.take(paced, now);
-    if (slot > now) {
-      // waits for its slot: not an attempt, not a failure
-      await this.queue.settle(ids, 'WAITING', null, slot, now);
-      return 'stop';
-    }
     if (!(await this.queue.holdLease(delivery, now))) return 'skipped';
+    const paced = this.pace.of(hook);
     await this.slots.acquire();
     let attempt;
     try {
+      // the receiver's slot is taken last, as the request leaves: a wait for an attempt slot must not age it
+      const sent = this.clock.now().getTime();
+      const slot = await this.pace.take(paced, sent);
+      if (slot > sent) {
+        // waits for its slot: not an attempt, not a failure
+        await this.queue.settle(ids, 'WAITING', null, slot, sent);
+        return 'stop';
+      }
       attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal);
     } finally {
       this.slots.release();
