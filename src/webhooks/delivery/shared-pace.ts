@@ -140,7 +140,8 @@ export class SharedPace {
       NOT_DURABLE,
     );
     await this.queue.settle(from.waiting, 'WAITING', null, until, now);
-    this.logger.warn(
+    // the attempt's own outcome is logged by AttemptMaker; this says whom it holds (Discord's spent buckets are routine)
+    this.logger.log(
       { webhookId: from.webhookId, scope: throttle.scope, until: throttle.until.toISOString(), reason: throttle.reason },
       throttle.scope === 'provider' ? 'the provider throttles this sender: its webhooks wait' : 'the receiver throttles: the webhooks sharing it wait',
     );
