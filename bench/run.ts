@@ -23,6 +23,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { AGGREGATES } from '../src/domain.js';
 import { postgresAppends } from './postgres.js';
 import { instances } from './instances.js';
+import { paceCost } from './pace.js';
 import { filterCost } from './filters.js';
 import { decisionsLatency, replayRate } from './replay.js';
 import { engines, startUpRows } from './start-up.js';
@@ -66,6 +67,10 @@ const LIMITS = `## What limits them
 - (g) The round trips per delivery are a few per claim of up to 50 and per record transaction of many attempts, plus
   the instance's own polling and heartbeat while it works (all counted). Throughput is bound by CPU: the Herald
   process, PostgreSQL's backends and the receiver share the 2 cores; more instances add processes, not cores.
+  Their webhooks are Custom ones: no receiver's limits to keep, so nothing is taken per message (a Custom receiver's
+  block, after a 429, comes back with the claim). A webhook whose receiver has limits (every chat provider) takes its
+  slot in the shared pace before each message: one transaction of its own, 3 statements (the rows "receivers with
+  limits"), since the slot must be taken as the message leaves, not with the claim of up to 50 sent one after another.
 - (h) A replay reads the log in pages, folds each issue as it was at every event, maps each event to its activity,
   decides it (the scheduler's rule, with the webhook's filter) and inserts the deliveries of each page in one
   transaction; the rebuild folds and writes read-model rows but maps and decides nothing. The floor under it is the
@@ -221,6 +226,7 @@ rows.push(await throughput(dir, 1, 2000));
 rows.push(await throughput(dir, 50, 5000));
 rows.push(...(await postgresAppends()));
 rows.push(...(await instances()));
+rows.push(...(await paceCost(dir)));
 rows.push(await replayRate(dir, rebuildRate));
 rows.push(await decisionsLatency(dir));
 rows.push(...(await startUpRows(await engines.sqlite(dir))));

@@ -19,6 +19,7 @@ import { ThisInstance } from './delivery/instance.js';
 import { DeliveryQueue } from './delivery/queue.js';
 import { DeliveryRecorder } from './delivery/recorder.js';
 import { DeliveryRetention } from './delivery/retention.js';
+import { SharedPace } from './delivery/shared-pace.js';
 import { TestMessage } from './delivery/test-message.js';
 import { WebhookHttpClient } from './http/http-client.js';
 import { ScheduleWebhookDeliveriesHandler, WebhookSagas } from './subscription/schedule-deliveries.js';
@@ -44,6 +45,7 @@ import { TryFilterHandler } from './filters/filter-trial.query.js';
     AttemptMaker,
     DeliveryRecorder,
     DeliveryDispatcher,
+    SharedPace,
     DeliveryRetention,
     TestMessage,
     WebhookSubscription,

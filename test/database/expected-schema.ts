@@ -33,6 +33,7 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
     id: 'text', webhook_id: 'int8', project_id: 'int8', from_position: 'int8', to_position: 'int8', request: 'text', count: 'int4', actor_id: 'int8', created_at: 'int8',
   },
   webhook_windows: { webhook_id: 'int8', last_sent_at: 'int8' },
+  webhook_pace: { key: 'text', sent: 'text', blocked_until: 'int8', updated_at: 'int8' },
   log_checks: { fingerprint: 'text', position: 'int8', transaction_id: 'xid8', event_id: 'text', events: 'int8', checked_at: 'text' },
   read_model_rebuilds: {
     id: 'text', number: 'int8', state: 'text', phase: 'text', done: 'int8', total: 'int8', requested_by: 'text', instance: 'text', started_at: 'text', updated_at: 'text',
@@ -72,6 +73,7 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
     id: 'TEXT', webhook_id: 'INTEGER', project_id: 'INTEGER', from_position: 'INTEGER', to_position: 'INTEGER', request: 'TEXT', count: 'INTEGER', actor_id: 'INTEGER', created_at: 'INTEGER',
   },
   webhook_windows: { webhook_id: 'INTEGER', last_sent_at: 'INTEGER' },
+  webhook_pace: { key: 'TEXT', sent: 'TEXT', blocked_until: 'INTEGER', updated_at: 'INTEGER' },
   log_checks: { fingerprint: 'TEXT', position: 'INTEGER', transaction_id: 'TEXT', event_id: 'TEXT', events: 'INTEGER', checked_at: 'TEXT' },
   read_model_rebuilds: {
     id: 'TEXT', number: 'INTEGER', state: 'TEXT', phase: 'TEXT', done: 'INTEGER', total: 'INTEGER', requested_by: 'TEXT', instance: 'TEXT', started_at: 'TEXT', updated_at: 'TEXT',

@@ -7,6 +7,7 @@ import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and
 import { ReplaysAndCoalescing1764600000000 } from './1764600000000-replays-and-coalescing.js';
 import { CoalesceWindows1764700000000 } from './1764700000000-coalesce-windows.js';
 import { StartUpChecks1764900000000 } from './1764900000000-start-up-checks.js';
+import { ReceiverPace1765000000000 } from './1765000000000-receiver-pace.js';
 import { DeliveryTraceContext1765100000000 } from './1765100000000-delivery-trace-context.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
@@ -20,5 +21,6 @@ export const migrations = [
   ReplaysAndCoalescing1764600000000,
   CoalesceWindows1764700000000,
   StartUpChecks1764900000000,
+  ReceiverPace1765000000000,
   DeliveryTraceContext1765100000000,
 ];

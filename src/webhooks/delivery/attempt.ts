@@ -6,7 +6,8 @@ import { HERALD_VERSION } from '../../version.js';
 import type { Activity } from '../activity.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookHttpClient, type HttpOutcome } from '../http/http-client.js';
-import type { OutgoingRequest, WebhookTarget } from '../providers/provider.js';
+import { receiverThrottle } from '../providers/judging.js';
+import type { OutgoingRequest, Throttle, WebhookTarget } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import { AttemptTrace, type AttemptOrigin } from './attempt-trace.js';
 import type { AttemptVerdict } from './outcome.js';
@@ -19,6 +20,8 @@ export interface Attempt {
   /** Null when nothing was sent (the message could not be built). */
   response: HttpOutcome | null;
   verdict: AttemptVerdict;
+  /** What the answer said of the receiver's limit: every webhook sharing it waits (see SharedPace). */
+  throttle?: Throttle;
   startedAt: Date;
   durationMs: number;
   /** Its span: ended by the recorder, with the outcome. */
@@ -78,9 +81,11 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     // the receiver may join the trace; signatures cover the id, the timestamp and the body, not these
     request = { ...request, headers: { ...request.headers, ...trace.headers() } };
     const response = await this.http.send(request, signal);
+    const answer = response.kind === 'response' ? { status: response.status, headers: response.headers, body: response.body } : undefined;
+    const judging = { now: this.clock.now(), url: request.url };
     const verdict: AttemptVerdict =
       response.kind === 'response'
-        ? provider.judge({ status: response.status, headers: response.headers, body: response.body }, { now: this.clock.now(), url: request.url })
+        ? provider.judge(answer!, judging)
         : response.error === 'blocked address'
           ? { kind: 'failed', reason: `blocked address: ${response.detail}` }
           : { kind: 'retry', reason: `${response.error}: ${response.detail}` };
@@ -88,7 +93,8 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     if (verdict.kind !== 'delivered') {
       this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
     }
-    return { request, response, verdict, startedAt, durationMs: response.durationMs };
+    const throttle = answer && receiverThrottle(provider, answer, judging);
+    return { request, response, verdict, ...(throttle ? { throttle } : {}), startedAt, durationMs: response.durationMs };
   }
 
   /** The webhook with its credentials opened; a signing secret replaced less than 24 h ago still signs too. */

@@ -28,6 +28,8 @@ export interface DeliveryRow {
   /** The W3C trace context of its `create webhook` span, when it was scheduled inside a trace: its attempts' parent. */
   traceparent?: string | null;
   tracestate?: string | null;
+  /** Claimed with its webhook's pace rows: until when the receiver is blocked (see SharedPace); null when it never was. */
+  paced_until?: number | string | null;
 }
 
 export interface AttemptRow {

@@ -7,20 +7,21 @@ import { Metrics } from '../../shared/metrics.js';
 import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
 import { COALESCE_CLAIM, Coalescer } from '../coalesce/coalescer.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
-import { providerFor } from '../providers/registry.js';
 import { AttemptMaker } from './attempt.js';
+import { AttemptSlots } from './attempt-slots.js';
 import type { DeliveryRow } from './deliveries.js';
 import { admission } from './outcome.js';
-import { PaceKeeper } from './pace.js';
 import { InstanceHeartbeat } from './heartbeat.js';
 import { DeliveryQueue } from './queue.js';
 import { DeliveryRecorder } from './recorder.js';
+import { SharedPace } from './shared-pace.js';
 
 /**
  * The delivery loop: one worker per webhook with something due (a slow or dead endpoint
- * delays only itself), at most WEBHOOK_CONCURRENCY attempts in flight, each webhook at
- * its provider's pace. It asks the queue for due deliveries, hands each to an attempt and
- * the attempt to the recorder, and sleeps until the next delivery comes due or a wake-up.
+ * delays only itself), at most WEBHOOK_CONCURRENCY attempts in flight, each receiver at
+ * its pace, kept with every instance (SharedPace). It asks the queue for due deliveries,
+ * hands each to an attempt and the attempt to the recorder, and sleeps until the next
+ * delivery comes due or a wake-up.
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -30,10 +31,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    */
   static readonly RECORDS_AHEAD = 10;
   private readonly logger = new Logger('DeliveryDispatcher');
-  private readonly pace = new PaceKeeper();
   private readonly workers = new Map<number, Promise<number>>();
-  private inFlight = 0;
-  private readonly slotWaiters: (() => void)[] = [];
+  private readonly slots: AttemptSlots;
   private timer: NodeJS.Timeout | null = null;
   /** Wake-ups run one after another (each awaits its queries). */
   private scheduling: Promise<void> = Promise.resolve();
@@ -55,9 +54,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly heartbeat: InstanceHeartbeat,
     private readonly metrics: Metrics,
     private readonly coalescer: Coalescer,
+    private readonly pace: SharedPace,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
     @Optional() private readonly startUp?: StartUpGate,
-  ) {}
+  ) {
+    this.slots = new AttemptSlots(config.webhooks.concurrency);
+  }
 
   onApplicationBootstrap(): void {
     // once the start-up has checked the log (and rebuilt outdated read models)
@@ -194,8 +196,10 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     while (!this.stopping && !this.heartbeat.signal.aborted && !this.paused) {
       const signal = this.heartbeat.signal;
       const hook = await this.directory.get(webhookId);
-      const claimed = await this.queue.claim(webhookId, hook?.ordered ?? false, this.coalescer.coalesces(hook) ? COALESCE_CLAIM : undefined);
-      if (claimed.length === 0) break;
+      const keys = hook ? Object.values(this.pace.of(hook).keys) : [];
+      const claimed = await this.queue.claim(webhookId, hook?.ordered ?? false, this.coalescer.coalesces(hook) ? COALESCE_CLAIM : undefined, keys);
+      // a receiver throttled (from any instance): what was claimed waits for the end of it
+      if (claimed.length === 0 || (await this.pace.holdBack(claimed, this.clock.now().getTime()))) break;
       // a chat webhook's window: what came due within it goes as one message
       const batch = hook ? await this.coalescer.gather(hook, claimed, this.clock.now().getTime()) : claimed;
       if (batch.length === 0) break;
@@ -215,6 +219,10 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         if (step === 'stop') break;
         if (step !== 'skipped') {
           attempts++;
+          if (step.throttled) {
+            recording.add(step.recorded);
+            break;
+          }
           if (step.delivered) {
             const recorded: Promise<unknown> = step.recorded.finally(() => recording.delete(recorded));
             recording.add(recorded);
@@ -236,9 +244,10 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
 
   /**
    * One claimed delivery: attempted now, or (with the rest of its batch, which shares its
-   * webhook) skipped, held, or put back until its pace slot.
+   * webhook) skipped, held, or put back until its pace slot. An answer that throttles the
+   * receiver holds it for every instance, and the rest of the batch waits for the end of it.
    */
-  private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'skipped' | { delivered: boolean; recorded: Promise<unknown> }> {
+  private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'skipped' | { delivered: boolean; throttled: boolean; recorded: Promise<unknown> }> {
     const now = this.clock.now().getTime();
     const hook = await this.directory.get(delivery.webhook_id);
     const ids = rest.map((d) => d.id);
@@ -252,21 +261,22 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       await this.queue.settle(ids, 'HELD', gate.reason, gate.until.getTime(), now);
       return 'stop';
     }
-    const { pace } = providerFor(hook.type);
-    const slot = this.pace.nextSlot(hook.id, pace, now);
-    if (slot > now) {
-      // waits for its slot: not an attempt, not a failure
-      await this.queue.settle(ids, 'WAITING', null, slot, now);
-      return 'stop';
-    }
     if (!(await this.queue.holdLease(delivery, now))) return 'skipped';
-    this.pace.record(hook.id, pace, now);
-    await this.acquireSlot();
+    const paced = this.pace.of(hook);
+    await this.slots.acquire();
     let attempt;
     try {
+      // the receiver's slot is taken last, as the request leaves: a wait for an attempt slot must not age it
+      const sent = this.clock.now().getTime();
+      const slot = await this.pace.take(paced, sent);
+      if (slot > sent) {
+        // waits for its slot: not an attempt, not a failure
+        await this.queue.settle(ids, 'WAITING', null, slot, sent);
+        return 'stop';
+      }
       attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 });
     } finally {
-      this.releaseSlot();
+      this.slots.release();
     }
     const recorded = this.recorder.record({ delivery, hook, attempt, test: false }).catch((error) => {
       // during a storage outage: a warning without a stack (the outage itself is logged once, by StorageHealth)
@@ -276,25 +286,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         'could not record an attempt; it will be attempted again (same webhook-id)',
       );
     });
-    return { delivered: attempt.verdict.kind === 'delivered', recorded };
+    // the rest of the batch waits with every other webhook sharing the receiver
+    if (attempt.throttle) await this.pace.throttle(paced, attempt.throttle, { webhookId: hook.id, waiting: ids.slice(1) }, this.clock.now().getTime());
+    return { delivered: attempt.verdict.kind === 'delivered', throttled: attempt.throttle !== undefined, recorded };
   }
 
   private waitFor<T>(recorded: Promise<T>): Promise<T> {
     this.recorder.hurry();
     return recorded;
-  }
-
-  private async acquireSlot(): Promise<void> {
-    if (this.inFlight < this.config.webhooks.concurrency) {
-      this.inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-  }
-
-  private releaseSlot(): void {
-    const next = this.slotWaiters.shift();
-    if (next) next();
-    else this.inFlight--;
   }
 }

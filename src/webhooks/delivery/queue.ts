@@ -7,6 +7,10 @@ import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
 import { CLAIMABLE, OPEN, OPEN_AT, TAKE_DUE, WAITING, lineStartsSql, orderedLines } from './queue-sql.js';
 
+/** The latest block among a webhook's pace rows, returned with its claimed deliveries (no statement of its own). */
+const pacedUntil = (keys: readonly string[]) =>
+  keys.length === 0 ? '' : `, (SELECT MAX(blocked_until) FROM webhook_pace WHERE key IN (${keys.map(() => '?').join(', ')})) AS paced_until`;
+
 /** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
 export const NOT_DURABLE = { durable: false };
 
@@ -79,9 +83,10 @@ export class DeliveryQueue {
    * ever held by two dispatchers at once. An ordered webhook takes each issue's line up to
    * its first delivery that cannot go now (not due, claimed elsewhere, or carried by a
    * message that has not gone): a whole line when all of it is due, so a coalescing window's
-   * end gathers every waiting activity, not only the first of each issue.
+   * end gathers every waiting activity, not only the first of each issue. With `paceKeys` (the
+   * webhook's rows in webhook_pace, see SharedPace), each row also carries their block, `paced_until`.
    */
-  async claim(webhookId: number, ordered: boolean, limit = DeliveryQueue.CLAIM_BATCH): Promise<DeliveryRow[]> {
+  async claim(webhookId: number, ordered: boolean, limit = DeliveryQueue.CLAIM_BATCH, paceKeys: readonly string[] = []): Promise<DeliveryRow[]> {
     // several instances share the queue: rows another one is claiming right now are skipped, not waited for
     const skipLocked = this.store.engine === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
     const rows = await this.store.transact((tx) => {
@@ -94,8 +99,8 @@ export class DeliveryQueue {
          ), taken AS (${lines.taken}), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM taken)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
-         WHERE id IN (SELECT id FROM numbered) RETURNING *`,
-        [...lines.beforeParams, webhookId, now, now, ...lines.takenParams, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now],
+         WHERE id IN (SELECT id FROM numbered) RETURNING *${pacedUntil(paceKeys)}`,
+        [...lines.beforeParams, webhookId, now, now, ...lines.takenParams, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now, ...paceKeys],
       );
     }, NOT_DURABLE);
     // RETURNING keeps no order

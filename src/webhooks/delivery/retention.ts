@@ -10,7 +10,8 @@ import { NOT_DURABLE } from './queue.js';
  * Removes finished deliveries (and their attempts) once they are past the retention
  * period: hourly in the background, in chunks of a short transaction each, yielding
  * between them (on SQLite a chunk of 500 with their attempts' bodies took 30 to 100 ms
- * of the loop; 100 take a few). The events themselves are kept forever.
+ * of the loop; 100 take a few). The events themselves are kept forever. Receivers' pace rows
+ * (webhook_pace) quiet for as long go too: nothing in them counts any more.
  */
 @Injectable()
 export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestroy {
@@ -56,6 +57,7 @@ export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestro
                   WHERE event_position IS NULL AND status = 'DELIVERING' AND lease_until < ?`,
             params: [now, now],
           },
+          { sql: `DELETE FROM webhook_pace WHERE updated_at < ? AND blocked_until < ?`, params: [before, now] },
         ]),
       NOT_DURABLE,
     );

@@ -53,7 +53,8 @@ export const CUSTOM = defineProvider({
   answerRule: 'Any 2xx answer counts as delivered, unless its body is JSON with a code other than 0: then the delivery is retried and its message recorded. 410 disables the webhook; 408, 429 and 5xx are retried; other answers fail.',
   customHeaders: true,
   limits: {},
-  pace: [],
+  // no limit known; a 429 with Retry-After still makes every webhook posting to that URL wait
+  pace: { limits: [] },
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
     const body = JSON.stringify(customBody(activity));

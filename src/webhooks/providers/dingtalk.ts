@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Activity, Mention } from '../activity.js';
-import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
+import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Throttle, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, fitParts, mentionMarkup, partsOf, quote } from './text.js';
-import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf } from './judging.js';
+import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf, throttleOf429, throttleUntil } from './judging.js';
 
 /** DingTalk refuses robot messages over 20,000 bytes: the JSON body is kept within that. */
 export const DINGTALK_MAX_BODY_BYTES = 20_000;
@@ -34,6 +34,20 @@ export function dingtalkSign(secret: string, ms: number): string {
   return createHmac('sha256', secret).update(`${ms}\n${secret}`, 'utf8').digest('base64');
 }
 
+/** A robot's answer as JSON: its `errcode` and the reason to record (`errmsg`). */
+function answer(response: ProviderResponse): { code: number | undefined; reason: string } {
+  const body = jsonObject(response.body);
+  const code = numericCode(body?.errcode);
+  return { code, reason: typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}` };
+}
+
+/** 130101 (over 20 a minute): the robot takes nothing for 10 minutes (or longer, if Retry-After says so), from any sender. */
+function throttled(response: ProviderResponse, now: Date): Throttle | undefined {
+  if (response.status !== 200) return throttleOf429(response, now);
+  const { code, reason } = answer(response);
+  return code === 130101 ? throttleUntil(reason, now, later(new Date(now.getTime() + DINGTALK_THROTTLE_MS), retryAfterOf(response, now))) : undefined;
+}
+
 /** The URL with `timestamp` and `sign` appended when the webhook has a signing secret. */
 function signedUrl(url: string, secret: string | undefined, now: Date): string {
   if (!secret) return url;
@@ -52,8 +66,9 @@ export const DINGTALK = defineProvider({
   signingSecret: ROBOT_SIGNING_SECRET,
   customHeaders: false,
   limits: { bodyBytes: DINGTALK_MAX_BODY_BYTES },
-  // 20 per minute per robot; going over throttles the robot for 10 minutes.
-  pace: [{ count: 20, perMs: 60_000 }],
+  // 20 per minute per robot, then 10 minutes of 130101 (open.dingtalk.com, custom robots): the robot is its
+  // access_token, whichever host the URL names
+  pace: { limits: [{ count: 20, perMs: 60_000 }], sharedBy: (url) => url.searchParams.get('access_token') ?? undefined },
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
     // only Herald's own mentions fill `at` (never isAtAll): a `@…` typed by a user pings no one without it
@@ -71,16 +86,14 @@ export const DINGTALK = defineProvider({
 
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     if (response.status !== 200) return judgeStatus(response, ctx.now);
-    const body = jsonObject(response.body);
-    const code = numericCode(body?.errcode);
+    const { code, reason } = answer(response);
     if (code === undefined) return failed(`${describeResponse(response)} (no errcode)`);
     if (code === 0) return DELIVERED;
-    const reason = typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}`;
-    if (code === 130101) {
-      const throttle = new Date(ctx.now.getTime() + DINGTALK_THROTTLE_MS);
-      return retry(reason, later(throttle, retryAfterOf(response, ctx.now)));
-    }
+    const throttle = throttled(response, ctx.now);
+    if (throttle) return retry(reason, throttle.until);
     // 310000 (keyword missing, signature mismatch, timestamp out of range, IP not allowed) and the rest.
     return failed(reason);
   },
+
+  throttle: (response, ctx) => throttled(response, ctx.now),
 });

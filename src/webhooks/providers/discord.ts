@@ -1,12 +1,35 @@
 import type { Activity } from '../activity.js';
-import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Throttle, type Verdict, type WebhookTarget } from './provider.js';
 import { LEVEL_COLOR, UNICODE_EMOJI, type MessageParts, fitParts, hostMatches, partsOf, truncate } from './text.js';
-import { DELIVERED, afterSeconds, describeResponse, failed, isSuccess, jsonObject, judgeStatus, later, retry, retryAfterOf } from './judging.js';
+import { DELIVERED, afterSeconds, describeResponse, failed, header, isSuccess, jsonObject, judgeStatus, later, retry, retryAfterOf, throttleUntil } from './judging.js';
 
 /** Discord's embed limits, in characters, and the message content limit. */
 export const DISCORD_LIMITS = { title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, authorName: 256, embedTotal: 6000 } as const;
 
 const HOSTS = ['discord.com', 'discordapp.com'] as const;
+
+/** A 429's wait: the header in whole seconds, the body's `retry_after` in (fractional) seconds; both may be given. */
+function retryWait(response: ProviderResponse, now: Date): Date | undefined {
+  return later(retryAfterOf(response, now), afterSeconds(jsonObject(response.body)?.retry_after, now));
+}
+
+/**
+ * What Discord's answer says of its limits (discord.com/developers/docs/topics/rate-limits): a 429
+ * waits `retry_after`, for every Discord webhook when the limit is the global one
+ * (`X-RateLimit-Global`, `X-RateLimit-Scope: global`, or `global` in the body); any answer with
+ * `X-RateLimit-Remaining: 0` says its bucket (`X-RateLimit-Bucket`) is spent until `X-RateLimit-Reset-After`.
+ */
+function throttled(response: ProviderResponse, now: Date): Throttle | undefined {
+  const bucket = header(response, 'x-ratelimit-bucket');
+  const of = bucket ? ` (bucket ${bucket})` : '';
+  if (response.status === 429) {
+    const global = /^true$/i.test(header(response, 'x-ratelimit-global') ?? '') || /^global$/i.test(header(response, 'x-ratelimit-scope') ?? '') || jsonObject(response.body)?.global === true;
+    return throttleUntil(`${describeResponse(response)}${of}`, now, retryWait(response, now), global ? 'provider' : 'receiver');
+  }
+  if (header(response, 'x-ratelimit-remaining')?.trim() !== '0') return undefined;
+  const reset = afterSeconds(header(response, 'x-ratelimit-reset-after'), now);
+  return reset ? throttleUntil(`no requests remaining${of} until the limit resets`, now, reset) : undefined;
+}
 
 /** Discord refuses empty field names and values; a zero-width space shows as blank. */
 const nonEmpty = (text: string) => (text === '' ? '\u200b' : text);
@@ -36,10 +59,16 @@ export const DISCORD = defineProvider({
   publicPathPrefixes: ['/api/webhooks/'],
   customHeaders: false,
   limits: DISCORD_LIMITS,
-  pace: [
-    { count: 5, perMs: 2000 },
-    { count: 30, perMs: 60_000 },
-  ],
+  // Discord announces its limits in every answer (followed: see `throttle`); these two are what it is known to
+  // keep for a webhook (5 per 2 s per webhook, 30 a minute per channel), kept until it says otherwise. The
+  // receiver is the Discord webhook's id, the top-level resource its limits are counted by.
+  pace: {
+    limits: [
+      { count: 5, perMs: 2000 },
+      { count: 30, perMs: 60_000 },
+    ],
+    sharedBy: (url) => /^\/api\/(?:v\d+\/)?webhooks\/(\d+)\//.exec(url.pathname)?.[1],
+  },
 
   /** Discord's own hosts only take webhook URLs (`/api/webhooks/{id}/{token}`); operator-added hosts are left alone. */
   checkUrl(url: URL): string | undefined {
@@ -71,13 +100,10 @@ export const DISCORD = defineProvider({
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     // 204 No Content by default, 200 with `?wait=true`.
     if (isSuccess(response.status)) return DELIVERED;
-    if (response.status === 429) {
-      const body = jsonObject(response.body);
-      // Both may be given: the header in whole seconds, the body's `retry_after` in (fractional) seconds.
-      const notBefore = later(retryAfterOf(response, ctx.now), afterSeconds(body?.retry_after, ctx.now));
-      return retry(describeResponse(response), notBefore);
-    }
+    if (response.status === 429) return retry(describeResponse(response), retryWait(response, ctx.now));
     if (response.status === 401 || response.status === 403 || response.status === 404) return failed(describeResponse(response));
     return judgeStatus(response, ctx.now);
   },
+
+  throttle: (response, ctx) => throttled(response, ctx.now),
 });

@@ -36,8 +36,8 @@ export const GOOGLE_CHAT = defineProvider({
   publicPathPrefixes: ['/v1/spaces/'],
   customHeaders: false,
   limits: GOOGLE_CHAT_LIMITS,
-  // about one message per second per space (one webhook posts to one space)
-  pace: [{ count: 1, perMs: 1000 }],
+  // 60 message writes per minute per space (developers.google.com/workspace/chat/limits): every webhook of a space shares them
+  pace: { limits: [{ count: 60, perMs: 60_000 }], sharedBy: (url) => /^\/v1\/spaces\/([^/]+)\//.exec(url.pathname)?.[1] },
 
   /** Google's host takes only a space's incoming-webhook URL, with its key and token; operator-added hosts are left alone. */
   checkUrl(url: URL): string | undefined {

@@ -1,4 +1,4 @@
-import type { ProviderResponse, Verdict } from './provider.js';
+import type { JudgeContext, ProviderAdapter, ProviderResponse, Throttle, Verdict } from './provider.js';
 import { truncate } from './text.js';
 
 /* The parts of judging a provider's response that all providers share: waits, headers, JSON bodies, verdicts. Pure. */
@@ -103,3 +103,21 @@ export function judgeStatus(response: ProviderResponse, now: Date): Verdict {
 }
 
 export const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/** How long a receiver that answered 429 without saying how long is left alone: the retry schedule's first delay. */
+export const UNSTATED_THROTTLE_MS = 5_000;
+
+/** A receiver's throttle `until` (clamped to [now, now + 24 h]), or after the unstated wait when it said none. */
+export function throttleUntil(reason: string, now: Date, until: Date | undefined, scope: Throttle['scope'] = 'receiver'): Throttle {
+  return { until: until ? clampNotBefore(until.getTime(), now) : new Date(now.getTime() + UNSTATED_THROTTLE_MS), reason, scope };
+}
+
+/** What a 429 says of the receiver: wait until Retry-After. Undefined for any other status. */
+export function throttleOf429(response: ProviderResponse, now: Date): Throttle | undefined {
+  return response.status === 429 ? throttleUntil(describeResponse(response), now, retryAfterOf(response, now)) : undefined;
+}
+
+/** What the answer says of the receiver's limit: the provider's own reading, or a 429's. */
+export function receiverThrottle(provider: Pick<ProviderAdapter, 'throttle'>, response: ProviderResponse, ctx: JudgeContext): Throttle | undefined {
+  return provider.throttle ? provider.throttle(response, ctx) : throttleOf429(response, ctx.now);
+}

@@ -50,6 +50,28 @@ export interface RateLimit {
   perMs: number;
 }
 
+/**
+ * The limits a receiver keeps, which every instance keeps to together (see delivery/pace.ts),
+ * and what the receiver counts by: webhooks of Herald that share it share the limits.
+ */
+export interface ReceiverPace {
+  /** All must hold; empty when the receiver states none (its answers still slow it: see `throttle`). */
+  readonly limits: readonly RateLimit[];
+  /**
+   * What the receiver counts by, read from the webhook's URL (DingTalk: the robot's access_token);
+   * undefined when the URL does not say (then the whole URL). Two webhooks with the same one share the limits.
+   */
+  sharedBy?(url: URL): string | undefined;
+}
+
+/** What an answer says of the receiver's limit: nothing more goes to it before `until`. */
+export interface Throttle {
+  until: Date;
+  reason: string;
+  /** `provider`: the sender as a whole is limited (Discord's global limit): every webhook of the provider waits. */
+  scope: 'receiver' | 'provider';
+}
+
 /** A provider's signing secret: what it is, and the rule a secret must meet. */
 export interface SigningSecretRule {
   /** For people: what to paste, e.g. "the robot's signing secret (8 to 200 characters)". */
@@ -91,13 +113,18 @@ export interface ProviderAdapter<T extends string = string> {
   readonly customHeaders: boolean;
   /** The receiver's size limits that rendering keeps to (characters or bytes, as each name says). */
   readonly limits: Readonly<Record<string, number>>;
-  /** Per-webhook pace limits; all must hold. */
-  readonly pace: readonly RateLimit[];
+  /** The receiver's limits, kept by every instance together, and what the receiver counts by. */
+  readonly pace: ReceiverPace;
   /** Whether a URL it accepts is of a kind the service has retired (Teams' connectors): undefined when it is not. */
   retiredUrl?(url: URL): RetiredUrlView | undefined;
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest;
   /** `url`: where the request went (a judge may tell the URL's kind by it). */
   judge(response: ProviderResponse, ctx: JudgeContext): Verdict;
+  /**
+   * What the answer says of the receiver's limit (a throttle code, a 429, Discord's headers), whatever
+   * the verdict; absent: a 429 alone says it (see receiverThrottle in judging.ts).
+   */
+  throttle?(response: ProviderResponse, ctx: JudgeContext): Throttle | undefined;
 }
 
 export interface JudgeContext {

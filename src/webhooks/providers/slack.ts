@@ -59,9 +59,9 @@ export const SLACK = defineProvider({
   publicPathPrefixes: ['/services/'],
   customHeaders: false,
   limits: SLACK_LIMITS,
-  // "About 1 per second, short bursts allowed": a sliding window of 3 per 3 s keeps the average
-  // at 1/s while letting a burst of 3 go at once. (Adding {1, 1000} would forbid the burst.)
-  pace: [{ count: 3, perMs: 3000 }],
+  // incoming webhooks: 1 message per second per webhook (docs.slack.dev/apis/web-api/rate-limits);
+  // a 429 says how long with Retry-After. The receiver is the webhook's URL.
+  pace: { limits: [{ count: 1, perMs: 1000 }] },
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
     const body = { text: mrkdwn(activity.title, SLACK_LIMITS.text), blocks: blocks(activity, ctx.brand) };

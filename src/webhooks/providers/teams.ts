@@ -2,7 +2,7 @@ import type { RetiredUrlView } from '../../contract/webhooks.js';
 import type { Activity } from '../activity.js';
 import { defineProvider, type JudgeContext, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, breakMarkup, fitParts, hostMatches, levelColorHex, mapParts, partsOf } from './text.js';
-import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus, retry, retryAfterOf } from './judging.js';
+import { DELIVERED, describeResponse, failed, isSuccess, judgeStatus, retry, retryAfterOf, throttleOf429, throttleUntil } from './judging.js';
 
 /** Legacy Office 365 connector hosts: they take a MessageCard. */
 export const TEAMS_CONNECTOR_HOSTS = ['*.office.com', '*.office365.com'] as const;
@@ -134,7 +134,8 @@ export const TEAMS = defineProvider({
   publicPathPrefixes: ['/webhookb2/', '/workflows/', '/powerautomate/automations/direct/workflows/'],
   customHeaders: false,
   limits: { bodyBytes: TEAMS_MAX_BODY_BYTES },
-  pace: [{ count: 4, perMs: 1000 }],
+  // about 4 requests per second per webhook (learn.microsoft.com, Teams webhooks' rate limits); the receiver is the URL
+  pace: { limits: [{ count: 4, perMs: 1000 }] },
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
     const card = teamsCardKind(hook.url) === 'MessageCard' ? messageCard : workflowMessage;
@@ -149,6 +150,12 @@ export const TEAMS = defineProvider({
    * the code it wraps; Workflows answer 202 with an empty body. Any other 2xx is delivered.
    */
   retiredUrl: teamsRetiredUrl,
+
+  /** A 429, or a legacy connector's 200 wrapping one. */
+  throttle(response: ProviderResponse, ctx: JudgeContext) {
+    const wrapped = response.status === 200 && Number(WRAPPED_STATUS.exec(response.body)?.[1] ?? NaN) === 429;
+    return wrapped ? throttleUntil(describeResponse(response), ctx.now, retryAfterOf(response, ctx.now)) : throttleOf429(response, ctx.now);
+  },
 
   judge(response: ProviderResponse, ctx: JudgeContext): Verdict {
     if (isSuccess(response.status)) {

@@ -1,13 +1,27 @@
 import type { Activity } from '../activity.js';
 import { WECOM_USER_ID, isMentionable } from '../../users/contact-handles.js';
-import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Verdict, type WebhookTarget } from './provider.js';
+import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Throttle, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, WECOM_STATUS, breakMarkup, fitParts, mapParts, mentionMarkup, partsOf, quote, utf8Length } from './text.js';
-import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf } from './judging.js';
+import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf, throttleOf429, throttleUntil } from './judging.js';
 
 /** WeCom refuses markdown content over 4,096 bytes of UTF-8. */
 export const WECOM_MAX_CONTENT_BYTES = 4096;
 /** errcode 45009 (rate limited): try again after a minute. */
 export const WECOM_THROTTLE_MS = 60 * 1000;
+
+/** A robot's answer as JSON: its `errcode` and the reason to record (`errmsg`). */
+function answer(response: ProviderResponse): { code: number | undefined; reason: string } {
+  const body = jsonObject(response.body);
+  const code = numericCode(body?.errcode);
+  return { code, reason: typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}` };
+}
+
+/** 45009 (over 20 a minute): the robot takes nothing for a minute, or as long as Retry-After says. */
+function throttled(response: ProviderResponse, now: Date): Throttle | undefined {
+  if (response.status !== 200) return throttleOf429(response, now);
+  const { code, reason } = answer(response);
+  return code === 45009 ? throttleUntil(reason, now, later(new Date(now.getTime() + WECOM_THROTTLE_MS), retryAfterOf(response, now))) : undefined;
+}
 
 /** `<@userid>` is WeCom's mention markup in markdown: user text keeps it as text. */
 const noMentions = (p: MessageParts) => mapParts(p, (text) => breakMarkup(text, /<(?=@)/g));
@@ -35,7 +49,8 @@ export const WECOM = defineProvider({
   publicPathPrefixes: ['/cgi-bin/webhook/send'],
   customHeaders: false,
   limits: { contentBytes: WECOM_MAX_CONTENT_BYTES },
-  pace: [{ count: 20, perMs: 60_000 }],
+  // 20 messages per minute per robot (developer.work.weixin.qq.com/document/path/91770): the robot is its key
+  pace: { limits: [{ count: 20, perMs: 60_000 }], sharedBy: (url) => url.searchParams.get('key') ?? undefined },
 
   render(activity: Activity, hook: WebhookTarget, ctx: RenderContext): OutgoingRequest {
     const parts = fitParts(partsOf(activity), (p) => utf8Length(wecomContent(p, activity, ctx.brand)), WECOM_MAX_CONTENT_BYTES);
@@ -45,12 +60,12 @@ export const WECOM = defineProvider({
 
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     if (response.status !== 200) return judgeStatus(response, ctx.now);
-    const body = jsonObject(response.body);
-    const code = numericCode(body?.errcode);
+    const { code, reason } = answer(response);
     if (code === undefined) return failed(`${describeResponse(response)} (no errcode)`);
     if (code === 0) return DELIVERED;
-    const reason = typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}`;
-    if (code === 45009) return retry(reason, later(new Date(ctx.now.getTime() + WECOM_THROTTLE_MS), retryAfterOf(response, ctx.now)));
-    return failed(reason);
+    const throttle = throttled(response, ctx.now);
+    return throttle ? retry(reason, throttle.until) : failed(reason);
   },
+
+  throttle: (response, ctx) => throttled(response, ctx.now),
 });

@@ -10,9 +10,9 @@ const render = (activity = ACTIVITIES.taskCanceled, brand = 'Bytebase') => JSON.
 const judge = (status: number, body = '', headers: Record<string, string> = {}): Verdict => GOOGLE_CHAT.judge(response(status, body, headers), { now: NOW });
 
 describe('Google Chat in the registry', () => {
-  it('is GOOGLE_CHAT, also bb.plugin.webhook.google_chat, on chat.googleapis.com at about one message a second', () => {
+  it('is GOOGLE_CHAT, also bb.plugin.webhook.google_chat, on chat.googleapis.com at 60 messages a minute per space', () => {
     expect([normalizeWebhookType('GOOGLE_CHAT'), normalizeWebhookType('bb.plugin.webhook.google_chat')]).toEqual(['GOOGLE_CHAT', 'GOOGLE_CHAT']);
-    expect(GOOGLE_CHAT).toMatchObject({ displayName: 'Google Chat', hosts: ['chat.googleapis.com'], publicPathPrefixes: ['/v1/spaces/'], customHeaders: false, pace: [{ count: 1, perMs: 1000 }] });
+    expect(GOOGLE_CHAT).toMatchObject({ displayName: 'Google Chat', hosts: ['chat.googleapis.com'], publicPathPrefixes: ['/v1/spaces/'], customHeaders: false, pace: { limits: [{ count: 60, perMs: 60_000 }] } });
     expect(GOOGLE_CHAT.signingSecret).toBeUndefined();
   });
 

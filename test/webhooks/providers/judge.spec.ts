@@ -235,8 +235,13 @@ describe.each([
     });
   });
 
-  it.each([9499, 11232])('code %i (rate limited) → retry', (code) => {
-    expect(judge(adapter, 200, json({ code, msg: 'too many request' }))).toEqual({ kind: 'retry', reason: 'too many request' });
+  it.each([9499, 11232])('code %i (rate limited) → retry after a minute, the bot\'s longer window', (code) => {
+    expect(judge(adapter, 200, json({ code, msg: 'too many request' }))).toEqual({ kind: 'retry', reason: 'too many request', notBefore: at(60_000) });
+  });
+
+  it('code 11232 with the wait stated → retry after it (x-ogw-ratelimit-reset, or Retry-After)', () => {
+    expect(judge(adapter, 200, json({ code: 11232, msg: 'frequency limited' }), { 'x-ogw-ratelimit-reset': '12' })).toMatchObject({ notBefore: at(12_000) });
+    expect(judge(adapter, 200, json({ code: 11232, msg: 'frequency limited' }), { 'retry-after': '3' })).toMatchObject({ notBefore: at(3_000) });
   });
 
   it('429 → retry after Retry-After', () => {

@@ -58,22 +58,42 @@ describe('the registry', () => {
     expect(PROVIDERS.CUSTOM.hosts).toEqual([]);
   });
 
-  it('declares the pace of delivery.md', () => {
-    expect(PROVIDERS.SLACK.pace).toEqual([{ count: 3, perMs: 3000 }]);
-    expect(PROVIDERS.DISCORD.pace).toEqual([
+  it('declares the receivers\' limits of their documentation (issue 25)', () => {
+    expect(PROVIDERS.SLACK.pace.limits).toEqual([{ count: 1, perMs: 1000 }]);
+    expect(PROVIDERS.DISCORD.pace.limits).toEqual([
       { count: 5, perMs: 2000 },
       { count: 30, perMs: 60000 },
     ]);
-    expect(PROVIDERS.TEAMS.pace).toEqual([{ count: 4, perMs: 1000 }]);
-    expect(PROVIDERS.DINGTALK.pace).toEqual([{ count: 20, perMs: 60000 }]);
+    expect(PROVIDERS.TEAMS.pace.limits).toEqual([{ count: 4, perMs: 1000 }]);
+    expect(PROVIDERS.DINGTALK.pace.limits).toEqual([{ count: 20, perMs: 60000 }]);
     for (const type of ['FEISHU', 'LARK'] as const) {
-      expect(PROVIDERS[type].pace).toEqual([
+      expect(PROVIDERS[type].pace.limits).toEqual([
         { count: 5, perMs: 1000 },
         { count: 100, perMs: 60000 },
       ]);
     }
-    expect(PROVIDERS.WECOM.pace).toEqual([{ count: 20, perMs: 60000 }]);
-    expect(PROVIDERS.CUSTOM.pace).toEqual([]);
+    expect(PROVIDERS.WECOM.pace.limits).toEqual([{ count: 20, perMs: 60000 }]);
+    expect(PROVIDERS.GOOGLE_CHAT.pace.limits).toEqual([{ count: 60, perMs: 60000 }]);
+    expect(PROVIDERS.CUSTOM.pace.limits).toEqual([]);
+  });
+
+  it.each([
+    // the robot, bot or space the service counts by, whichever URL names it
+    ['DINGTALK', 'https://oapi.dingtalk.com/robot/send?access_token=abc123', 'abc123'],
+    ['DINGTALK', 'https://api.dingtalk.com/robot/send?access_token=abc123&x=1', 'abc123'],
+    ['WECOM', 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-1', 'k-1'],
+    ['FEISHU', 'https://open.feishu.cn/open-apis/bot/v2/hook/5f0c-11', '5f0c-11'],
+    ['LARK', 'https://open.larksuite.com/open-apis/bot/v2/hook/5f0c-11', '5f0c-11'],
+    ['GOOGLE_CHAT', 'https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t1', 'AAAA'],
+    ['DISCORD', 'https://discordapp.com/api/webhooks/1234/token-abc', '1234'],
+    ['DISCORD', 'https://discord.com/api/v10/webhooks/1234/token-def', '1234'],
+    // no key in the URL: the whole URL is the receiver
+    ['DINGTALK', 'https://oapi.dingtalk.com/robot/send', undefined],
+    ['SLACK', 'https://hooks.slack.com/services/T/B/x', undefined],
+    ['TEAMS', 'https://x.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/a/triggers/manual/paths/invoke?sig=s', undefined],
+    ['CUSTOM', 'https://receiver.example.com/herald', undefined],
+  ] as const)('counts a %s receiver at %s by %s', (type, url, identity) => {
+    expect(PROVIDERS[type].pace.sharedBy?.(new URL(url))).toBe(identity);
   });
 
   it('checks the path of Discord URLs on Discord hosts', () => {
