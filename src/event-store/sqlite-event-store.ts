@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Logger } from '@nestjs/common';
+import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../database/sqlite-driver.js';
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
@@ -47,6 +49,8 @@ export class SqliteEventStore extends EventStore {
   private appendedTypes: string[] = [];
   /** The signals the running batch raised (likewise). */
   private raised: Signal[] = [];
+  /** WAL checkpoints, on a thread of their own (null: no WAL). */
+  private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -57,10 +61,13 @@ export class SqliteEventStore extends EventStore {
     this.durableLevel = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
     this.currentLevel = this.durableLevel;
     this.reader = openSqlite(db.name, { readonly: true, fileMustExist: true, timeout: 5000 });
+    const logger = new Logger('SqliteEventStore');
+    this.checkpointer = SqliteCheckpointer.start(db, (message) => logger.warn(message));
   }
 
   async close(): Promise<void> {
     while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    await this.checkpointer?.stop();
     if (this.reader.open) this.reader.close();
   }
 
