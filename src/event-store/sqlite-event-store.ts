@@ -177,8 +177,8 @@ export class SqliteEventStore extends EventStore {
     }
   }
 
-  readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion));
+  readStream(streamId: string, afterVersion = 0, limit?: number): Promise<RecordedEvent[]> {
+    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion, limit));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
@@ -221,8 +221,12 @@ export class SqliteEventStore extends EventStore {
     return statement;
   }
 
-  private readStreamOn(db: SqliteDatabase, cache: Map<string, SqliteStatement>, streamId: string, afterVersion: number): RecordedEvent[] {
-    const rows = this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`).all(streamId, afterVersion) as EventRow[];
+  private readStreamOn(db: SqliteDatabase, cache: Map<string, SqliteStatement>, streamId: string, afterVersion: number, limit?: number): RecordedEvent[] {
+    const rows = (
+      limit === undefined
+        ? this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`).all(streamId, afterVersion)
+        : this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version LIMIT ?`).all(streamId, afterVersion, limit)
+    ) as EventRow[];
     return rows.map((row) => toRecorded(row, this.upcasters));
   }
 
