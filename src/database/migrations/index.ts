@@ -6,6 +6,7 @@ import { DeliveryInstances1764400000000 } from './1764400000000-delivery-instanc
 import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and-contacts.js';
 import { ReplaysAndCoalescing1764600000000 } from './1764600000000-replays-and-coalescing.js';
 import { CoalesceWindows1764700000000 } from './1764700000000-coalesce-windows.js';
+import { ReplayProgress1764800000000 } from './1764800000000-replay-progress.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   ApprovalsAndContacts1764500000000,
   ReplaysAndCoalescing1764600000000,
   CoalesceWindows1764700000000,
+  ReplayProgress1764800000000,
 ];

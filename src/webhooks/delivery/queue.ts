@@ -6,8 +6,10 @@ import type { Activity } from '../activity.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
 
-/** Not final: what ix_deliveries_open holds (the same words, so both engines see the index applies). */
+/** Not final: what ix_deliveries_open and ix_deliveries_lane hold (the same words, so both engines see the index applies). */
 const OPEN = `status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`;
+/** Waiting for an attempt: what ix_deliveries_waiting holds. */
+const WAITING_STATUSES = `status IN ('PENDING', 'RETRYING', 'HELD')`;
 /** Due, or leased by a dispatcher that is gone. Test messages are never queued: they are one synchronous attempt. */
 const CLAIMABLE = `${OPEN} AND event_position IS NOT NULL AND ((status IN ('PENDING', 'RETRYING', 'HELD') AND next_attempt_at <= ?) OR (status = 'DELIVERING' AND lease_until < ?))`;
 /** A delivery given back without an attempt waits as it did before it was claimed. */
@@ -44,18 +46,38 @@ export class DeliveryQueue {
     this.owner = instance.id;
   }
 
-  /** Webhooks with something due now, and, for the others with open deliveries, when the next one comes due. */
+  /**
+   * Webhooks with something due now, and, for the others with open deliveries, when the next one comes due.
+   * Bounded by the number of webhooks, not of deliveries (a replay may queue a million for one): one
+   * index entry per webhook (ix_deliveries_waiting: each webhook's waiting deliveries by due time,
+   * visited webhook by webhook), and the few leased ones.
+   */
   async due(now: number): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
-    const rows = await this.store.query<{ webhook_id: number; at: number }>(
-      `SELECT webhook_id, MIN(CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END) AS at FROM webhook_deliveries
-       WHERE ${OPEN} AND event_position IS NOT NULL GROUP BY webhook_id`,
+    // SQLite would rather take ix_deliveries_due (status = ?) for the status list, and read every waiting delivery
+    const waiting = this.store.engine === 'sqlite' ? 'webhook_deliveries INDEXED BY ix_deliveries_waiting' : 'webhook_deliveries';
+    const rows = await this.store.query<{ webhook_id: number | null; at: number | null }>(
+      `WITH RECURSIVE hooks (id) AS (
+         SELECT MIN(webhook_id) FROM ${waiting} WHERE ${WAITING_STATUSES}
+         UNION ALL
+         SELECT (SELECT MIN(webhook_id) FROM ${waiting} WHERE ${WAITING_STATUSES} AND webhook_id > hooks.id) FROM hooks WHERE hooks.id IS NOT NULL
+       )
+       SELECT id AS webhook_id, (SELECT MIN(next_attempt_at) FROM ${waiting} WHERE ${WAITING_STATUSES} AND webhook_id = hooks.id) AS at FROM hooks WHERE id IS NOT NULL
+       UNION ALL
+       SELECT webhook_id, MIN(lease_until) AS at FROM webhook_deliveries WHERE status = 'DELIVERING' AND event_position IS NOT NULL GROUP BY webhook_id`,
     );
-    const all = rows.map((row) => ({ webhookId: Number(row.webhook_id), at: Number(row.at) }));
+    const soonest = new Map<number, number>();
+    for (const row of rows) {
+      const [webhookId, at] = [Number(row.webhook_id), Number(row.at)];
+      soonest.set(webhookId, Math.min(at, soonest.get(webhookId) ?? Infinity));
+    }
+    const all = [...soonest].map(([webhookId, at]) => ({ webhookId, at }));
     return { webhookIds: all.filter((row) => row.at <= now).map((row) => row.webhookId), next: all.filter((row) => row.at > now) };
   }
 
   /**
-   * Takes the next due deliveries of one webhook, in event order, in one statement. They
+   * Takes the next due deliveries of one webhook, live ones first (a replay's wait behind
+   * them: a backfill of a million never holds up today's activities), each in event order,
+   * in one statement (ix_deliveries_lane serves that order). They
    * are attempted one after another, so the k-th one's lease covers k attempts (a fallback:
    * a dead instance's leases are freed as soon as its heartbeat is missed), and none is
    * ever held by two dispatchers at once. An ordered webhook takes a delivery only when no
@@ -72,17 +94,18 @@ export class DeliveryQueue {
       const now = tx.now.getTime();
       return tx.all<DeliveryRow>(
         `WITH due AS (
-           SELECT id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
-           ORDER BY event_position LIMIT ${limit} ${skipLocked}
-         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM due)
+           SELECT id, event_position, (replay_id IS NOT NULL) AS replayed FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${earlierOpen}
+           ORDER BY (replay_id IS NOT NULL), event_position LIMIT ${limit} ${skipLocked}
+         ), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY replayed, event_position) AS k FROM due)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
          WHERE id IN (SELECT id FROM numbered) RETURNING *`,
         [webhookId, now, now, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now],
       );
     }, NOT_DURABLE);
-    // RETURNING keeps no order
-    return rows.sort((a, b) => Number(a.event_position) - Number(b.event_position));
+    // RETURNING keeps no order: the claim's (live first, each in event order)
+    const replayed = (d: DeliveryRow) => (d.replay_id ? 1 : 0);
+    return rows.sort((a, b) => replayed(a) - replayed(b) || Number(a.event_position) - Number(b.event_position));
   }
 
   /**
