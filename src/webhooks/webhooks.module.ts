@@ -6,7 +6,8 @@ import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookDecisionsController } from './decisions/decisions.controller.js';
 import { GetIssueDecisionsHandler } from './decisions/decisions.query.js';
 import { ReplayController } from './replay/replay.controller.js';
-import { GetReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
+import { ReplayRunner } from './replay/replay-runner.js';
+import { GetReplayHandler, PreviewReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import { CreateWebhookHandler, DeleteWebhookHandler, ResealWebhookSecretsHandler, UpdateWebhookHandler } from './config/webhook.commands.js';
@@ -61,7 +62,9 @@ import { WebhookOperations } from './webhook-operations.js';
     GetDeliveryHandler,
     WebhookOperations,
     GetIssueDecisionsHandler,
+    ReplayRunner,
     ReplayHandler,
+    PreviewReplayHandler,
     GetReplayHandler,
     Coalescer,
     WindowMarks,
