@@ -95,8 +95,10 @@ export class SqliteEventStore extends EventStore {
 
   private async flush(): Promise<void> {
     this.flushing = true;
-    const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
     try {
+      // the WAL being copied to its end (off the loop), so that this write starts it over
+      await this.checkpointer?.beforeWrite();
+      const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
       await this.runBatch(batch);
     } finally {
       this.flushing = false;

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { until } from '../support/process-calls.js';
 import { tempDir } from '../support/test-app.js';
 
-/** SQLite's WAL is copied back into the database file by a worker thread, never inside a COMMIT on the event loop. */
+/** SQLite's WAL is copied back into the database file by a worker thread, never inside a COMMIT on the event loop, and started over when it grows. */
 describe('WAL checkpoints off the event loop (SQLite)', () => {
   let dir: string;
   let ds: DataSource;
@@ -25,17 +25,30 @@ describe('WAL checkpoints off the event loop (SQLite)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the writer checkpoints nothing itself, yet what it commits reaches the database file', async () => {
+  const fill = async (megabytes: number) => {
+    await store.transact((tx) => tx.exec([{ sql: `CREATE TABLE IF NOT EXISTS filler (x TEXT NOT NULL)`, params: [] }]));
+    // 40 KB a commit
+    for (let i = 0; i < megabytes * 25; i++) {
+      await store.transact((tx) => tx.exec(Array.from({ length: 10 }, () => ({ sql: `INSERT INTO filler (x) VALUES (?)`, params: ['x'.repeat(4000)] }))));
+    }
+  };
+
+  it('copies what the writer commits into the database file on its own thread; the writer checkpoints nothing', async () => {
     const writer = sqliteHandle(ds);
     await until(() => writer.pragma('wal_autocheckpoint', { simple: true }) === 0, 'the checkpoint worker to take over');
     const before = statSync(path()).size;
-    await store.transact((tx) => tx.exec([{ sql: `CREATE TABLE filler (x TEXT NOT NULL)`, params: [] }]));
-    // 8 MB in 200 commits: SQLite would have checkpointed on the writer (1,000 pages) several times
-    for (let i = 0; i < 200; i++) {
-      await store.transact((tx) => tx.exec(Array.from({ length: 10 }, () => ({ sql: `INSERT INTO filler (x) VALUES (?)`, params: ['x'.repeat(4000)] }))));
-    }
+    // 8 MB: SQLite would have checkpointed on the writer (1,000 pages) twice
+    await fill(8);
     await until(() => statSync(path()).size > before + 8_000_000, 'the WAL to be copied into the database file', 30_000);
     expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+  });
+
+  it('keeps the WAL bounded however much is written: once copied, it starts over', async () => {
+    const writer = sqliteHandle(ds);
+    await until(() => writer.pragma('wal_autocheckpoint', { simple: true }) === 0, 'the checkpoint worker to take over');
+    await fill(48);
+    // started over past 16 MB: at most that and the commits made while the worker noticed
+    expect(statSync(`${path()}-wal`).size).toBeLessThan(24_000_000);
   });
 
   it('gives checkpoints back to the writer when the store closes (a CLI may write the file next)', async () => {
