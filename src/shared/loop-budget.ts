@@ -10,7 +10,7 @@
  */
 export class LoopBudget {
   /** A slice: short enough for /health/live and the heartbeat to keep their rhythm, long enough to amortize the turn. */
-  static readonly SLICE_MS = 10;
+  static readonly SLICE_MS = 5;
   private since = performance.now();
 
   constructor(private readonly sliceMs = LoopBudget.SLICE_MS) {}

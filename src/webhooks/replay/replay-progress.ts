@@ -5,7 +5,7 @@ import { LoopBudget } from '../../shared/loop-budget.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 
 /** Positions of a replay's range counted at once: at most this many of its deliveries read from the index per slice. */
-const COUNT_SLICE = 50_000;
+const COUNT_SLICE = 20_000;
 
 interface ReplayRow {
   id: string;

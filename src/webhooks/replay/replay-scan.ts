@@ -26,10 +26,10 @@ export interface ReplayRules {
 
 /**
  * Events read per page of the log. A replay writes each page's deliveries in one transaction:
- * 250 rows are a few milliseconds of SQLite's time. A dry run writes nothing and reads more at once.
+ * 100 rows are a couple of milliseconds of SQLite's time. A dry run writes nothing and reads more at once.
  */
-export const REPLAY_PAGE = 250;
-export const PREVIEW_PAGE = 1000;
+export const REPLAY_PAGE = 100;
+export const PREVIEW_PAGE = 250;
 
 /**
  * Walks the log in order for one project: its issues' activities as at each event, and
