@@ -61,7 +61,11 @@ export interface ReplayProgress {
   /** Why it stopped (state `failed`); else null. */
   error: string | null;
   createdAt: string;
-  /** Its deliveries by status now (a delivery queued again later by another replay counts there). */
+  /**
+   * Its deliveries by status (a delivery queued again later by another replay counts there). Counted afresh at each
+   * request for a small replay; for one of many (counting a million takes a sizeable part of a second), the last
+   * full count is reused until twenty times as long as it took has passed, what was read since added to it.
+   */
   statuses: Record<DeliveryStatus, number>;
   /** Everything is queued and none of its deliveries is waiting or being attempted. */
   done: boolean;

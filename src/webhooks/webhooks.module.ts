@@ -6,6 +6,7 @@ import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookDecisionsController } from './decisions/decisions.controller.js';
 import { GetIssueDecisionsHandler } from './decisions/decisions.query.js';
 import { ReplayController } from './replay/replay.controller.js';
+import { ReplayProgressReader } from './replay/replay-progress.js';
 import { ReplayRunner } from './replay/replay-runner.js';
 import { GetReplayHandler, PreviewReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
@@ -63,6 +64,7 @@ import { WebhookOperations } from './webhook-operations.js';
     WebhookOperations,
     GetIssueDecisionsHandler,
     ReplayRunner,
+    ReplayProgressReader,
     ReplayHandler,
     PreviewReplayHandler,
     GetReplayHandler,

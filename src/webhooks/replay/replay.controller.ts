@@ -69,7 +69,8 @@ class ReplayProgressSchema implements ReplayProgress {
   @ApiProperty({ description: 'Deliveries queued so far (never one another replay queued first).' }) count: number;
   @ApiProperty({ type: String, nullable: true, description: 'Why it failed.' }) error: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiProperty({ type: StatusCountsSchema, description: `Its deliveries by status now (${DELIVERY_STATUSES.join(', ')}).` }) statuses: StatusCountsSchema;
+  @ApiProperty({ type: StatusCountsSchema, description: `Its deliveries by status (${DELIVERY_STATUSES.join(', ')}); for a replay of many, the last full count may be reused for a few seconds, what was read since added to it (counting takes at most about a twentieth of the service’s time).` })
+  statuses: StatusCountsSchema;
   @ApiProperty({ description: 'Everything is queued and none of its deliveries is waiting or being attempted.' }) done: boolean;
 }
 

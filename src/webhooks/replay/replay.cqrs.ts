@@ -12,7 +12,7 @@ import { normalizeActivityType } from '../activity.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import { configOf, type WebhookRow } from '../config/webhook.projection.js';
 import { planPage, type Planned } from './replay-deliveries.js';
-import { readProgress } from './replay-progress.js';
+import { ReplayProgressReader } from './replay-progress.js';
 import { assertRangeOrder, parseRangeEnd, type RangeEnd } from './replay-range.js';
 import { ReplayRunner } from './replay-runner.js';
 import { PREVIEW_PAGE, readRangePage, ReplayScan, type ReplayRules } from './replay-scan.js';
@@ -79,6 +79,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
     private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly runner: ReplayRunner,
+    private readonly progress: ReplayProgressReader,
   ) {}
 
   async execute({ projectId, webhookId, request, metadata }: ReplayCommand): Promise<ReplayProgress> {
@@ -96,7 +97,7 @@ export class ReplayHandler implements ICommandHandler<ReplayCommand> {
       ]),
     );
     if (!empty) this.runner.run(id);
-    return readProgress(this.store, projectId, webhookId, id);
+    return this.progress.read(projectId, webhookId, id);
   }
 }
 
@@ -158,9 +159,9 @@ export class GetReplayQuery extends Query<ReplayProgress> {
 
 @QueryHandler(GetReplayQuery)
 export class GetReplayHandler implements IQueryHandler<GetReplayQuery> {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly progress: ReplayProgressReader) {}
 
   execute({ projectId, webhookId, replayId }: GetReplayQuery): Promise<ReplayProgress> {
-    return readProgress(this.store, projectId, webhookId, replayId);
+    return this.progress.read(projectId, webhookId, replayId);
   }
 }
