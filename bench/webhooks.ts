@@ -9,7 +9,8 @@ import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
-const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
+/** Lets a local receiver stand in for any provider's host. */
+export const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
 
 export interface Row {
   name: string;
@@ -25,7 +26,8 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startReceiver(report: boolean): Promise<{ child: ChildProcess; port: number }> {
+/** bench/receiver.ts in a process of its own: answers at once. */
+export async function startReceiver(report: boolean): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(join(import.meta.dirname, 'receiver.js'), report ? ['--report'] : [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return { child, port };
