@@ -3,24 +3,31 @@ import { sqliteModulePath, type SqliteDatabase } from './sqlite-driver.js';
 
 /**
  * What the worker runs: its own connection to the file, a passive checkpoint every `everyMs`
- * (telling the main thread how big the WAL is once it is past `resetPages`), and one more
- * whenever asked to finish (CommonJS: an eval'd worker has `require`).
+ * (telling the main thread how big the WAL is once it is past `resetPages`, and when checkpoints
+ * start failing or work again: a full disk fails them every time), and one more whenever asked
+ * to finish (CommonJS: an eval'd worker has `require`).
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.path, { fileMustExist: true });
+let failing = null;
 const checkpoint = () => {
   try {
     const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (failing !== null) parentPort.postMessage({ recovered: true });
+    failing = null;
     return { log, checkpointed };
   } catch (error) {
-    return { error: String((error && error.message) || error) };
+    const message = String((error && error.message) || error);
+    if (message !== failing) parentPort.postMessage({ error: message });
+    failing = message;
+    return {};
   }
 };
 setInterval(() => {
   const done = checkpoint();
-  if (done.error || done.log >= workerData.resetPages) parentPort.postMessage(done);
+  if (done.log >= workerData.resetPages) parentPort.postMessage(done);
 }, workerData.everyMs);
 parentPort.on('message', () => parentPort.postMessage({ ...checkpoint(), finished: true }));
 parentPort.postMessage({ ready: true });
@@ -29,6 +36,7 @@ parentPort.postMessage({ ready: true });
 interface Report {
   ready?: true;
   finished?: true;
+  recovered?: true;
   log?: number;
   checkpointed?: number;
   error?: string;
@@ -110,7 +118,8 @@ export class SqliteCheckpointer {
 
   private heard(report: Report): void {
     if (report.ready && !this.stopped) this.writer.pragma('wal_autocheckpoint = 0');
-    if (report.error) this.onProblem(`a WAL checkpoint failed: ${report.error}`);
+    if (report.error) this.onProblem(`WAL checkpoints fail (the WAL grows until they work again): ${report.error}`);
+    if (report.recovered) this.onProblem('WAL checkpoints work again');
     if (report.finished) this.finished?.();
     else if (report.log !== undefined && report.log >= SqliteCheckpointer.RESET_PAGES) this.resetDue = true;
   }
