@@ -25,7 +25,7 @@ import { postgresAppends } from './postgres.js';
 import { instances } from './instances.js';
 import { paceCost } from './pace.js';
 import { filterCost } from './filters.js';
-import { decisionsLatency, replayRate } from './replay.js';
+import { decisionsLatency, replayRows } from './replay.js';
 import { engines, startUpRows } from './start-up.js';
 import { latency, throughput, type Row } from './webhooks.js';
 import { tracingCost } from './tracing.js';
@@ -71,13 +71,19 @@ const LIMITS = `## What limits them
   block, after a 429, comes back with the claim). A webhook whose receiver has limits (every chat provider) takes its
   slot in the shared pace before each message: one transaction of its own, 3 statements (the rows "receivers with
   limits"), since the slot must be taken as the message leaves, not with the claim of up to 50 sent one after another.
-- (h) A replay reads the log in pages, folds each issue as it was at every event, maps each event to its activity,
-  decides it (the scheduler's rule, with the webhook's filter) and inserts the deliveries of each page in one
-  transaction; the rebuild folds and writes read-model rows but maps and decides nothing. The floor under it is the
-  write of its rows alone (measured beside it): about 700 bytes of activity each, into a table of seven indexes, one
-  of them on the delivery id (a hash: the receivers' webhook-id), whose inserts land all over that index.
-- (i) The decisions route pages by events (50 by default). A page reads the issue's and the project's streams, folds
-  both up to the page's last event, maps each of the page's events to its activity and decides it for each of the 10
+- (h) A replay reads the log in the background, 100 events a page: it folds each issue as it was at every event,
+  maps each event to its activity, decides it (the scheduler's rule, with the webhook's filter), looks up the page's
+  existing deliveries by id, and writes the page's rows with the replay's progress in one short transaction, giving
+  the loop a turn between pages and every 5 ms within one. Its rows are about 700 bytes of activity each, into a
+  table of ten indexes, one of them on the delivery id (a hash: the receivers' webhook-id), whose inserts land all
+  over that index. Meanwhile the dispatcher sends the replay's deliveries to the local receiver, on the same loop,
+  and the bench polls the progress every 500 ms (a full count of its deliveries by status is reused until twenty
+  times its cost has passed, what was read since added). What made it slow down as the table grew, and is gone: the
+  dispatcher's look for due work grouped every open delivery at each wake-up (each page woke it); SQLite's WAL
+  checkpoints ran inside COMMITs on the loop (and, moved to a worker thread but never started over, the WAL grew past
+  a gigabyte and slowed every read); the progress counted every delivery at each poll.
+- (i) The decisions route pages by events (50 by default). A page reads the issue's and the project's streams (1,000
+  events at a time, the loop given a turn after each), folds both up to the page's last event, maps each of the page's events to its activity and decides it for each of the 10
   webhooks (filters evaluated), then reads those events' deliveries.
 - (j) On a log it has started on before, the start-up check reads only the events appended since (here the admin's,
   created at the first start): what is left is loading the modules, connecting, the migrations' look at their table and
@@ -88,8 +94,7 @@ const LIMITS = `## What limits them
 - (k) /health/live is probed every 20 ms over HTTP by the bench process, from the first answer (the service listens
   before its start-up work) until ready, or while a rebuild started with POST /api/admin/projections/rebuild runs. The
   check and the rebuild work in slices of a few milliseconds (250 events; 100 streams' rows) and yield between them; the rebuild writes shadow tables in short transactions and swaps them in with one. What still reaches tens of
-  milliseconds: a SQLite COMMIT that triggers a WAL checkpoint (it copies up to 1,000 pages and syncs the file, on the
-  loop), garbage collections (on a busy machine a young-generation collection waits for its helper threads), and the
+  milliseconds (SQLite's WAL checkpoints now run on a worker thread, see (m)): garbage collections (on a busy machine a young-generation collection waits for its helper threads), and the
   machine itself: with a run queue of 10 or more on these 2 cores, a process is not scheduled for tens of milliseconds
   whatever it runs. On PostgreSQL the statements are awaited; what is left on the loop is parsing and folding a slice.
   Profiled in process (a 5 ms timer, with the CPU the process used between its ticks) during a rebuild of 1,000,000
@@ -98,7 +103,12 @@ const LIMITS = `## What limits them
 - (l) A filter's cost is bounded by its budget (3,000,000 steps) and the save-time check over the largest activity; the
   time per step varies with the work: \`lowerAscii()\` of a text of non-ASCII characters (Unicode case mapping) is the
   slowest per step measured (about 1.4 ns), RE2's lazy DFA the fastest. The slowest single runs include a garbage
-  collection of the lists and texts an evaluation made.`;
+  collection of the lists and texts an evaluation made.
+- (m) The worst answers of /health/live are what the loop could not interleave: a page's write transaction (a few
+  milliseconds), a slice of scanning (5 ms), V8's garbage collections (a major one paused 58 ms in a profiled run),
+  and on this shared machine the scheduler taking the CPU from the process (the server, the receiver, the prober
+  and other engineers' work on 2 cores): the idle server's answers are shown beside them. WAL checkpoints run on a
+  worker thread; their file syncs no longer hold the loop.`;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
 const meta = { actorId: 2, correlationId: 'bench' };
@@ -227,8 +237,8 @@ rows.push(await throughput(dir, 50, 5000));
 rows.push(...(await postgresAppends()));
 rows.push(...(await instances()));
 rows.push(...(await paceCost(dir)));
-rows.push(await replayRate(dir, rebuildRate));
-rows.push(await decisionsLatency(dir));
+const [replay, liveness] = await replayRows(dir, rebuildRate);
+rows.push(replay, await decisionsLatency(dir), liveness);
 rows.push(...(await startUpRows(await engines.sqlite(dir))));
 const postgres = await engines.postgres();
 try {

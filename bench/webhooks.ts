@@ -12,7 +12,8 @@ import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscr
 import { startReceiver } from './receiver-process.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
-const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
+/** Lets a local receiver stand in for any provider's host. */
+export const LOCAL = { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_EXTRA_HOSTS: '127.0.0.1', WEBHOOK_ALLOW_HTTP: 'true', HERALD_RATE_LIMIT_PER_MINUTE: '0' };
 
 export interface Row {
   name: string;

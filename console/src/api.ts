@@ -10,7 +10,7 @@ import { DELIVERY_STATUSES, STATS_OUTCOMES, type AttemptView, type DeliveryDetai
 import type { Page } from './page.js';
 import type { Problem } from './problem.js';
 import type { MemberView, ProjectRole, ProjectView } from './projects.js';
-import type { ReplayProgress, ReplayRequest, ReplayResult } from './replays.js';
+import type { ReplayPreview, ReplayProgress, ReplayRequest } from './replays.js';
 import type { UserRole, UserView } from './users.js';
 import { ACTIVITY_TYPES, type CreateWebhookInput, type FilterTrialItem, type FilterTrialView, type TestResult, type UpdateWebhookInput, type WebhookTypeInfo, type WebhookView } from './webhooks.js';
 
@@ -30,7 +30,8 @@ export type {
   Page,
   ProjectRole,
   ProjectView,
-  ReplayResult,
+  ReplayPreview,
+  ReplayProgress,
   StatsOutcome,
   UserRole,
   UserView,
@@ -129,6 +130,9 @@ export const api = {
     }
     return { ...first, items, nextCursor: null };
   },
-  replay: (projectId: number, webhookId: number, input: ReplayRequest) => call<ReplayResult>('POST', `${hook(projectId, webhookId)}/replay`, input),
+  /** A dry run: what a replay would send (at most a bounded number of the range's events read per request). */
+  previewReplay: (projectId: number, webhookId: number, input: Omit<ReplayRequest, 'dryRun'>) => call<ReplayPreview>('POST', `${hook(projectId, webhookId)}/replay`, { ...input, dryRun: true }),
+  /** Starts a replay: it reads the range in the background; its progress as it starts. */
+  replay: (projectId: number, webhookId: number, input: Omit<ReplayRequest, 'dryRun'>) => call<ReplayProgress>('POST', `${hook(projectId, webhookId)}/replay`, input),
   replayProgress: (projectId: number, webhookId: number, replayId: string) => call<ReplayProgress>('GET', `${hook(projectId, webhookId)}/replays/${encodeURIComponent(replayId)}`),
 };

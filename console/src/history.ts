@@ -1,4 +1,4 @@
-import { api, ApiError, type DecisionKind, type IssueDecisionsView, type ReplayResult } from './api.js';
+import { api, ApiError, type DecisionKind, type IssueDecisionsView, type ReplayPreview, type ReplayProgress } from './api.js';
 import { announce, h, replace, time, type Child } from './dom.js';
 
 /*
@@ -59,12 +59,40 @@ export async function decisionsContent(issueId: number, deliveryHref: (projectId
   };
 }
 
-/** A webhook's replay form: a dry run lists what would be sent; a real run queues it and shows its progress. */
+/** How often a replay's progress is read again while it runs. */
+const PROGRESS_MS = 1000;
+
+/** A webhook's replay form: a dry run lists what would be sent; a real run starts it and follows its progress. */
 export function replayForm(projectId: number, webhookId: number): HTMLElement {
   const from = h('input', { id: 'replay-from', name: 'from', type: 'datetime-local', required: true, step: 1, 'aria-describedby': 'replay-hint replay-error' });
   const again = h('input', { id: 'replay-again', name: 'includeDelivered', type: 'checkbox' });
   const error = h('p', { id: 'replay-error', class: 'field-error' });
   const result = h('div', { class: 'replay-result', 'aria-live': 'polite' });
+  const showPreview = (r: ReplayPreview) => {
+    announce(`${r.count} ${r.count === 1 ? 'activity' : 'activities'} would be sent.`);
+    replace(
+      result,
+      h('p', null, `A replay would send ${r.count}`, r.count > r.items.length ? ` (the first ${r.items.length} listed)` : '', ':'),
+      r.complete ? null : h('p', { class: 'muted' }, `Read up to position ${r.scannedTo} of ${r.toPosition}: a dry run reads a part of a long range at a time.`),
+      h('ol', { class: 'replay-items' }, r.items.map((i) => h('li', null, time(new Date(i.createdTs * 1000).toISOString()), ' ', i.title, i.alreadyDelivered ? h('span', { class: 'muted' }, ' (delivered before)') : null))),
+    );
+  };
+  // the replay reads the log in the background: its progress is read again until everything it queued has gone
+  const follow = (p: ReplayProgress) => {
+    const statuses = Object.entries(p.statuses).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ') || 'nothing yet';
+    const read = p.toPosition >= p.fromPosition ? `read ${p.scannedTo - p.fromPosition + 1} of ${p.toPosition - p.fromPosition + 1} positions` : 'nothing in the range';
+    replace(
+      result,
+      h('p', { 'data-state': p.state }, `Replay ${p.id}: ${p.state === 'scanning' ? 'reading the log' : p.state}, ${read}, ${p.count} queued.`),
+      p.error ? h('p', { class: 'error-text' }, p.error) : null,
+      h('p', { class: 'muted' }, statuses),
+    );
+    if (!p.done && p.state !== 'failed') {
+      setTimeout(() => {
+        if (result.isConnected) void api.replayProgress(projectId, webhookId, p.id).then(follow, () => undefined);
+      }, PROGRESS_MS);
+    }
+  };
   const run = (dryRun: boolean) => {
     error.textContent = '';
     const when = from.value ? new Date(from.value) : null;
@@ -73,21 +101,16 @@ export function replayForm(projectId: number, webhookId: number): HTMLElement {
       from.focus();
       return;
     }
-    api
-      .replay(projectId, webhookId, { from: when.toISOString(), dryRun, includeDelivered: again.checked })
-      .then(async (r: ReplayResult) => {
-        announce(dryRun ? `${r.count} ${r.count === 1 ? 'activity' : 'activities'} would be sent.` : `${r.count} queued.`);
-        const progress = r.replayId ? await api.replayProgress(projectId, webhookId, r.replayId) : null;
-        replace(
-          result,
-          h('p', null, dryRun ? `A replay would send ${r.count}` : `Replay ${r.replayId} queued ${r.count}`, r.count > r.items.length ? ` (the first ${r.items.length} listed)` : '', ':'),
-          progress ? h('p', { class: 'muted' }, Object.entries(progress.statuses).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ') || 'nothing yet') : null,
-          h('ol', { class: 'replay-items' }, r.items.map((i) => h('li', null, time(new Date(i.createdTs * 1000).toISOString()), ' ', i.title, i.alreadyDelivered ? h('span', { class: 'muted' }, ' (delivered before)') : null))),
-        );
-      })
-      .catch((e: unknown) => {
-        error.textContent = e instanceof ApiError ? e.message : String(e);
-      });
+    const input = { from: when.toISOString(), includeDelivered: again.checked };
+    const started = dryRun
+      ? api.previewReplay(projectId, webhookId, input).then(showPreview)
+      : api.replay(projectId, webhookId, input).then((p) => {
+          announce(`Replay ${p.id} started.`);
+          follow(p);
+        });
+    started.catch((e: unknown) => {
+      error.textContent = e instanceof ApiError ? e.message : String(e);
+    });
   };
   const form = h(
     'form',

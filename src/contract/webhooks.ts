@@ -65,9 +65,9 @@ export interface WebhookView {
   updatedAt: string;
 }
 
-/** POST /api/projects/{id}/webhooks: the answer when `backfillFrom` was given. */
+/** POST /api/projects/{id}/webhooks: the answer when `backfillFrom` was given (the replay runs in the background: follow it by its id). */
 export interface WebhookCreatedView extends WebhookView {
-  backfill?: { replayId: string; count: number };
+  backfill?: { replayId: string };
 }
 
 /**

@@ -44,8 +44,11 @@ function isInstalled(name: string): boolean {
   }
 }
 
+/** Where the chosen module is (a worker thread loads the same one). */
+export const sqliteModulePath: string = require.resolve(sqliteDriverName());
+
 /** The chosen module: TypeORM's `driver` option takes it. */
-export const sqliteModule: SqliteModule = require(sqliteDriverName()) as SqliteModule;
+export const sqliteModule: SqliteModule = require(sqliteModulePath) as SqliteModule;
 
 /** Opens a database file (or ':memory:') with the chosen module. */
 export function openSqlite(path: string, options?: BetterSqlite3.Options): SqliteDatabase {

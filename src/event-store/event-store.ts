@@ -92,7 +92,8 @@ export abstract class EventStore {
 
   /** Runs fn in one write transaction; if it throws nothing it did is kept. Resolves after COMMIT. */
   abstract transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>;
-  abstract readStream(streamId: string, afterVersion?: number): Promise<RecordedEvent[]>;
+  /** A stream's events after a version, in order; with a limit, at most that many (a long stream read a page at a time). */
+  abstract readStream(streamId: string, afterVersion?: number, limit?: number): Promise<RecordedEvent[]>;
   /** The log in position order (exports, the admin feed). */
   abstract readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]>;
   /** The log for a checkpointed subscription: every event exactly once, in an order no later commit can break. */

@@ -157,8 +157,8 @@ export class PostgresEventStore extends EventStore {
     return value;
   }
 
-  readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters));
+  readStream(streamId: string, afterVersion = 0, limit?: number): Promise<RecordedEvent[]> {
+    return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters, limit));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {

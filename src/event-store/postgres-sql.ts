@@ -30,8 +30,9 @@ export interface Queryable {
 
 export const EVENT_COLUMNS = `position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at, transaction_id::text AS transaction_id`;
 
-export async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
-  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, [streamId, afterVersion]);
+export async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry, limit?: number): Promise<RecordedEvent[]> {
+  // LIMIT NULL: no limit
+  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [streamId, afterVersion, limit ?? null]);
   return rows.map((row) => toRecorded(row, upcasters));
 }
 

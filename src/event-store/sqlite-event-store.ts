@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, type Context } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
+import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../database/sqlite-driver.js';
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
@@ -51,6 +53,8 @@ export class SqliteEventStore extends EventStore {
   private appendedTypes: string[] = [];
   /** The signals the running batch raised (likewise). */
   private raised: Signal[] = [];
+  /** WAL checkpoints, on a thread of their own (null: no WAL). */
+  private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -61,10 +65,13 @@ export class SqliteEventStore extends EventStore {
     this.durableLevel = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
     this.currentLevel = this.durableLevel;
     this.reader = openSqlite(db.name, { readonly: true, fileMustExist: true, timeout: 5000 });
+    const logger = new Logger('SqliteEventStore');
+    this.checkpointer = SqliteCheckpointer.start(db, (message) => logger.warn(message));
   }
 
   async close(): Promise<void> {
     while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    await this.checkpointer?.stop();
     if (this.reader.open) this.reader.close();
   }
 
@@ -91,8 +98,10 @@ export class SqliteEventStore extends EventStore {
 
   private async flush(): Promise<void> {
     this.flushing = true;
-    const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
     try {
+      // the WAL being copied to its end (off the loop), so that this write starts it over
+      await this.checkpointer?.beforeWrite();
+      const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
       await this.runBatch(batch);
     } finally {
       this.flushing = false;
@@ -173,8 +182,8 @@ export class SqliteEventStore extends EventStore {
     }
   }
 
-  readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion));
+  readStream(streamId: string, afterVersion = 0, limit?: number): Promise<RecordedEvent[]> {
+    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion, limit));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
@@ -217,8 +226,12 @@ export class SqliteEventStore extends EventStore {
     return statement;
   }
 
-  private readStreamOn(db: SqliteDatabase, cache: Map<string, SqliteStatement>, streamId: string, afterVersion: number): RecordedEvent[] {
-    const rows = this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`).all(streamId, afterVersion) as EventRow[];
+  private readStreamOn(db: SqliteDatabase, cache: Map<string, SqliteStatement>, streamId: string, afterVersion: number, limit?: number): RecordedEvent[] {
+    const rows = (
+      limit === undefined
+        ? this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version`).all(streamId, afterVersion)
+        : this.prepared(db, cache, `SELECT * FROM events WHERE stream_id = ? AND version > ? ORDER BY version LIMIT ?`).all(streamId, afterVersion, limit)
+    ) as EventRow[];
     return rows.map((row) => toRecorded(row, this.upcasters));
   }
 

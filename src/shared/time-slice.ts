@@ -16,6 +16,8 @@ export function yieldToLoop(): Promise<void> {
  * process's own (how long the loop has been held), not the domain's clock.
  */
 export class TimeSlice {
+  /** For work beside live deliveries and requests (replays, decisions pages): short slices, the turn amortized over a few pages. */
+  static readonly SHORT_MS = 5;
   private started: number;
 
   constructor(
@@ -33,6 +35,11 @@ export class TimeSlice {
   /** Gives the loop a turn if this slice's time is up (then a new slice starts). */
   async pause(): Promise<void> {
     if (!this.due) return;
+    await this.turn();
+  }
+
+  /** Gives the loop a turn now (before a unit of work known to be long), and starts a new slice. */
+  async turn(): Promise<void> {
     await yieldToLoop();
     this.started = this.now();
   }

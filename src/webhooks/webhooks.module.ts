@@ -6,7 +6,9 @@ import { WebhookDirectory } from './config/webhook-directory.js';
 import { WebhookDecisionsController } from './decisions/decisions.controller.js';
 import { GetIssueDecisionsHandler } from './decisions/decisions.query.js';
 import { ReplayController } from './replay/replay.controller.js';
-import { GetReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
+import { ReplayProgressReader } from './replay/replay-progress.js';
+import { ReplayRunner } from './replay/replay-runner.js';
+import { GetReplayHandler, PreviewReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
 import { CreateWebhookHandler, DeleteWebhookHandler, ResealWebhookSecretsHandler, UpdateWebhookHandler } from './config/webhook.commands.js';
@@ -65,7 +67,10 @@ import { TryFilterHandler } from './filters/filter-trial.query.js';
     GetDeliveryHandler,
     WebhookOperations,
     GetIssueDecisionsHandler,
+    ReplayRunner,
+    ReplayProgressReader,
     ReplayHandler,
+    PreviewReplayHandler,
     GetReplayHandler,
     Coalescer,
     WindowMarks,

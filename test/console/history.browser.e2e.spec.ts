@@ -69,6 +69,10 @@ describe('console: why, and replays (headless chromium)', () => {
     await page.getByText('A replay would send 1').waitFor(WAIT);
     expect(await page.locator('.replay-items li').allInnerTexts()).toEqual([expect.stringContaining('Issue created - Rotate the keys')]);
     await page.screenshot({ path: join(OUTPUT, 'console-replay.png'), fullPage: true });
+    // the real run reads the log in the background: the page follows its progress until it has queued everything
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.locator('[data-state="queued"]').waitFor(WAIT);
+    expect(await page.locator('[data-state="queued"]').innerText()).toMatch(/^Replay rpl_\w+: queued, read \d+ of \d+ positions, 1 queued\.$/);
     await context.close();
     expect(problems).toEqual([]);
   });

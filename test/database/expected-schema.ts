@@ -31,6 +31,7 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
   herald_instances: { id: 'text', host: 'text', pid: 'int8', started_at: 'int8', heartbeat_at: 'int8' },
   webhook_replays: {
     id: 'text', webhook_id: 'int8', project_id: 'int8', from_position: 'int8', to_position: 'int8', request: 'text', count: 'int4', actor_id: 'int8', created_at: 'int8',
+    scanned_to: 'int8', state: 'text', error: 'text', rules: 'text', owner: 'text', updated_at: 'int8',
   },
   webhook_windows: { webhook_id: 'int8', last_sent_at: 'int8' },
   webhook_pace: { key: 'text', sent: 'text', blocked_until: 'int8', updated_at: 'int8' },
@@ -71,6 +72,7 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
   herald_instances: { id: 'TEXT', host: 'TEXT', pid: 'INTEGER', started_at: 'INTEGER', heartbeat_at: 'INTEGER' },
   webhook_replays: {
     id: 'TEXT', webhook_id: 'INTEGER', project_id: 'INTEGER', from_position: 'INTEGER', to_position: 'INTEGER', request: 'TEXT', count: 'INTEGER', actor_id: 'INTEGER', created_at: 'INTEGER',
+    scanned_to: 'INTEGER', state: 'TEXT', error: 'TEXT', rules: 'TEXT', owner: 'TEXT', updated_at: 'INTEGER',
   },
   webhook_windows: { webhook_id: 'INTEGER', last_sent_at: 'INTEGER' },
   webhook_pace: { key: 'TEXT', sent: 'TEXT', blocked_until: 'INTEGER', updated_at: 'INTEGER' },

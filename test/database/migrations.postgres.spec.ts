@@ -60,6 +60,11 @@ describe('migrations on PostgreSQL', () => {
     const def = (name: string) => indexes.find((i) => i.indexname === name)?.indexdef;
     expect(def('ix_events_transaction_position')).toMatch(/ON public\.events USING btree \(transaction_id, "?position"?\)$/);
     expect(def('ix_deliveries_lease_expiry')).toMatch(/\(lease_until\) WHERE \(status = 'DELIVERING'::text\)$/);
+    // a webhook's waiting deliveries by due time; its open ones, live before a replay's (the dispatcher's look and claim)
+    expect(def('ix_deliveries_waiting')).toMatch(/\(webhook_id, next_attempt_at\) WHERE \(status = ANY \(ARRAY\['PENDING'::text, 'RETRYING'::text, 'HELD'::text\]\)\)$/);
+    expect(def('ix_deliveries_lane')).toMatch(/\(webhook_id, \(\(replay_id IS NOT NULL\)\), event_position\) WHERE/);
+    expect(def('ix_deliveries_replay')).toMatch(/\(replay_id, event_position, status\) WHERE \(replay_id IS NOT NULL\)$/);
+    expect(def('ix_deliveries_issue')).toMatch(/\(issue_id, event_position\)$/);
     expect(indexes.map((i) => i.indexname)).toEqual(
       expect.arrayContaining(['uq_events_stream_version', 'events_event_id_key', 'uq_delivery_event_webhook', 'ix_deliveries_due', 'ix_rm_users_email', 'ix_rm_projects_key']),
     );

@@ -6,6 +6,7 @@ import { DeliveryInstances1764400000000 } from './1764400000000-delivery-instanc
 import { ApprovalsAndContacts1764500000000 } from './1764500000000-approvals-and-contacts.js';
 import { ReplaysAndCoalescing1764600000000 } from './1764600000000-replays-and-coalescing.js';
 import { CoalesceWindows1764700000000 } from './1764700000000-coalesce-windows.js';
+import { ReplayProgress1764800000000 } from './1764800000000-replay-progress.js';
 import { StartUpChecks1764900000000 } from './1764900000000-start-up-checks.js';
 import { ReceiverPace1765000000000 } from './1765000000000-receiver-pace.js';
 import { DeliveryTraceContext1765100000000 } from './1765100000000-delivery-trace-context.js';
@@ -20,6 +21,7 @@ export const migrations = [
   ApprovalsAndContacts1764500000000,
   ReplaysAndCoalescing1764600000000,
   CoalesceWindows1764700000000,
+  ReplayProgress1764800000000,
   StartUpChecks1764900000000,
   ReceiverPace1765000000000,
   DeliveryTraceContext1765100000000,

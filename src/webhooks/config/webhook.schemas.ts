@@ -46,8 +46,7 @@ export class WebhookSchema implements WebhookView {
 }
 
 export class BackfillSchema {
-  @ApiProperty({ description: 'Follow it at GET …/webhooks/{webhookId}/replays/{replayId}.' }) replayId: string;
-  @ApiProperty({ description: 'Deliveries queued from the log.' }) count: number;
+  @ApiProperty({ description: 'It reads the log in the background: follow it at GET …/webhooks/{webhookId}/replays/{replayId}.' }) replayId: string;
 }
 
 export class WebhookCreatedSchema extends WebhookSchema implements WebhookCreatedView {

@@ -23,7 +23,7 @@ import {
 import { RecoverCommand, RedeliverCommand, TestWebhookCommand } from '../delivery/delivery-operations.js';
 import { CreateWebhookCommand, DeleteWebhookCommand, ResealWebhookSecretsCommand, UpdateWebhookCommand } from './webhook.commands.js';
 import { GetDeliveryQuery, GetWebhookQuery, ListDeliveriesQuery, ListWebhooksQuery, RevealWebhookUrlQuery } from './webhook.queries.js';
-import { parseRangeEnd } from '../replay/replay-plan.js';
+import { parseRangeEnd } from '../replay/replay-range.js';
 import { ReplayCommand } from '../replay/replay.cqrs.js';
 
 const Id = IdParam;
@@ -54,8 +54,9 @@ export class WebhooksController {
     if (body.backfillFrom !== undefined) parseRangeEnd(body.backfillFrom, 'backfillFrom');
     const hook = await this.commands.execute(new CreateWebhookCommand(projectId, body, actor));
     if (body.backfillFrom === undefined) return hook;
-    const { replayId, count } = await this.commands.execute(new ReplayCommand(projectId, hook.id, { from: body.backfillFrom }, actor));
-    return { ...hook, backfill: { replayId: replayId!, count } };
+    // it runs in the background: the answer names it, its progress says how far it is
+    const replay = await this.commands.execute(new ReplayCommand(projectId, hook.id, { from: body.backfillFrom }, actor));
+    return { ...hook, backfill: { replayId: replay.id } };
   }
 
   @Get()

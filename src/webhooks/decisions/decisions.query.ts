@@ -11,6 +11,7 @@ import { issueAggregate } from '../../issues/issue.projection.js';
 import { projectWebhooksAggregate } from '../config/project-webhooks.js';
 import { initialProjectWebhooksState, type ProjectWebhooksEvent, type ProjectWebhooksState } from '../config/webhook.decider.js';
 import { notFound } from '../../shared/errors.js';
+import { TimeSlice } from '../../shared/time-slice.js';
 import { decodeCursor, encodeCursor } from '../../shared/pagination.js';
 import type { DeliveryStatus } from '../delivery/deliveries.js';
 import { EventActivities } from '../subscription/event-activities.js';
@@ -55,14 +56,20 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
   ) {}
 
   async execute({ issueId, limit, cursor }: GetIssueDecisionsQuery): Promise<IssueDecisionsView> {
-    const issueEvents = await this.store.readStream(streamIdOf(issueAggregate.kind, issueId));
-    if (issueEvents.length === 0) throw notFound('issue', issueId);
-    // a page is the events after the cursor's version; the issue is still folded from its first event
+    const issueStream = streamIdOf(issueAggregate.kind, issueId);
+    const [created] = await this.store.readStream(issueStream, 0, 1);
+    if (!created) throw notFound('issue', issueId);
+    const projectId = (created.data as { projectId: number }).projectId;
+    // a page is the events after the cursor's version (one more read: is there a next page?)
     const afterVersion = decodeCursor(CURSOR_SCOPE, cursor) ?? 0;
-    const page = issueEvents.filter((e) => e.version > afterVersion).slice(0, limit);
+    const read = await this.store.readStream(issueStream, afterVersion, limit + 1);
+    const page = read.slice(0, limit);
     const lastVersion = page.length > 0 ? page[page.length - 1].version : afterVersion;
-    const projectId = (issueEvents[0].data as { projectId: number }).projectId;
-    const projectEvents = await this.store.readStream(streamIdOf(projectWebhooksAggregate.kind, projectId));
+    // both streams may be long (an issue of 100,000 events; a project's every webhook change and health change):
+    // read a page at a time, the loop given a turn after each page and whenever the slice is used up
+    const budget = new TimeSlice(TimeSlice.SHORT_MS);
+    const projectEvents: RecordedEvent[] = [];
+    for await (const event of streamEvents(this.store, streamIdOf(projectWebhooksAggregate.kind, projectId), 0, Infinity, budget)) projectEvents.push(event);
     const lifetimes = webhookLifetimes(projectEvents);
     // by (event position, webhook): the same pairs deliveryId() hashes, without hashing 10,000 of them
     const deliveries = new Map(
@@ -74,16 +81,17 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
       ).map((row) => [`${row.event_position}:${row.webhook_id}`, row]),
     );
     const activities = new EventActivities(this.store, this.config);
+    // the issue as it was before the page, folded from its first event
     let issue: IssueState = initialIssueState;
+    for await (const event of streamEvents(this.store, issueStream, 0, afterVersion, budget)) issue = issueAggregate.evolve(issue, evolving<IssueEvent>(event));
     let project: ProjectWebhooksState = initialProjectWebhooksState;
     let next = 0;
     const items: EventDecisionsView[] = [];
-    for (const event of issueEvents) {
-      if (event.version > lastVersion) break;
+    for (const event of page) {
+      await budget.pause();
       while (next < projectEvents.length && precedes(projectEvents[next], event)) project = projectWebhooksAggregate.evolve(project, evolving<ProjectWebhooksEvent>(projectEvents[next++]));
       const before = issue;
       issue = issueAggregate.evolve(issue, evolving<IssueEvent>(event));
-      if (event.version <= afterVersion) continue;
       const activity = await activities.activityOf(event, before, issue, project).catch(() => null);
       const item: EventDecisionsView = { position: event.position, eventId: event.eventId, eventType: event.type, occurredAt: event.occurredAt, activityType: activity?.type ?? null, title: activity?.title ?? null, decisions: [] };
       items.push(item);
@@ -107,15 +115,28 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
         item.decisions.push(view);
       }
     }
-    const more = issueEvents[issueEvents.length - 1].version > lastVersion;
     return {
       issueId,
       projectId,
       webhooks: [...lifetimes.values()].map(({ id, name, type, deleted }) => ({ id, name, type, deleted })),
       reasons: REASONS,
       items,
-      nextCursor: more ? encodeCursor(CURSOR_SCOPE, lastVersion) : null,
+      nextCursor: read.length > limit ? encodeCursor(CURSOR_SCOPE, lastVersion) : null,
     };
+  }
+}
+
+/** Events read at once from one stream. */
+const STREAM_PAGE = 1000;
+
+/** A stream's events after `afterVersion` up to `upTo`, read a page at a time, the loop given a turn after each page. */
+async function* streamEvents(store: EventStore, streamId: string, afterVersion: number, upTo: number, budget: TimeSlice): AsyncGenerator<RecordedEvent> {
+  for (let version = afterVersion; version < upTo; ) {
+    const page = await store.readStream(streamId, version, Math.min(STREAM_PAGE, upTo - version));
+    yield* page;
+    if (page.length < STREAM_PAGE) return;
+    version = page[page.length - 1].version;
+    await budget.turn();
   }
 }
 

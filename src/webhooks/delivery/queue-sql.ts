@@ -6,6 +6,8 @@
 /** Not final: what ix_deliveries_open holds (the same words, so both engines see the index applies); `x` qualifies the columns (`e.`). */
 export const open = (x = '') => `${x}status IN ('PENDING', 'RETRYING', 'HELD', 'DELIVERING')`;
 export const OPEN = open();
+/** Waiting for an attempt: what ix_deliveries_waiting holds. */
+export const WAITING_STATUSES = `status IN ('PENDING', 'RETRYING', 'HELD')`;
 /** Due, or leased by a dispatcher that is gone (two parameters: now, now). Test messages are never queued: they are one synchronous attempt. */
 export const claimable = (x = '') =>
   `${open(x)} AND ${x}event_position IS NOT NULL AND ((${x}status IN ('PENDING', 'RETRYING', 'HELD') AND ${x}next_attempt_at <= ?) OR (${x}status = 'DELIVERING' AND ${x}lease_until < ?))`;
@@ -29,7 +31,7 @@ const lineStops = (stopped: (x: string) => string) => `
       WHERE k.webhook_id = ? AND ${open('k.')} AND ${stopped('k.')}
   ) line WHERE issue_id IS NOT NULL GROUP BY issue_id`;
 /** What an unordered webhook's claim adds to its statement: nothing (it takes its due deliveries, up to the limit). */
-export const TAKE_DUE = { before: '', beforeParams: [] as unknown[], filter: '', taken: 'SELECT id, event_position FROM due', takenParams: [] as unknown[] };
+export const TAKE_DUE = { before: '', beforeParams: [] as unknown[], filter: '', taken: 'SELECT id, event_position, replayed FROM due', takenParams: [] as unknown[] };
 
 /**
  * What an ordered webhook's claim adds: it takes each line's due part. A delivery behind one that cannot
@@ -45,7 +47,7 @@ export function orderedLines(webhookId: number, now: number, sideBySide: boolean
     ...(sideBySide
       ? {
           taken: `WITH passed AS (${lineStops((x) => `${x}id NOT IN (SELECT id FROM due)`)})
-                  SELECT id, event_position FROM due WHERE NOT EXISTS (SELECT 1 FROM passed WHERE passed.issue_id = due.issue_id AND passed.first < due.event_position)`,
+                  SELECT id, event_position, replayed FROM due WHERE NOT EXISTS (SELECT 1 FROM passed WHERE passed.issue_id = due.issue_id AND passed.first < due.event_position)`,
           takenParams: [webhookId, webhookId],
         }
       : { taken: TAKE_DUE.taken, takenParams: [] }),

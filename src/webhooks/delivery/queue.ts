@@ -5,7 +5,7 @@ import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { Activity } from '../activity.js';
 import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
-import { CLAIMABLE, OPEN, OPEN_AT, TAKE_DUE, WAITING, lineStartsSql, orderedLines } from './queue-sql.js';
+import { CLAIMABLE, TAKE_DUE, WAITING, WAITING_STATUSES, lineStartsSql, orderedLines } from './queue-sql.js';
 
 /** The latest block among a webhook's pace rows, returned with its claimed deliveries (no statement of its own). */
 const pacedUntil = (keys: readonly string[]) =>
@@ -44,18 +44,34 @@ export class DeliveryQueue {
   }
 
   /**
-   * Webhooks with something due now, and, for the others with open deliveries, when the next
-   * one comes due. For an ordered webhook only the first open delivery of each issue's line
-   * counts (or none, when the line waits for a message carrying an earlier one): a delivery
-   * due behind an earlier one cannot be claimed, and counting it would start a worker that
-   * claims nothing, again and again, until the earlier one goes. `ordered` says which webhooks'
-   * lines to read (a look costs a pass over the webhook's open deliveries).
+   * Webhooks with something due now, and, for the others with open deliveries, when the next one comes due.
+   * Bounded by the number of webhooks, not of deliveries (a replay may queue a million for one): one
+   * index entry per webhook (ix_deliveries_waiting: each webhook's waiting deliveries by due time,
+   * visited webhook by webhook), and the few leased ones. For an ordered webhook that looks due, only
+   * the first open delivery of each issue's line counts (or none, when the line waits for a message
+   * carrying an earlier one): a delivery due behind an earlier one cannot be claimed, and counting it
+   * would start a worker that claims nothing, again and again, until the earlier one goes. `ordered`
+   * says which webhooks' lines to read (a look costs a pass over the webhook's open deliveries).
    */
   async due(now: number, ordered: (webhookId: number) => Promise<boolean>): Promise<{ webhookIds: number[]; next: { webhookId: number; at: number }[] }> {
-    const rows = await this.store.query<{ webhook_id: number; at: number }>(
-      `SELECT webhook_id, MIN(${OPEN_AT}) AS at FROM webhook_deliveries WHERE ${OPEN} AND event_position IS NOT NULL GROUP BY webhook_id`,
+    // SQLite would rather take ix_deliveries_due (status = ?) for the status list, and read every waiting delivery
+    const waiting = this.store.engine === 'sqlite' ? 'webhook_deliveries INDEXED BY ix_deliveries_waiting' : 'webhook_deliveries';
+    const rows = await this.store.query<{ webhook_id: number | null; at: number | null }>(
+      `WITH RECURSIVE hooks (id) AS (
+         SELECT MIN(webhook_id) FROM ${waiting} WHERE ${WAITING_STATUSES}
+         UNION ALL
+         SELECT (SELECT MIN(webhook_id) FROM ${waiting} WHERE ${WAITING_STATUSES} AND webhook_id > hooks.id) FROM hooks WHERE hooks.id IS NOT NULL
+       )
+       SELECT id AS webhook_id, (SELECT MIN(next_attempt_at) FROM ${waiting} WHERE ${WAITING_STATUSES} AND webhook_id = hooks.id) AS at FROM hooks WHERE id IS NOT NULL
+       UNION ALL
+       SELECT webhook_id, MIN(lease_until) AS at FROM webhook_deliveries WHERE status = 'DELIVERING' AND event_position IS NOT NULL GROUP BY webhook_id`,
     );
-    const all = rows.map((row) => ({ webhookId: Number(row.webhook_id), at: Number(row.at) }));
+    const soonest = new Map<number, number>();
+    for (const row of rows) {
+      const [webhookId, at] = [Number(row.webhook_id), Number(row.at)];
+      soonest.set(webhookId, Math.min(at, soonest.get(webhookId) ?? Infinity));
+    }
+    const all = [...soonest].map(([webhookId, at]) => ({ webhookId, at }));
     // only an ordered webhook that looks due needs its lines read (one that does not is not due behind them either)
     const lines: number[] = [];
     for (const row of all) if (row.at <= now && (await ordered(row.webhookId))) lines.push(row.webhookId);
@@ -77,7 +93,10 @@ export class DeliveryQueue {
   }
 
   /**
-   * Takes the next due deliveries of one webhook, in event order, in one statement. They
+   * Takes the next due deliveries of one webhook in one statement: an unordered webhook's live
+   * ones first (a replay's wait behind them: a backfill of a million never holds up today's
+   * activities, and ix_deliveries_lane serves that order), each in event order; an ordered
+   * webhook's in event order only (an issue's line keeps its order, replayed or not). They
    * are attempted one after another, so the k-th one's lease covers k attempts (a fallback:
    * a dead instance's leases are freed as soon as its heartbeat is missed), and none is
    * ever held by two dispatchers at once. An ordered webhook takes each issue's line up to
@@ -92,19 +111,21 @@ export class DeliveryQueue {
     const rows = await this.store.transact((tx) => {
       const now = tx.now.getTime();
       const lines = ordered ? orderedLines(webhookId, now, skipLocked !== '') : TAKE_DUE;
+      const [order, takenOrder] = ordered ? ['event_position', 'event_position'] : ['(replay_id IS NOT NULL), event_position', 'replayed, event_position'];
       return tx.all<DeliveryRow>(
         `WITH ${lines.before} due AS (
-           SELECT id, issue_id, event_position FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${lines.filter}
-           ORDER BY event_position LIMIT ${limit} ${skipLocked}
-         ), taken AS (${lines.taken}), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY event_position) AS k FROM taken)
+           SELECT id, issue_id, event_position, (replay_id IS NOT NULL) AS replayed FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${lines.filter}
+           ORDER BY ${order} LIMIT ${limit} ${skipLocked}
+         ), taken AS (${lines.taken}), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY ${takenOrder}) AS k FROM taken)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
          WHERE id IN (SELECT id FROM numbered) RETURNING *${pacedUntil(paceKeys)}`,
         [...lines.beforeParams, webhookId, now, now, ...lines.takenParams, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now, ...paceKeys],
       );
     }, NOT_DURABLE);
-    // RETURNING keeps no order
-    return rows.sort((a, b) => Number(a.event_position) - Number(b.event_position));
+    // RETURNING keeps no order: the claim's (unordered: live first; each in event order)
+    const replayed = (d: DeliveryRow) => (!ordered && d.replay_id ? 1 : 0);
+    return rows.sort((a, b) => replayed(a) - replayed(b) || Number(a.event_position) - Number(b.event_position));
   }
 
   /**

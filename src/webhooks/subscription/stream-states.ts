@@ -1,21 +1,26 @@
 import type { AggregateDefinition } from '../../event-store/aggregate-store.js';
 import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
 import type { EventStore } from '../../event-store/event-store.js';
+import { TimeSlice } from '../../shared/time-slice.js';
 
 /**
  * Aggregate states as of a position in the log, for a consumer that reads the log in
  * order: each event moves its stream's state one step, so an activity is mapped from
  * the issue and project exactly as they were when the event happened (a replay after a
  * crash maps identically). Streams first met mid-way are folded from the store up to
- * the event. Bounded: least recently used streams are dropped and reloaded on demand.
+ * the event, a page at a time, giving the loop a turn after each page (a stream may be long).
+ * Bounded: least recently used streams are dropped and reloaded on demand.
  */
 export class StreamStates<S> {
+  /** Events of one stream read at once while folding it. */
+  static readonly PAGE = 1000;
   private readonly states = new Map<string, { version: number; state: S }>();
 
   constructor(
     private readonly definition: AggregateDefinition<S, any>,
     private readonly store: EventStore,
     private readonly limit = 10_000,
+    private readonly budget = new TimeSlice(TimeSlice.SHORT_MS),
   ) {}
 
   /** The stream's state right before `event`, and right after it (which becomes the cached state). */
@@ -30,13 +35,7 @@ export class StreamStates<S> {
   async stateAt(streamId: string, at: RecordedEvent): Promise<S> {
     const cached = this.states.get(streamId);
     if (cached) return cached.state;
-    let state = this.definition.initialState;
-    let version = 0;
-    for (const e of await this.store.readStream(streamId)) {
-      if (!precedes(e, at)) break;
-      state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
-      version = e.version;
-    }
+    const { state, version } = await this.fold(streamId, (e) => !precedes(e, at));
     this.put(streamId, version, state);
     return state;
   }
@@ -50,12 +49,23 @@ export class StreamStates<S> {
     if (cached && cached.version === version - 1) return cached.state;
     // a stream's first event: nothing to read
     if (version === 1) return this.definition.initialState;
+    return (await this.fold(streamId, (e) => e.version >= version)).state;
+  }
+
+  /** The stream folded from its start up to (not including) the first event `stop` names. */
+  private async fold(streamId: string, stop: (event: RecordedEvent) => boolean): Promise<{ state: S; version: number }> {
     let state = this.definition.initialState;
-    for (const e of await this.store.readStream(streamId)) {
-      if (e.version >= version) break;
-      state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
+    let version = 0;
+    for (;;) {
+      const page = await this.store.readStream(streamId, version, StreamStates.PAGE);
+      for (const e of page) {
+        if (stop(e)) return { state, version };
+        state = this.definition.evolve(state, e as unknown as Evolving<DomainEvent>);
+        version = e.version;
+      }
+      if (page.length < StreamStates.PAGE) return { state, version };
+      await this.budget.turn();
     }
-    return state;
   }
 
   private put(streamId: string, version: number, state: S): void {

@@ -1,5 +1,5 @@
 import { DELIVERY_STATUSES } from '../../../src/webhooks/delivery/deliveries.js';
-import { parseRangeEnd, replayAction, sends } from '../../../src/webhooks/replay/replay-plan.js';
+import { replayAction, sends } from '../../../src/webhooks/replay/replay-plan.js';
 
 /* A replay: given the delivery an event already has for the webhook, when replayed (with or without includeDelivered), then this. */
 
@@ -24,14 +24,4 @@ describe('what a replay does with each event', () => {
 
   it('counts and lists exactly what it sends', () =>
     expect(DELIVERY_STATUSES.filter((s) => sends(replayAction(s, false)))).toEqual(['FAILED', 'SKIPPED']));
-});
-
-describe('the ends of a replay’s range', () => {
-  it('reads a position or an ISO time', () => {
-    expect(parseRangeEnd('position:120', 'from')).toEqual({ kind: 'position', position: 120 });
-    expect(parseRangeEnd('2026-03-01T10:00:00+01:00', 'from')).toEqual({ kind: 'time', at: '2026-03-01T09:00:00.000Z' });
-  });
-
-  it.each(['yesterday', 'position:', 'position:-1', '2026-03-01', '2026-13-01T00:00:00Z'])('refuses %j, naming the field', (value) =>
-    expect(() => parseRangeEnd(value, 'backfillFrom')).toThrow(expect.objectContaining({ kind: 'invalid', errors: [expect.objectContaining({ field: 'backfillFrom' })] })));
 });
