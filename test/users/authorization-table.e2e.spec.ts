@@ -161,7 +161,7 @@ const TABLE: Record<string, Case> = {
   },
   'GET /api/projects/:projectId/webhooks/:webhookId/replays/:replayId': {
     path: async (c) => {
-      const { replayId } = await c.admin('post', `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/replay`, { from: 'position:1' });
+      const { id: replayId } = await c.admin('post', `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/replay`, { from: 'position:1' });
       return `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}/replays/${replayId}`;
     },
     expect: member(200),

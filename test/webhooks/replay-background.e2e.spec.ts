@@ -75,7 +75,8 @@ describe('replays of a large log, in the background', () => {
     const hookId = await slackHook('live');
     const started = await t.http.post(`/api/projects/${projectId}/webhooks/${hookId}/replay`).set(t.auth).send({ from: 'position:1', to: `position:${log.last}` });
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ state: 'scanning', count: 0, fromPosition: 1, toPosition: log.last, done: false });
+    // it answers before the range is read (what it queued by then is counted already: on PostgreSQL the first pages may be in)
+    expect(started.body).toMatchObject({ state: 'scanning', count: expect.any(Number), fromPosition: 1, toPosition: log.last, done: false });
     expect(started.headers.location).toBe(`/api/projects/${projectId}/webhooks/${hookId}/replays/${started.body.id}`);
     const store = t.app.get(EventStore);
     const heartbeat = async () => Number((await store.queryOne<{ at: number }>(`SELECT MAX(heartbeat_at) AS at FROM herald_instances`))!.at);
