@@ -1,5 +1,8 @@
-import { COMPILE_STEPS_PER_CHAR, ENTRY_STEPS, FILTER_BUDGET, matchSteps, NODE_STEPS, valueSize } from './budget.js';
+import { COMPILE_STEPS_PER_CHAR, FILTER_BUDGET, matchSteps, NODE_STEPS } from './budget.js';
+import { boundSteps, concatenated, isText, largest, literalBound, member, type Bound } from './bounds.js';
 import { compilePattern, PatternError } from './regex.js';
+
+export type { Bound };
 
 /**
  * The most an expression can cost on any activity, before it ever runs: the cost model of
@@ -9,21 +12,6 @@ import { compilePattern, PatternError } from './regex.js';
  * a regular expression's program times the longest text. An expression whose bound is over
  * the budget is refused where it is saved, naming its smallest part that is.
  */
-export interface Bound {
-  /** The largest size of the value (see valueSize). */
-  size: number;
-  /** Of a text: the most characters (code points) it holds, if fewer than its size in UTF-16 units. */
-  chars?: number;
-  /** Of a list's elements, or a map's values. */
-  elem?: Bound;
-  /** Of a list: the most its elements' sizes add up to, if less than its length times the largest element. */
-  total?: number;
-  /** Of a map's keys (what a macro over a map iterates). */
-  key?: Bound;
-  /** Of an object's known fields. */
-  fields?: Record<string, Bound>;
-}
-
 interface Estimate extends Bound {
   cost: number;
 }
@@ -275,35 +263,4 @@ class Estimator {
   }
 }
 
-/** A field of an object, an entry of a map (by its literal name, else the largest), an element of a list. */
-function member(object: Bound, name: string | undefined): Bound | undefined {
-  if (object.fields) return name !== undefined && name in object.fields ? object.fields[name] : largest(Object.values(object.fields));
-  return object.elem;
-}
-
-/** A literal: a text, or a scalar (lists and maps are nodes of their own). */
-function literalBound(value: unknown): Bound {
-  return typeof value === 'string' ? { size: value.length } : valueSize(value) > 0 ? { size: valueSize(value), elem: { size: 0 } } : { size: 0 };
-}
-
-/** What a node giving a value of this bound costs: NODE_STEPS, a text's length, ENTRY_STEPS an entry (valueSteps). */
-function boundSteps(bound: Bound): number {
-  const entries = bound.elem !== undefined || bound.key !== undefined || bound.fields !== undefined;
-  return NODE_STEPS + (entries ? bound.size * ENTRY_STEPS : bound.size);
-}
-
-/** `+` of two texts, or of two lists. */
-function concatenated(a: Bound, b: Bound): Bound {
-  if (isText(a) && isText(b)) return { size: a.size + b.size, chars: (a.chars ?? a.size) + (b.chars ?? b.size) };
-  const total = (l: Bound) => l.total ?? l.size * (l.elem?.size ?? 0);
-  return { size: a.size + b.size, elem: largest([a.elem ?? { size: 0 }, b.elem ?? { size: 0 }]), total: total(a) + total(b) };
-}
-
-const isText = (bound: Bound) => bound.elem === undefined && bound.key === undefined && bound.fields === undefined;
-
 const sum = (estimates: Estimate[]) => estimates.reduce((total, e) => total + e.cost, 0);
-
-function largest(bounds: Bound[]): Bound | undefined {
-  if (bounds.length === 0) return undefined;
-  return bounds.reduce((a, b) => ({ size: Math.max(a.size, b.size), chars: Math.max(a.chars ?? a.size, b.chars ?? b.size), elem: a.elem && b.elem ? largest([a.elem, b.elem]) : (a.elem ?? b.elem), fields: a.fields ?? b.fields }));
-}
