@@ -194,7 +194,9 @@ export async function startUpRows(engine: Engine, sizes = { small: 1_000, big: 1
   const on = engine.name === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const liveTarget = (l: { p99: number; worst: number }) => (l.p99 < 50 && l.worst < 250 ? 1 : 0);
   const liveText = (l: { answers: number; p99: number; worst: number; failures: number }) =>
-    `p99 ${l.p99.toFixed(1)} ms, worst ${l.worst.toFixed(1)} ms (${l.answers} answers${l.failures ? `, ${l.failures} failed!` : ''})`;
+    l.answers === 0
+      ? `ready before the first probe answered (0 answers${l.failures ? `, ${l.failures} failed!` : ''})`
+      : `p99 ${l.p99.toFixed(1)} ms, worst ${l.worst.toFixed(1)} ms (${l.answers} answers${l.failures ? `, ${l.failures} failed!` : ''})`;
   return [
     {
       name: `(j) ${on}: start-up to ready, a log started on before (${fmt(small.events)} vs ${fmt(big.events)} events)`,

@@ -3,7 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Activity, Mention } from '../activity.js';
 import { ROBOT_SIGNING_SECRET, defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Throttle, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, fitParts, mentionMarkup, partsOf, quote } from './text.js';
-import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf, throttleOf429, throttleUntil } from './judging.js';
+import { DELIVERED, describeResponse, errcodeAnswer, errcodeThrottle, failed, judgeStatus, retry } from './judging.js';
 
 /** DingTalk refuses robot messages over 20,000 bytes: the JSON body is kept within that. */
 export const DINGTALK_MAX_BODY_BYTES = 20_000;
@@ -34,19 +34,9 @@ export function dingtalkSign(secret: string, ms: number): string {
   return createHmac('sha256', secret).update(`${ms}\n${secret}`, 'utf8').digest('base64');
 }
 
-/** A robot's answer as JSON: its `errcode` and the reason to record (`errmsg`). */
-function answer(response: ProviderResponse): { code: number | undefined; reason: string } {
-  const body = jsonObject(response.body);
-  const code = numericCode(body?.errcode);
-  return { code, reason: typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}` };
-}
-
 /** 130101 (over 20 a minute): the robot takes nothing for 10 minutes (or longer, if Retry-After says so), from any sender. */
-function throttled(response: ProviderResponse, now: Date): Throttle | undefined {
-  if (response.status !== 200) return throttleOf429(response, now);
-  const { code, reason } = answer(response);
-  return code === 130101 ? throttleUntil(reason, now, later(new Date(now.getTime() + DINGTALK_THROTTLE_MS), retryAfterOf(response, now))) : undefined;
-}
+const throttled = (response: ProviderResponse, now: Date): Throttle | undefined =>
+  errcodeThrottle(response, now, 130101, DINGTALK_THROTTLE_MS);
 
 /** The URL with `timestamp` and `sign` appended when the webhook has a signing secret. */
 function signedUrl(url: string, secret: string | undefined, now: Date): string {
@@ -86,7 +76,7 @@ export const DINGTALK = defineProvider({
 
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     if (response.status !== 200) return judgeStatus(response, ctx.now);
-    const { code, reason } = answer(response);
+    const { code, reason } = errcodeAnswer(response);
     if (code === undefined) return failed(`${describeResponse(response)} (no errcode)`);
     if (code === 0) return DELIVERED;
     const throttle = throttled(response, ctx.now);

@@ -121,3 +121,20 @@ export function throttleOf429(response: ProviderResponse, now: Date): Throttle |
 export function receiverThrottle(provider: Pick<ProviderAdapter, 'throttle'>, response: ProviderResponse, ctx: JudgeContext): Throttle | undefined {
   return provider.throttle ? provider.throttle(response, ctx) : throttleOf429(response, ctx.now);
 }
+
+/** A robot's `{errcode, errmsg}` answer (DingTalk, WeCom): its code and the reason to record. */
+export function errcodeAnswer(response: ProviderResponse): { code: number | undefined; reason: string } {
+  const body = jsonObject(response.body);
+  const code = numericCode(body?.errcode);
+  return { code, reason: typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}` };
+}
+
+/**
+ * A robot that answers 200 with `throttleCode` when sent too much: it takes nothing for `holdMs` (or longer, if
+ * Retry-After says so), from any sender. Any other status: what a 429 says.
+ */
+export function errcodeThrottle(response: ProviderResponse, now: Date, throttleCode: number, holdMs: number): Throttle | undefined {
+  if (response.status !== 200) return throttleOf429(response, now);
+  const { code, reason } = errcodeAnswer(response);
+  return code === throttleCode ? throttleUntil(reason, now, later(new Date(now.getTime() + holdMs), retryAfterOf(response, now))) : undefined;
+}

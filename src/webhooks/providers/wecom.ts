@@ -2,26 +2,16 @@ import type { Activity } from '../activity.js';
 import { WECOM_USER_ID, isMentionable } from '../../users/contact-handles.js';
 import { defineProvider, type OutgoingRequest, type ProviderResponse, type RenderContext, type Throttle, type Verdict, type WebhookTarget } from './provider.js';
 import { type MessageParts, WECOM_STATUS, breakMarkup, fitParts, mapParts, mentionMarkup, partsOf, quote, utf8Length } from './text.js';
-import { DELIVERED, describeResponse, failed, jsonObject, judgeStatus, later, numericCode, retry, retryAfterOf, throttleOf429, throttleUntil } from './judging.js';
+import { DELIVERED, describeResponse, errcodeAnswer, errcodeThrottle, failed, judgeStatus, retry } from './judging.js';
 
 /** WeCom refuses markdown content over 4,096 bytes of UTF-8. */
 export const WECOM_MAX_CONTENT_BYTES = 4096;
 /** errcode 45009 (rate limited): try again after a minute. */
 export const WECOM_THROTTLE_MS = 60 * 1000;
 
-/** A robot's answer as JSON: its `errcode` and the reason to record (`errmsg`). */
-function answer(response: ProviderResponse): { code: number | undefined; reason: string } {
-  const body = jsonObject(response.body);
-  const code = numericCode(body?.errcode);
-  return { code, reason: typeof body?.errmsg === 'string' && body.errmsg !== '' ? body.errmsg : `errcode ${code}` };
-}
-
 /** 45009 (over 20 a minute): the robot takes nothing for a minute, or as long as Retry-After says. */
-function throttled(response: ProviderResponse, now: Date): Throttle | undefined {
-  if (response.status !== 200) return throttleOf429(response, now);
-  const { code, reason } = answer(response);
-  return code === 45009 ? throttleUntil(reason, now, later(new Date(now.getTime() + WECOM_THROTTLE_MS), retryAfterOf(response, now))) : undefined;
-}
+const throttled = (response: ProviderResponse, now: Date): Throttle | undefined =>
+  errcodeThrottle(response, now, 45009, WECOM_THROTTLE_MS);
 
 /** `<@userid>` is WeCom's mention markup in markdown: user text keeps it as text. */
 const noMentions = (p: MessageParts) => mapParts(p, (text) => breakMarkup(text, /<(?=@)/g));
@@ -60,7 +50,7 @@ export const WECOM = defineProvider({
 
   judge(response: ProviderResponse, ctx: { now: Date }): Verdict {
     if (response.status !== 200) return judgeStatus(response, ctx.now);
-    const { code, reason } = answer(response);
+    const { code, reason } = errcodeAnswer(response);
     if (code === undefined) return failed(`${describeResponse(response)} (no errcode)`);
     if (code === 0) return DELIVERED;
     const throttle = throttled(response, ctx.now);
