@@ -2,7 +2,11 @@ import { api, twoStages } from '../support/api.js';
 import { useTestApp } from '../support/test-app.js';
 
 describe('concurrent writers', () => {
-  const t = useTestApp();
+  // These writers contend for one stream's lock (or the project id sequence's): on PostgreSQL each waits for a
+  // connection of the pool meanwhile, and on a busy machine that wait can pass the 5 s after which Herald answers
+  // 503 (README: HERALD_PG_CONNECT_TIMEOUT_MS, tested as an outage elsewhere). What is tested here is that nothing
+  // is lost or doubled, so the pool may wait as long as a request may.
+  const t = useTestApp({ env: { HERALD_PG_CONNECT_TIMEOUT_MS: '30000' } });
   let a: ReturnType<typeof api>;
   beforeAll(async () => {
     a = api(t);

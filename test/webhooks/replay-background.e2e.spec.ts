@@ -26,8 +26,6 @@ describe('replays of a large log, in the background', () => {
   let receiver: Receiver;
   let projectId: number;
   let log: { first: number; last: number };
-  /** What a replay of the whole log sends (the dry runs' count). */
-  let expected: number;
 
   /** A Slack webhook: its pace (3 messages in 3 s) keeps the sending small while the replay queues a hundred thousand. */
   const slackHook = async (name: string) => (await a.post(`/api/projects/${projectId}/webhooks`, { type: 'SLACK', name, url: receiver.url(`/services/T/B/${name}`), activityTypes: TYPES }, 201)).id as number;
@@ -66,17 +64,18 @@ describe('replays of a large log, in the background', () => {
     expect(first.items).toHaveLength(100);
     const rest = await a.post(path, { from: first.next, to: `position:${log.last}`, dryRun: true }, 200);
     expect(rest).toMatchObject({ complete: true, next: null, fromPosition: first.scannedTo + 1, scannedTo: log.last });
-    expected = first.count + rest.count;
     // every event of the raw log is an activity of the types asked for
-    expect(expected).toBe(ISSUES * EVENTS_PER_ISSUE);
+    expect(first.count + rest.count).toBe(ISSUES * EVENTS_PER_ISSUE);
   }, LONG);
 
   it('answers at once; while it reads the log, the service answers (liveness, commands, the heartbeat) and live activities go first', async () => {
     const hookId = await slackHook('live');
-    const started = await t.http.post(`/api/projects/${projectId}/webhooks/${hookId}/replay`).set(t.auth).send({ from: 'position:1', to: `position:${log.last}` });
+    // the first 40,000 events: many pages, and seconds of reading even on a quiet machine
+    const to = log.first + 39_999;
+    const started = await t.http.post(`/api/projects/${projectId}/webhooks/${hookId}/replay`).set(t.auth).send({ from: `position:${log.first}`, to: `position:${to}` });
     expect(started.status).toBe(202);
     // it answers before the range is read (what it queued by then is counted already: on PostgreSQL the first pages may be in)
-    expect(started.body).toMatchObject({ state: 'scanning', count: expect.any(Number), fromPosition: 1, toPosition: log.last, done: false });
+    expect(started.body).toMatchObject({ state: 'scanning', count: expect.any(Number), fromPosition: log.first, toPosition: to, done: false });
     expect(started.headers.location).toBe(`/api/projects/${projectId}/webhooks/${hookId}/replays/${started.body.id}`);
     const store = t.app.get(EventStore);
     const heartbeat = async () => Number((await store.queryOne<{ at: number }>(`SELECT MAX(heartbeat_at) AS at FROM herald_instances`))!.at);
@@ -107,8 +106,8 @@ describe('replays of a large log, in the background', () => {
     expect(seen.heartbeats.size).toBeGreaterThan(1);
     expect(liveIssue).toBeDefined();
     const progress = await queued(hookId, started.body.id);
-    expect(progress).toMatchObject({ state: 'queued', scannedTo: log.last, count: expected, error: null });
-    // at Slack's pace (3 messages in 3 s) the replay's hundred thousand take days: once queued, the live activity goes
+    expect(progress).toMatchObject({ state: 'queued', scannedTo: to, count: 40_000, error: null });
+    // at Slack's pace (3 messages in 3 s) the replay's forty thousand take hours: once queued, the live activity goes
     // next, after at most what was already on its way
     const isLive = (r: { body: string }) => r.body.includes('Happening during the replay');
     while (!receiver.received.some(isLive) || sentBeforeIt === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
