@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { sqliteModulePath, type SqliteDatabase } from './sqlite-driver.js';
 
@@ -70,8 +71,11 @@ export class SqliteCheckpointer {
   private resetDue = false;
   private finishing: Promise<void> | null = null;
   private finished: (() => void) | null = null;
+  /** RESET_PAGES in bytes, at this database's page size. */
+  private readonly resetBytes: number;
 
   private constructor(private readonly writer: SqliteDatabase, private readonly onProblem: (message: string) => void) {
+    this.resetBytes = SqliteCheckpointer.RESET_PAGES * Number(writer.pragma('page_size', { simple: true }));
     this.worker = new Worker(WORKER, {
       eval: true,
       workerData: { module: sqliteModulePath, path: writer.name, everyMs: SqliteCheckpointer.EVERY_MS, resetPages: SqliteCheckpointer.RESET_PAGES },
@@ -92,6 +96,9 @@ export class SqliteCheckpointer {
   /** Awaited before each write transaction: a promise while the WAL is being copied to its end, so that this write starts it over. */
   beforeWrite(): Promise<void> | undefined {
     if (this.finishing) return this.finishing;
+    // the worker's report may come late on a busy machine (its thread waits for a core): the WAL's size, read here
+    // (one stat), bounds it by the last write whatever the worker's pace
+    if (!this.resetDue && !this.stopped && this.walBytes() >= this.resetBytes) this.resetDue = true;
     if (!this.resetDue || this.stopped) return undefined;
     this.resetDue = false;
     this.finishing = new Promise<void>((resolve) => {
@@ -114,6 +121,14 @@ export class SqliteCheckpointer {
     await this.worker.terminate();
     // whoever writes next (a CLI on the same file, this connection until it closes) checkpoints as usual
     if (this.writer.open) this.writer.pragma('wal_autocheckpoint = 1000');
+  }
+
+  private walBytes(): number {
+    try {
+      return statSync(`${this.writer.name}-wal`).size;
+    } catch {
+      return 0; // no WAL file yet
+    }
   }
 
   private heard(report: Report): void {
