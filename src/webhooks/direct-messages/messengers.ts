@@ -1,0 +1,10 @@
+import type { ImAppType } from './im-app-types.js';
+import type { DirectMessenger } from './messenger.js';
+import { SLACK_DM } from './slack-dm.js';
+
+/** Every vendor's direct messages, by IM app type (one file each, as the webhook providers). */
+const MESSENGERS: Partial<Record<ImAppType, DirectMessenger>> = { SLACK: SLACK_DM };
+
+export function messengerFor(type: string): DirectMessenger | undefined {
+  return Object.hasOwn(MESSENGERS, type) ? MESSENGERS[type as ImAppType] : undefined;
+}
