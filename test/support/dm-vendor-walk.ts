@@ -24,6 +24,8 @@ export interface TokenVendor<A extends ImEmulator & { dms: unknown[]; expireToke
   rateLimited: ApiAnswer;
   /** Handles the people set (WeCom userids, DingTalk phones…); default none. */
   handles?: Partial<Record<'alice' | 'bob' | 'carol' | 'dave', Record<string, string>>>;
+  /** Erin, with nothing the vendor finds people by, is asked too (`dm-no-handle`: the channel mentions her). */
+  withoutHandle?: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export function describeTokenVendor<A extends ImEmulator & { dms: unknown[]; exp
       bob: { name: 'Bob', email: 'bob@example.com', ...vendor.handles?.bob },
       carol: { name: 'Carol', email: 'carol@example.com', ...vendor.handles?.carol },
       dave: { name: 'Dave', email: 'dave@elsewhere.example', ...vendor.handles?.dave },
+      ...(vendor.withoutHandle ? { erin: { name: 'Erin', email: 'erin@example.com' } } : {}),
     };
     const sentTo = (who: 'alice' | 'bob' | 'carol') => vendor.recipients(api).filter((id) => id === vendor.known[who]).length;
     const tokenFetches = () => api.of(vendor.tokenRoute).length;
@@ -63,7 +66,7 @@ export function describeTokenVendor<A extends ImEmulator & { dms: unknown[]; exp
     });
 
     it('tells each approver once, with one token, and mentions in the channel the one it cannot find', async () => {
-      await walk.setUp(people, ['bob', 'carol', 'dave'], { type: vendor.type, channelUrl: channel.url(vendor.channelPath) }, { credentials: vendor.credentials, apiBase: api.base });
+      await walk.setUp(people, ['bob', 'carol', 'dave', ...(vendor.withoutHandle ? ['erin'] : [])], { type: vendor.type, channelUrl: channel.url(vendor.channelPath) }, { credentials: vendor.credentials, apiBase: api.base });
       await walk.createIssue('alice');
       await walk.pump();
       expect([sentTo('bob'), sentTo('carol'), sentTo('alice')]).toEqual([1, 1, 0]);
@@ -74,6 +77,7 @@ export function describeTokenVendor<A extends ImEmulator & { dms: unknown[]; exp
         [walk.ids.bob]: 'dm-sent',
         [walk.ids.carol]: 'dm-sent',
         [walk.ids.dave]: 'dm-fell-back',
+        ...(vendor.withoutHandle ? { [walk.ids.erin]: 'dm-no-handle' } : {}),
       });
     });
 
