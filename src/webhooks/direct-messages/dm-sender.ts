@@ -9,7 +9,7 @@ import type { ProviderResponse, Throttle, Verdict } from '../providers/provider.
 import { LookupCache, TokenCache } from './dm-caches.js';
 import type { ImAppConfig } from './im-app.decider.js';
 import { loadImApp } from './im-app.projection.js';
-import type { AccessToken, DirectMessenger, OpenedImApp, Reading } from './messenger.js';
+import type { AccessToken, DirectMessenger, OpenedImApp, Reading, TokenPurpose } from './messenger.js';
 import { messengerFor } from './messengers.js';
 
 /** One direct message's attempt: sent (or to be tried again), or the person is mentioned in the channel instead. */
@@ -61,12 +61,13 @@ export class DirectMessageSender {
   private async deliver(messenger: DirectMessenger, app: OpenedImApp, activity: Activity, to: Mention, deliveryId: string, now: () => Date, send: Send): Promise<DmResult> {
     const tokenKey = `${app.projectId}:${app.type}:${app.credentialsDigest}`;
     // a call that says the token expired is made again once, with a new one
-    const withToken = async <T>(call: (bearer: string) => Promise<{ reading: Reading<T>; request: HttpRequest; outcome: HttpOutcome }>) => {
+    const withToken = async <T>(purpose: TokenPurpose, call: (bearer: string) => Promise<{ reading: Reading<T>; request: HttpRequest; outcome: HttpOutcome }>) => {
+      const key = messenger.token?.perPurpose ? `${tokenKey}:${purpose}` : tokenKey;
       for (let round = 0; ; round++) {
-        const token = messenger.token ? await this.token(messenger, app, tokenKey, now, send) : null;
+        const token = messenger.token ? await this.token(messenger, app, key, purpose, now, send) : null;
         const made = await call(messenger.bearer(app, token));
         if (made.reading.kind !== 'token-expired' || !token || round > 0) return made;
-        this.tokens.expire(tokenKey, token);
+        this.tokens.expire(key, token);
         this.logger.log({ type: app.type, projectId: app.projectId, reason: made.reading.reason }, 'IM app access token expired; fetching a new one');
       }
     };
@@ -79,14 +80,14 @@ export class DirectMessageSender {
       if (cached?.id === null) return { kind: 'fall-back', reason: `${app.type} found nobody for ${to.name} (cached)` };
       userId = cached?.id;
       if (userId === undefined) {
-        const found = await withToken((bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
+        const found = await withToken('lookup', (bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
         if (found.reading.kind === 'unreachable') this.people.set(lookupKey, null, now().getTime());
         userId = this.value(found, 'look-up');
         this.people.set(lookupKey, userId, now().getTime());
       }
     }
     const id = userId;
-    const sent = await withToken((bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, deliveryId }), (r) => messenger.judge(r, now())));
+    const sent = await withToken('send', (bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, deliveryId }), (r) => messenger.judge(r, now())));
     if (sent.reading.kind === 'unreachable') return { kind: 'fall-back', reason: sent.reading.reason };
     const answer = responseOf(sent.outcome);
     const throttle = answer && messenger.throttle?.(answer, now());
@@ -94,9 +95,9 @@ export class DirectMessageSender {
   }
 
   /** The app's access token, cached; a failed fetch ends the attempt (recorded without the request's secret). */
-  private async token(messenger: DirectMessenger, app: OpenedImApp, key: string, now: () => Date, send: Send): Promise<string> {
+  private async token(messenger: DirectMessenger, app: OpenedImApp, key: string, purpose: TokenPurpose, now: () => Date, send: Send): Promise<string> {
     const { token, fetched } = await this.tokens.get(key, now().getTime(), async (): Promise<AccessToken> => {
-      const request = messenger.token!.request(app);
+      const request = messenger.token!.request(app, purpose);
       const outcome = await send(request);
       const answer = responseOf(outcome);
       const reading: Reading<AccessToken> = answer ? messenger.token!.read(answer, now()) : transportReading(outcome);

@@ -24,6 +24,8 @@ export type Reading<T> =
   /** The person cannot be reached this way (nobody by that email, the app lacks a scope, bad credentials): the channel mentions them instead. */
   | { kind: 'unreachable'; reason: string };
 
+export type TokenPurpose = 'lookup' | 'send';
+
 export interface AccessToken {
   token: string;
   /** Epoch ms: when the vendor says it stops working. */
@@ -46,7 +48,10 @@ export interface DirectMessenger {
   readonly type: ImAppType;
   /** How an access token is obtained; absent when the credentials are the token (Slack's bot token). */
   readonly token?: {
-    request(app: OpenedImApp): HttpRequest;
+    /** `purpose`: a vendor whose look-up and message are different services (Teams: Graph, the Bot Framework) asks a token for each. */
+    request(app: OpenedImApp, purpose: TokenPurpose): HttpRequest;
+    /** Whether the look-up and the message take different tokens. */
+    perPurpose?: boolean;
     read(response: ProviderResponse, now: Date): Reading<AccessToken>;
   };
   /** The bearer of a call: the fetched token, or (no token step) what the credentials hold. */

@@ -63,7 +63,7 @@ export class ImEmulator {
             await hold.release;
           }
           const queued = this.overrides.get(key);
-          const answer = queued?.length ? queued.shift()! : this.routes[key] ? await this.routes[key](call) : { status: 404, body: { error: `no route ${key}` } };
+          const answer = queued?.length ? queued.shift()! : this.routes[key] ? await this.routes[key](call) : (this.routeOf(call) ?? { status: 404, body: { error: `no route ${key}` } });
           if (res.destroyed) return;
           res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
           res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
@@ -79,6 +79,11 @@ export class ImEmulator {
     for (const hold of this.holds.values()) hold.resolveRelease();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** An answer for a path with ids in it (a vendor's own matching); undefined: none. */
+  protected routeOf(_call: ApiCall): ApiAnswer | undefined {
+    return undefined;
   }
 
   /** The next calls of `route` ("POST /path") get these answers, in order, before its own. */
