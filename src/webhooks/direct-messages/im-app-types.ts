@@ -30,7 +30,7 @@ const KINDS: Record<ImAppType, ImAppKind> = {
     type: 'SLACK',
     displayName: 'Slack',
     credentials: [{ ...text('botToken', 'the bot user OAuth token (xoxb-…)'), check: (v) => (/^xoxb-[A-Za-z0-9-]{10,250}$/.test(v) ? undefined : 'must be a bot token: xoxb- and 10 to 250 letters, digits or -') }],
-    defaultApiBase: 'https://slack.com/api',
+    defaultApiBase: 'https://slack.com',
     hosts: ['slack.com', 'slack-gov.com'],
     finds: 'the Slack member id a user set; else users.lookupByEmail',
   },

@@ -22,7 +22,7 @@ export const SLACK_DM: DirectMessenger = {
   lookupKey: (person) => (person.email ? person.email : undefined),
 
   lookup(app, bearer, email) {
-    return { method: 'GET', url: `${at(app.apiBase ?? 'https://slack.com/api', '/users.lookupByEmail')}?email=${encodeURIComponent(email)}`, headers: { Authorization: `Bearer ${bearer}` }, body: '' };
+    return { method: 'GET', url: `${at(app.apiBase ?? 'https://slack.com', '/api/users.lookupByEmail')}?email=${encodeURIComponent(email)}`, headers: { Authorization: `Bearer ${bearer}` }, body: '' };
   },
 
   readLookup(response, now) {
@@ -39,7 +39,7 @@ export const SLACK_DM: DirectMessenger = {
   render(activity, userId, app, bearer, ctx) {
     const message = JSON.parse(SLACK.render({ ...activity, mentions: undefined, directMessage: undefined }, NO_HOOK, { ...ctx, version: '' }).body) as object;
     return {
-      url: at(app.apiBase ?? 'https://slack.com/api', '/chat.postMessage'),
+      url: at(app.apiBase ?? 'https://slack.com', '/api/chat.postMessage'),
       headers: { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${bearer}` },
       body: JSON.stringify({ channel: userId, ...message }),
     };

@@ -48,7 +48,7 @@ function vendors(): Vendor[] {
   const teams = new TeamsApi(TENANT, TEAMS_CLIENT, 'teams-secret-0123456789', { 'bob@example.com': '19:bob@unq.gbl.spaces', 'carol@example.com': '19:carol@unq.gbl.spaces' });
   const emails = ['bob@example.com', 'carol@example.com'];
   return [
-    { type: 'SLACK', api: slack, app: () => ({ credentials: { botToken: slack.botToken }, apiBase: `${slack.base}/api` }), lookups: ['GET /api/users.lookupByEmail'], to: (a: SlackApi) => a.dms.map((d) => d.user), ids: ['U0BOB', 'U0CAROL'], channelPath: '/services/T/B/x' },
+    { type: 'SLACK', api: slack, app: () => ({ credentials: { botToken: slack.botToken }, apiBase: slack.base }), lookups: ['GET /api/users.lookupByEmail'], to: (a: SlackApi) => a.dms.map((d) => d.user), ids: ['U0BOB', 'U0CAROL'], channelPath: '/services/T/B/x' },
     ...([['FEISHU', feishu], ['LARK', lark]] as const).map(([type, api]) => ({
       type,
       api,

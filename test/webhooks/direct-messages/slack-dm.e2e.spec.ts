@@ -40,7 +40,7 @@ describe('Slack direct messages', () => {
   });
 
   it('tells each approver asked once, and mentions in the channel those Slack cannot reach', async () => {
-    await walk.setUp(PEOPLE, ['bob', 'carol', 'erin', 'dave'], { type: 'SLACK', channelUrl: channel.url('/services/T0/B0/x') }, { credentials: { botToken: BOT_TOKEN }, apiBase: `${slack.base}/api` });
+    await walk.setUp(PEOPLE, ['bob', 'carol', 'erin', 'dave'], { type: 'SLACK', channelUrl: channel.url('/services/T0/B0/x') }, { credentials: { botToken: BOT_TOKEN }, apiBase: slack.base });
     await walk.createIssue('alice');
     await walk.pump();
 
