@@ -8,7 +8,7 @@ import { maskUrl } from './url-mask.js';
  */
 export function redactEvent(event: RecordedEvent): RecordedEvent {
   // an IM app's credentials: their names stay (what was set), never their values
-  if (event.type === 'im-app.set') {
+  if (event.type === 'im-app.set' || event.type === 'im-app.secrets-resealed') {
     const data = event.data as { credentials: Record<string, string> };
     return { ...event, data: { ...data, credentials: Object.fromEntries(Object.keys(data.credentials).map((name) => [name, '***'])) } };
   }

@@ -10,6 +10,7 @@ import { checkFilter } from '../filters/filter.js';
 import { normalizeActivityType } from '../activity.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
 import { IM_APP_TYPES, isImAppType } from '../direct-messages/im-app-types.js';
+import { resealImApps } from '../direct-messages/im-app.commands.js';
 import { PROJECT_WEBHOOKS } from './project-webhooks.js';
 import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
 import { maskUrl } from './url-mask.js';
@@ -199,6 +200,8 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
       );
       resealed++;
     }
+    // the projects' IM apps hold credentials too
+    resealed += await resealImApps(this.projects, this.store, box, metadata);
     return { resealed, keyId: box.currentKeyId };
   }
 }

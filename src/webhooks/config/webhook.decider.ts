@@ -184,7 +184,7 @@ export const projectWebhooksDecider: Decider<WebhookCommand | ImAppCommand, Proj
   initialState: initialProjectWebhooksState,
   evolve: evolveProjectWebhooks,
   // the project's own events come from the projects slice: this decider only appends webhook and IM app events
-  decide: (command, state, ctx) => (command.kind === 'SetImApp' || command.kind === 'RemoveImApp' ? decideImApp(command, state.imApps, state.id) : decideWebhook(command, state, ctx)),
+  decide: (command, state, ctx) => (command.kind === 'SetImApp' || command.kind === 'RemoveImApp' || command.kind === 'ResealImApp' ? decideImApp(command, state.imApps, state.id) : decideWebhook(command, state, ctx)),
 };
 
 function healthEvent(

@@ -112,6 +112,25 @@ export class ListImAppsHandler implements IQueryHandler<ListImAppsQuery> {
   }
 }
 
+/**
+ * Key rotation: every IM app whose credentials are sealed under an older key (or whose digest is)
+ * is sealed again under the current one; returns how many. Run with the webhooks' reseal.
+ */
+export async function resealImApps(projects: ProjectWebhooks, store: EventStore, box: SecretBox, metadata: Metadata): Promise<number> {
+  let resealed = 0;
+  for (const app of (await store.query<{ config: string }>(`SELECT config FROM rm_im_apps ORDER BY project_id, type`)).map((row) => JSON.parse(row.config) as ImAppConfig)) {
+    const sealed = Object.values(app.credentials);
+    if (!sealed.some((value) => box.isStale(value)) && app.credentialsDigest.startsWith(`h1:${box.currentKeyId}:`)) continue;
+    const names = imAppKind(app.type).credentials.map((c) => c.name);
+    const plain = Object.fromEntries(Object.entries(app.credentials).map(([name, value]) => [name, box.open(value)]));
+    const credentials = Object.fromEntries(Object.entries(app.credentials).map(([name, value]) => [name, box.isStale(value) ? box.seal(plain[name]) : value]));
+    const credentialsDigest = box.digest(JSON.stringify(names.map((name) => plain[name])));
+    await projects.update(app.projectId, { metadata }, (s, { now }) => decideOn(s, { kind: 'ResealImApp', type: app.type, keyId: box.currentKeyId, credentials, credentialsDigest }, now, metadata.actorId));
+    resealed++;
+  }
+  return resealed;
+}
+
 /** Through the aggregate's decider, which routes IM app commands (no webhook is created: the cap does not apply). */
 function decideOn(state: ProjectWebhooksState, command: ImAppCommand, now: Date, actorId: number) {
   return projectWebhooksDecider.decide(command, state, { now, actorId, maxWebhooksPerProject: Infinity });
