@@ -1,4 +1,5 @@
 import { LOCAL_WEBHOOK_ENV } from '../../support/receiver.js';
+import { rebuildThroughApi } from '../../support/rebuild.js';
 import { useTestApp } from '../../support/test-app.js';
 
 /*
@@ -62,6 +63,12 @@ describe('IM apps', () => {
     await t.http.put(`/api/projects/${project}/im-apps/FEISHU`).set(t.auth).send({ credentials: { appId: 'cli_a1b2', appSecret: FEISHU_SECRET } }).expect(200);
     const sets = (await t.http.get(`/api/projects/${project}/audit?limit=200`).set(t.auth).expect(200)).body.items.filter((e: { type: string }) => e.type === 'im-app.set');
     expect(sets).toHaveLength(1);
+    // a read model like the others: rebuilt from the log as it was (the table emptied first)
+    const { EventStore } = await import('../../../src/event-store/event-store.js');
+    await t.app.get(EventStore).transact((tx) => tx.exec([{ sql: `DELETE FROM rm_im_apps`, params: [] }]));
+    expect(await apps()).toEqual([]);
+    await rebuildThroughApi(t);
+    expect(await apps()).toEqual([set]);
     await t.http.delete(`/api/projects/${project}/im-apps/FEISHU`).set(t.auth).expect(204);
     await t.http.delete(`/api/projects/${project}/im-apps/FEISHU`).set(t.auth).expect(404);
     expect(await apps()).toEqual([]);
