@@ -16,6 +16,7 @@ import { userAggregate, USERS } from './users/user.aggregate.js';
 import { PROJECT_WEBHOOKS, projectWebhooksAggregate } from './webhooks/config/project-webhooks.js';
 import { redactEvent } from './webhooks/config/redact.js';
 import { WEBHOOK_EVENT_SCHEMAS } from './webhooks/config/webhook.events.js';
+import { IM_APP_EVENT_SCHEMAS } from './webhooks/direct-messages/im-app.events.js';
 import { registerWebhookUpcasters } from './webhooks/config/webhook.upcasters.js';
 
 /**
@@ -32,7 +33,7 @@ export const STREAMS: StreamRegistration[] = [
 ];
 
 /** Every event type of the log with its current schema: the start-up check and imports judge events by it. */
-export const EVENT_SCHEMAS: EventSchemas = { ...USER_EVENT_SCHEMAS, ...PROJECT_EVENT_SCHEMAS, ...WEBHOOK_EVENT_SCHEMAS, ...ISSUE_EVENT_SCHEMAS };
+export const EVENT_SCHEMAS: EventSchemas = { ...USER_EVENT_SCHEMAS, ...PROJECT_EVENT_SCHEMAS, ...WEBHOOK_EVENT_SCHEMAS, ...IM_APP_EVENT_SCHEMAS, ...ISSUE_EVENT_SCHEMAS };
 
 /**
  * Every upcaster of the log, in one place. When an event's shape changes, bump its

@@ -7,6 +7,7 @@
  */
 import type { DecisionKind, IssueDecisionsView } from './decisions.js';
 import { DELIVERY_STATUSES, STATS_OUTCOMES, type AttemptView, type DeliveryDetailView, type DeliveryStatus, type DeliveryView, type HourCount, type HourlyDeliveries, type RecoverResult, type RedeliverResult, type StatsOutcome } from './deliveries.js';
+import { IM_APP_TYPES, type DmDecisionView } from './im-apps.js';
 import type { Page } from './page.js';
 import type { Problem } from './problem.js';
 import type { MemberView, ProjectRole, ProjectView } from './projects.js';
@@ -14,11 +15,12 @@ import type { ReplayPreview, ReplayProgress, ReplayRequest } from './replays.js'
 import type { UserRole, UserView } from './users.js';
 import { ACTIVITY_TYPES, type CreateWebhookInput, type FilterTrialItem, type FilterTrialView, type TestResult, type UpdateWebhookInput, type WebhookTypeInfo, type WebhookView } from './webhooks.js';
 
-export { ACTIVITY_TYPES, DELIVERY_STATUSES, STATS_OUTCOMES };
+export { ACTIVITY_TYPES, DELIVERY_STATUSES, IM_APP_TYPES, STATS_OUTCOMES };
 export type {
   AttemptView,
   CreateWebhookInput,
   DecisionKind,
+  DmDecisionView,
   DeliveryDetailView,
   DeliveryStatus,
   DeliveryView,

@@ -55,6 +55,7 @@ export async function deliveryPage(projectId: number, webhookId: number, deliver
       ['Title', d.title ?? undefined],
       ['Activity', d.eventPosition === null ? `${d.activityType} (test message)` : d.activityType],
       ['Issue', d.issueId === null ? undefined : h('a', { href: href.decisions(d.issueId) }, `issue ${d.issueId}: why each event went or not`)],
+      ['Direct message to', d.recipientId === null ? undefined : `user ${d.recipientId} (through the project’s IM app; a fall-back to the channel is said under Last error)`],
       ['Carried by', d.carriedBy ? h('a', { href: href.delivery(projectId, webhookId, d.carriedBy) }, d.carriedBy) : undefined],
       ['Carries', d.carries.length > 0 ? h('span', null, d.carries.map((c, i) => [i > 0 ? ', ' : '', h('a', { href: href.delivery(projectId, webhookId, c.id) }, `event ${c.eventPosition}`)])) : undefined],
       ['Event position', d.eventPosition === null ? undefined : String(d.eventPosition)],

@@ -1,9 +1,9 @@
-import { ACTIVITY_TYPES, ApiError, type FilterTrialView, type WebhookInput, type WebhookTypeInfo, type WebhookView } from './api.js';
+import { ACTIVITY_TYPES, ApiError, IM_APP_TYPES, type FilterTrialView, type WebhookInput, type WebhookTypeInfo, type WebhookView } from './api.js';
 import { h } from './dom.js';
 import { filterField } from './filter-field.js';
 
 /** The form's fields, named as the API names them (its 400 answers name the same fields: `coalesce.windowSeconds` is `coalesce`). */
-const FIELDS = ['type', 'name', 'url', 'activityTypes', 'active', 'ordered', 'signingSecret', 'headers', 'filter', 'coalesce'] as const;
+const FIELDS = ['type', 'name', 'url', 'activityTypes', 'active', 'ordered', 'directMessage', 'signingSecret', 'headers', 'filter', 'coalesce'] as const;
 type Field = (typeof FIELDS)[number];
 
 export interface WebhookForm {
@@ -99,6 +99,12 @@ export function webhookForm(
     h('p', { id: 'activityTypes-error', class: 'field-error' }),
   );
   const filter = filterField(existing?.filter ?? null, tryFilter, onOtherError);
+  const dmField = check(
+    'directMessage',
+    'Direct messages (also tell the people asked to act, through the project’s IM app)',
+    existing?.directMessage ?? false,
+    'The approvers asked, and the creator of an issue approved, sent back or whose rollout failed, each get a message of their own; one the app cannot reach is mentioned here instead. Needs the project’s IM app (PUT /api/projects/{id}/im-apps/{type}).',
+  );
   const coalesceField = field(
     'coalesce',
     'Coalescing window (seconds)',
@@ -122,6 +128,7 @@ export function webhookForm(
     coalesceField,
     check('active', 'Active (deliver new activities)', existing?.active ?? true),
     check('ordered', 'Ordered (one issue’s deliveries wait for each other)', existing?.ordered ?? false),
+    dmField,
     field(
       'signingSecret',
       'Signing secret',
@@ -139,6 +146,8 @@ export function webhookForm(
     headersField.hidden = !info?.customHeaders;
     // a type that never coalesces (Custom: one activity per body) has no window to set
     coalesceField.hidden = info?.defaultCoalesceSeconds === null;
+    // only the types with an IM app can send direct messages
+    dmField.hidden = !(IM_APP_TYPES as readonly string[]).includes(info?.type ?? '');
     form.querySelector('#coalesce-hint')!.textContent = coalesceHint(info);
     if (!editing) form.querySelector('#url-hint')!.textContent = urlHint(info);
     if (!editing || !existing.hasSigningSecret) form.querySelector('#signingSecret-hint')!.textContent = secretHint(info);
@@ -193,6 +202,7 @@ export function webhookForm(
     if (!editing || [...activityTypes].sort().join() !== [...existing.activityTypes].sort().join()) input.activityTypes = activityTypes;
     if (!editing || checked('active') !== existing.active) input.active = checked('active');
     if (!editing || checked('ordered') !== existing.ordered) input.ordered = checked('ordered');
+    if (!dmField.hidden && (!editing || checked('directMessage') !== existing.directMessage)) input.directMessage = checked('directMessage');
     if (!editing) input.type = value('type');
     if (!editing || value('url') !== '') input.url = value('url');
     const expression = filter.control.value.trim();

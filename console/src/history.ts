@@ -46,6 +46,15 @@ export async function decisionsContent(issueId: number, deliveryHref: (projectId
               target && !w.deleted ? [' ', h('a', { href: deliveryHref(d.projectId, w.id, target) }, decision.into ? 'message' : (decision.status ?? 'delivery').toLowerCase())] : null,
               decision.filter ? h('div', { class: 'muted' }, h('code', null, decision.filter)) : null,
               decision.error ? h('div', { class: 'error-text' }, decision.error) : null,
+              // a webhook that sends direct messages: each person's, linked to its delivery
+              ...(decision.directMessages ?? []).map((dm) =>
+                h(
+                  'div',
+                  { class: 'dm', 'data-dm': dm.decision, title: dm.reason ?? '' },
+                  `user ${dm.userId}: ${dm.decision.replace(/-/g, ' ')} `,
+                  w.deleted ? null : h('a', { href: deliveryHref(d.projectId, w.id, dm.deliveryId) }, dm.status.toLowerCase()),
+                ),
+              ),
             );
           }),
         ),

@@ -1,3 +1,4 @@
+import type { DmDecisionView } from './im-apps.js';
 import type { DeliveryStatus } from './deliveries.js';
 
 /** What the scheduler decided for one event and one webhook (`coalesced`: scheduled, then carried by another delivery's message). */
@@ -16,6 +17,8 @@ export interface DecisionView {
   into?: string;
   /** `filtered`: the webhook's filter at the event. */
   filter?: string;
+  /** A webhook that sends direct messages: what became of each person's (absent: it sent none for this event). */
+  directMessages?: DmDecisionView[];
 }
 
 export interface EventDecisionsView {

@@ -21,6 +21,8 @@ export interface DeliveryView {
   issueId: number | null;
   /** COALESCED: the delivery whose message carried this one. */
   carriedBy: string | null;
+  /** A direct message: the user it goes to (through the project's IM app); null: the webhook's channel message. */
+  recipientId: number | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -61,6 +61,8 @@ export interface WebhookView {
   coalesce: { windowSeconds: number };
   /** Set when the URL is of a kind its service has retired (null: it is not). */
   retiredUrl: RetiredUrlView | null;
+  /** The people an activity asks to act also get a direct message, from the project's IM app of this type. */
+  directMessage: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -86,6 +88,8 @@ export interface CreateWebhookInput {
   ordered?: boolean;
   filter?: string | null;
   coalesce?: { windowSeconds: number };
+  /** Slack, Feishu, Lark, WeCom, DingTalk, Teams: also DM the people an activity asks to act (the project's IM app of the type). */
+  directMessage?: boolean;
   /** Send what the log holds since then at once (an ISO time or `position:<n>`). */
   backfillFrom?: string;
 }

@@ -68,4 +68,6 @@ export interface Activity {
    * messages show it once, as that line. Custom bodies keep `description` as it is.
    */
   descriptionInMeta?: true;
+  /** A direct message's activity (see direct-messages/): to this one person, through the project's IM app of the webhook's type. */
+  directMessage?: { to: Mention };
 }

@@ -29,9 +29,12 @@ import { WebhookSubscription } from './subscription/webhook-subscription.js';
 import { WebhookOperations } from './webhook-operations.js';
 import { FilterTrialController } from './filters/filter-trial.controller.js';
 import { TryFilterHandler } from './filters/filter-trial.query.js';
+import { ListImAppsHandler, RemoveImAppHandler, SetImAppHandler } from './direct-messages/im-app.commands.js';
+import { DirectMessageSender } from './direct-messages/dm-sender.js';
+import { ImAppsController, ImAppTypesController } from './direct-messages/im-apps.controller.js';
 
 @Module({
-  controllers: [WebhooksController, WebhookTypesController, SecretsAdminController, WebhookDecisionsController, ReplayController, FilterTrialController],
+  controllers: [ImAppsController, ImAppTypesController, WebhooksController, WebhookTypesController, SecretsAdminController, WebhookDecisionsController, ReplayController, FilterTrialController],
   providers: [
     {
       provide: WEBHOOK_HTTP,
@@ -45,6 +48,7 @@ import { TryFilterHandler } from './filters/filter-trial.query.js';
     DeliveryQueue,
     InstanceHeartbeat,
     AttemptMaker,
+    DirectMessageSender,
     DeliveryRecorder,
     DeliveryDispatcher,
     SharedPace,
@@ -75,6 +79,9 @@ import { TryFilterHandler } from './filters/filter-trial.query.js';
     Coalescer,
     WindowMarks,
     TryFilterHandler,
+    SetImAppHandler,
+    RemoveImAppHandler,
+    ListImAppsHandler,
   ],
   exports: [DeliveryDispatcher, DeliveryRetention, WebhookSubscription],
 })

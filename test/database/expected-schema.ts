@@ -18,10 +18,11 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
   rm_issues: { id: 'int8', project_id: 'int8', status: 'text', version: 'int4', doc: 'text', created_at: 'text', updated_at: 'text' },
   rm_comments: { id: 'int8', issue_id: 'int8', creator_id: 'int8', content: 'text', created_at: 'text', updated_at: 'text' },
   rm_webhooks: { id: 'int8', project_id: 'int8', config: 'text' },
+  rm_im_apps: { project_id: 'int8', type: 'text', config: 'text' },
   webhook_deliveries: {
     id: 'text', webhook_id: 'int8', project_id: 'int8', event_position: 'int8', issue_id: 'int8', activity_type: 'text',
     activity: 'text', status: 'text', attempt_count: 'int4', retry_base: 'int4', next_attempt_at: 'int8', lease_owner: 'text',
-    lease_until: 'int8', last_error: 'text', created_at: 'int8', updated_at: 'int8', replay_id: 'text', carried_by: 'text', traceparent: 'text', tracestate: 'text',
+    lease_until: 'int8', last_error: 'text', created_at: 'int8', updated_at: 'int8', replay_id: 'text', carried_by: 'text', traceparent: 'text', tracestate: 'text', recipient_id: 'int8',
   },
   webhook_delivery_attempts: {
     delivery_id: 'text', number: 'int4', started_at: 'int8', duration_ms: 'int4', request: 'text', response: 'text',
@@ -59,10 +60,11 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
   rm_issues: { id: 'INTEGER', project_id: 'INTEGER', status: 'TEXT', version: 'INTEGER', doc: 'TEXT', created_at: 'TEXT', updated_at: 'TEXT' },
   rm_comments: { id: 'INTEGER', issue_id: 'INTEGER', creator_id: 'INTEGER', content: 'TEXT', created_at: 'TEXT', updated_at: 'TEXT' },
   rm_webhooks: { id: 'INTEGER', project_id: 'INTEGER', config: 'TEXT' },
+  rm_im_apps: { project_id: 'INTEGER', type: 'TEXT', config: 'TEXT' },
   webhook_deliveries: {
     id: 'TEXT', webhook_id: 'INTEGER', project_id: 'INTEGER', event_position: 'INTEGER', issue_id: 'INTEGER', activity_type: 'TEXT',
     activity: 'TEXT', status: 'TEXT', attempt_count: 'INTEGER', retry_base: 'INTEGER', next_attempt_at: 'INTEGER', lease_owner: 'TEXT',
-    lease_until: 'INTEGER', last_error: 'TEXT', created_at: 'INTEGER', updated_at: 'INTEGER', replay_id: 'TEXT', carried_by: 'TEXT', traceparent: 'TEXT', tracestate: 'TEXT',
+    lease_until: 'INTEGER', last_error: 'TEXT', created_at: 'INTEGER', updated_at: 'INTEGER', replay_id: 'TEXT', carried_by: 'TEXT', traceparent: 'TEXT', tracestate: 'TEXT', recipient_id: 'INTEGER',
   },
   webhook_delivery_attempts: {
     delivery_id: 'TEXT', number: 'INTEGER', started_at: 'INTEGER', duration_ms: 'INTEGER', request: 'TEXT', response: 'TEXT',

@@ -66,7 +66,7 @@ describe('migrations on PostgreSQL', () => {
     expect(def('ix_deliveries_replay')).toMatch(/\(replay_id, event_position, status\) WHERE \(replay_id IS NOT NULL\)$/);
     expect(def('ix_deliveries_issue')).toMatch(/\(issue_id, event_position\)$/);
     expect(indexes.map((i) => i.indexname)).toEqual(
-      expect.arrayContaining(['uq_events_stream_version', 'events_event_id_key', 'uq_delivery_event_webhook', 'ix_deliveries_due', 'ix_rm_users_email', 'ix_rm_projects_key']),
+      expect.arrayContaining(['uq_events_stream_version', 'events_event_id_key', 'uq_delivery_event_webhook_recipient', 'ix_deliveries_due', 'ix_rm_users_email', 'ix_rm_projects_key']),
     );
     const applied: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
     expect(applied.map((m) => m.name)).toEqual(migrations.map((m) => new m().name));

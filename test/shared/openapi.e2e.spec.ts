@@ -173,6 +173,11 @@ describe('OpenAPI conformance: real answers of a whole workflow match the docume
     await call('get', `/api/projects/${project.id}`);
     await call('patch', `/api/projects/${project.id}`, { body: { name: 'Payments 2' }, headers: { 'If-Match': 'W/"999"' } }); // 412
     await call('patch', `/api/projects/${project.id}`, { body: { name: 'Payments 2' } });
+    await call('get', '/api/im-app-types', { token: dev.token });
+    await call('put', `/api/projects/${project.id}/im-apps/SLACK`, { body: { credentials: { botToken: 'xoxb-1111-2222-abcdefghijkl' } } });
+    await call('put', `/api/projects/${project.id}/im-apps/SLACK`, { body: { credentials: { botToken: 'nope' } } }); // 400
+    await call('get', `/api/projects/${project.id}/im-apps`);
+    await call('delete', `/api/projects/${project.id}/im-apps/SLACK`);
     await call('put', `/api/projects/${project.id}/members/${dev.id}`, { body: { role: 'DEVELOPER' } });
     await call('get', `/api/projects/${project.id}/members`);
     await call('get', `/api/projects/${project.id}/members`, { token: dev.token });

@@ -131,11 +131,16 @@ describe('webhook secrets at rest', () => {
     const a1 = api(first);
     const project = await a1.createProject('Keys');
     const hook = await a1.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'k', url: receiver.url(), activityTypes: ['bb.issue.create'], signingSecret: SECRET_1 }, 201);
+    // an IM app's credentials are sealed too
+    await first.http.put(`/api/projects/${project.id}/im-apps/FEISHU`).set(first.auth).send({ credentials: { appId: 'cli_k', appSecret: 'feishu-secret-under-key-a' } }).expect(200);
     await first.close();
 
     const second = await startTestApp({ dir, env: { ...LOCAL_WEBHOOK_ENV, HERALD_SECRET_KEY: KEY_B, HERALD_SECRET_KEY_PREVIOUS: KEY_A } });
     const resealed = await second.http.post('/api/admin/secrets/reseal').set(second.auth).expect(200);
-    expect(resealed.body).toEqual({ resealed: 1, keyId: expect.stringMatching(/^[0-9a-f]{8}$/) });
+    expect(resealed.body).toEqual({ resealed: 2, keyId: expect.stringMatching(/^[0-9a-f]{8}$/) });
+    const app = JSON.parse((await second.app.get(EventStore).queryOne<{ config: string }>(`SELECT config FROM rm_im_apps`))!.config);
+    expect(Object.values(app.credentials).every((v) => String(v).startsWith(`enc:v1:${resealed.body.keyId}:`))).toBe(true);
+    expect(app.credentialsDigest).toMatch(new RegExp(`^h1:${resealed.body.keyId}:`));
     expect((await second.http.post('/api/admin/secrets/reseal').set(second.auth).expect(200)).body.resealed).toBe(0);
     await second.close();
 

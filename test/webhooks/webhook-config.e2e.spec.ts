@@ -36,6 +36,7 @@ describe('webhook configuration', () => {
       filter: null,
       coalesce: { windowSeconds: 0 },
       retiredUrl: null,
+      directMessage: false,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -52,9 +52,10 @@ export class Coalescer {
       return [];
     }
     await this.marks.markSent(hook.id, now);
+    // a direct message goes to its one person, never inside a digest
     const fresh = batch
       .map((delivery) => ({ delivery, activity: JSON.parse(delivery.activity) as StoredActivity }))
-      .filter((d): d is { delivery: DeliveryRow; activity: Activity } => d.delivery.attempt_count === 0 && !('unmapped' in d.activity) && d.activity.coalesced === undefined);
+      .filter((d): d is { delivery: DeliveryRow; activity: Activity } => d.delivery.attempt_count === 0 && !('unmapped' in d.activity) && d.activity.coalesced === undefined && d.activity.directMessage === undefined);
     if (fresh.length < 2) return batch;
     const [lead, ...carried] = fresh;
     const digest = digestActivity(

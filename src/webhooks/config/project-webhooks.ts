@@ -2,6 +2,8 @@ import type { AggregateDefinition, Projection } from '../../event-store/aggregat
 import { evolveProjectWebhooks, initialProjectWebhooksState, type ProjectWebhooksEvent, type ProjectWebhooksState } from './webhook.decider.js';
 import { WEBHOOK_EVENT_SCHEMAS, WebhookCreated } from './webhook.events.js';
 import { webhookRows } from './webhook.projection.js';
+import { imAppRows } from '../direct-messages/im-app.projection.js';
+import { IM_APP_EVENT_SCHEMAS } from '../direct-messages/im-app.events.js';
 
 /** rm_webhooks: each project's webhooks (settings and health), replaced with its state. */
 export const webhooksReadModel: Projection<ProjectWebhooksState, ProjectWebhooksEvent> = {
@@ -13,6 +15,12 @@ export const webhooksReadModel: Projection<ProjectWebhooksState, ProjectWebhooks
   ],
 };
 
+/** rm_im_apps: each project's IM apps (credentials sealed), replaced with its state. */
+export const imAppsReadModel: Projection<ProjectWebhooksState, ProjectWebhooksEvent> = {
+  table: 'rm_im_apps',
+  fromState: (state) => imAppRows(state.id, state.imApps ?? {}),
+};
+
 /** The AggregateStore of projects' webhooks (provided by EventStoreModule from src/domain.ts). */
 export const PROJECT_WEBHOOKS = Symbol('PROJECT_WEBHOOKS');
 
@@ -22,7 +30,7 @@ export const projectWebhooksAggregate: AggregateDefinition<ProjectWebhooksState,
   kind: 'project',
   initialState: initialProjectWebhooksState,
   evolve: evolveProjectWebhooks,
-  projections: [webhooksReadModel],
+  projections: [webhooksReadModel, imAppsReadModel],
   allocatedIds: (event) => (event.type === WebhookCreated ? [['webhook', event.data.webhookId]] : []),
-  schemas: WEBHOOK_EVENT_SCHEMAS,
+  schemas: { ...WEBHOOK_EVENT_SCHEMAS, ...IM_APP_EVENT_SCHEMAS },
 };

@@ -7,6 +7,11 @@ import { maskUrl } from './url-mask.js';
  * service (the event feeds).
  */
 export function redactEvent(event: RecordedEvent): RecordedEvent {
+  // an IM app's credentials: their names stay (what was set), never their values
+  if (event.type === 'im-app.set' || event.type === 'im-app.secrets-resealed') {
+    const data = event.data as { credentials: Record<string, string> };
+    return { ...event, data: { ...data, credentials: Object.fromEntries(Object.keys(data.credentials).map((name) => [name, '***'])) } };
+  }
   if (event.type !== 'webhook.created' && event.type !== 'webhook.updated' && event.type !== 'webhook.secrets-resealed') return event;
   const hide = (settings: Record<string, unknown>) => ({
     ...settings,

@@ -5,12 +5,15 @@ import type { ProviderAdapter } from '../providers/provider.js';
 import { matchesHostPattern } from '../providers/text.js';
 
 /** The hosts a webhook of this type may post to: the provider's own plus the operator's. */
-export function allowedHosts(provider: ProviderAdapter, settings: WebhookSettings): string[] {
+export function allowedHosts(provider: Pick<ProviderAdapter, 'type' | 'hosts'>, settings: WebhookSettings): string[] {
   return [...provider.hosts, ...settings.extraHosts, ...(settings.extraHostsByProvider[provider.type] ?? [])];
 }
 
-/** Checks a webhook URL for its provider; returns the field errors (empty when valid). */
-export function checkWebhookUrl(raw: string, provider: ProviderAdapter, settings: WebhookSettings): FieldError[] {
+/**
+ * Checks a webhook URL for its provider; returns the field errors (empty when valid). An IM app's
+ * API base is checked by the same rules (its hosts, the same WEBHOOK_EXTRA_HOSTS_<TYPE>).
+ */
+export function checkWebhookUrl(raw: string, provider: Pick<ProviderAdapter, 'type' | 'hosts' | 'checkUrl'>, settings: WebhookSettings): FieldError[] {
   let url: URL;
   try {
     url = new URL(raw);

@@ -9,6 +9,8 @@ import { checkCoalesce } from '../coalesce/window.js';
 import { checkFilter } from '../filters/filter.js';
 import { normalizeActivityType } from '../activity.js';
 import { normalizeWebhookType, providerFor, WEBHOOK_TYPES, type WebhookType } from '../providers/registry.js';
+import { IM_APP_TYPES, isImAppType } from '../direct-messages/im-app-types.js';
+import { resealImApps } from '../direct-messages/im-app.commands.js';
 import { PROJECT_WEBHOOKS } from './project-webhooks.js';
 import { checkCustomHeaders, checkSigningSecret, checkWebhookUrl } from './url-rules.js';
 import { maskUrl } from './url-mask.js';
@@ -40,13 +42,14 @@ export class DeleteWebhookCommand extends Command<void> {
 /** The rules a webhook's URL, signing secret and headers must meet for its type (400 naming each field). */
 function assertSettings(
   type: WebhookType,
-  input: { url?: string; signingSecret?: string | null; headers?: Record<string, string>; filter?: string | null; coalesce?: { windowSeconds: number } },
+  input: { url?: string; signingSecret?: string | null; headers?: Record<string, string>; filter?: string | null; coalesce?: { windowSeconds: number }; directMessage?: boolean },
   config: HeraldConfig,
 ): void {
   const provider = providerFor(type);
   const errors: FieldError[] = [
     ...checkFilter(input.filter),
     ...checkCoalesce(type, input.coalesce),
+    ...(input.directMessage === true && !isImAppType(type) ? [{ field: 'directMessage', message: `${type} has no IM app to send direct messages; one of ${IM_APP_TYPES.join(', ')} has` }] : []),
     ...(input.url !== undefined ? checkWebhookUrl(input.url, provider, config.webhooks) : []),
     ...(typeof input.signingSecret === 'string' ? checkSigningSecret(provider, input.signingSecret) : []),
     ...(input.headers !== undefined ? (provider.customHeaders ? checkCustomHeaders(input.headers) : [{ field: 'headers', message: `${type} webhooks take no custom headers` }]) : []),
@@ -95,6 +98,7 @@ export class CreateWebhookHandler implements ICommandHandler<CreateWebhookComman
           ordered: input.ordered ?? false,
           ...(input.filter ? { filter: input.filter } : {}),
           ...(input.coalesce ? { coalesce: { windowSeconds: input.coalesce.windowSeconds } } : {}),
+          ...(input.directMessage ? { directMessage: true } : {}),
         },
         s,
         webhooksContext(this.config.webhooks, now, metadata.actorId),
@@ -196,6 +200,8 @@ export class ResealWebhookSecretsHandler implements ICommandHandler<ResealWebhoo
       );
       resealed++;
     }
+    // the projects' IM apps hold credentials too
+    resealed += await resealImApps(this.projects, this.store, box, metadata);
     return { resealed, keyId: box.currentKeyId };
   }
 }

@@ -2,6 +2,8 @@ import type { Decider, DeciderContext } from '../../event-store/decider.js';
 import type { Evolving } from '../../event-store/event.js';
 import { ProjectCreated, ProjectRenamed, type ProjectEvent } from '../../projects/project.events.js';
 import { conflict, notFound } from '../../shared/errors.js';
+import { decideImApp, evolveImApps, isImAppEvent, type ImAppCommand, type ImApps } from '../direct-messages/im-app.decider.js';
+import type { ImAppEvent } from '../direct-messages/im-app.events.js';
 import {
   WebhookCreated,
   WebhookDeleted,
@@ -93,19 +95,22 @@ export interface ProjectWebhooksState {
   /** The project's name, for the activities of its deliveries. */
   name: string;
   webhooks: Webhooks;
+  /** Its IM apps, which send its webhooks' direct messages (see direct-messages/). */
+  imApps: ImApps;
 }
 
-export const initialProjectWebhooksState: ProjectWebhooksState = { exists: false, id: 0, name: '', webhooks: {} };
+export const initialProjectWebhooksState: ProjectWebhooksState = { exists: false, id: 0, name: '', webhooks: {}, imApps: {} };
 
-export type ProjectWebhooksEvent = ProjectEvent | WebhookEvent;
+export type ProjectWebhooksEvent = ProjectEvent | WebhookEvent | ImAppEvent;
 
 export function evolveProjectWebhooks(state: ProjectWebhooksState, event: Evolving<ProjectWebhooksEvent>): ProjectWebhooksState {
   switch (event.type) {
     case ProjectCreated:
-      return { exists: true, id: event.data.projectId, name: event.data.name, webhooks: {} };
+      return { exists: true, id: event.data.projectId, name: event.data.name, webhooks: {}, imApps: {} };
     case ProjectRenamed:
       return { ...state, name: event.data.to };
     default: {
+      if (isImAppEvent(event)) return { ...state, imApps: evolveImApps(state.imApps ?? {}, event as Evolving<ImAppEvent>) };
       const webhooks = evolveWebhooks(state.webhooks, event as Evolving<WebhookEvent>);
       return webhooks === state.webhooks ? state : { ...state, webhooks };
     }
@@ -175,11 +180,11 @@ export function decideWebhook(command: WebhookCommand, state: ProjectWebhooksSta
   }
 }
 
-export const projectWebhooksDecider: Decider<WebhookCommand, ProjectWebhooksEvent, ProjectWebhooksState, WebhooksContext> = {
+export const projectWebhooksDecider: Decider<WebhookCommand | ImAppCommand, ProjectWebhooksEvent, ProjectWebhooksState, WebhooksContext> = {
   initialState: initialProjectWebhooksState,
   evolve: evolveProjectWebhooks,
-  // the project's own events come from the projects slice: this decider only appends webhook events
-  decide: decideWebhook,
+  // the project's own events come from the projects slice: this decider only appends webhook and IM app events
+  decide: (command, state, ctx) => (command.kind === 'SetImApp' || command.kind === 'RemoveImApp' || command.kind === 'ResealImApp' ? decideImApp(command, state.imApps, state.id) : decideWebhook(command, state, ctx)),
 };
 
 function healthEvent(

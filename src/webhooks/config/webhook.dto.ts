@@ -17,6 +17,8 @@ const SECRET_DOC = `${PROVIDER_LIST.filter((p) => p.signingSecret)
   .join('; ')}. Never shown again.`;
 const HEADERS_DOC = `Extra headers for ${PROVIDER_LIST.filter((p) => p.customHeaders).map((p) => p.type).join(', ')} webhooks (values are stored sealed and never shown).`;
 const ACTIVITY_DOC = `The activities to post: ${ACTIVITY_TYPES.join(', ')}; Bytebase’s current names (ISSUE_CREATED, ISSUE_APPROVAL_REQUESTED…) are accepted for them. Answers use Herald’s.`;
+const DM_DOC =
+  'SLACK, FEISHU, LARK, WECOM, DINGTALK, TEAMS: the approvers asked, and the creator of an issue approved, sent back or whose rollout failed, also get a direct message from the project’s IM app of the same type (`PUT /api/projects/{id}/im-apps/{type}`); one who cannot be reached is mentioned in the channel instead.';
 const ORDERED_DOC = 'Deliver each issue’s activities strictly in event order: a failing delivery holds back the later ones of its issue (coalesced ones included, until the message carrying its earlier ones goes).';
 
 export class CreateWebhookDto implements CreateWebhookInput {
@@ -40,6 +42,8 @@ export class CreateWebhookDto implements CreateWebhookInput {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(1000) filter?: string | null;
   @ApiPropertyOptional({ type: CoalesceDto, description: COALESCE_DOC })
   @IsOptional() @ValidateNested() @Type(() => CoalesceDto) coalesce?: CoalesceDto;
+  @ApiPropertyOptional({ default: false, description: DM_DOC })
+  @IsOptional() @IsBoolean() directMessage?: boolean;
   @ApiPropertyOptional({ maxLength: 40, description: 'Send what the log holds since then at once, as `POST …/replay` with this `from` (an ISO time or `position:<n>`) would.', example: '2026-03-01T00:00:00Z' })
   @IsOptional() @IsString() @MaxLength(40) backfillFrom?: string;
 }
@@ -64,6 +68,8 @@ export class UpdateWebhookDto implements UpdateWebhookInput {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(1000) filter?: string | null;
   @ApiPropertyOptional({ type: CoalesceDto, description: COALESCE_DOC })
   @IsOptional() @ValidateNested() @Type(() => CoalesceDto) coalesce?: CoalesceDto;
+  @ApiPropertyOptional({ default: false, description: DM_DOC })
+  @IsOptional() @IsBoolean() directMessage?: boolean;
 }
 
 export class ListDeliveriesQueryDto {

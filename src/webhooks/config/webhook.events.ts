@@ -41,6 +41,8 @@ export interface WebhookSettingsData {
   filter?: string | null;
   /** Chat webhooks: activities within the window go as one message (see coalesce/); absent: the provider's default. */
   coalesce?: { windowSeconds: number };
+  /** Also tell the people an activity asks to act directly, through the project's IM app of the webhook's type; absent: no. */
+  directMessage?: boolean;
 }
 
 /** Version 2: urlMasked hides the whole path but the provider's fixed prefix (see webhook.upcasters.ts). */
@@ -75,7 +77,7 @@ export type WebhookEvent = WebhookCreatedV2 | WebhookUpdatedV2 | WebhookDeletedV
 
 const ids = { projectId: int, webhookId: int };
 const previousSecret = nullable(object({ secret: str(), until: str() }));
-const settings: Record<Exclude<keyof WebhookSettingsData, 'type' | 'filter' | 'coalesce'>, Check> = {
+const settings: Record<Exclude<keyof WebhookSettingsData, 'type' | 'filter' | 'coalesce' | 'directMessage'>, Check> = {
   name: str({ min: 1 }),
   url: str({ min: 1 }),
   urlMasked: str({ min: 1 }),
@@ -88,9 +90,10 @@ const settings: Record<Exclude<keyof WebhookSettingsData, 'type' | 'filter' | 'c
   ordered: bool,
 };
 /** Added after the first webhooks were written: absent from older events. */
-const laterSettings: Record<'filter' | 'coalesce', Check> = {
+const laterSettings: Record<'filter' | 'coalesce' | 'directMessage', Check> = {
   filter: nullable(str({ min: 1 })),
   coalesce: object({ windowSeconds: int }),
+  directMessage: bool,
 };
 
 /** The data each webhook event holds at its current version (checked on append, and over the whole log at start). */

@@ -41,6 +41,7 @@ export class WebhookSchema implements WebhookView {
     description: 'Set when the URL is of a kind its service has retired (still accepted, for tenants that have one): what to use instead. Null otherwise.',
   })
   retiredUrl: RetiredUrlSchema | null;
+  @ApiProperty({ description: 'The people an activity asks to act also get a direct message, from the project’s IM app of this type.' }) directMessage: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -76,6 +77,7 @@ export class DeliverySchema implements DeliveryView {
   @ApiProperty({ type: String, nullable: true, description: 'The message’s title (for a coalesced message, its summary).' }) title: string | null;
   @ApiProperty({ type: 'integer', nullable: true, description: 'The issue it is about (null for a test message).' }) issueId: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'COALESCED: the delivery whose message carried this one.' }) carriedBy: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'A direct message: the user it goes to, through the project’s IM app (null: the channel message).' }) recipientId: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

@@ -27,6 +27,7 @@ export function toWebhookView(hook: WebhookConfig, consecutiveFailures: number):
     filter: hook.filter ?? null,
     coalesce: coalesceView(hook),
     retiredUrl: retiredUrlOf(hook),
+    directMessage: hook.directMessage ?? false,
     createdAt: hook.createdAt,
     updatedAt: hook.updatedAt,
   };

@@ -6,7 +6,16 @@ import { PageQuery } from '../../shared/pagination.js';
 import { ForProject } from '../../shared/route-access.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.js';
 import { DECISION_KINDS } from '../../contract/decisions.js';
+import { DM_DECISION_KINDS, type DmDecisionKind, type DmDecisionView } from '../../contract/im-apps.js';
 import { GetIssueDecisionsQuery, type DecisionKind, type DecisionView, type EventDecisionsView, type IssueDecisionsView } from './decisions.query.js';
+
+class DmDecisionSchema implements DmDecisionView {
+  @ApiProperty() userId: number;
+  @ApiProperty({ enum: DM_DECISION_KINDS, description: 'dm-sent; dm-no-handle (nothing to find them by: mentioned in the channel); dm-fell-back (the vendor could not reach them: mentioned in the channel, `reason` says why); dm-failed; dm-scheduled (not sent yet).' }) decision: DmDecisionKind;
+  @ApiPropertyOptional() reason?: string;
+  @ApiProperty() deliveryId: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
+}
 
 class DecisionSchema implements DecisionView {
   @ApiProperty() webhookId: number;
@@ -16,6 +25,7 @@ class DecisionSchema implements DecisionView {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES }) status?: DeliveryStatus;
   @ApiPropertyOptional({ description: '`coalesced`: the delivery whose message carried this event.' }) into?: string;
   @ApiPropertyOptional({ description: '`filtered`: the webhook’s filter as it was at the event.' }) filter?: string;
+  @ApiPropertyOptional({ type: [DmDecisionSchema], description: 'A webhook that sends direct messages: each person’s.' }) directMessages?: DmDecisionSchema[];
 }
 
 class EventDecisionsSchema implements EventDecisionsView {

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { DecisionKind, DecisionView, EventDecisionsView, IssueDecisionsView } from '../../contract/decisions.js';
+import type { DmDecisionView } from '../../contract/im-apps.js';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { precedes, type DomainEvent, type Evolving, type RecordedEvent } from '../../event-store/event.js';
 import { streamIdOf } from '../../event-store/aggregate-store.js';
@@ -72,14 +73,17 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
     for await (const event of streamEvents(this.store, streamIdOf(projectWebhooksAggregate.kind, projectId), 0, Infinity, budget)) projectEvents.push(event);
     const lifetimes = webhookLifetimes(projectEvents);
     // by (event position, webhook): the same pairs deliveryId() hashes, without hashing 10,000 of them
-    const deliveries = new Map(
-      (
-        await this.store.query<{ id: string; webhook_id: number; event_position: number; status: DeliveryStatus; carried_by: string | null }>(
-          `SELECT id, webhook_id, event_position, status, carried_by FROM webhook_deliveries WHERE issue_id = ? AND event_position BETWEEN ? AND ?`,
-          [issueId, page[0]?.position ?? 0, page[page.length - 1]?.position ?? 0],
-        )
-      ).map((row) => [`${row.event_position}:${row.webhook_id}`, row]),
+    const rows = await this.store.query<DecisionRow>(
+      `SELECT id, webhook_id, event_position, status, carried_by, recipient_id, last_error FROM webhook_deliveries WHERE issue_id = ? AND event_position BETWEEN ? AND ?`,
+      [issueId, page[0]?.position ?? 0, page[page.length - 1]?.position ?? 0],
     );
+    const deliveries = new Map(rows.filter((row) => row.recipient_id === null).map((row) => [`${row.event_position}:${row.webhook_id}`, row]));
+    // a webhook's direct messages for an event, one per person
+    const directMessages = new Map<string, DmDecisionView[]>();
+    for (const row of rows.filter((r) => r.recipient_id !== null)) {
+      const key = `${row.event_position}:${row.webhook_id}`;
+      directMessages.set(key, [...(directMessages.get(key) ?? []), dmDecision(row)]);
+    }
     const activities = new EventActivities(this.store, this.config);
     // the issue as it was before the page, folded from its first event
     let issue: IssueState = initialIssueState;
@@ -108,6 +112,8 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
           view.status = delivery.status;
           if (kind === 'coalesced' && delivery.carried_by) view.into = delivery.carried_by;
         }
+        const dms = directMessages.get(`${event.position}:${hook.id}`);
+        if (dms) view.directMessages = dms.sort((a, b) => a.userId - b.userId);
         if (decision.kind === 'filtered') {
           view.filter = decision.filter;
           if (decision.error) view.error = decision.error;
@@ -124,6 +130,25 @@ export class GetIssueDecisionsHandler implements IQueryHandler<GetIssueDecisions
       nextCursor: read.length > limit ? encodeCursor(CURSOR_SCOPE, lastVersion) : null,
     };
   }
+}
+
+interface DecisionRow {
+  id: string;
+  webhook_id: number;
+  event_position: number;
+  status: DeliveryStatus;
+  carried_by: string | null;
+  recipient_id: number | string | null;
+  last_error: string | null;
+}
+
+/** What became of one person's direct message, read from its delivery. */
+function dmDecision(row: DecisionRow): DmDecisionView {
+  const base = { userId: Number(row.recipient_id), deliveryId: row.id, status: row.status };
+  if (row.status === 'SKIPPED' && row.last_error?.startsWith('dm-no-handle')) return { ...base, decision: 'dm-no-handle', reason: row.last_error };
+  if (row.status === 'DELIVERED') return row.last_error ? { ...base, decision: 'dm-fell-back', reason: row.last_error } : { ...base, decision: 'dm-sent' };
+  if (row.status === 'FAILED' || row.status === 'SKIPPED') return { ...base, decision: 'dm-failed', ...(row.last_error ? { reason: row.last_error } : {}) };
+  return { ...base, decision: 'dm-scheduled' };
 }
 
 /** Events read at once from one stream. */

@@ -3,7 +3,8 @@ import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { HERALD_VERSION } from '../../version.js';
-import type { Activity } from '../activity.js';
+import type { Activity, Mention } from '../activity.js';
+import { DirectMessageSender, type DmResult } from '../direct-messages/dm-sender.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import { WebhookHttpClient, type HttpOutcome } from '../http/http-client.js';
 import { receiverThrottle } from '../providers/judging.js';
@@ -47,6 +48,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(WEBHOOK_HTTP) private readonly http: WebhookHttpClient,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
+    private readonly directMessages: DirectMessageSender,
   ) {}
 
   /** After every module stopped attempting (the dispatcher's workers have ended). */
@@ -65,12 +67,49 @@ export class AttemptMaker implements BeforeApplicationShutdown {
 
   private async attempt(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace): Promise<Attempt> {
     const startedAt = this.clock.now();
+    let parsed: Activity | { unmapped: string };
+    try {
+      parsed = typeof activity === 'string' ? (JSON.parse(activity) as Activity | { unmapped: string }) : activity;
+    } catch (error) {
+      return unsent(hook, `could not read the stored activity: ${(error as Error).message}`, startedAt, trace);
+    }
+    // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
+    if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt, trace);
+    if (parsed.directMessage) return this.directMessage(hook, parsed, parsed.directMessage.to, deliveryId, signal, trace, startedAt);
+    return this.channelMessage(hook, parsed, deliveryId, signal, trace, startedAt);
+  }
+
+  /**
+   * A direct message (see direct-messages/): sent through the project's IM app; a person it
+   * cannot reach is mentioned in the webhook's channel instead, in this same attempt, and the
+   * delivery says why.
+   */
+  private async directMessage(hook: WebhookConfig, activity: Activity, to: Mention, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, startedAt: Date): Promise<Attempt> {
+    let result: DmResult;
+    try {
+      result = await this.directMessages.send(hook, activity, to, deliveryId, () => this.clock.now(), (request) => this.http.send(request, signal));
+    } catch (error) {
+      this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not make a direct message');
+      return unsent(hook, `could not make the direct message: ${(error as Error).message}`, startedAt, trace);
+    }
+    if (result.kind === 'fall-back') {
+      const channel = await this.channelMessage(hook, { ...activity, directMessage: undefined, mentions: [to] }, deliveryId, signal, trace, startedAt);
+      const note = `fell back to the channel: ${result.reason}`;
+      this.logger.log({ webhookId: hook.id, deliveryId, userId: to.id, reason: result.reason }, 'direct message fell back to the channel');
+      return channel.verdict.kind === 'delivered' ? { ...channel, verdict: { kind: 'delivered', note } } : channel;
+    }
+    trace.sent(result.response, result.verdict);
+    if (result.verdict.kind !== 'delivered') {
+      this.logger.warn({ webhookId: hook.id, deliveryId, userId: to.id, verdict: result.verdict.kind, reason: result.verdict.reason }, 'direct message attempt unsuccessful');
+    }
+    return { request: result.request, response: result.response, verdict: result.verdict, ...(result.throttle ? { throttle: result.throttle } : {}), startedAt, durationMs: this.clock.now().getTime() - startedAt.getTime() };
+  }
+
+  /** The webhook's own message to its channel. */
+  private async channelMessage(hook: WebhookConfig, parsed: Activity, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, startedAt: Date): Promise<Attempt> {
     const provider = providerFor(hook.type);
     let request: OutgoingRequest;
     try {
-      const parsed = typeof activity === 'string' ? (JSON.parse(activity) as Activity | { unmapped: string }) : activity;
-      // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
-      if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt, trace);
       request = provider.render(parsed, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
     } catch (error) {
       // a message we cannot build is our bug: it fails at once rather than being retried forever, and

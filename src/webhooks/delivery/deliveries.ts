@@ -28,6 +28,8 @@ export interface DeliveryRow {
   /** The W3C trace context of its `create webhook` span, when it was scheduled inside a trace: its attempts' parent. */
   traceparent?: string | null;
   tracestate?: string | null;
+  /** A direct message's person (the activity names them); null: the webhook's channel message. */
+  recipient_id?: number | string | null;
   /** Claimed with its webhook's pace rows: until when the receiver is blocked (see SharedPace); null when it never was. */
   paced_until?: number | string | null;
 }
@@ -59,6 +61,7 @@ export function toDeliveryView(row: DeliveryRow): DeliveryView {
     title: titleOf(row.activity),
     issueId: row.issue_id === null ? null : Number(row.issue_id),
     carriedBy: row.carried_by ?? null,
+    recipientId: row.recipient_id === null || row.recipient_id === undefined ? null : Number(row.recipient_id),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
   };
@@ -75,7 +78,7 @@ function titleOf(activity: string): string | null {
 }
 
 export function toAttemptView(row: AttemptRow): AttemptView {
-  const verdict = JSON.parse(row.verdict) as { kind: string; reason?: string; notBefore?: string };
+  const verdict = JSON.parse(row.verdict) as { kind: string; reason?: string; note?: string; notBefore?: string };
   return {
     number: row.number,
     startedAt: iso(row.started_at)!,
@@ -84,6 +87,6 @@ export function toAttemptView(row: AttemptRow): AttemptView {
     ...(row.response ? { response: JSON.parse(row.response) as { status: number; headers: Record<string, string>; body: string } } : {}),
     ...(row.error ? { error: row.error } : {}),
     verdict: verdict.kind,
-    ...(verdict.reason ? { reason: verdict.reason } : {}),
+    ...(verdict.reason || verdict.note ? { reason: verdict.reason ?? verdict.note } : {}),
   };
 }

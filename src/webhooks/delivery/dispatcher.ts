@@ -268,7 +268,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     try {
       // the receiver's slot is taken last, as the request leaves: a wait for an attempt slot must not age it
       const sent = this.clock.now().getTime();
-      const slot = await this.pace.take(paced, sent);
+      // a direct message goes to the IM app's API, not to the webhook's receiver: it takes no slot of the receiver's
+      const slot = delivery.recipient_id == null ? await this.pace.take(paced, sent) : sent;
       if (slot > sent) {
         // waits for its slot: not an attempt, not a failure
         await this.queue.settle(ids, 'WAITING', null, slot, sent);

@@ -52,7 +52,8 @@ export function outcome(verdict: AttemptVerdict, history: History, schedule: Sch
     return {
       status: 'DELIVERED',
       nextAttemptAt: null,
-      lastError: null,
+      // a direct message that fell back to the channel says why
+      lastError: verdict.note ?? null,
       consecutiveFailures: 0,
       health: history.health === 'ACTIVE' ? null : { state: 'ACTIVE', disabledUntil: null, cause, lastError: null },
     };

@@ -41,6 +41,8 @@ export interface HttpRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** POST unless said (an IM app's look-ups may be GETs); a GET sends no body. */
+  method?: 'GET' | 'POST';
 }
 
 export type HttpErrorKind = 'timeout' | 'dns' | 'connection refused' | 'tls' | 'blocked address' | 'network';
@@ -146,9 +148,9 @@ export class WebhookHttpClient {
       const res = await this.agent.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
-        method: 'POST',
+        method: req.method ?? 'POST',
         headers: req.headers,
-        body: req.body,
+        body: req.method === 'GET' ? null : req.body,
         signal: controller.signal,
       });
       inBody = true;

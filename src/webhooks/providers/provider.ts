@@ -38,7 +38,8 @@ export interface ProviderResponse {
 }
 
 export type Verdict =
-  | { kind: 'delivered' }
+  /** `note`: how it went when not as asked (a direct message that fell back to the channel, and why). */
+  | { kind: 'delivered'; note?: string }
   /** Transient: try again, not before `notBefore` when the provider said when. */
   | { kind: 'retry'; reason: string; notBefore?: Date }
   /** Permanent: stop. `disable` when the endpoint is gone for good (410, archived channel). */

@@ -50,6 +50,11 @@ export class EventActivities {
     });
   }
 
+  /** A user with their handles (a direct message's person who is not among the activity's mentions). */
+  mentionOf(id: number): Promise<Mention> {
+    return this.person(id);
+  }
+
   /**
    * A user as the activity names them, with their handles as the read model has them (a retried
    * delivery renders the activity stored when it was scheduled). Cached until the log shows an

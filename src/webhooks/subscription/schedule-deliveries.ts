@@ -16,6 +16,7 @@ import { ACTIVITY_TYPE_OF_EVENT } from '../activity-mapping.js';
 import { projectWebhooksAggregate } from '../config/project-webhooks.js';
 import type { ProjectWebhooksState } from '../config/webhook.decider.js';
 import { decide, pipelineOf } from '../decisions/decide.js';
+import { dmDeliveryId, dmRecipients, planDirectMessages } from '../direct-messages/dm-deliveries.js';
 import { EventActivities } from './event-activities.js';
 import { SliceTrace, type EventScheduling } from './schedule-tracing.js';
 import { StreamStates } from './stream-states.js';
@@ -155,13 +156,14 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const traced: EventScheduling | null = traces.event(event);
     if (hooks.length === 0) return [];
     const subscribed = (type: ActivityType) => hooks.filter((hook) => hook.active && hook.activityTypes.includes(type));
-    const row = (hook: { id: number; type: string }, type: ActivityType, json: string, status: 'PENDING' | 'FAILED', lastError: string | null): SqlWrite => {
-      const id = deliveryId(event.eventId, hook.id);
+    type Status = 'PENDING' | 'FAILED' | 'SKIPPED';
+    const row = (hook: { id: number; type: string }, type: ActivityType, json: string, status: Status, lastError: string | null, recipientId: number | null = null): SqlWrite => {
+      const id = recipientId === null ? deliveryId(event.eventId, hook.id) : dmDeliveryId(event.eventId, hook.id, recipientId);
       const { traceparent, tracestate } = traced?.delivery(id, hook, status) ?? { traceparent: null, tracestate: null };
       return {
-        sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, last_error, created_at, updated_at, traceparent, tracestate)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        params: [id, hook.id, project.id, event.position, after.id, type, json, status, at.getTime(), lastError, at.getTime(), at.getTime(), traceparent, tracestate],
+        sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, last_error, created_at, updated_at, traceparent, tracestate, recipient_id)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        params: [id, hook.id, project.id, event.position, after.id, type, json, status, at.getTime(), lastError, at.getTime(), at.getTime(), traceparent, tracestate, recipientId],
       };
     };
     let activity;
@@ -181,8 +183,14 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const pipeline = pipelineOf(event, after);
     // the one rule the decisions route explains and replays apply
     const rows: SqlWrite[] = [];
+    const creator = activity.type === 'bb.pipeline.failed' ? await this.activities.mentionOf(after.creatorId) : undefined;
+    const recipients = dmRecipients(activity, creator);
     for (const hook of hooks) {
-      if (decide(activity, hook, pipeline).kind === 'scheduled') rows.push(row(hook, activity.type, json, 'PENDING', null));
+      if (decide(activity, hook, pipeline).kind !== 'scheduled') continue;
+      // a webhook that sends direct messages: one delivery per person told, the channel mentioning the others
+      const plan = planDirectMessages(activity, hook, project.imApps, recipients);
+      rows.push(row(hook, activity.type, plan ? JSON.stringify(plan.channel) : json, 'PENDING', null));
+      for (const dm of plan?.dms ?? []) rows.push(row(hook, activity.type, JSON.stringify(dm.activity), dm.noHandle ? 'SKIPPED' : 'PENDING', dm.noHandle, dm.to.id));
       await slice.pause();
     }
     return rows;

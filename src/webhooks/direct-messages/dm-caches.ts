@@ -1,0 +1,60 @@
+import type { AccessToken } from './messenger.js';
+
+/**
+ * Access tokens, per IM app and set of credentials, in this process's memory only (never stored,
+ * never logged): used until shortly before they expire, dropped when the vendor says one expired.
+ * A token being fetched is shared by every attempt that needs it meanwhile (one fetch, not one per DM).
+ */
+export class TokenCache {
+  /** Refreshed this long before the vendor's expiry (a fifth of a short-lived token's life at most). */
+  static readonly MARGIN_MS = 5 * 60_000;
+  private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
+  private readonly fetching = new Map<string, Promise<AccessToken>>();
+
+  async get(key: string, now: number, fetch: () => Promise<AccessToken>): Promise<{ token: string; fetched: boolean }> {
+    const cached = this.tokens.get(key);
+    if (cached && now < cached.refreshAt) return { token: cached.token, fetched: false };
+    let pending = this.fetching.get(key);
+    if (!pending) {
+      pending = fetch().finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
+    }
+    const token = await pending;
+    const life = token.expiresAt - now;
+    this.tokens.set(key, { token: token.token, refreshAt: token.expiresAt - Math.min(TokenCache.MARGIN_MS, Math.max(0, life / 5)) });
+    return { token: token.token, fetched: true };
+  }
+
+  /** The vendor said this token expired (or is invalid): the next `get` fetches another, unless one already replaced it. */
+  expire(key: string, token: string): void {
+    if (this.tokens.get(key)?.token === token) this.tokens.delete(key);
+  }
+}
+
+/**
+ * People found by a vendor's look-up (an email, a phone), per IM app: kept for a bounded time
+ * (a person may join or leave the workspace), and at most MAX entries (the oldest go first).
+ * "Nobody" is kept too, for less long: a DM retried meanwhile falls back at once.
+ */
+export class LookupCache {
+  static readonly MAX = 5_000;
+  static readonly FOUND_MS = 60 * 60_000;
+  static readonly NOBODY_MS = 10 * 60_000;
+  private readonly entries = new Map<string, { id: string | null; until: number }>();
+
+  get(key: string, now: number): { id: string | null } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return { id: entry.id };
+  }
+
+  set(key: string, id: string | null, now: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { id, until: now + (id === null ? LookupCache.NOBODY_MS : LookupCache.FOUND_MS) });
+    if (this.entries.size > LookupCache.MAX) this.entries.delete(this.entries.keys().next().value!);
+  }
+}

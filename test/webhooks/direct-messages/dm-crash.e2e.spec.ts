@@ -1,0 +1,143 @@
+import { ChildHerald } from '../../support/child-herald.js';
+import { caller, until } from '../../support/process-calls.js';
+import { Receiver } from '../../support/receiver.js';
+import { tempDir, testDatabaseUrl } from '../../support/test-app.js';
+import { DingtalkApi } from '../../support/vendors/dingtalk-api.js';
+import { FeishuApi } from '../../support/vendors/feishu-api.js';
+import type { ImEmulator } from '../../support/vendors/im-emulator.js';
+import { SlackApi } from '../../support/vendors/slack-api.js';
+import { TeamsApi } from '../../support/vendors/teams-api.js';
+import { WecomApi } from '../../support/vendors/wecom-api.js';
+
+/*
+ * A real Herald process, killed with SIGKILL while each of the six vendors' direct messages is
+ * between its token and its message (the app's token fetched, the person's look-up in flight):
+ * the restarted process fetches a token again and tells each approver exactly once, and the
+ * delivery log (what the console shows) has each DM delivered.
+ */
+
+const TOKEN = 'dm-crash-admin-token-0123456789';
+const call = caller(TOKEN);
+const TENANT = 'tenant-0001';
+const TEAMS_CLIENT = '11111111-2222-3333-4444-555555555555';
+
+interface Vendor {
+  type: string;
+  api: ImEmulator & { dms: unknown[] };
+  app: () => { credentials: Record<string, string>; apiBase: string };
+  /** The look-up routes of the two approvers (one of them is held). */
+  lookups: string[];
+  tokenRoute?: string;
+  /** Who each DM went to (the vendor's ids of Bob and Carol). */
+  to: (api: any) => string[];
+  ids: [string, string];
+  channelPath: string;
+}
+
+const PEOPLE = {
+  bob: { name: 'Bob', email: 'bob@example.com', phone: '+8613900000002' },
+  carol: { name: 'Carol', email: 'carol@example.com', phone: '+8613700000003' },
+};
+
+function vendors(): Vendor[] {
+  const slack = new SlackApi('xoxb-1111-2222-abcdefghijkl', { 'bob@example.com': 'U0BOB', 'carol@example.com': 'U0CAROL' });
+  const feishu = new FeishuApi('cli_f', 'feishu-secret-0123456789', { 'bob@example.com': 'ou_bob', 'carol@example.com': 'ou_carol' });
+  const lark = new FeishuApi('cli_l', 'lark-secret-0123456789', { 'bob@example.com': 'ou_bob', 'carol@example.com': 'ou_carol' });
+  const wecom = new WecomApi('ww01', 'wecom-secret-0123456789', 1000002, { 'bob@example.com': 'bob', 'carol@example.com': 'carol' });
+  const dingtalk = new DingtalkApi('dingc', 'dingtalk-secret-0123456789', 'robot1', { '13900000002': 'bob02', '13700000003': 'carol03' });
+  const teams = new TeamsApi(TENANT, TEAMS_CLIENT, 'teams-secret-0123456789', { 'bob@example.com': '19:bob@unq.gbl.spaces', 'carol@example.com': '19:carol@unq.gbl.spaces' });
+  const emails = ['bob@example.com', 'carol@example.com'];
+  return [
+    { type: 'SLACK', api: slack, app: () => ({ credentials: { botToken: slack.botToken }, apiBase: slack.base }), lookups: ['GET /api/users.lookupByEmail'], to: (a: SlackApi) => a.dms.map((d) => d.user), ids: ['U0BOB', 'U0CAROL'], channelPath: '/services/T/B/x' },
+    ...([['FEISHU', feishu], ['LARK', lark]] as const).map(([type, api]) => ({
+      type,
+      api,
+      app: () => ({ credentials: { appId: api.appId, appSecret: api.appSecret }, apiBase: api.base }),
+      lookups: ['POST /open-apis/contact/v3/users/batch_get_id'],
+      tokenRoute: 'POST /open-apis/auth/v3/tenant_access_token/internal',
+      to: (a: FeishuApi) => a.dms.map((d) => d.openId),
+      ids: ['ou_bob', 'ou_carol'] as [string, string],
+      channelPath: '/open-apis/bot/v2/hook/x',
+    })),
+    { type: 'WECOM', api: wecom, app: () => ({ credentials: { corpId: 'ww01', agentId: '1000002', secret: wecom.secret }, apiBase: wecom.base }), lookups: ['POST /cgi-bin/user/get_userid_by_email'], tokenRoute: 'GET /cgi-bin/gettoken', to: (a: WecomApi) => a.dms.map((d) => d.userid), ids: ['bob', 'carol'], channelPath: '/cgi-bin/webhook/send?key=x' },
+    { type: 'DINGTALK', api: dingtalk, app: () => ({ credentials: { clientId: 'dingc', clientSecret: dingtalk.clientSecret, robotCode: 'robot1' }, apiBase: dingtalk.base }), lookups: ['POST /topapi/v2/user/getbymobile'], tokenRoute: 'POST /v1.0/oauth2/accessToken', to: (a: DingtalkApi) => a.dms.map((d) => d.userId), ids: ['bob02', 'carol03'], channelPath: '/robot/send?access_token=x' },
+    {
+      type: 'TEAMS',
+      api: teams,
+      app: () => ({ credentials: { tenantId: TENANT, clientId: TEAMS_CLIENT, clientSecret: teams.clientSecret }, apiBase: teams.base }),
+      lookups: emails.map((email) => `GET /v1.0/users/${encodeURIComponent(email)}/teamwork/installedApps`),
+      tokenRoute: `POST /${TENANT}/oauth2/v2.0/token`,
+      to: (a: TeamsApi) => a.dms.map((d) => d.chatId),
+      ids: ['19:bob@unq.gbl.spaces', '19:carol@unq.gbl.spaces'],
+      channelPath: '/workflows/x',
+    },
+  ];
+}
+
+describe('direct messages survive kill -9 between token and message', () => {
+  const all = vendors();
+  const channel = new Receiver();
+  let herald: ChildHerald | undefined;
+
+  beforeAll(async () => {
+    for (const v of all) await v.api.start();
+    await channel.start();
+    channel.answer({ status: 200, body: '{"code":0,"errcode":0}', headers: { 'content-type': 'application/json' } });
+  });
+  afterAll(async () => {
+    await herald?.kill();
+    for (const v of all) await v.api.stop();
+    await channel.stop();
+  });
+
+  it('tells each approver of each vendor exactly once after a restart, and the delivery log shows it', async () => {
+    herald = new ChildHerald({
+      DATABASE_URL: await testDatabaseUrl(tempDir('herald-dm-crash-')),
+      HERALD_ADMIN_TOKEN: TOKEN,
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+      WEBHOOK_EXTRA_HOSTS: '127.0.0.1',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      HERALD_RATE_LIMIT_PER_MINUTE: '0',
+    });
+    await herald.start();
+    const ids: Record<string, number> = {};
+    for (const [who, person] of Object.entries(PEOPLE)) ids[who] = (await call(herald.base, 'POST', '/api/users', person)).id;
+    const projects: Record<string, { project: number; webhook: number }> = {};
+    for (const v of all) {
+      const project = (await call(herald.base, 'POST', '/api/projects', { name: `Team ${v.type}` })).id;
+      for (const who of ['bob', 'carol']) await call(herald.base, 'PUT', `/api/projects/${project}/members/${ids[who]}`, { role: 'DEVELOPER' });
+      await call(herald.base, 'PATCH', `/api/projects/${project}`, { approvalSteps: [{ approvers: [ids.bob, ids.carol] }] });
+      const url = `http://127.0.0.1:${channel.port}${v.channelPath}`;
+      const webhook = (await call(herald.base, 'POST', `/api/projects/${project}/webhooks`, { type: v.type, name: 'team', url, activityTypes: ['bb.issue.approval.requested'], coalesce: { windowSeconds: 0 }, directMessage: true })).id;
+      await call(herald.base, 'PUT', `/api/projects/${project}/im-apps/${v.type}`, v.app());
+      projects[v.type] = { project, webhook };
+    }
+    // each vendor's first look-up waits at the vendor: the token (where there is one) is fetched by then
+    const held = all.map((v) => v.lookups.map((route) => v.api.hold(route)));
+    for (const v of all) await call(herald.base, 'POST', `/api/projects/${projects[v.type].project}/issues`, { name: 'Add index', type: 'bb.issue.database.schema.update' });
+    await Promise.all(held.map((holds) => Promise.race(holds.map((h) => h.arrived))));
+    const tokensBefore = Object.fromEntries(all.map((v) => [v.type, v.tokenRoute ? v.api.of(v.tokenRoute).length : 0]));
+    expect(Object.values(tokensBefore).filter((n) => n > 0)).toHaveLength(5);
+    await herald.kill();
+    for (const holds of held) for (const h of holds) h.release();
+    expect(all.map((v) => v.api.dms.length)).toEqual(all.map(() => 0));
+
+    await herald.start();
+    const dmDeliveries = async (type: string) => {
+      const { project, webhook } = projects[type];
+      return ((await call(herald!.base, 'GET', `/api/projects/${project}/webhooks/${webhook}/deliveries?limit=50`)).items as { recipientId: number | null; status: string }[]).filter((d) => d.recipientId !== null);
+    };
+    // six vendors, two approvers each; a dead instance's claims are freed (PostgreSQL: once its heartbeat is missed)
+    await until(async () => {
+      for (const v of all) if ((await dmDeliveries(v.type)).filter((d) => d.status === 'DELIVERED').length < 2) return false;
+      return true;
+    }, 'every DM delivered after the restart', 60_000);
+    for (const v of all) {
+      expect({ type: v.type, to: v.to(v.api).sort() }).toEqual({ type: v.type, to: [...v.ids].sort() });
+      // the restarted process knew no token: it fetched one
+      if (v.tokenRoute) expect(v.api.of(v.tokenRoute).length).toBeGreaterThan(tokensBefore[v.type]);
+      expect((await dmDeliveries(v.type)).map((d) => d.recipientId).sort()).toEqual([ids.bob, ids.carol].sort());
+    }
+    expect(await herald.stop()).toBe(0);
+  }, 180_000);
+});
