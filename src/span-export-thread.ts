@@ -97,12 +97,12 @@ parentPort.on('message', (request) => {
  * thread, with the SDK's own BatchSpanProcessor and OTLP exporter.
  *
  * Records wait on the loop at most HANDOVER_MS (or until BATCH of them), then cross in one
- * message. Should the thread fall behind by more than IN_TRANSIT records, spans are dropped
+ * message: each message wakes the thread, which a busy machine pays for on the loop too. Should the thread fall behind by more than IN_TRANSIT records, spans are dropped
  * rather than held, as the SDK's processor drops beyond its queue.
  */
 export class SpanExportThread implements SpanProcessor {
-  static readonly BATCH = 256;
-  static readonly HANDOVER_MS = 20;
+  static readonly BATCH = 512;
+  static readonly HANDOVER_MS = 50;
   static readonly IN_TRANSIT = 8192;
   private readonly logger = new Logger('Tracing');
   private readonly worker: Worker;
