@@ -39,8 +39,14 @@ async function startSink(): Promise<Sink> {
   };
 }
 
-/** (b): comments on one issue over HTTP, 10 connections, in a server process of its own; req/s. */
-async function comments(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<{ rate: number; p99: number }> {
+interface CommentServer {
+  /** Comments for `seconds` over 10 connections: req/s and p99 (ms). */
+  run(seconds: number): Promise<{ rate: number; p99: number }>;
+  stop(): Promise<void>;
+}
+
+/** (b)'s server: a process of its own, with one issue to comment on. */
+async function commentServer(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<CommentServer> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const child = fork(join(import.meta.dirname, 'server.js'), [], {
     env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `tracing-${name}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', HERALD_RATE_LIMIT_PER_MINUTE: '0' },
@@ -55,14 +61,41 @@ async function comments(dir: string, name: string, env: NodeJS.ProcessEnv): Prom
   const created = async (path: string, body: unknown) => (await (await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { id: number };
   const project = await created('/api/projects', { name: 'Bench' });
   const issue = await created(`/api/projects/${project.id}/issues`, { name: 'bench', type: 'bb.issue.general' });
-  const run = (duration: number) =>
-    autocannon({ url: `${base}/api/issues/${issue.id}/comments`, method: 'POST', headers, body: JSON.stringify({ content: 'a comment from the benchmark' }), connections: 10, duration }) as Promise<autocannon.Result>;
-  await run(3);
-  const result = await run(8);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`tracing bench (${name}): ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rate: result.requests.average, p99: result.latency.p99 };
+  return {
+    async run(seconds) {
+      const result = (await autocannon({
+        url: `${base}/api/issues/${issue.id}/comments`,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ content: 'a comment from the benchmark' }),
+        connections: 10,
+        duration: seconds,
+      })) as autocannon.Result;
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`tracing bench (${name}): ${result.non2xx} non-2xx, ${result.errors} errors`);
+      return { rate: result.requests.average, p99: result.latency.p99 };
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/**
+ * (b) with tracing off and on: both servers started once, then loaded in turn, `slices` short runs each, the order
+ * alternating: a machine whose load moves (it is shared) moves both sides alike, where runs a minute apart would not.
+ */
+async function comments(dir: string, sinkEnv: NodeJS.ProcessEnv, slices: number, seconds = 3): Promise<{ off: { rate: number; p99: number }[]; on: { rate: number; p99: number }[] }> {
+  const servers = { off: await commentServer(dir, 'off', {}), on: await commentServer(dir, 'on', sinkEnv) };
+  try {
+    // warm-up
+    await servers.off.run(3);
+    await servers.on.run(3);
+    return await pairs(slices, (tracing) => servers[tracing].run(seconds));
+  } finally {
+    await servers.off.stop();
+    await servers.on.stop();
+  }
 }
 
 /** (e): deliveries/s from the dispatcher alone, 50 webhooks, the queue filled first by traced commands; in this process. */
@@ -127,13 +160,14 @@ const spread = (off: number[], on: number[]) => {
 };
 
 /**
- * Tracing off and on in pairs, `rounds` of each (HERALD_BENCH_TRACING_ROUNDS, 4 by default): the machine is shared,
- * and a load spike hits one run, not one side. The ratio is that of the means; each pair's own ratio shows the spread.
+ * Tracing off and on in pairs (HERALD_BENCH_TRACING_ROUNDS, 4 by default: 12 pairs of (b)'s short runs, 4 of (e)'s):
+ * the machine is shared, and a load spike hits one run, not one side. The ratio is that of the means; each pair's
+ * own ratio shows the spread.
  */
 export async function tracingCost(dir: string, rounds = Number(process.env.HERALD_BENCH_TRACING_ROUNDS) || 4): Promise<Row[]> {
   const sink = await startSink();
   try {
-    const commentRuns = await pairs(rounds, (tracing, round) => comments(dir, `${tracing}-${round}`, tracing === 'on' ? sink.env : {}));
+    const commentRuns = await comments(dir, sink.env, rounds * 3);
     const afterComments = await sink.spans();
     const deliveryRuns = await pairs(rounds, (tracing, round) => deliveries(dir, `${tracing}-${round}`, tracing === 'on' ? sink.env : {}));
     const afterDeliveries = (await sink.spans()) - afterComments;
@@ -144,7 +178,7 @@ export async function tracingCost(dir: string, rounds = Number(process.env.HERAL
     const deliveriesOn = mean(deliveryRuns.on);
     return [
       {
-        name: `(b) HTTP comments on one issue, tracing on (req/s, 10 connections, ${rounds} pairs of runs)`,
+        name: `(b) HTTP comments on one issue, tracing on (req/s, 10 connections, ${rounds * 3} pairs of 3 s runs)`,
         herald: `${fmt(commentsOn.rate)} (runs: ${on.map((r) => fmt(r.rate)).join(', ')}), p99 ≤ ${commentsOn.p99} ms; ${fmt(afterComments)} spans exported`,
         baseline: `tracing off: ${fmt(commentsOff.rate)} (runs: ${off.map((r) => fmt(r.rate)).join(', ')}), p99 ≤ ${commentsOff.p99} ms`,
         ratio: commentsOn.rate / commentsOff.rate,
