@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import type { Link, SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -33,8 +33,8 @@ type SpanRecord = [
 ];
 type LinkRecord = Omit<Link, 'context'> & { context: Omit<SpanContext, 'traceState'> & { traceState?: string } };
 
-/** What the thread is asked to do: take spans, or export what it holds (and stop, when `last`). */
-type Request = { spans: SpanRecord[] } | { flush: number; last: boolean };
+/** What the thread is asked to do (the spans come on a port of their own): export what it holds, and stop when `last`. */
+type Request = { flush: number; last: boolean };
 /** What it answers: how many spans it has taken (in order), or that a flush is done. */
 type Answer = { taken: number } | { flushed: number };
 
@@ -45,7 +45,7 @@ type Answer = { taken: number } | { flushed: number };
  * The processor reads OTEL_BSP_* (queue and batch sizes, export timeout) as the SDK documents them.
  */
 const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { createTraceState } = require(workerData.modules.api);
 const { BatchSpanProcessor } = require(workerData.modules.sdk);
 const { resourceFromAttributes } = require(workerData.modules.resources);
@@ -79,12 +79,18 @@ const span = (r) => {
     resource, instrumentationScope: scopeOf(r[18], r[19]),
   };
 };
-parentPort.on('message', (request) => {
-  if (request.spans) {
-    for (const r of request.spans) processor.onEnd(span(r));
-    parentPort.postMessage({ taken: request.spans.length });
-    return;
+// the spans' port is read on a timer of the thread's own, never on the loop's message: a message would
+// have the thread run at once, on a busy machine in the loop's place
+const take = () => {
+  let taken = 0;
+  for (let received; (received = receiveMessageOnPort(workerData.spans)); taken += received.message.length) {
+    for (const r of received.message) processor.onEnd(span(r));
   }
+  if (taken > 0) parentPort.postMessage({ taken });
+};
+setInterval(take, workerData.everyMs);
+parentPort.on('message', (request) => {
+  take();
   const done = request.last ? processor.shutdown() : processor.forceFlush();
   done.catch(() => undefined).then(() => parentPort.postMessage({ flushed: request.flush }));
 });
@@ -97,7 +103,8 @@ parentPort.on('message', (request) => {
  * thread, with the SDK's own BatchSpanProcessor and OTLP exporter.
  *
  * Records wait on the loop at most HANDOVER_MS (or until BATCH of them), then cross in one
- * message: each message wakes the thread, which a busy machine pays for on the loop too. Should the thread fall behind by more than IN_TRANSIT records, spans are dropped
+ * message, which the thread reads every HANDOVER_MS: a thread woken by each message would run at
+ * once, on a busy machine in the loop's place. Should the thread fall behind by more than IN_TRANSIT records, spans are dropped
  * rather than held, as the SDK's processor drops beyond its queue.
  */
 export class SpanExportThread implements SpanProcessor {
@@ -106,6 +113,8 @@ export class SpanExportThread implements SpanProcessor {
   static readonly IN_TRANSIT = 8192;
   private readonly logger = new Logger('Tracing');
   private readonly worker: Worker;
+  /** Where the records go: read by the thread on its own timer. */
+  private readonly spans: MessagePort;
   private records: SpanRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Records sent and not yet taken by the thread. */
@@ -117,9 +126,15 @@ export class SpanExportThread implements SpanProcessor {
 
   constructor(config: TracingConfig, resource: Record<string, string>) {
     const resolve = createRequire(import.meta.url).resolve;
+    const { port1, port2 } = new MessageChannel();
+    this.spans = port1;
+    this.spans.unref();
     this.worker = new Worker(WORKER, {
       eval: true,
+      transferList: [port2],
       workerData: {
+        spans: port2,
+        everyMs: SpanExportThread.HANDOVER_MS,
         modules: {
           api: resolve('@opentelemetry/api'),
           sdk: resolve('@opentelemetry/sdk-trace-base'),
@@ -191,7 +206,7 @@ export class SpanExportThread implements SpanProcessor {
     this.timer = null;
     if (this.records.length === 0 || this.stopped) return;
     this.inTransit += this.records.length;
-    this.worker.postMessage({ spans: this.records } satisfies Request);
+    this.spans.postMessage(this.records);
     this.records = [];
   }
 
