@@ -104,8 +104,9 @@ parentPort.on('message', (request) => {
  *
  * Records wait on the loop at most HANDOVER_MS (or until BATCH of them), then cross in one
  * message, which the thread reads every HANDOVER_MS: a thread woken by each message would run at
- * once, on a busy machine in the loop's place. Should the thread fall behind by more than IN_TRANSIT records, spans are dropped
- * rather than held, as the SDK's processor drops beyond its queue.
+ * once, on a busy machine in the loop's place. Should the thread fall behind by more than
+ * IN_TRANSIT records, spans are dropped rather than held, as the SDK's processor drops beyond its
+ * queue.
  */
 export class SpanExportThread implements SpanProcessor {
   static readonly BATCH = 512;
