@@ -39,8 +39,14 @@ async function startSink(): Promise<Sink> {
   };
 }
 
-/** (b): comments on one issue over HTTP, 10 connections, in a server process of its own; req/s. */
-async function comments(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<{ rate: number; p99: number }> {
+interface CommentServer {
+  /** Comments for `seconds` over 10 connections: req/s and p99 (ms). */
+  run(seconds: number): Promise<{ rate: number; p99: number }>;
+  stop(): Promise<void>;
+}
+
+/** (b)'s server: a process of its own, with one issue to comment on. */
+async function commentServer(dir: string, name: string, env: NodeJS.ProcessEnv): Promise<CommentServer> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const child = fork(join(import.meta.dirname, 'server.js'), [], {
     env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `tracing-${name}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', HERALD_RATE_LIMIT_PER_MINUTE: '0' },
@@ -55,14 +61,41 @@ async function comments(dir: string, name: string, env: NodeJS.ProcessEnv): Prom
   const created = async (path: string, body: unknown) => (await (await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { id: number };
   const project = await created('/api/projects', { name: 'Bench' });
   const issue = await created(`/api/projects/${project.id}/issues`, { name: 'bench', type: 'bb.issue.general' });
-  const run = (duration: number) =>
-    autocannon({ url: `${base}/api/issues/${issue.id}/comments`, method: 'POST', headers, body: JSON.stringify({ content: 'a comment from the benchmark' }), connections: 10, duration }) as Promise<autocannon.Result>;
-  await run(3);
-  const result = await run(8);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`tracing bench (${name}): ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rate: result.requests.average, p99: result.latency.p99 };
+  return {
+    async run(seconds) {
+      const result = (await autocannon({
+        url: `${base}/api/issues/${issue.id}/comments`,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ content: 'a comment from the benchmark' }),
+        connections: 10,
+        duration: seconds,
+      })) as autocannon.Result;
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`tracing bench (${name}): ${result.non2xx} non-2xx, ${result.errors} errors`);
+      return { rate: result.requests.average, p99: result.latency.p99 };
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/**
+ * (b) with tracing off and on: both servers started once, then loaded in turn, `slices` short runs each, the order
+ * alternating: a machine whose load moves (it is shared) moves both sides alike, where runs a minute apart would not.
+ */
+async function comments(dir: string, sinkEnv: NodeJS.ProcessEnv, slices: number, seconds = 3): Promise<{ off: { rate: number; p99: number }[]; on: { rate: number; p99: number }[] }> {
+  const servers = { off: await commentServer(dir, 'off', {}), on: await commentServer(dir, 'on', sinkEnv) };
+  try {
+    // warm-up
+    await servers.off.run(3);
+    await servers.on.run(3);
+    return await pairs(slices, (tracing) => servers[tracing].run(seconds));
+  } finally {
+    await servers.off.stop();
+    await servers.on.stop();
+  }
 }
 
 /** (e): deliveries/s from the dispatcher alone, 50 webhooks, the queue filled first by traced commands; in this process. */
@@ -98,48 +131,71 @@ async function deliveries(dir: string, name: string, env: NodeJS.ProcessEnv, web
   }
 }
 
-/**
- * Tracing off and on, alternating, twice each (the machine is shared: a load spike hits one run, not one side): the
- * mean of each side.
- */
-export async function tracingCost(dir: string): Promise<Row[]> {
-  const sink = await startSink();
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  try {
-    const off: { rate: number; p99: number }[] = [];
-    const on: { rate: number; p99: number }[] = [];
-    for (const round of [1, 2]) {
-      off.push(await comments(dir, `off-${round}`, {}));
-      on.push(await comments(dir, `on-${round}`, sink.env));
+/** Paired runs, off and on, the order alternating from one pair to the next (a machine whose load drifts favours neither side). */
+async function pairs<T>(rounds: number, run: (tracing: 'off' | 'on', round: number) => Promise<T>): Promise<{ off: T[]; on: T[] }> {
+  const off: T[] = [];
+  const on: T[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    if (round % 2 === 1) {
+      off.push(await run('off', round));
+      on.push(await run('on', round));
+    } else {
+      on.push(await run('on', round));
+      off.push(await run('off', round));
     }
+  }
+  return { off, on };
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+/** Each pair's on/off ratio: their median, and their range (the spread a shared machine gives). */
+const spread = (off: number[], on: number[]) => {
+  const ratios = on.map((rate, i) => rate / off[i]);
+  return { ratios, median: median(ratios), text: `pairs' ratios ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` };
+};
+
+/**
+ * Tracing off and on in pairs (HERALD_BENCH_TRACING_ROUNDS, 4 by default: 12 pairs of (b)'s short runs, 4 of (e)'s):
+ * the machine is shared, and a load spike hits one run, not one side. The ratio is that of the means; each pair's
+ * own ratio shows the spread.
+ */
+export async function tracingCost(dir: string, rounds = Number(process.env.HERALD_BENCH_TRACING_ROUNDS) || 4): Promise<Row[]> {
+  const sink = await startSink();
+  try {
+    const commentRuns = await comments(dir, sink.env, rounds * 3);
+    const afterComments = await sink.spans();
+    const deliveryRuns = await pairs(rounds, (tracing, round) => deliveries(dir, `${tracing}-${round}`, tracing === 'on' ? sink.env : {}));
+    const afterDeliveries = (await sink.spans()) - afterComments;
+    const [off, on] = [commentRuns.off, commentRuns.on];
     const commentsOff = { rate: mean(off.map((r) => r.rate)), p99: Math.max(...off.map((r) => r.p99)) };
     const commentsOn = { rate: mean(on.map((r) => r.rate)), p99: Math.max(...on.map((r) => r.p99)) };
-    const afterComments = await sink.spans();
-    const deliveredOff: number[] = [];
-    const deliveredOn: number[] = [];
-    for (const round of [1, 2]) {
-      deliveredOff.push(await deliveries(dir, `off-${round}`, {}));
-      deliveredOn.push(await deliveries(dir, `on-${round}`, sink.env));
-    }
-    const deliveriesOff = mean(deliveredOff);
-    const deliveriesOn = mean(deliveredOn);
-    const afterDeliveries = (await sink.spans()) - afterComments;
+    const deliveriesOff = mean(deliveryRuns.off);
+    const deliveriesOn = mean(deliveryRuns.on);
     return [
       {
-        name: '(b) HTTP comments on one issue, tracing on (req/s, 10 connections)',
+        name: `(b) HTTP comments on one issue, tracing on (req/s, 10 connections, ${rounds * 3} pairs of 3 s runs)`,
         herald: `${fmt(commentsOn.rate)} (runs: ${on.map((r) => fmt(r.rate)).join(', ')}), p99 ≤ ${commentsOn.p99} ms; ${fmt(afterComments)} spans exported`,
         baseline: `tracing off: ${fmt(commentsOff.rate)} (runs: ${off.map((r) => fmt(r.rate)).join(', ')}), p99 ≤ ${commentsOff.p99} ms`,
         ratio: commentsOn.rate / commentsOff.rate,
         target: 0.9,
-        note: 'every request traced (parentbased_always_on): a server span, a transaction span and an append span each, exported in batches over OTLP/HTTP protobuf to a stand-in collector in a process of its own that only counts them; synchronous=FULL',
+        note:
+          `${spread(off.map((r) => r.rate), on.map((r) => r.rate)).text}. Every request traced (parentbased_always_on): a server span and its transaction's span (named after its append; the ` +
+          'project has no webhooks, so its events make no scheduling span), exported in batches over OTLP/HTTP protobuf, from the export thread, to a stand-in collector in a process of its own that only counts them; synchronous=FULL',
       },
       {
-        name: '(e) deliveries/s, 50 webhooks, tracing on (5000 deliveries, twice)',
-        herald: `${fmt(deliveriesOn)} (runs: ${deliveredOn.map(fmt).join(', ')}); ${fmt(afterDeliveries)} spans exported, commands included`,
-        baseline: `tracing off: ${fmt(deliveriesOff)} (runs: ${deliveredOff.map(fmt).join(', ')})`,
+        name: `(e) deliveries/s, 50 webhooks, tracing on (5000 deliveries, ${rounds} pairs of runs)`,
+        herald: `${fmt(deliveriesOn)} (runs: ${deliveryRuns.on.map(fmt).join(', ')}); ${fmt(afterDeliveries)} spans exported, commands included`,
+        baseline: `tracing off: ${fmt(deliveriesOff)} (runs: ${deliveryRuns.off.map(fmt).join(', ')})`,
         ratio: deliveriesOn / deliveriesOff,
         target: 0.9,
-        note: 'the deliveries of traced commands: a schedule span per event, a create span per delivery and a send span per attempt (with its traceparent header). The SDK queues at most 2,048 spans (OTEL_BSP_MAX_QUEUE_SIZE) and drops what a burst adds beyond that: the spans exported fall short of the ~10,500 made per run by what was dropped',
+        note:
+          `${spread(deliveryRuns.off, deliveryRuns.on).text}. The deliveries of traced commands: a schedule span per event, a create span per delivery and a send span per attempt (with its ` +
+          'traceparent header). The SDK queues at most 2,048 spans (OTEL_BSP_MAX_QUEUE_SIZE) and drops what a burst adds beyond that: the spans exported fall short of the 10,402 made per run (counted with a queue that drops none) by what was dropped',
       },
     ];
   } finally {

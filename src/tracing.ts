@@ -11,7 +11,7 @@ export interface Tracing {
 /**
  * Starts the OpenTelemetry SDK (only called when tracing is configured: otherwise none of its
  * modules is even loaded, and the API's calls stay no-ops): spans batched and exported over
- * OTLP/HTTP, W3C Trace Context as the propagation format, AsyncLocalStorage carrying the
+ * OTLP/HTTP by the SDK's processor and exporter on a thread of their own (span-export-thread.ts), W3C Trace Context as the propagation format, AsyncLocalStorage carrying the
  * active span. One per process: the API's globals hold it.
  *
  * Why not @opentelemetry/sdk-node: it brings every instrumentation's plumbing (and reads its
@@ -19,14 +19,13 @@ export interface Tracing {
  * appends, scheduling, attempts: see the README) and reads OTEL_* with the rest of its configuration.
  */
 export async function startTracing(config: TracingConfig): Promise<Tracing> {
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }, sdk, exporters] = await Promise.all([
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }, sdk, { SpanExportThread }] = await Promise.all([
     import('@opentelemetry/context-async-hooks'),
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-base'),
-    config.protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('./span-export-thread.js'),
   ]);
-  const exporter = new exporters.OTLPTraceExporter({ url: config.endpoint, headers: config.headers });
   const ratio = new sdk.TraceIdRatioBasedSampler(config.sampler.ratio);
   const samplers: Record<TracingConfig['sampler']['name'], () => Sampler> = {
     always_on: () => new sdk.AlwaysOnSampler(),
@@ -36,10 +35,12 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
     parentbased_always_off: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() }),
     parentbased_traceidratio: () => new sdk.ParentBasedSampler({ root: ratio }),
   };
+  const resource = { ...config.resourceAttributes, 'service.name': config.serviceName, 'service.version': HERALD_VERSION };
   const provider = new sdk.BasicTracerProvider({
-    resource: resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName, 'service.version': HERALD_VERSION }),
+    resource: resourceFromAttributes(resource),
     sampler: samplers[config.sampler.name](),
-    spanProcessors: [new sdk.BatchSpanProcessor(exporter, { scheduledDelayMillis: config.exportDelayMs })],
+    // batched and exported (encoded, POSTed) on a thread of its own: the loop only hands finished spans over
+    spanProcessors: [new SpanExportThread(config, resource)],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);

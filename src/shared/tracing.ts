@@ -19,6 +19,8 @@ export interface TraceContext {
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const INVALID_TRACE_ID = '0'.repeat(32);
+const INVALID_SPAN_ID = '0'.repeat(16);
 
 /** The span context active in `ctx` as W3C headers, or undefined outside any trace. */
 export function traceContextOf(ctx: Context = context.active()): TraceContext | undefined {
@@ -33,8 +35,10 @@ export function traceContextOf(ctx: Context = context.active()): TraceContext | 
 export function contextFrom(stored: { traceparent?: string | null; tracestate?: string | null } | undefined): Context | undefined {
   const match = stored?.traceparent ? TRACEPARENT.exec(stored.traceparent) : null;
   if (!match) return undefined;
+  // the pattern checked the ids' form: only the all-zero (invalid) ids remain to refuse
+  if (match[1] === INVALID_TRACE_ID || match[2] === INVALID_SPAN_ID) return undefined;
   const spanContext = { traceId: match[1], spanId: match[2], traceFlags: parseInt(match[3], 16), isRemote: true, ...(stored?.tracestate ? { traceState: createTraceState(stored.tracestate) } : {}) };
-  return isSpanContextValid(spanContext) ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : undefined;
+  return trace.setSpanContext(ROOT_CONTEXT, spanContext);
 }
 
 /** What is wrong with a stored trace context (an imported event's), or undefined when it is well-formed or absent. */

@@ -64,6 +64,20 @@ describe('trace context', () => {
     }
   });
 
+  it('schedules nothing for a project without webhooks, and makes no span of it', async () => {
+    t = await startTestApp({ env: { ...LOCAL_WEBHOOK_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_BSP_SCHEDULE_DELAY: '20' } });
+    const projectId = (await api(t).createProject('Quiet')).id;
+    const issueId = (await api(t).createIssue(projectId, { name: 'no webhooks' })).id;
+    const traceId = hex(16);
+    await t.http.post(`/api/issues/${issueId}/comments`).set(t.auth).set('traceparent', `00-${traceId}-${hex(8)}-01`).send({ content: 'unheard' }).expect(201);
+    await t.app.get(WebhookSubscription).catchUp();
+    // closing exports everything the app traced
+    await t.close();
+    expect(otlp.trace(traceId).map((s) => s.name).sort()).toEqual(['POST /api/issues/:issueId/comments', 'append issue']);
+    // closed already: nothing left for afterEach to close
+    t = { close: async () => undefined } as unknown as TestApp;
+  });
+
   it('adds nothing when tracing is off: no trace context in events, no traceparent to receivers', async () => {
     t = await startTestApp({ env: LOCAL_WEBHOOK_ENV });
     const { issueId } = await issueWithWebhook();

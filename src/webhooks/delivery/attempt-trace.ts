@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { contextFrom, endFailed, traceContextOf, tracer } from '../../shared/tracing.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import type { HttpOutcome } from '../http/http-client.js';
@@ -34,22 +34,7 @@ export class AttemptTrace {
     const parent = contextFrom(origin) ?? context.active();
     const span = tracer().startSpan(
       'send webhook',
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'messaging.system': 'herald',
-          'messaging.operation.type': 'send',
-          'messaging.operation.name': 'send',
-          'messaging.destination.name': `webhook ${hook.id}`,
-          'messaging.message.id': deliveryId,
-          'herald.webhook.id': hook.id,
-          'herald.webhook.type': hook.type,
-          'herald.delivery.attempt': origin.number,
-          'http.request.method': 'POST',
-          'url.full': hook.urlMasked,
-          ...serverOf(hook.urlMasked),
-        },
-      },
+      { kind: SpanKind.CLIENT, attributes: { ...webhookAttributes(hook), 'messaging.message.id': deliveryId, 'herald.delivery.attempt': origin.number } },
       parent,
     );
     return new AttemptTrace(span, trace.setSpan(parent, span));
@@ -86,6 +71,27 @@ export class AttemptTrace {
   failed(error: unknown): void {
     endFailed(this.span, error);
   }
+}
+
+/** The attributes every attempt of a webhook shares: made once per webhook configuration (the directory holds one object per configuration). */
+const shared = new WeakMap<WebhookConfig, Attributes>();
+function webhookAttributes(hook: WebhookConfig): Attributes {
+  let attributes = shared.get(hook);
+  if (!attributes) {
+    attributes = {
+      'messaging.system': 'herald',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      'messaging.destination.name': `webhook ${hook.id}`,
+      'herald.webhook.id': hook.id,
+      'herald.webhook.type': hook.type,
+      'http.request.method': 'POST',
+      'url.full': hook.urlMasked,
+      ...serverOf(hook.urlMasked),
+    };
+    shared.set(hook, attributes);
+  }
+  return attributes;
 }
 
 /** server.address and server.port of the (masked) URL: the host is not a secret part. */

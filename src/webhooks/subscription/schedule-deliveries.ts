@@ -152,9 +152,9 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const { before, after } = await this.issues.step(event);
     const project = await this.projects.stateAt(streamIdOf(projectWebhooksAggregate.kind, after.projectId), event);
     const hooks = Object.values(project.webhooks);
-    // in the event's trace, if it has one
-    const traced: EventScheduling | null = traces.event(event);
     if (hooks.length === 0) return [];
+    // in the event's trace, if it has one (a project without webhooks schedules nothing: no span)
+    const traced: EventScheduling | null = traces.event(event);
     const subscribed = (type: ActivityType) => hooks.filter((hook) => hook.active && hook.activityTypes.includes(type));
     type Status = 'PENDING' | 'FAILED' | 'SKIPPED';
     const row = (hook: { id: number; type: string }, type: ActivityType, json: string, status: Status, lastError: string | null, recipientId: number | null = null): SqlWrite => {

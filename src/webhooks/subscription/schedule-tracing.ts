@@ -1,4 +1,4 @@
-import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { RecordedEvent } from '../../event-store/event.js';
 import { contextFrom, endFailed, traceContextOf, tracer, type TraceContext } from '../../shared/tracing.js';
 
@@ -61,24 +61,30 @@ export class EventScheduling {
     this.span.setAttribute('herald.deliveries.created', ++this.created);
     const delivery = tracer().startSpan(
       'create webhook',
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'herald',
-          'messaging.operation.type': 'create',
-          'messaging.operation.name': 'create',
-          'messaging.destination.name': `webhook ${webhook.id}`,
-          'messaging.message.id': id,
-          'herald.webhook.id': webhook.id,
-          'herald.webhook.type': webhook.type,
-          'herald.delivery.status': status,
-        },
-      },
+      { kind: SpanKind.PRODUCER, attributes: { ...webhookAttributes(webhook), 'messaging.message.id': id, 'herald.delivery.status': status } },
       trace.setSpan(context.active(), this.span),
     );
     this.spans.push(delivery);
     return columns(traceContextOf(trace.setSpan(context.active(), delivery)));
   }
+}
+
+/** The attributes every delivery of a webhook shares: made once per webhook configuration (the directory holds one object per configuration). */
+const shared = new WeakMap<{ id: number; type: string }, Attributes>();
+function webhookAttributes(webhook: { id: number; type: string }): Attributes {
+  let attributes = shared.get(webhook);
+  if (!attributes) {
+    attributes = {
+      'messaging.system': 'herald',
+      'messaging.operation.type': 'create',
+      'messaging.operation.name': 'create',
+      'messaging.destination.name': `webhook ${webhook.id}`,
+      'herald.webhook.id': webhook.id,
+      'herald.webhook.type': webhook.type,
+    };
+    shared.set(webhook, attributes);
+  }
+  return attributes;
 }
 
 const columns = (stored: TraceContext | undefined): DeliveryTraceColumns => (stored ? { traceparent: stored.traceparent, tracestate: stored.tracestate ?? null } : NONE);
