@@ -29,6 +29,7 @@ import { decisionsLatency, replayRows } from './replay.js';
 import { engines, startUpRows } from './start-up.js';
 import { latency, throughput, type Row } from './webhooks.js';
 import { tracingCost } from './tracing.js';
+import { everyRow, runs, serverExecArgv } from './profile.js';
 
 const rows: Row[] = [];
 /** The 1-minute load average as the run starts (the machine is shared: the figures depend on it). */
@@ -149,6 +150,7 @@ async function http(synchronous: 'FULL' | 'NORMAL'): Promise<void> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const token = 'bench-admin-token-0123456789';
   const child = fork(join(import.meta.dirname, 'server.js'), [], {
+    execArgv: serverExecArgv,
     env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `http-${synchronous}.sqlite`)}`, HERALD_ADMIN_TOKEN: token, LOG_LEVEL: 'warn', HERALD_SQLITE_SYNCHRONOUS: synchronous, HERALD_RATE_LIMIT_PER_MINUTE: '0' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -227,27 +229,39 @@ async function rebuild(): Promise<number> {
   return heraldRate;
 }
 
-await appends();
-await http('FULL');
-await http('NORMAL');
-const rebuildRate = await rebuild();
-rows.push(await latency(dir));
-rows.push(await throughput(dir, 1, 2000));
-rows.push(await throughput(dir, 50, 5000));
-rows.push(...(await postgresAppends()));
-rows.push(...(await instances()));
-rows.push(...(await paceCost(dir)));
-const [replay, liveness] = await replayRows(dir, rebuildRate);
-rows.push(replay, await decisionsLatency(dir), liveness);
-rows.push(...(await startUpRows(await engines.sqlite(dir))));
-const postgres = await engines.postgres();
-try {
-  rows.push(...(await startUpRows(postgres)));
-} finally {
-  await postgres.close();
+if (runs('a')) await appends();
+if (runs('b')) {
+  await http('FULL');
+  await http('NORMAL');
 }
-rows.push(filterCost());
-rows.push(...(await tracingCost(dir)));
+// (h) compares with (c)'s rate
+const rebuildRate = runs('c') || runs('h') ? await rebuild() : 0;
+if (runs('d')) rows.push(await latency(dir));
+if (runs('e')) {
+  rows.push(await throughput(dir, 1, 2000));
+  rows.push(await throughput(dir, 50, 5000));
+}
+if (runs('f')) rows.push(...(await postgresAppends()));
+if (runs('g')) {
+  rows.push(...(await instances()));
+  rows.push(...(await paceCost(dir)));
+}
+const replayed = runs('h') || runs('m') ? await replayRows(dir, rebuildRate) : [];
+if (replayed.length > 0) rows.push(replayed[0]);
+if (runs('i')) rows.push(await decisionsLatency(dir));
+if (replayed.length > 0) rows.push(replayed[1]);
+if (runs('j') || runs('k')) {
+  rows.push(...(await startUpRows(await engines.sqlite(dir))));
+  const postgres = await engines.postgres();
+  try {
+    rows.push(...(await startUpRows(postgres)));
+  } finally {
+    await postgres.close();
+  }
+}
+if (runs('l')) rows.push(filterCost());
+// t: the tracing rows ((b) and (e) with tracing on)
+if (runs('t')) rows.push(...(await tracingCost(dir)));
 rmSync(dir, { recursive: true, force: true });
 
 const machine =
@@ -260,7 +274,9 @@ const table = [
 ].join('\n');
 const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`).join('\n');
 console.log(`\n${machine}\n\n${table}\n${notes}`);
-writeFileSync(
-  'docs/benchmarks.md',
-  `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}; every figure comes from one run on one machine.\n\nMachine: ${machine}\n\n${table}\n\n${notes}\n\n${LIMITS}\n`,
-);
+if (everyRow) {
+  writeFileSync(
+    'docs/benchmarks.md',
+    `# Benchmarks\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}; every figure comes from one run on one machine.\n\nMachine: ${machine}\n\n${table}\n\n${notes}\n\n${LIMITS}\n`,
+  );
+}
