@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { openDataSource, sqliteHandle } from '../../src/database/data-source.js';
 import { openSqlite, type SqliteDatabase } from '../../src/database/sqlite-driver.js';
 import { StorageUnavailableError } from '../../src/database/storage-errors.js';
+import { toProblem } from '../../src/http/problem.js';
 import type { SyncFile } from '../../src/database/sqlite-wal-sync.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -120,6 +121,7 @@ describe('the WAL synced off the event loop (SQLite, synchronous=FULL)', () => {
     const failure = await write.catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StorageUnavailableError);
     expect(failure).toMatchObject({ outcomeUnknown: true, fault: { kind: 'io-error', code: 'WAL_SYNC_EIO' } });
+    expect(toProblem(failure)).toMatchObject({ status: 503, detail: expect.stringMatching(/committed but could not be synced to disk, so it may have been applied/) });
   });
 
   it('does not wait for a sync when the write is not durable (the delivery engine’s bookkeeping)', async () => {
