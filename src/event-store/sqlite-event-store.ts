@@ -36,8 +36,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * With synchronous=FULL in WAL mode, COMMIT runs at NORMAL (no fsync on the loop) and the batch's
  * callers hear "ok" once SqliteWalSync has synced the WAL off the loop; the next batch commits
- * meanwhile, and shares the next sync. Reads wait for it too, so nothing acts on, or shows, an
- * event a power cut could take back.
+ * meanwhile, and shares the next sync. Reads of the log, and the subscriptions' wake-up, wait for
+ * it too, so nothing acts on an event a power cut could take back.
  */
 export class SqliteEventStore extends EventStore {
   readonly engine = 'sqlite' as const;
@@ -195,19 +195,22 @@ export class SqliteEventStore extends EventStore {
     }
   }
 
-  /** A read starts once the durable commits before it are synced (see the class comment). */
-  protected override async reading<T>(read: () => T | Promise<T>): Promise<T> {
+  /**
+   * A read of the log starts once the durable commits before it are synced: what reads the log acts
+   * on it (the webhooks' subscription sends what it reads). Read-model queries do not wait.
+   */
+  private async readingLog<T>(read: () => T): Promise<T> {
     const settled = this.walSync?.settled();
     if (settled) await settled;
-    return super.reading(read);
+    return this.reading(read);
   }
 
   readStream(streamId: string, afterVersion = 0, limit?: number): Promise<RecordedEvent[]> {
-    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion, limit));
+    return this.readingLog(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion, limit));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    return this.reading(() => this.readAllOn(this.reader, this.readStatements, afterPosition, limit));
+    return this.readingLog(() => this.readAllOn(this.reader, this.readStatements, afterPosition, limit));
   }
 
   /** One writer at a time: positions are taken in commit order, so the position alone is a safe cursor. */
@@ -217,7 +220,7 @@ export class SqliteEventStore extends EventStore {
   }
 
   head(): Promise<number> {
-    return this.reading(() => (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p);
+    return this.readingLog(() => (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p);
   }
 
   async headCursor(): Promise<LogCursor> {

@@ -82,17 +82,22 @@ describe('the WAL synced off the event loop (SQLite, synchronous=FULL)', () => {
     expect((await write).map((e) => e.version)).toEqual([1]);
   });
 
-  it('shows nothing of it meanwhile: reads, and the subscriptions told of new events, wait for the sync too', async () => {
+  it('lets nothing act on it meanwhile: reads of the log, and the subscriptions told of new events, wait for the sync too', async () => {
     const told: number[] = [];
     store.onCommit((position) => told.push(position));
     const write = store.transact((tx) => tx.append('s-1', 0, [event(1)], meta));
     await until(() => committed() === 1 && disk.synced.length > 0, 'the commit, and its sync to start');
     const read = store.readAll(0, 10);
+    const stream = store.readStream('s-1');
     expect(await settledYet(read)).toBe(false);
+    expect(await settledYet(stream)).toBe(false);
     expect(told).toEqual([]);
+    // read-model queries do not wait (they act on nothing; a command that follows is answered after a sync covering this one)
+    expect(await store.queryOne(`SELECT COUNT(*) AS n FROM events`)).toEqual({ n: 1 });
     disk.answer();
     await write;
     expect((await read).map((e) => e.streamId)).toEqual(['s-1']);
+    expect(await stream).toHaveLength(1);
     expect(told).toHaveLength(1);
   });
 
