@@ -2,10 +2,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageUnavailableError } from './storage-errors.js';
 
-/** How a file is made durable: fsync(2) on libuv's thread pool. A test may hold it to watch what waits for it. */
+/** How the WAL is made durable: fdatasync(2) on libuv's thread pool. A test may hold it to watch what waits for it. */
 export type SyncFile = (file: FileHandle) => Promise<void>;
 
-const fsync: SyncFile = (file) => file.sync();
+// the data and what reading it back needs (the size), not the times: what SQLite calls where the platform has it
+const fdatasync: SyncFile = (file) => file.datasync();
 
 /**
  * Group commit for SQLite in WAL mode, with the fsync off the event loop.
@@ -15,8 +16,9 @@ const fsync: SyncFile = (file) => file.sync();
  * writes the transaction's frames to the WAL (to the OS, a process crash loses nothing) and
  * skips that fsync: `durable()` is the fsync, of the same file, on the thread pool. Whatever was
  * written to the WAL before a sync starts is on disk when it ends, so every commit that finished
- * before one started shares it: N commits, one fsync (at most one runs, and one waits to start
- * after it for everything committed meanwhile).
+ * before one started shares it (at most one runs, and one waits to start after it for everything
+ * committed meanwhile). The store commits what queued during a sync as one batch: one COMMIT and
+ * one fsync for all of it.
  *
  * What NORMAL does not skip keeps the rest safe (SQLite's wal.c): a checkpoint syncs the WAL
  * before copying frames into the database and syncs the database before it marks them copied,
@@ -35,7 +37,7 @@ export class SqliteWalSync {
 
   constructor(
     private readonly walPath: string,
-    private readonly syncFile: SyncFile = fsync,
+    private readonly syncFile: SyncFile = fdatasync,
   ) {}
 
   /** Called right after a COMMIT that must survive a power cut: resolves once it will. */
@@ -110,7 +112,7 @@ export class SqliteWalSync {
     const file = await open(this.walPath, 'r');
     const folder = await open(dirname(this.walPath), 'r');
     try {
-      await this.syncFile(folder);
+      await folder.sync();
     } finally {
       await folder.close();
     }
