@@ -40,16 +40,23 @@ const LIMITS = `## What limits them
 
 - The machine is small and shared (2 cores): the server, autocannon or the receiver, and the bench itself compete
   for them, and runs vary by ±30 %.
-- (b) Every command is one SQLite write transaction on the event loop. Commands arriving together share one COMMIT
-  (group commit), but the COMMIT (WAL write, and with synchronous=FULL an fsync) still blocks the loop: it took about
-  a quarter of the CPU profile, class-validator about a seventh. Each route's no-I/O twin pays the same guard and
-  validation on the same body, but no command: the ratio is what the command itself costs.
+- (b) Every command is one SQLite write transaction on the event loop; commands arriving together share one COMMIT.
+  With synchronous=FULL the COMMIT no longer fsyncs on the loop (issue 26): it runs at NORMAL (the WAL written to the
+  OS), the answers wait for one fdatasync of the WAL on libuv's thread pool, and what arrives meanwhile queues and
+  commits after it as one batch, with one sync. Profiled (the server's main thread during (b), the 2 cores loaded by
+  a test run beside it): better-sqlite3's exec (BEGIN, SAVEPOINTs, COMMIT) took 20 % of the samples before, its fsync
+  on the loop, and 3.6 % after (3.1 % with NORMAL); after, the loop sat idle a quarter of the time. That idle time is
+  the bound of the FULL rows: each of the 10 connections waits for a sync per command, before as after, so their rate
+  is the disk's sync latency more than Herald's work (NORMAL's rows answer without it), and what the change buys is
+  the loop serving everything else meanwhile (see (d)). class-validator took about a twenty-fifth. Each route's no-I/O
+  twin pays the same guard and validation on the same body, but no command: the ratio is what the command itself
+  costs.
 - (c) Rebuild pays for evolving every event and writing every read-model row; the baseline only parses.
 - (d) A command's path to its webhook is a few hops of in-process work (the subscription reads the log, the
-  scheduler's transaction, a claim, the request). The p99 is bound by what blocks the one event loop: every command
-  commits with synchronous=FULL, and better-sqlite3's COMMIT (its fsync included) and SQLite's WAL checkpoints run on
-  that loop, so a delivery due meanwhile waits for them; the load generator and the receiver share the 2 cores. On a
-  busy shared disk an fsync alone takes tens of milliseconds. When other work takes the cores (a load average of 6
+  scheduler's transaction, a claim, the request). The p99 is bound by what blocks the one event loop. A command's
+  fsync no longer does (see (b)): the subscription is woken with the answer, once the sync is done, so the latency
+  starts after it, and deliveries due meanwhile go out; the WAL checkpoints run on a worker thread. What is left is
+  the commits' own work, garbage collection, and the load generator and the receiver sharing the 2 cores. When other work takes the cores (a load average of 6
   or more on these 2), the service no longer keeps up with 100 commands/s at all and the latency is the backlog's,
   seconds, as for the code before issue 13 measured beside it.
 - (e) Every attempt is still recorded: per delivery the claim rewrites its row, the record rewrites it again and
@@ -75,8 +82,10 @@ const LIMITS = `## What limits them
 - (h) A replay reads the log in the background, 100 events a page: it folds each issue as it was at every event,
   maps each event to its activity, decides it (the scheduler's rule, with the webhook's filter), looks up the page's
   existing deliveries by id, and writes the page's rows with the replay's progress in one short transaction, giving
-  the loop a turn between pages and every 5 ms within one. Its rows are about 700 bytes of activity each, into a
-  table of ten indexes, one of them on the delivery id (a hash: the receivers' webhook-id), whose inserts land all
+  the loop a turn between pages and every 5 ms within one. Its rows carry their activity (measured after (h)'s
+  replay of 1,000,000 events, on a loaded machine: 1,057 bytes a row on disk, 838 of them the activity, whose issue
+  description appears twice, in the issue and in its meta lines; 231 more in the table's indexes; the log takes 394
+  bytes an event, indexes included), into a table of ten indexes, one of them on the delivery id (a hash: the receivers' webhook-id), whose inserts land all
   over that index. Meanwhile the dispatcher sends the replay's deliveries to the local receiver, on the same loop,
   and the bench polls the progress every 500 ms (a full count of its deliveries by status is reused until twenty
   times its cost has passed, what was read since added). What made it slow down as the table grew, and is gone: the
