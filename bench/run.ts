@@ -42,8 +42,8 @@ const LIMITS = `## What limits them
   for them, and runs vary by ±30 %.
 - (b) Every command is one SQLite write transaction on the event loop; commands arriving together share one COMMIT.
   With synchronous=FULL the COMMIT no longer fsyncs on the loop (issue 26): it runs at NORMAL (the WAL written to the
-  OS), the answers wait for one fdatasync of the WAL on libuv's thread pool, and what arrives meanwhile queues and
-  commits after it as one batch, with one sync. Profiled (the server's main thread during (b), the 2 cores loaded by
+  OS), the answers wait for one fdatasync of the WAL on libuv's thread pool, and what arrives meanwhile commits at
+  once and shares the next sync. Profiled (the server's main thread during (b), the 2 cores loaded by
   a test run beside it): better-sqlite3's exec (BEGIN, SAVEPOINTs, COMMIT) took 20 % of the samples before, its fsync
   on the loop, and 3.6 % after (3.1 % with NORMAL); after, the loop sat idle a quarter of the time. That idle time is
   the bound of the FULL rows: each of the 10 connections waits for a sync per command, before as after, so their rate

@@ -17,8 +17,7 @@ const fdatasync: SyncFile = (file) => file.datasync();
  * skips that fsync: `durable()` is the fsync, of the same file, on the thread pool. Whatever was
  * written to the WAL before a sync starts is on disk when it ends, so every commit that finished
  * before one started shares it (at most one runs, and one waits to start after it for everything
- * committed meanwhile). The store commits what queued during a sync as one batch: one COMMIT and
- * one fsync for all of it.
+ * committed meanwhile): N commits, one fsync, and the commits' work overlaps the disk's.
  *
  * What NORMAL does not skip keeps the rest safe (SQLite's wal.c): a checkpoint syncs the WAL
  * before copying frames into the database and syncs the database before it marks them copied,

@@ -36,7 +36,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * With synchronous=FULL in WAL mode, COMMIT runs at NORMAL (no fsync on the loop) and the batch's
  * callers hear "ok" once SqliteWalSync has synced the WAL off the loop, while the loop serves
- * other requests; the units queued meanwhile then commit as one batch, with one sync. Reads of the log, and the subscriptions' wake-up, wait for
+ * other requests and the next batches commit (their work overlapping the disk's), sharing the next sync. Reads of the log, and the subscriptions' wake-up, wait for
  * it too, so nothing acts on an event a power cut could take back.
  */
 export class SqliteEventStore extends EventStore {
@@ -110,9 +110,6 @@ export class SqliteEventStore extends EventStore {
     try {
       // the WAL being copied to its end (off the loop), so that this write starts it over
       await this.checkpointer?.beforeWrite();
-      // group commit: what queued while the disk synced the last batch commits at once, as one batch
-      const syncing = this.walSync?.settled();
-      if (syncing) await syncing;
       const batch = this.queue.splice(0, SqliteEventStore.MAX_BATCH);
       await this.runBatch(batch);
     } finally {
