@@ -36,8 +36,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * With synchronous=FULL in WAL mode, COMMIT runs at NORMAL (no fsync on the loop) and the batch's
  * callers hear "ok" once SqliteWalSync has synced the WAL off the loop, while the loop serves
- * other requests and the next batches commit (their work overlapping the disk's), sharing the next sync. Reads of the log, and the subscriptions' wake-up, wait for
- * it too, so nothing acts on an event a power cut could take back.
+ * other requests and the next batches commit (their work overlapping the disk's), sharing the
+ * next sync. Reads of the log, and the subscriptions' wake-up, wait for it too, so nothing acts
+ * on an event a power cut could take back.
  */
 export class SqliteEventStore extends EventStore {
   readonly engine = 'sqlite' as const;
