@@ -10,6 +10,7 @@ import { EventStore } from '../src/event-store/event-store.js';
 import type { IssueEvent } from '../src/issues/issue.events.js';
 import { issueAggregate } from '../src/issues/issue.projection.js';
 import { openDataSource, sqliteHandle } from '../src/database/data-source.js';
+import { openSqlite } from '../src/database/sqlite-driver.js';
 import { AGGREGATES } from '../src/domain.js';
 import { ProjectionRebuilder } from '../src/event-store/projection-rebuilder.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
@@ -17,6 +18,7 @@ import { systemClock } from '../src/shared/clock.js';
 import { buildReplayLog } from './replay-log.js';
 import { startReceiver } from './receiver-process.js';
 import { LOCAL, type Row } from './webhooks.js';
+import { serverExecArgv } from './profile.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -71,6 +73,37 @@ interface ReplayRun {
   start: number;
   /** A projection rebuild of the same log (events/s): what folding it alone costs. */
   rebuildRate: number;
+  /** What the log and the delivery table take on disk after the replay. */
+  sizes: StoredSizes;
+}
+
+/** Bytes on disk (SQLite's dbstat: pages, indexes included) of the log and of the delivery table, per row. */
+interface StoredSizes {
+  eventBytes: number;
+  deliveryBytes: number;
+  deliveryIndexBytes: number;
+  /** The part of a delivery row that is its stored activity (the column's average length). */
+  activityBytes: number;
+}
+
+function storedSizes(path: string): StoredSizes {
+  const db = openSqlite(path, { readonly: true });
+  try {
+    const tableBytes = (table: string, indexes: boolean) =>
+      (db.prepare(`SELECT COALESCE(SUM(pgsize), 0) AS b FROM dbstat WHERE ${indexes ? `name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?)` : 'name = ?'}`).get(table) as { b: number }).b;
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const events = count('events');
+    const deliveries = Math.max(1, count('webhook_deliveries'));
+    const { a } = db.prepare(`SELECT AVG(LENGTH(activity)) AS a FROM webhook_deliveries`).get() as { a: number | null };
+    return {
+      eventBytes: (tableBytes('events', false) + tableBytes('events', true)) / events,
+      deliveryBytes: tableBytes('webhook_deliveries', false) / deliveries,
+      deliveryIndexBytes: tableBytes('webhook_deliveries', true) / deliveries,
+      activityBytes: a ?? 0,
+    };
+  } finally {
+    db.close();
+  }
 }
 
 /**
@@ -87,6 +120,7 @@ async function replayRun(dir: string, issues: number): Promise<ReplayRun> {
   const port = 17000 + Math.floor(Math.random() * 1000);
   let started = performance.now();
   const server = fork(join(import.meta.dirname, 'server.js'), [], {
+    execArgv: serverExecArgv,
     env: { ...process.env, ...LOCAL, PORT: String(port), DATABASE_URL: `sqlite:${path}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -132,6 +166,7 @@ async function replayRun(dir: string, issues: number): Promise<ReplayRun> {
   const sent = receiver.requests;
   receiver.stop();
   await new Promise((resolve) => server.once('exit', resolve));
+  const sizes = storedSizes(path);
   const rebuildRate = await rebuildRateOf(path);
   const count = samples[samples.length - 1].count;
   // the rate between the samples nearest to a tenth of the log and to nine tenths
@@ -154,6 +189,7 @@ async function replayRun(dir: string, issues: number): Promise<ReplayRun> {
     build: built.seconds,
     start,
     rebuildRate,
+    sizes,
   };
 }
 
@@ -219,7 +255,9 @@ export async function replayRows(dir: string, cRebuildRate: number): Promise<Row
         `meanwhile the dispatcher sent ${fmt(big.sent)} of them to a local receiver, and /health/live was asked every 20 ms. ` +
         `A rebuild of the read models from the same 1,000,000-event log ran at ${fmt(big.rebuildRate)} events/s: the replay queues at ${(big.rate / big.rebuildRate).toFixed(2)} of that ` +
         `(on the 100,000-event log: ${fmt(small.rebuildRate)} events/s, ${(small.rate / small.rebuildRate).toFixed(2)}); (c)'s rebuild, of another log, ran at ${fmt(cRebuildRate)}. ` +
-        `The log was written raw in ${big.build.toFixed(0)} s (bench/replay-log.ts); the service started on it in ${big.start.toFixed(1)} s`,
+        `The log was written raw in ${big.build.toFixed(0)} s (bench/replay-log.ts); the service started on it in ${big.start.toFixed(1)} s. ` +
+        `On disk after the replay: ${fmt(big.sizes.deliveryBytes)} bytes per delivery row (its activity ${fmt(big.sizes.activityBytes)}) and ${fmt(big.sizes.deliveryIndexBytes)} in the table's indexes, ` +
+        `against ${fmt(big.sizes.eventBytes)} bytes per event in the log, indexes included`,
     },
     {
       name: '(m) /health/live during a whole-log dry run and a whole-log replay, 1,000,000 events (ms, asked every 20 ms over HTTP)',

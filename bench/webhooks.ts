@@ -10,6 +10,7 @@ import { EventStore } from '../src/event-store/event-store.js';
 import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 import { startReceiver } from './receiver-process.js';
+import { serverExecArgv } from './profile.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
 /** Lets a local receiver stand in for any provider's host. */
@@ -69,6 +70,7 @@ export async function latencyRun(dir: string, run: number): Promise<{ p50: numbe
   const receiver = await receiverHere(arrivals);
   const port = 19000 + Math.floor(Math.random() * 1000);
   const server = fork(join(import.meta.dirname, 'server.js'), [], {
+    execArgv: serverExecArgv,
     env: { ...process.env, ...LOCAL, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, `latency-${run}.sqlite`)}`, HERALD_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -3,10 +3,11 @@ import { context, type Context } from '@opentelemetry/api';
 import { Logger } from '@nestjs/common';
 import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../database/sqlite-driver.js';
+import { SqliteWalSync, type SyncFile } from '../database/sqlite-wal-sync.js';
 import type { Clock } from '../shared/clock.js';
-import { uuidv7 } from './event-id.js';
-import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
+import type { RecordedEvent } from './event.js';
+import { EventStore, toRecorded, type EventRow, type LogCursor, type WriteOptions, type WriteTx } from './event-store.js';
+import { newBatchRecord, sqliteWriteTx, type SqliteBatchRecord } from './sqlite-write-tx.js';
 import { tracedTransaction } from './store-tracing.js';
 import { UpcasterRegistry } from './upcasters.js';
 
@@ -32,6 +33,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * QueryRunner would turn the second into a SAVEPOINT of the first and lose it when
  * the first rolls back). Reads outside a transaction go to a second, read-only
  * connection: in WAL mode it sees committed data only, never a batch in progress.
+ *
+ * With synchronous=FULL in WAL mode, COMMIT runs at NORMAL (no fsync on the loop) and the batch's
+ * callers hear "ok" once SqliteWalSync has synced the WAL off the loop, while the loop serves
+ * other requests and the next batches commit (their work overlapping the disk's), sharing the
+ * next sync. Reads of the log, and the subscriptions' wake-up, wait for it too, so nothing acts
+ * on an event a power cut could take back.
  */
 export class SqliteEventStore extends EventStore {
   readonly engine = 'sqlite' as const;
@@ -47,23 +54,25 @@ export class SqliteEventStore extends EventStore {
   /** The level durable commits use (FULL unless configured otherwise), and the one in force. */
   private readonly durableLevel: string;
   private currentLevel: string;
-  /** The last position appended by the running batch; announced after COMMIT. */
-  private appendedUpTo = 0;
-  /** The event types appended by the running batch (units rolled back to their SAVEPOINT are taken out). */
-  private appendedTypes: string[] = [];
-  /** The signals the running batch raised (likewise). */
-  private raised: Signal[] = [];
+  /** What the running batch appended and raised; announced after COMMIT. */
+  private batch: SqliteBatchRecord = newBatchRecord();
   /** WAL checkpoints, on a thread of their own (null: no WAL). */
   private readonly checkpointer: SqliteCheckpointer | null;
+  /** The durable commits' fsync, off the loop (null: SQLite syncs in COMMIT, or nothing is synced). */
+  readonly walSync: SqliteWalSync | null;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     readonly upcasters = new UpcasterRegistry(),
+    syncFile?: SyncFile,
   ) {
     super();
     this.durableLevel = ['OFF', 'NORMAL', 'FULL', 'EXTRA'][db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
-    this.currentLevel = this.durableLevel;
+    const wal = !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.walSync = wal && (this.durableLevel === 'FULL' || this.durableLevel === 'EXTRA') ? new SqliteWalSync(`${db.name}-wal`, syncFile) : null;
+    if (this.walSync) db.pragma('synchronous = NORMAL');
+    this.currentLevel = this.walSync ? 'NORMAL' : this.durableLevel;
     this.reader = openSqlite(db.name, { readonly: true, fileMustExist: true, timeout: 5000 });
     const logger = new Logger('SqliteEventStore');
     this.checkpointer = SqliteCheckpointer.start(db, (message) => logger.warn(message));
@@ -71,6 +80,7 @@ export class SqliteEventStore extends EventStore {
 
   async close(): Promise<void> {
     while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    await this.walSync?.close();
     await this.checkpointer?.stop();
     if (this.reader.open) this.reader.close();
   }
@@ -110,9 +120,7 @@ export class SqliteEventStore extends EventStore {
   }
 
   private async runBatch(batch: QueuedUnit[]): Promise<void> {
-    this.appendedUpTo = 0;
-    this.appendedTypes = [];
-    this.raised = [];
+    const record = (this.batch = newBatchRecord());
     const outcomes: Outcome[] = [];
     try {
       this.setDurable(batch.some((unit) => unit.durable));
@@ -125,8 +133,8 @@ export class SqliteEventStore extends EventStore {
         outcomes.push({ ok: true, value: await this.inUnit.run(true, () => context.with(batch[0].context, () => batch[0].fn(tx))) });
       } else {
         for (const unit of batch) {
-          const typesBefore = this.appendedTypes.length;
-          const raisedBefore = this.raised.length;
+          const typesBefore = record.appendedTypes.length;
+          const raisedBefore = record.raised.length;
           this.roundTrips += 2; // SAVEPOINT and RELEASE
           this.db.exec('SAVEPOINT unit');
           try {
@@ -138,8 +146,8 @@ export class SqliteEventStore extends EventStore {
             if (!this.db.inTransaction) throw error;
             this.db.exec('ROLLBACK TO unit');
             this.db.exec('RELEASE unit');
-            this.appendedTypes.length = typesBefore;
-            this.raised.length = raisedBefore;
+            record.appendedTypes.length = typesBefore;
+            record.raised.length = raisedBefore;
             outcomes.push({ ok: false, error });
           }
         }
@@ -154,15 +162,21 @@ export class SqliteEventStore extends EventStore {
       return;
     }
     // a batch whose every unit failed committed nothing (a COMMIT with nothing to write succeeds even on a full disk)
-    if (outcomes.some((outcome) => outcome.ok)) this.storageCommitted();
-    const appended = this.appendedUpTo;
-    batch.forEach((unit, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) unit.resolve(outcome.value);
-      else unit.reject(this.storageError(outcome.error));
-    });
-    this.announce(appended, this.appendedTypes);
-    this.signalled(new Set(this.raised));
+    const committed = outcomes.some((outcome) => outcome.ok);
+    if (committed) this.storageCommitted();
+    const answer = (syncFailure?: unknown) => {
+      batch.forEach((unit, i) => {
+        const outcome = outcomes[i];
+        if (!outcome.ok || syncFailure) unit.reject(this.storageError(outcome.ok ? syncFailure : outcome.error));
+        else unit.resolve(outcome.value);
+      });
+      if (syncFailure) return;
+      this.announce(record.appendedUpTo, record.appendedTypes);
+      this.signalled(new Set(record.raised));
+    };
+    // the answers, and whatever acts on the events, wait for the WAL's fsync; the next batch does not
+    if (committed && this.walSync && batch.some((unit) => unit.durable)) this.walSync.committed().then(() => answer(), answer);
+    else answer();
   }
 
   private rollbackQuietly(): void {
@@ -175,19 +189,29 @@ export class SqliteEventStore extends EventStore {
 
   /** SQLite's synchronous level can only change between transactions: set it for the next COMMIT. */
   private setDurable(durable: boolean): void {
-    const level = durable ? this.durableLevel : 'NORMAL';
+    const level = durable && !this.walSync ? this.durableLevel : 'NORMAL';
     if (level !== this.currentLevel) {
       this.db.pragma(`synchronous = ${level}`);
       this.currentLevel = level;
     }
   }
 
+  /**
+   * A read of the log starts once the durable commits before it are synced: what reads the log acts
+   * on it (the webhooks' subscription sends what it reads). Read-model queries do not wait.
+   */
+  private async readingLog<T>(read: () => T): Promise<T> {
+    const settled = this.walSync?.settled();
+    if (settled) await settled;
+    return this.reading(read);
+  }
+
   readStream(streamId: string, afterVersion = 0, limit?: number): Promise<RecordedEvent[]> {
-    return this.reading(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion, limit));
+    return this.readingLog(() => this.readStreamOn(this.reader, this.readStatements, streamId, afterVersion, limit));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    return this.reading(() => this.readAllOn(this.reader, this.readStatements, afterPosition, limit));
+    return this.readingLog(() => this.readAllOn(this.reader, this.readStatements, afterPosition, limit));
   }
 
   /** One writer at a time: positions are taken in commit order, so the position alone is a safe cursor. */
@@ -197,7 +221,7 @@ export class SqliteEventStore extends EventStore {
   }
 
   head(): Promise<number> {
-    return this.reading(() => (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p);
+    return this.readingLog(() => (this.prepared(this.reader, this.readStatements, `SELECT COALESCE(MAX(position), 0) AS p FROM events`).get() as { p: number }).p);
   }
 
   async headCursor(): Promise<LogCursor> {
@@ -241,55 +265,12 @@ export class SqliteEventStore extends EventStore {
   }
 
   private openTx(): WriteTx {
-    const { db, writeStatements: cache } = this;
-    const now = this.clock.now();
-    const occurredAt = now.toISOString();
-    const version = (streamId: string) =>
-      (this.prepared(db, cache, `SELECT MAX(version) AS v FROM events WHERE stream_id = ?`).get(streamId) as { v: number | null }).v ?? 0;
-    return {
-      now,
-      signal: (name) => void this.raised.push(name),
-      readStream: async (streamId, afterVersion = 0) => this.readStreamOn(db, cache, streamId, afterVersion),
-      // the write lock of the whole database is held already
-      lockStream: async () => undefined,
-      // the write transaction holds the database's only write lock: every event is committed, in position order
-      readLogLocked: async (after, limit) => {
-        const events = this.readAllOn(db, cache, after.position, limit);
-        return { events, cursor: events.length > 0 ? { transactionId: '0', position: events[events.length - 1].position } : after };
-      },
-      streamVersion: async (streamId) => version(streamId),
-      append: async (streamId, expectedVersion, events, { metadata, occurredAt: importedAt }) => {
-        const at = importedAt ?? occurredAt;
-        const actual = version(streamId);
-        if (actual !== expectedVersion) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
-        const insert = this.prepared(
-          db,
-          cache,
-          `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
-        const metadataJson = JSON.stringify(metadata);
-        const recorded = events.map((event, i) => {
-          const eventId = uuidv7();
-          const eventVersion = expectedVersion + i + 1;
-          if (i > 0) this.roundTrips++;
-          const info = insert.run(eventId, streamId, eventVersion, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
-          return { position: Number(info.lastInsertRowid), eventId, streamId, version: eventVersion, type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata, occurredAt: at };
-        });
-        if (recorded.length > 0) this.appendedUpTo = recorded[recorded.length - 1].position;
-        for (const event of recorded) this.appendedTypes.push(event.type);
-        return recorded;
-      },
-      nextIds: async (sequence, count) => {
-        if (count === 0) return [];
-        const bump = this.prepared(db, cache, `INSERT INTO id_sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = id_sequences.value + excluded.value RETURNING value`);
-        const { value } = bump.get(sequence, count) as { value: number };
-        return Array.from({ length: count }, (_, i) => value - count + 1 + i);
-      },
-      exec: async (writes) => {
-        for (const write of writes) this.prepared(db, cache, write.sql).run(...write.params);
-      },
-      get: async <T>(sql: string, params: unknown[] = []) => this.prepared(db, cache, sql).get(...params) as T | undefined,
-      all: async <T>(sql: string, params: unknown[] = []) => this.prepared(db, cache, sql).all(...params) as T[],
-    };
+    return sqliteWriteTx(this.clock.now(), {
+      statement: (sql) => this.prepared(this.db, this.writeStatements, sql),
+      readStream: (streamId, afterVersion) => this.readStreamOn(this.db, this.writeStatements, streamId, afterVersion),
+      readAll: (afterPosition, limit) => this.readAllOn(this.db, this.writeStatements, afterPosition, limit),
+      countRoundTrip: () => void this.roundTrips++,
+      batch: this.batch,
+    });
   }
 }

@@ -55,15 +55,15 @@ const domainErrors: ProblemMapper = (error) => {
 /**
  * Storage that cannot serve now (a full disk, a lost database server): 503 with
  * Retry-After, never a 500. The command was not applied (its transaction rolled back),
- * unless the connection was lost with the COMMIT on its way.
+ * unless the connection was lost with the COMMIT on its way, or the fsync after it failed.
  */
 const storageErrors: ProblemMapper = (error) => {
   const fault = storageFault(error);
   if (!fault) return undefined;
-  const outcome =
-    error instanceof StorageUnavailableError && error.outcomeUnknown
-      ? 'the connection was lost while the change was being committed, so it may have been applied: read the resource before you retry (a retry with If-Match is safe)'
-      : 'nothing was changed; retry later';
+  const unknown = error instanceof StorageUnavailableError && error.outcomeUnknown;
+  // PostgreSQL: the connection lost with the COMMIT on its way; SQLite: the WAL's fsync after the COMMIT failed
+  const how = fault.code.startsWith('WAL_SYNC_') ? 'the change was committed but could not be synced to disk' : 'the connection was lost while the change was being committed';
+  const outcome = unknown ? `${how}, so it may have been applied: read the resource before you retry (a retry with If-Match is safe)` : 'nothing was changed; retry later';
   return { ...problem(503, `storage unavailable: ${fault.detail}; ${outcome}`, STORAGE_UNAVAILABLE_PROBLEM), retryAfter: 1 };
 };
 
