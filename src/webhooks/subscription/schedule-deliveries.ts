@@ -186,11 +186,13 @@ export class ScheduleWebhookDeliveriesHandler implements ICommandHandler<Schedul
     const creator = activity.type === 'bb.pipeline.failed' ? await this.activities.mentionOf(after.creatorId) : undefined;
     const recipients = dmRecipients(activity, creator);
     for (const hook of hooks) {
-      if (decide(activity, hook, pipeline).kind !== 'scheduled') continue;
-      // a webhook that sends direct messages: one delivery per person told, the channel mentioning the others
-      const plan = planDirectMessages(activity, hook, project.imApps, recipients);
-      rows.push(row(hook, activity.type, plan ? JSON.stringify(plan.channel) : json, 'PENDING', null));
-      for (const dm of plan?.dms ?? []) rows.push(row(hook, activity.type, JSON.stringify(dm.activity), dm.noHandle ? 'SKIPPED' : 'PENDING', dm.noHandle, dm.to.id));
+      if (decide(activity, hook, pipeline).kind === 'scheduled') {
+        // a webhook that sends direct messages: one delivery per person told, the channel mentioning the others
+        const plan = planDirectMessages(activity, hook, project.imApps, recipients);
+        rows.push(row(hook, activity.type, plan ? JSON.stringify(plan.channel) : json, 'PENDING', null));
+        for (const dm of plan?.dms ?? []) rows.push(row(hook, activity.type, JSON.stringify(dm.activity), dm.noHandle ? 'SKIPPED' : 'PENDING', dm.noHandle, dm.to.id));
+      }
+      // after every webhook's decision, filtered or not: a filter may have spent its whole budget
       await slice.pause();
     }
     return rows;
