@@ -165,7 +165,7 @@ const nested = (depth: number, asObject: boolean, leaf: string) => `${(asObject 
 
 describe('the audit’s requests, and the classes they stand for', () => {
   const t = useTestApp({ env: { HERALD_BACKGROUND_WORKERS: 'false', HERALD_RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_HTTP: 'true' } });
-  let ids: Record<string, number>;
+  let ids: Record<string, number | string>;
   let fields: BodyField[];
   let conformance: OpenApiConformance;
   const logDigest = async () => createHash('sha256').update(JSON.stringify(await t.app.get(EventStore).query(`SELECT * FROM events ORDER BY position`))).digest('hex');
@@ -184,14 +184,14 @@ describe('the audit’s requests, and the classes they stand for', () => {
     const issue = await a.createIssue(project.id, { name: 'Audited issue', pipeline: { stages: [{ name: 's', tasks: [{ name: 't' }] }] } });
     const comment = await a.comment(issue.id, 'first');
     const webhook = await a.post(`/api/projects/${project.id}/webhooks`, { type: 'CUSTOM', name: 'c', url: 'https://hooks.example.test/c', activityTypes: ['bb.issue.create'] }, 201);
-    ids = { projectId: project.id, issueId: issue.id, taskId: issue.pipeline.stages[0].tasks[0].id, commentId: comment.id, webhookId: webhook.id, userId: 2 };
+    ids = { projectId: project.id, issueId: issue.id, taskId: issue.pipeline.stages[0].tasks[0].id, commentId: comment.id, webhookId: webhook.id, userId: 2, type: 'FEISHU' };
     const document = (await t.http.get('/docs-json').expect(200)).body;
     fields = bodyFields(document);
     conformance = new OpenApiConformance(document);
   });
 
-  it('finds the fields of every route with a body in the document (17 routes; nested pipeline and approval fields; the nullable ones)', () => {
-    expect(new Set(fields.map((f) => f.route)).size).toBe(17);
+  it('finds the fields of every route with a body in the document (18 routes; nested pipeline and approval fields; the nullable ones)', () => {
+    expect(new Set(fields.map((f) => f.route)).size).toBe(18);
     expect(fields.map((f) => f.path.join('.'))).toEqual(expect.arrayContaining(['pipeline.stages.0.tasks.0.name', 'approval.steps.0.approvers', 'approvalSteps.0.role', 'headers', 'email', 'reason']));
     expect(fields.filter((f) => f.nullable).map((f) => `${f.route} ${f.path.join('.')}`).sort()).toEqual([
       'PATCH /api/issues/{issueId} assigneeId',

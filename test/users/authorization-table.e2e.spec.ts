@@ -126,6 +126,20 @@ const TABLE: Record<string, Case> = {
     body: () => ({ filter: 'level == "ERROR"', limit: 5 }),
     expect: ownerOnly(200),
   },
+  'GET /api/im-app-types': { path: () => '/api/im-app-types', expect: anyUser(200) },
+  'GET /api/projects/:projectId/im-apps': { path: (c) => `/api/projects/${c.ids.project}/im-apps`, expect: ownerOnly(200) },
+  'PUT /api/projects/:projectId/im-apps/:type': {
+    path: (c) => `/api/projects/${c.ids.project}/im-apps/FEISHU`,
+    body: (c) => ({ credentials: { appId: `cli_${c.n}`, appSecret: `secret-${c.n}` } }),
+    expect: ownerOnly(200),
+  },
+  'DELETE /api/projects/:projectId/im-apps/:type': {
+    path: async (c) => {
+      await c.admin('put', `/api/projects/${c.ids.project}/im-apps/WECOM`, { credentials: { corpId: 'ww1234567890', agentId: '1000002', secret: `s${c.n}` } });
+      return `/api/projects/${c.ids.project}/im-apps/WECOM`;
+    },
+    expect: ownerOnly(204),
+  },
   'PATCH /api/projects/:projectId/webhooks/:webhookId': { path: (c) => `/api/projects/${c.ids.project}/webhooks/${c.ids.webhook}`, body: (c) => ({ name: `w${c.n}` }), expect: ownerOnly(200) },
   'DELETE /api/projects/:projectId/webhooks/:webhookId': {
     path: async (c) => {
