@@ -34,4 +34,7 @@ export default {
   globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
+  // each test file's ESM modules stay in the worker's heap (vm modules): a worker past this after a file is
+  // replaced by a fresh one, before 200 files' worth runs it out of memory (it did, on the PostgreSQL project)
+  workerIdleMemoryLimit: '1GB',
 };
