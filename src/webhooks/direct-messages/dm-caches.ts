@@ -40,21 +40,22 @@ export class LookupCache {
   static readonly MAX = 5_000;
   static readonly FOUND_MS = 60 * 60_000;
   static readonly NOBODY_MS = 10 * 60_000;
-  private readonly entries = new Map<string, { id: string | null; until: number }>();
+  private readonly entries = new Map<string, { id: string | null; reason?: string; until: number }>();
 
-  get(key: string, now: number): { id: string | null } | undefined {
+  /** The id found, or null with what the vendor said (`reason`). */
+  get(key: string, now: number): { id: string | null; reason?: string } | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.until <= now) {
       this.entries.delete(key);
       return undefined;
     }
-    return { id: entry.id };
+    return entry.reason === undefined ? { id: entry.id } : { id: entry.id, reason: entry.reason };
   }
 
-  set(key: string, id: string | null, now: number): void {
+  set(key: string, id: string | null, now: number, reason?: string): void {
     this.entries.delete(key);
-    this.entries.set(key, { id, until: now + (id === null ? LookupCache.NOBODY_MS : LookupCache.FOUND_MS) });
+    this.entries.set(key, { id, ...(reason === undefined ? {} : { reason }), until: now + (id === null ? LookupCache.NOBODY_MS : LookupCache.FOUND_MS) });
     if (this.entries.size > LookupCache.MAX) this.entries.delete(this.entries.keys().next().value!);
   }
 }

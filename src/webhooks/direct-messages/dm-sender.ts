@@ -77,11 +77,11 @@ export class DirectMessageSender {
       if (key === undefined) return { kind: 'fall-back', reason: `${to.name} has no handle ${app.type} can find them by` };
       const lookupKey = `${tokenKey}:${key}`;
       const cached = this.people.get(lookupKey, now().getTime());
-      if (cached?.id === null) return { kind: 'fall-back', reason: `${app.type} found nobody for ${to.name} (cached)` };
+      if (cached?.id === null) return { kind: 'fall-back', reason: `look-up: ${cached.reason ?? `${app.type} found nobody for ${to.name}`} (cached)` };
       userId = cached?.id;
       if (userId === undefined) {
         const found = await withToken('lookup', (bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
-        if (found.reading.kind === 'unreachable') this.people.set(lookupKey, null, now().getTime());
+        if (found.reading.kind === 'unreachable') this.people.set(lookupKey, null, now().getTime(), found.reading.reason);
         userId = this.value(found, 'look-up');
         this.people.set(lookupKey, userId, now().getTime());
       }
@@ -89,6 +89,8 @@ export class DirectMessageSender {
     const id = userId;
     const sent = await withToken('send', (bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, deliveryId }), (r) => messenger.judge(r, now())));
     if (sent.reading.kind === 'unreachable') return { kind: 'fall-back', reason: sent.reading.reason };
+    // refused with a token fetched just now: the app lacks a permission (Teams' 401), which no retry cures
+    if (sent.reading.kind === 'token-expired') return { kind: 'fall-back', reason: `token still refused after a new one: ${sent.reading.reason}` };
     const answer = responseOf(sent.outcome);
     const throttle = answer && messenger.throttle?.(answer, now());
     return { kind: 'sent', request: sent.request, response: sent.outcome, verdict: verdictOf(sent.reading), ...(throttle ? { throttle } : {}) };
@@ -114,6 +116,7 @@ export class DirectMessageSender {
   private value<T>(made: { reading: Reading<T>; request: HttpRequest; outcome: HttpOutcome }, step: string): T {
     if (made.reading.kind === 'ok') return made.reading.value;
     if (made.reading.kind === 'unreachable') throw new Stop({ kind: 'fall-back', reason: `${step}: ${made.reading.reason}` });
+    if (made.reading.kind === 'token-expired') throw new Stop({ kind: 'fall-back', reason: `${step}: token still refused after a new one: ${made.reading.reason}` });
     throw new Stop({ kind: 'sent', request: { ...made.request, headers: {}, body: '' }, response: made.outcome, verdict: verdictOf(made.reading) });
   }
 
