@@ -117,6 +117,14 @@ export function describeTokenVendor<A extends ImEmulator & { dms: unknown[]; exp
       expect(approved).toMatchObject({ status: 'DELIVERED', attemptCount: 2 });
     });
 
+    it('sends the DM again on a redelivery from the console (a vendor’s deduplication key changes with it)', async () => {
+      const approved = (await walk.deliveries()).find((d) => d.recipientId === walk.ids.alice && d.activityType === 'bb.issue.approved');
+      const before = sentTo('alice');
+      await t.http.post(`/api/projects/${walk.ids.project}/webhooks/${walk.ids.webhook}/deliveries/${approved.id}/redeliver`).set(t.auth).expect(202);
+      await walk.pump();
+      expect(sentTo('alice')).toBe(before + 1);
+    });
+
     if (vendor.refused) {
       it('mentions the creator in the channel when the vendor refuses a token fetched just now too', async () => {
         await walk.createIssue('alice');
@@ -125,7 +133,7 @@ export function describeTokenVendor<A extends ImEmulator & { dms: unknown[]; exp
         const [posts, fetches] = [channel.received.length, tokenFetches()];
         await walk.call('bob', `/api/issues/${walk.ids.issue}/approval/send-back`, { reason: 'needs a plan' });
         await walk.pump();
-        expect(sentTo('alice')).toBe(3);
+        expect(sentTo('alice')).toBe(4);
         expect(tokenFetches() - fetches).toBe(1);
         // the sending back's channel message, and the creator's fall-back
         expect(channel.received.length - posts).toBe(2);

@@ -40,6 +40,8 @@ export interface Attempt {
 export interface DmAttemptOptions {
   /** The delivery's last scheduled attempt: a DM that fails now is mentioned in the channel instead. */
   final?: boolean;
+  /** The delivery's requeues so far (its retry_base): a redelivery is a new message to a vendor that deduplicates. */
+  requeued?: number;
   /** Takes the channel's pace slot for a fall-back: now when it may go, else when its slot comes. */
   channelSlot?: (now: number) => Promise<number>;
 }
@@ -103,7 +105,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     const { deliveryId, signal, trace, startedAt } = at;
     let result: DmResult;
     try {
-      result = await this.directMessages.send(hook, activity, to, deliveryId, () => this.clock.now(), (request) => this.http.send(request, signal));
+      result = await this.directMessages.send(hook, activity, to, { deliveryId, requeued: at.requeued ?? 0 }, () => this.clock.now(), (request) => this.http.send(request, signal));
     } catch (error) {
       this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not make a direct message');
       return unsent(hook, `could not make the direct message: ${(error as Error).message}`, startedAt, trace);

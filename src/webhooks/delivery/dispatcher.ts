@@ -272,7 +272,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       if (slot > sent) return await this.queue.settle(direct ? [delivery.id] : ids, 'WAITING', null, slot, sent).then(() => (direct ? 'skipped' : 'stop'));
       const origin = { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 };
       const final = isLastScheduled(delivery.attempt_count + 1 - delivery.retry_base, this.config.webhooks.retryScheduleMs);
-      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, origin, { final, channelSlot: (at) => this.pace.take(paced, at) });
+      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, origin, { final, requeued: Number(delivery.retry_base), channelSlot: (at) => this.pace.take(paced, at) });
       if (attempt.waitsUntil !== undefined) {
         attempt.trace?.failed(new Error('a direct message’s fall-back waits for the channel’s pace slot'));
         return await this.queue.settle(ids, 'WAITING', null, attempt.waitsUntil, this.clock.now().getTime()).then(() => 'stop' as const);

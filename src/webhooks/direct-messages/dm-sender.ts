@@ -45,20 +45,21 @@ export class DirectMessageSender {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async send(hook: WebhookConfig, activity: Activity, to: Mention, deliveryId: string, now: () => Date, send: Send): Promise<DmResult> {
+  /** `message`: the delivery's id and its requeues so far (see DmRenderContext). */
+  async send(hook: WebhookConfig, activity: Activity, to: Mention, message: { deliveryId: string; requeued: number }, now: () => Date, send: Send): Promise<DmResult> {
     const messenger = messengerFor(hook.type);
     const config = messenger ? await loadImApp(this.store, hook.projectId, messenger.type) : undefined;
     if (!messenger || !config) return { kind: 'fall-back', reason: `the project has no ${hook.type} IM app` };
     const app = this.open(config);
     try {
-      return await this.deliver(messenger, app, activity, to, deliveryId, now, send);
+      return await this.deliver(messenger, app, activity, to, message, now, send);
     } catch (error) {
       if (error instanceof Stop) return error.result;
       throw error;
     }
   }
 
-  private async deliver(messenger: DirectMessenger, app: OpenedImApp, activity: Activity, to: Mention, deliveryId: string, now: () => Date, send: Send): Promise<DmResult> {
+  private async deliver(messenger: DirectMessenger, app: OpenedImApp, activity: Activity, to: Mention, message: { deliveryId: string; requeued: number }, now: () => Date, send: Send): Promise<DmResult> {
     const tokenKey = `${app.projectId}:${app.type}:${app.credentialsDigest}`;
     // a call that says the token expired is made again once, with a new one
     const withToken = async <T>(purpose: TokenPurpose, call: (bearer: string) => Promise<{ reading: Reading<T>; request: HttpRequest; outcome: HttpOutcome }>) => {
@@ -87,7 +88,7 @@ export class DirectMessageSender {
       }
     }
     const id = userId;
-    const sent = await withToken('send', (bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, deliveryId }), (r) => messenger.judge(r, now())));
+    const sent = await withToken('send', (bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, ...message }), (r) => messenger.judge(r, now())));
     if (sent.reading.kind === 'unreachable') return { kind: 'fall-back', reason: sent.reading.reason };
     // refused with a token fetched just now: the app lacks a permission (Teams' 401), which no retry cures
     if (sent.reading.kind === 'token-expired') return { kind: 'fall-back', reason: `token still refused after a new one: ${sent.reading.reason}` };

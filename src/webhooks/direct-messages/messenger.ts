@@ -37,6 +37,8 @@ export interface DmRenderContext {
   brand: string;
   /** The delivery's stable id (a vendor that deduplicates by a key gets it). */
   deliveryId: string;
+  /** Its requeues so far (`retry_base`: a redelivery, a recovery): a vendor's deduplication key changes with it, so a manual redelivery is a new message. */
+  requeued?: number;
 }
 
 /**
