@@ -29,6 +29,35 @@ export class TokenCache {
   expire(key: string, token: string): void {
     if (this.tokens.get(key)?.token === token) this.tokens.delete(key);
   }
+
+  /** Drops the tokens of an app (keys starting with `prefix`): its credentials changed, or it was removed. */
+  forget(prefix: string): void {
+    for (const key of this.tokens.keys()) if (key.startsWith(prefix)) this.tokens.delete(key);
+  }
+}
+
+/**
+ * The IM apps' credentials in clear (in this process's memory only, never logged), one entry per
+ * project and vendor: opened once per set of credentials, replaced when the set changes (its
+ * digest), dropped when the app is removed, so no set outlives its app's configuration.
+ */
+export class OpenedApps {
+  private readonly apps = new Map<string, { digest: string; credentials: Record<string, string> }>();
+
+  /** The app's credentials in clear; `replaced`: another set was open for it (what was kept for that one goes too). */
+  open(projectId: number, type: string, digest: string, sealed: Record<string, string>, unseal: (value: string) => string): { credentials: Record<string, string>; replaced: boolean } {
+    const key = `${projectId}:${type}`;
+    const open = this.apps.get(key);
+    if (open?.digest === digest) return { credentials: open.credentials, replaced: false };
+    const credentials = Object.fromEntries(Object.entries(sealed).map(([name, value]) => [name, unseal(value)]));
+    this.apps.set(key, { digest, credentials });
+    return { credentials, replaced: open !== undefined };
+  }
+
+  /** The app was removed: true when a set was open for it. */
+  drop(projectId: number, type: string): boolean {
+    return this.apps.delete(`${projectId}:${type}`);
+  }
 }
 
 /**
@@ -51,6 +80,11 @@ export class LookupCache {
       return undefined;
     }
     return entry.reason === undefined ? { id: entry.id } : { id: entry.id, reason: entry.reason };
+  }
+
+  /** Drops what an app found (keys starting with `prefix`). */
+  forget(prefix: string): void {
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
 
   set(key: string, id: string | null, now: number, reason?: string): void {

@@ -6,7 +6,7 @@ import type { Activity, Mention } from '../activity.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import type { HttpOutcome, HttpRequest } from '../http/http-client.js';
 import type { ProviderResponse, Throttle, Verdict } from '../providers/provider.js';
-import { LookupCache, TokenCache } from './dm-caches.js';
+import { LookupCache, OpenedApps, TokenCache } from './dm-caches.js';
 import type { ImAppConfig } from './im-app.decider.js';
 import { loadImApp } from './im-app.projection.js';
 import type { AccessToken, DirectMessenger, OpenedImApp, Reading, TokenPurpose } from './messenger.js';
@@ -36,8 +36,8 @@ export class DirectMessageSender {
   private readonly logger = new Logger('DirectMessages');
   private readonly tokens = new TokenCache();
   private readonly people = new LookupCache();
-  /** Credentials opened once per set (keyed by their digest), in memory only. */
-  private readonly opened = new Map<string, Record<string, string>>();
+  /** Credentials opened once per set, in memory only, per project and vendor. */
+  private readonly opened = new OpenedApps();
 
   constructor(
     private readonly store: EventStore,
@@ -49,7 +49,11 @@ export class DirectMessageSender {
   async send(hook: WebhookConfig, activity: Activity, to: Mention, message: { deliveryId: string; requeued: number }, now: () => Date, send: Send): Promise<DmResult> {
     const messenger = messengerFor(hook.type);
     const config = messenger ? await loadImApp(this.store, hook.projectId, messenger.type) : undefined;
-    if (!messenger || !config) return { kind: 'fall-back', reason: `the project has no ${hook.type} IM app` };
+    if (!messenger || !config) {
+      // removed: what this process kept for it goes
+      if (messenger && this.opened.drop(hook.projectId, messenger.type)) this.forget(hook.projectId, messenger.type);
+      return { kind: 'fall-back', reason: `the project has no ${hook.type} IM app` };
+    }
     const app = this.open(config);
     try {
       return await this.deliver(messenger, app, activity, to, message, now, send);
@@ -121,12 +125,16 @@ export class DirectMessageSender {
     throw new Stop({ kind: 'sent', request: { ...made.request, headers: {}, body: '' }, response: made.outcome, verdict: verdictOf(made.reading) });
   }
 
+  /** Drops the tokens and look-ups kept for a project's app (their keys start with its project and type). */
+  private forget(projectId: number, type: string): void {
+    this.tokens.forget(`${projectId}:${type}:`);
+    this.people.forget(`${projectId}:${type}:`);
+  }
+
   private open(config: ImAppConfig): OpenedImApp {
-    let credentials = this.opened.get(config.credentialsDigest);
-    if (!credentials) {
-      credentials = Object.fromEntries(Object.entries(config.credentials).map(([name, sealed]) => [name, this.box.open(sealed)]));
-      this.opened.set(config.credentialsDigest, credentials);
-    }
+    const { credentials, replaced } = this.opened.open(config.projectId, config.type, config.credentialsDigest, config.credentials, (sealed) => this.box.open(sealed));
+    // new credentials: the old ones' tokens and look-ups go
+    if (replaced) this.forget(config.projectId, config.type);
     return { projectId: config.projectId, type: config.type, apiBase: config.apiBase, credentials, credentialsDigest: config.credentialsDigest };
   }
 }
