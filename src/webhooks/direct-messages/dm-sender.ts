@@ -85,7 +85,12 @@ export class DirectMessageSender {
       if (cached?.id === null) return { kind: 'fall-back', reason: `look-up: ${cached.reason ?? `${app.type} found nobody for ${to.name}`} (cached)` };
       userId = cached?.id;
       if (userId === undefined) {
-        const found = await withToken('lookup', (bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
+        let found = await withToken('lookup', (bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
+        const next = messenger.lookupNext;
+        if (next && found.reading.kind === 'ok') {
+          const first = found.reading.value;
+          found = await withToken('lookup', (bearer) => call(send, next.request(app, bearer, key, first), (r) => next.read(r, now())));
+        }
         if (found.reading.kind === 'unreachable') this.people.set(lookupKey, null, now().getTime(), found.reading.reason);
         userId = this.value(found, 'look-up');
         this.people.set(lookupKey, userId, now().getTime());
