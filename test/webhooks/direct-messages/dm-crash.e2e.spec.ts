@@ -1,4 +1,6 @@
 import { ChildHerald } from '../../support/child-herald.js';
+import { queryDatabase } from '../../support/database-query.js';
+import { OtlpReceiver } from '../../support/otlp-receiver.js';
 import { caller, until } from '../../support/process-calls.js';
 import { Receiver } from '../../support/receiver.js';
 import { tempDir, testDatabaseUrl } from '../../support/test-app.js';
@@ -16,6 +18,8 @@ import { WecomApi } from '../../support/vendors/wecom-api.js';
  * delivery log (what the console shows) has each DM delivered. Then killed after the vendor took
  * a DM and before its record committed: that DM goes once more (at least once, at most one
  * repeat), except where the vendor drops a repeat of the same key (Feishu and Lark's `uuid`).
+ * Throughout, no app's secret nor any token is in what a person or a collector sees: the IM-app
+ * and delivery answers, the audit, the event feed, the raw attempt rows, the spans, the logs.
  */
 
 const TOKEN = 'dm-crash-admin-token-0123456789';
@@ -84,14 +88,17 @@ function vendors(): Vendor[] {
 }
 
 /** A Herald process with one project per vendor (Bob and Carol its approvers, a DM webhook, the vendor's IM app). */
-async function heraldWith(all: Vendor[], channel: Receiver) {
+async function heraldWith(all: Vendor[], channel: Receiver, otlp?: OtlpReceiver) {
+  const databaseUrl = await testDatabaseUrl(tempDir('herald-dm-crash-'));
   const herald = new ChildHerald({
-    DATABASE_URL: await testDatabaseUrl(tempDir('herald-dm-crash-')),
+    DATABASE_URL: databaseUrl,
     HERALD_ADMIN_TOKEN: TOKEN,
     WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
     WEBHOOK_EXTRA_HOSTS: '127.0.0.1',
     WEBHOOK_ALLOW_HTTP: 'true',
     HERALD_RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'info',
+    ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_SERVICE_NAME: 'herald-dm', OTEL_BSP_SCHEDULE_DELAY: '50' } : {}),
   });
   await herald.start();
   const ids: Record<string, number> = {};
@@ -124,15 +131,17 @@ async function heraldWith(all: Vendor[], channel: Receiver) {
       for (const v of all) if ((await dmDeliveries(v.type)).filter((d) => d.status === 'DELIVERED').length < 2) return false;
       return true;
     }, 'every DM delivered after the restart', 60_000);
-  return { herald, ids, dmDeliveries, killWhileHeld, allDelivered };
+  return { herald, ids, projects, databaseUrl, dmDeliveries, killWhileHeld, allDelivered };
 }
 
 describe('direct messages survive kill -9', () => {
   const channel = new Receiver();
+  const otlp = new OtlpReceiver();
   let herald: ChildHerald | undefined;
   let all: Vendor[] = [];
 
   beforeAll(async () => {
+    await otlp.start();
     await channel.start();
     channel.answer({ status: 200, body: '{"code":0,"errcode":0}', headers: { 'content-type': 'application/json' } });
   });
@@ -144,10 +153,13 @@ describe('direct messages survive kill -9', () => {
     await herald?.kill();
     for (const v of all) await v.api.stop();
   });
-  afterAll(() => channel.stop());
+  afterAll(async () => {
+    await channel.stop();
+    await otlp.stop();
+  });
 
   it('between token and message: tells each approver of each vendor exactly once after a restart, and the delivery log shows it', async () => {
-    const h = await heraldWith(all, channel);
+    const h = await heraldWith(all, channel, otlp);
     herald = h.herald;
     const tokens = () => Object.fromEntries(all.map((v) => [v.type, v.tokenRoute ? v.api.of(v.tokenRoute).length : 0]));
     // each vendor's first look-up waits at the vendor: the token (where there is one) is fetched by then
@@ -163,6 +175,29 @@ describe('direct messages survive kill -9', () => {
       // the restarted process knew no token: it fetched one
       if (v.tokenRoute) expect(v.api.of(v.tokenRoute).length).toBeGreaterThan(tokensBefore[v.type]);
       expect((await h.dmDeliveries(v.type)).map((d) => d.recipientId).sort()).toEqual([h.ids.bob, h.ids.carol].sort());
+    }
+
+    // the apps' secrets and tokens are nowhere a person or a collector sees: answers, audit, attempt rows, spans, logs
+    await until(() => otlp.spans.filter((s) => s.name === 'send webhook' && s.attributes['herald.delivery.status'] === 'DELIVERED').length >= 12, 'the DM attempts’ spans exported');
+    const shown: string[] = [herald.output, ...otlp.bodies, JSON.stringify(otlp.spans)];
+    for (const v of all) {
+      const { project, webhook } = h.projects[v.type];
+      shown.push(JSON.stringify(await call(herald.base, 'GET', `/api/projects/${project}/im-apps`)));
+      shown.push(JSON.stringify(await call(herald.base, 'GET', `/api/projects/${project}/audit?limit=200`)));
+      for (const d of (await call(herald.base, 'GET', `/api/projects/${project}/webhooks/${webhook}/deliveries?limit=50`)).items) {
+        shown.push(JSON.stringify(await call(herald.base, 'GET', `/api/projects/${project}/webhooks/${webhook}/deliveries/${d.id}`)));
+      }
+    }
+    shown.push(JSON.stringify(await call(herald.base, 'GET', '/api/events?limit=1000')));
+    shown.push(JSON.stringify(await queryDatabase(h.databaseUrl, 'SELECT * FROM webhook_delivery_attempts')));
+    const text = shown.join('\n');
+    expect(text).toContain('IM app access token fetched');
+    for (const v of all) {
+      const credentials = v.app().credentials;
+      const secrets = ['botToken', 'appSecret', 'secret', 'clientSecret'].map((name) => credentials[name]).filter(Boolean);
+      const tokens = [...((v.api as unknown as { tokens?: Map<string, unknown> }).tokens?.keys() ?? [])];
+      expect(secrets.length + tokens.length).toBeGreaterThan(0);
+      for (const secret of [...secrets, ...tokens]) expect({ type: v.type, shown: text.includes(secret) }).toEqual({ type: v.type, shown: false });
     }
     expect(await herald.stop()).toBe(0);
   }, 180_000);
