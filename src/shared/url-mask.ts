@@ -20,3 +20,9 @@ export function maskUrlKeeping(raw: string, keptPrefixes: readonly string[] = []
   const hidden = path.length > kept.length || url.search !== '' || url.hash !== '';
   return `${url.protocol}//${url.host}${kept}${hidden ? (kept.endsWith('/') ? '***' : '?***') : ''}`;
 }
+
+/** An API base (an IM app's) masked by the same rule: a bare host stays as it was written, without a slash added. */
+export function maskApiBase(base: string): string {
+  const masked = maskUrlKeeping(base);
+  return masked.endsWith('/') && !base.endsWith('/') ? masked.slice(0, -1) : masked;
+}

@@ -26,6 +26,8 @@ export interface TokenVendor<A extends ImEmulator & { dms: unknown[]; expireToke
   handles?: Partial<Record<'alice' | 'bob' | 'carol' | 'dave', Record<string, string>>>;
   /** Erin, with nothing the vendor finds people by, is asked too (`dm-no-handle`: the channel mentions her). */
   withoutHandle?: boolean;
+  /** The vendor's answer to a message whose token it does not take (Teams' 401): refused again with a new token, the person is mentioned in the channel. */
+  refused?: ApiAnswer;
   /** Tokens one first batch fetches (Teams: Graph's and the Bot Framework's); default 1. */
   tokensPerApp?: number;
 }
@@ -114,6 +116,31 @@ export function describeTokenVendor<A extends ImEmulator & { dms: unknown[]; exp
       const approved = (await walk.deliveries()).find((d) => d.recipientId === walk.ids.alice && d.activityType === 'bb.issue.approved');
       expect(approved).toMatchObject({ status: 'DELIVERED', attemptCount: 2 });
     });
+
+    it('sends the DM again on a redelivery from the console (a vendor’s deduplication key changes with it)', async () => {
+      const approved = (await walk.deliveries()).find((d) => d.recipientId === walk.ids.alice && d.activityType === 'bb.issue.approved');
+      const before = sentTo('alice');
+      await t.http.post(`/api/projects/${walk.ids.project}/webhooks/${walk.ids.webhook}/deliveries/${approved.id}/redeliver`).set(t.auth).expect(202);
+      await walk.pump();
+      expect(sentTo('alice')).toBe(before + 1);
+    });
+
+    if (vendor.refused) {
+      it('mentions the creator in the channel when the vendor refuses a token fetched just now too', async () => {
+        await walk.createIssue('alice');
+        await walk.pump();
+        api.answerNext(vendor.sendRoute, vendor.refused!, vendor.refused!);
+        const [posts, fetches] = [channel.received.length, tokenFetches()];
+        await walk.call('bob', `/api/issues/${walk.ids.issue}/approval/send-back`, { reason: 'needs a plan' });
+        await walk.pump();
+        expect(sentTo('alice')).toBe(4);
+        expect(tokenFetches() - fetches).toBe(1);
+        // the sending back's channel message, and the creator's fall-back
+        expect(channel.received.length - posts).toBe(2);
+        const sentBack = (await walk.deliveries()).filter((d) => d.recipientId === walk.ids.alice && d.activityType === 'bb.issue.sent-back');
+        expect(sentBack).toContainEqual(expect.objectContaining({ status: 'DELIVERED', attemptCount: 1, lastError: expect.stringContaining('token still refused after a new one') }));
+      });
+    }
 
     it('never shows or logs the app’s secret or its tokens', async () => {
       const deliveries = await walk.deliveries();

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../../event-store/event.js';
+import { maskApiBase } from '../../shared/url-mask.js';
 import { maskUrl } from './url-mask.js';
 
 /**
@@ -7,10 +8,11 @@ import { maskUrl } from './url-mask.js';
  * service (the event feeds).
  */
 export function redactEvent(event: RecordedEvent): RecordedEvent {
-  // an IM app's credentials: their names stay (what was set), never their values
+  // an IM app's credentials: their names stay (what was set), never their values; its API base masked like a webhook URL
   if (event.type === 'im-app.set' || event.type === 'im-app.secrets-resealed') {
-    const data = event.data as { credentials: Record<string, string> };
-    return { ...event, data: { ...data, credentials: Object.fromEntries(Object.keys(data.credentials).map((name) => [name, '***'])) } };
+    const data = event.data as { credentials: Record<string, string>; apiBase?: unknown };
+    const apiBase = typeof data.apiBase === 'string' ? { apiBase: maskApiBase(data.apiBase) } : {};
+    return { ...event, data: { ...data, ...apiBase, credentials: Object.fromEntries(Object.keys(data.credentials).map((name) => [name, '***'])) } };
   }
   if (event.type !== 'webhook.created' && event.type !== 'webhook.updated' && event.type !== 'webhook.secrets-resealed') return event;
   const hide = (settings: Record<string, unknown>) => ({

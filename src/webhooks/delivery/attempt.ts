@@ -27,6 +27,23 @@ export interface Attempt {
   durationMs: number;
   /** Its span: ended by the recorder, with the outcome. */
   trace?: AttemptTrace;
+  /** Which endpoint the answer (and its throttle) came from: the webhook's channel, or the IM app's API (a direct message). */
+  via?: 'channel' | 'im-app';
+  /**
+   * A direct message's fall-back that found the channel's pace slot taken: nothing went to the
+   * channel, and the delivery waits for the slot (not an attempt: nothing to record).
+   */
+  waitsUntil?: number;
+}
+
+/** How a direct message's attempt is made (the dispatcher knows both). */
+export interface DmAttemptOptions {
+  /** The delivery's last scheduled attempt: a DM that fails now is mentioned in the channel instead. */
+  final?: boolean;
+  /** The delivery's requeues so far (its retry_base): a redelivery is a new message to a vendor that deduplicates. */
+  requeued?: number;
+  /** Takes the channel's pace slot for a fall-back: now when it may go, else when its slot comes. */
+  channelSlot?: (now: number) => Promise<number>;
 }
 
 /**
@@ -60,12 +77,12 @@ export class AttemptMaker implements BeforeApplicationShutdown {
    * `activity` as stored with the delivery (JSON) or as built (a test). `signal` abandons
    * the attempt (this instance stops attempting: see InstanceHeartbeat).
    */
-  async make(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal?: AbortSignal, origin: AttemptOrigin = { number: 1 }): Promise<Attempt> {
+  async make(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal?: AbortSignal, origin: AttemptOrigin = { number: 1 }, dm: DmAttemptOptions = {}): Promise<Attempt> {
     const trace = AttemptTrace.start(hook, deliveryId, origin);
-    return { ...(await trace.run(() => this.attempt(hook, activity, deliveryId, signal, trace))), trace };
+    return { ...(await trace.run(() => this.attempt(hook, activity, deliveryId, signal, trace, dm))), trace };
   }
 
-  private async attempt(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace): Promise<Attempt> {
+  private async attempt(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, dm: DmAttemptOptions): Promise<Attempt> {
     const startedAt = this.clock.now();
     let parsed: Activity | { unmapped: string };
     try {
@@ -75,34 +92,41 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     }
     // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
     if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt, trace);
-    if (parsed.directMessage) return this.directMessage(hook, parsed, parsed.directMessage.to, deliveryId, signal, trace, startedAt);
+    if (parsed.directMessage) return this.directMessage(hook, parsed, parsed.directMessage.to, { deliveryId, signal, trace, startedAt, ...dm });
     return this.channelMessage(hook, parsed, deliveryId, signal, trace, startedAt);
   }
 
   /**
    * A direct message (see direct-messages/): sent through the project's IM app; a person it
-   * cannot reach is mentioned in the webhook's channel instead, in this same attempt, and the
-   * delivery says why.
+   * cannot reach, or not within the delivery's retries, is mentioned in the webhook's channel
+   * instead, in this same attempt and at the channel's pace, and the delivery says why.
    */
-  private async directMessage(hook: WebhookConfig, activity: Activity, to: Mention, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, startedAt: Date): Promise<Attempt> {
+  private async directMessage(hook: WebhookConfig, activity: Activity, to: Mention, at: { deliveryId: string; signal: AbortSignal | undefined; trace: AttemptTrace; startedAt: Date } & DmAttemptOptions): Promise<Attempt> {
+    const { deliveryId, signal, trace, startedAt } = at;
     let result: DmResult;
     try {
-      result = await this.directMessages.send(hook, activity, to, deliveryId, () => this.clock.now(), (request) => this.http.send(request, signal));
+      result = await this.directMessages.send(hook, activity, to, { deliveryId, requeued: at.requeued ?? 0 }, () => this.clock.now(), (request) => this.http.send(request, signal));
     } catch (error) {
       this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not make a direct message');
       return unsent(hook, `could not make the direct message: ${(error as Error).message}`, startedAt, trace);
     }
-    if (result.kind === 'fall-back') {
+    // the person is told in the channel when the IM app cannot reach them, or when this was the DM's last try
+    const fallBack = result.kind === 'fall-back' ? result.reason : at.final && result.verdict.kind !== 'delivered' ? `retries exhausted: ${result.verdict.reason}` : null;
+    if (fallBack !== null) {
+      const now = this.clock.now().getTime();
+      const slot = at.channelSlot ? await at.channelSlot(now) : now;
+      if (slot > now) return { ...unsent(hook, 'waits for the channel’s pace slot', startedAt, trace), waitsUntil: slot };
       const channel = await this.channelMessage(hook, { ...activity, directMessage: undefined, mentions: [to] }, deliveryId, signal, trace, startedAt);
-      const note = `fell back to the channel: ${result.reason}`;
-      this.logger.log({ webhookId: hook.id, deliveryId, userId: to.id, reason: result.reason }, 'direct message fell back to the channel');
-      return channel.verdict.kind === 'delivered' ? { ...channel, verdict: { kind: 'delivered', note } } : channel;
+      this.logger.log({ webhookId: hook.id, deliveryId, userId: to.id, reason: fallBack }, 'direct message fell back to the channel');
+      return channel.verdict.kind === 'delivered' ? { ...channel, verdict: { kind: 'delivered', note: `fell back to the channel: ${fallBack}` } } : channel;
     }
+    if (result.kind !== 'sent') throw new Error('unreachable: a fall-back is handled above');
     trace.sent(result.response, result.verdict);
     if (result.verdict.kind !== 'delivered') {
       this.logger.warn({ webhookId: hook.id, deliveryId, userId: to.id, verdict: result.verdict.kind, reason: result.verdict.reason }, 'direct message attempt unsuccessful');
     }
-    return { request: result.request, response: result.response, verdict: result.verdict, ...(result.throttle ? { throttle: result.throttle } : {}), startedAt, durationMs: this.clock.now().getTime() - startedAt.getTime() };
+    const { request, response, verdict, throttle } = result;
+    return { request, response, verdict, ...(throttle ? { throttle } : {}), via: 'im-app', startedAt, durationMs: this.clock.now().getTime() - startedAt.getTime() };
   }
 
   /** The webhook's own message to its channel. */
@@ -133,7 +157,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
       this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
     }
     const throttle = answer && receiverThrottle(provider, answer, judging);
-    return { request, response, verdict, ...(throttle ? { throttle } : {}), startedAt, durationMs: response.durationMs };
+    return { request, response, verdict, ...(throttle ? { throttle } : {}), via: 'channel', startedAt, durationMs: response.durationMs };
   }
 
   /** The webhook with its credentials opened; a signing secret replaced less than 24 h ago still signs too. */
@@ -164,5 +188,5 @@ export class AttemptMaker implements BeforeApplicationShutdown {
 function unsent(hook: WebhookConfig, reason: string, startedAt: Date, trace: AttemptTrace): Attempt {
   const verdict = { kind: 'unsent' as const, reason };
   trace.sent(null, verdict);
-  return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict, startedAt, durationMs: 0 };
+  return { request: { url: hook.urlMasked, headers: {}, body: '' }, response: null, verdict, via: 'channel', startedAt, durationMs: 0 };
 }

@@ -10,7 +10,7 @@ import { WebhookDirectory } from '../config/webhook-directory.js';
 import { AttemptMaker } from './attempt.js';
 import { AttemptSlots } from './attempt-slots.js';
 import type { DeliveryRow } from './deliveries.js';
-import { admission } from './outcome.js';
+import { admission, isLastScheduled } from './outcome.js';
 import { InstanceHeartbeat } from './heartbeat.js';
 import { DeliveryQueue } from './queue.js';
 import { DeliveryRecorder } from './recorder.js';
@@ -257,10 +257,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       this.metrics.deliveries.inc({ provider: 'any', status: 'SKIPPED' }, ids.length);
       return 'stop';
     }
-    if (gate.kind === 'hold') {
-      await this.queue.settle(ids, 'HELD', gate.reason, gate.until.getTime(), now);
-      return 'stop';
-    }
+    if (gate.kind === 'hold') return await this.queue.settle(ids, 'HELD', gate.reason, gate.until.getTime(), now).then(() => 'stop' as const);
     if (!(await this.queue.holdLease(delivery, now))) return 'skipped';
     const paced = this.pace.of(hook);
     await this.slots.acquire();
@@ -268,14 +265,18 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     try {
       // the receiver's slot is taken last, as the request leaves: a wait for an attempt slot must not age it
       const sent = this.clock.now().getTime();
-      // a direct message goes to the IM app's API, not to the webhook's receiver: it takes no slot of the receiver's
-      const slot = delivery.recipient_id == null ? await this.pace.take(paced, sent) : sent;
-      if (slot > sent) {
-        // waits for its slot: not an attempt, not a failure
-        await this.queue.settle(ids, 'WAITING', null, slot, sent);
-        return 'stop';
+      // a direct message goes to the IM app's API: it waits alone for that API's throttle, and takes the channel's slot only to fall back
+      const direct = delivery.recipient_id != null;
+      const slot = direct ? await this.pace.blockedUntil(this.pace.ofImApp(hook), sent) : await this.pace.take(paced, sent);
+      // waits for its slot: not an attempt, not a failure
+      if (slot > sent) return await this.queue.settle(direct ? [delivery.id] : ids, 'WAITING', null, slot, sent).then(() => (direct ? 'skipped' : 'stop'));
+      const origin = { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 };
+      const final = isLastScheduled(delivery.attempt_count + 1 - delivery.retry_base, this.config.webhooks.retryScheduleMs);
+      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, origin, { final, requeued: Number(delivery.retry_base), channelSlot: (at) => this.pace.take(paced, at) });
+      if (attempt.waitsUntil !== undefined) {
+        attempt.trace?.failed(new Error('a direct message’s fall-back waits for the channel’s pace slot'));
+        return await this.queue.settle(ids, 'WAITING', null, attempt.waitsUntil, this.clock.now().getTime()).then(() => 'stop' as const);
       }
-      attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 });
     } finally {
       this.slots.release();
     }
@@ -287,8 +288,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         'could not record an attempt; it will be attempted again (same webhook-id)',
       );
     });
-    // the rest of the batch waits with every other webhook sharing the receiver
-    if (attempt.throttle) await this.pace.throttle(paced, attempt.throttle, { webhookId: hook.id, waiting: ids.slice(1) }, this.clock.now().getTime());
+    if (attempt.throttle) await this.pace.throttleAfter(hook, attempt, rest.slice(1), this.clock.now().getTime());
     return { delivered: attempt.verdict.kind === 'delivered', throttled: attempt.throttle !== undefined, recorded };
   }
 

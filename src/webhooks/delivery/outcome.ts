@@ -21,6 +21,8 @@ export interface History {
   health: WebhookHealthState;
   /** A test message: never retried, and its failure says nothing about the endpoint's health. */
   test: boolean;
+  /** A direct message: it goes to the IM app's API, so neither its failure nor its success says anything about the channel's endpoint. */
+  direct?: boolean;
 }
 
 export interface Schedule {
@@ -47,6 +49,10 @@ export interface Outcome {
 
 /** What one attempt makes of its delivery and of its webhook's health. */
 export function outcome(verdict: AttemptVerdict, history: History, schedule: Schedule, now: Date): Outcome {
+  if (history.direct) {
+    const delivery = verdict.kind === 'delivered' ? { status: 'DELIVERED' as const, nextAttemptAt: null, lastError: verdict.note ?? null } : afterUnsuccessful(verdict, history, schedule, now);
+    return { ...delivery, consecutiveFailures: history.consecutiveFailures, health: null };
+  }
   if (verdict.kind === 'delivered') {
     const cause = history.test ? 'test-succeeded' : 'attempt-succeeded';
     return {
@@ -71,6 +77,9 @@ export function outcome(verdict: AttemptVerdict, history: History, schedule: Sch
   };
 }
 
+/** Whether an attempt (its number since the delivery was (re)queued) is the last the schedule makes. */
+export const isLastScheduled = (attempt: number, delaysMs: readonly number[]) => attempt > delaysMs.length;
+
 function afterUnsuccessful(verdict: Exclude<AttemptVerdict, { kind: 'delivered' }>, history: History, schedule: Schedule, now: Date) {
   if (verdict.kind !== 'retry' || history.test) return { status: 'FAILED' as const, nextAttemptAt: null, lastError: verdict.reason };
   const at = nextAttemptAt(history.attempt, schedule.delaysMs, now, () => schedule.jitter, verdict.notBefore);
@@ -86,6 +95,8 @@ export interface Ended {
   health: WebhookHealthState;
   attempt: number;
   test: boolean;
+  /** A direct message (see History). */
+  direct?: boolean;
   verdict: AttemptVerdict;
   jitter: number;
 }
@@ -104,9 +115,10 @@ export function outcomesInOrder(attempts: readonly Ended[], runBefore: (webhookI
   const health = new Map<number, WebhookHealthState>();
   const changes: Outcomes['changes'] = new Map();
   const outcomes = attempts.map((ended, index) => {
-    const history = { attempt: ended.attempt, test: ended.test, consecutiveFailures: runs.get(ended.webhookId) ?? runBefore(ended.webhookId), health: health.get(ended.webhookId) ?? ended.health };
+    const history = { attempt: ended.attempt, test: ended.test, direct: ended.direct, consecutiveFailures: runs.get(ended.webhookId) ?? runBefore(ended.webhookId), health: health.get(ended.webhookId) ?? ended.health };
     const result = outcome(ended.verdict, history, { delaysMs, jitter: ended.jitter }, now);
-    runs.set(ended.webhookId, result.consecutiveFailures);
+    // a direct message leaves the run where it was (and out of `runs`, when it is all there is)
+    if (!ended.direct) runs.set(ended.webhookId, result.consecutiveFailures);
     if (result.health) {
       health.set(ended.webhookId, result.health.state);
       const project = changes.get(ended.projectId) ?? new Map();

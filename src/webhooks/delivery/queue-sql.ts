@@ -16,6 +16,9 @@ export const CLAIMABLE = claimable();
 export const OPEN_AT = `CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END`;
 
 /**
+ * Direct messages (recipient_id set) are in no line: one waiting for its retry holds back none
+ * of its issue's channel messages, and none waits for them (each goes to its own person).
+ *
  * Where each issue's line of an ordered webhook stops: per issue, the first position whose
  * delivery has not gone yet and is `stopped` (a condition on its alias `e`, or on `k` for the
  * message carrying it). A delivery COALESCED into a message that has not gone yet has not gone
@@ -25,7 +28,7 @@ export const OPEN_AT = `CASE WHEN status = 'DELIVERING' THEN lease_until ELSE ne
  */
 const lineStops = (stopped: (x: string) => string) => `
   SELECT issue_id, MIN(event_position) AS first FROM (
-    SELECT e.issue_id, e.event_position FROM webhook_deliveries e WHERE e.webhook_id = ? AND ${open('e.')} AND ${stopped('e.')}
+    SELECT e.issue_id, e.event_position FROM webhook_deliveries e WHERE e.webhook_id = ? AND e.recipient_id IS NULL AND ${open('e.')} AND ${stopped('e.')}
     UNION ALL
     SELECT e.issue_id, e.event_position FROM webhook_deliveries k JOIN webhook_deliveries e ON e.carried_by = k.id
       WHERE k.webhook_id = ? AND ${open('k.')} AND ${stopped('k.')}
@@ -43,11 +46,11 @@ export function orderedLines(webhookId: number, now: number, sideBySide: boolean
   return {
     before: `held AS (${lineStops((x) => `NOT (${claimable(x)})`)}),`,
     beforeParams: [webhookId, now, now, webhookId, now, now],
-    filter: `AND NOT EXISTS (SELECT 1 FROM held WHERE held.issue_id = d.issue_id AND held.first < d.event_position)`,
+    filter: `AND (d.recipient_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM held WHERE held.issue_id = d.issue_id AND held.first < d.event_position))`,
     ...(sideBySide
       ? {
           taken: `WITH passed AS (${lineStops((x) => `${x}id NOT IN (SELECT id FROM due)`)})
-                  SELECT id, event_position, replayed FROM due WHERE NOT EXISTS (SELECT 1 FROM passed WHERE passed.issue_id = due.issue_id AND passed.first < due.event_position)`,
+                  SELECT id, event_position, replayed FROM due WHERE due.recipient_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM passed WHERE passed.issue_id = due.issue_id AND passed.first < due.event_position)`,
           takenParams: [webhookId, webhookId],
         }
       : { taken: TAKE_DUE.taken, takenParams: [] }),
@@ -63,14 +66,14 @@ export const WAITING = `CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELS
  */
 export const lineStartsSql = (n: number) =>
   `WITH o AS (
-     SELECT id, webhook_id, issue_id, event_position, ${OPEN_AT} AS at FROM webhook_deliveries
+     SELECT id, webhook_id, issue_id, event_position, recipient_id, ${OPEN_AT} AS at FROM webhook_deliveries
      WHERE webhook_id IN (${Array(n).fill('?').join(', ')}) AND ${OPEN} AND event_position IS NOT NULL
    ), starts AS (
      SELECT webhook_id, issue_id, MIN(event_position) AS first FROM (
-       SELECT webhook_id, issue_id, event_position FROM o
+       SELECT webhook_id, issue_id, event_position FROM o WHERE recipient_id IS NULL
        UNION ALL
        SELECT o.webhook_id, e.issue_id, e.event_position FROM o JOIN webhook_deliveries e ON e.carried_by = o.id
      ) line WHERE issue_id IS NOT NULL GROUP BY webhook_id, issue_id
    )
    SELECT o.webhook_id, MIN(o.at) AS at FROM o LEFT JOIN starts s ON s.webhook_id = o.webhook_id AND s.issue_id = o.issue_id
-   WHERE s.first IS NULL OR s.first = o.event_position GROUP BY o.webhook_id`;
+   WHERE s.first IS NULL OR s.first = o.event_position OR o.recipient_id IS NOT NULL GROUP BY o.webhook_id`;

@@ -114,7 +114,7 @@ export class DeliveryQueue {
       const [order, takenOrder] = ordered ? ['event_position', 'event_position'] : ['(replay_id IS NOT NULL), event_position', 'replayed, event_position'];
       return tx.all<DeliveryRow>(
         `WITH ${lines.before} due AS (
-           SELECT id, issue_id, event_position, (replay_id IS NOT NULL) AS replayed FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${lines.filter}
+           SELECT id, issue_id, event_position, recipient_id, (replay_id IS NOT NULL) AS replayed FROM webhook_deliveries d WHERE webhook_id = ? AND ${CLAIMABLE} ${lines.filter}
            ORDER BY ${order} LIMIT ${limit} ${skipLocked}
          ), taken AS (${lines.taken}), numbered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY ${takenOrder}) AS k FROM taken)
          UPDATE webhook_deliveries SET status = 'DELIVERING', lease_owner = ?,

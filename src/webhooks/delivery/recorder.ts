@@ -177,6 +177,7 @@ export class DeliveryRecorder {
       health: hook.health.state,
       attempt: delivery.attempt_count + 1 - delivery.retry_base,
       test,
+      direct: delivery.recipient_id != null,
       verdict: attempt.verdict,
       jitter,
     }));
@@ -214,8 +215,8 @@ export class DeliveryRecorder {
   }
 }
 
-/** A failed test says nothing about the endpoint: only the others move the webhook's run. */
-const movesRun = (entry: Attempted) => !entry.test || entry.attempt.verdict.kind === 'delivered';
+/** A failed test says nothing about the endpoint, nor does a direct message (it goes to the IM app's API): only the others move the webhook's run. */
+const movesRun = (entry: Attempted) => entry.delivery.recipient_id == null && (!entry.test || entry.attempt.verdict.kind === 'delivered');
 
 /** An error worth keeping as the webhook's last: the endpoint's (not a message Herald could not build). */
 const reasonOf = (verdict: Attempt['verdict'] | undefined) => (verdict && verdict.kind !== 'delivered' && verdict.kind !== 'unsent' ? verdict.reason : null);

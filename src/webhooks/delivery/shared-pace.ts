@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EventStore } from '../../event-store/event-store.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
+import type { Attempt } from './attempt.js';
 import type { DeliveryRow } from './deliveries.js';
 import type { RateLimit, Throttle } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
@@ -70,6 +71,20 @@ export class SharedPace {
     return paced;
   }
 
+  /**
+   * A direct message's pace: its IM app's API (per project and vendor), which is not the channel's
+   * receiver. No limits kept ahead of time: only the vendor's throttles (a 429, a rate-limit code).
+   */
+  ofImApp(hook: Pick<WebhookConfig, 'type' | 'projectId'>): Paced {
+    return { keys: { receiver: `im-app:${hook.type}:${hook.projectId}`, provider: `im-app:${hook.type}` }, limits: [] };
+  }
+
+  /** When a message to these rows may go: now, or the end of their block. */
+  async blockedUntil({ keys }: Paced, now: number): Promise<number> {
+    const row = await this.store.query<{ until: number | string | null }>(`SELECT MAX(blocked_until) AS until FROM webhook_pace WHERE key IN (?, ?)`, [keys.receiver, keys.provider]);
+    return Math.max(now, Number(row[0]?.until ?? 0));
+  }
+
   /** Takes a slot for one message sent now: `now` when it may go (and is counted), else when its slot comes. */
   async take({ keys, limits }: Paced, now: number): Promise<number> {
     if (limits.length === 0) return now;
@@ -118,6 +133,18 @@ export class SharedPace {
     if (until <= now) return false;
     await this.queue.settle(claimed.map((d) => d.id), 'WAITING', null, until, now);
     return true;
+  }
+
+  /**
+   * An attempt's throttle: the rest of its batch waits with every other webhook sharing the
+   * receiver; a throttle of the IM app's API (a direct message's) holds the batch's other DMs,
+   * and the channel's messages claimed with them go back to the queue to go on.
+   */
+  async throttleAfter(hook: WebhookConfig, { throttle, via }: Pick<Attempt, 'throttle' | 'via'>, rest: DeliveryRow[], now: number): Promise<void> {
+    if (!throttle) return;
+    if (via !== 'im-app') return this.throttle(this.of(hook), throttle, { webhookId: hook.id, waiting: rest.map((d) => d.id) }, now);
+    await this.throttle(this.ofImApp(hook), throttle, { webhookId: hook.id, waiting: rest.filter((d) => d.recipient_id != null).map((d) => d.id) }, now);
+    await this.queue.release(rest.filter((d) => d.recipient_id == null).map((d) => d.id));
   }
 
   /**

@@ -13,9 +13,14 @@ import { ok, readAnswer } from './readings.js';
  * for the app serves every path (a proxy, an emulator).
  */
 
-/** The new API's codes for a bad or expired token; the old API's errcodes. */
+/**
+ * The new API's codes for a bad or expired token; the old API's errcodes (40014 invalid, 42001
+ * expired). The old API's errcode 88 wraps any refusal ("鉴权异常"): only its sub_code says
+ * whether the token is the cause (60011, no permission for the API, is the app's scope).
+ */
 const TOKEN_CODES = new Set(['InvalidAuthentication', 'InvalidAccessToken']);
-const TOKEN_ERRCODES = new Set([40014, 42001, 88]);
+const TOKEN_ERRCODES = new Set([40014, 42001]);
+const WRAPPED = 88;
 /** The new API's throttling codes; the old API's flow-control errcodes. */
 const isThrottled = (code: string) => /throttl|qpslimit|flowcontrol/i.test(code);
 const RATE_ERRCODES = new Set([90018, 90002, 130101]);
@@ -24,8 +29,11 @@ function reading(response: ProviderResponse, now: Date, what: string): Reading<R
   const body = jsonObject(response.body);
   const code = typeof body?.code === 'string' ? body.code : undefined;
   const errcode = numericCode(body?.errcode);
-  const reason = `${what}: ${code ? `${code}: ${String(body?.message ?? '')}` : errcode !== undefined ? `errcode ${errcode}: ${String(body?.errmsg ?? '')}` : describeResponse(response)}`;
-  if ((code && TOKEN_CODES.has(code)) || (errcode !== undefined && TOKEN_ERRCODES.has(errcode))) return { kind: 'token-expired', reason };
+  const subCode = errcode === WRAPPED ? numericCode(body?.sub_code) : undefined;
+  const said = subCode !== undefined ? `errcode ${errcode} (sub_code ${subCode}): ${String(body?.sub_msg ?? body?.errmsg ?? '')}` : `errcode ${errcode}: ${String(body?.errmsg ?? '')}`;
+  const reason = `${what}: ${code ? `${code}: ${String(body?.message ?? '')}` : errcode !== undefined ? said : describeResponse(response)}`;
+  const tokenCode = errcode === WRAPPED ? subCode : errcode;
+  if ((code && TOKEN_CODES.has(code)) || (tokenCode !== undefined && TOKEN_ERRCODES.has(tokenCode))) return { kind: 'token-expired', reason };
   if ((code && isThrottled(code)) || (errcode !== undefined && RATE_ERRCODES.has(errcode))) return { kind: 'retry', reason, notBefore: new Date(now.getTime() + 60_000) };
   const answer = readAnswer(response, now);
   if ('reading' in answer) return (code || errcode) && answer.reading.kind === 'unreachable' ? { kind: 'unreachable', reason } : answer.reading;

@@ -6,7 +6,7 @@ import type { Activity, Mention } from '../activity.js';
 import type { WebhookConfig } from '../config/webhook.decider.js';
 import type { HttpOutcome, HttpRequest } from '../http/http-client.js';
 import type { ProviderResponse, Throttle, Verdict } from '../providers/provider.js';
-import { LookupCache, TokenCache } from './dm-caches.js';
+import { LookupCache, OpenedApps, TokenCache } from './dm-caches.js';
 import type { ImAppConfig } from './im-app.decider.js';
 import { loadImApp } from './im-app.projection.js';
 import type { AccessToken, DirectMessenger, OpenedImApp, Reading, TokenPurpose } from './messenger.js';
@@ -36,8 +36,8 @@ export class DirectMessageSender {
   private readonly logger = new Logger('DirectMessages');
   private readonly tokens = new TokenCache();
   private readonly people = new LookupCache();
-  /** Credentials opened once per set (keyed by their digest), in memory only. */
-  private readonly opened = new Map<string, Record<string, string>>();
+  /** Credentials opened once per set, in memory only, per project and vendor. */
+  private readonly opened = new OpenedApps();
 
   constructor(
     private readonly store: EventStore,
@@ -45,20 +45,25 @@ export class DirectMessageSender {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async send(hook: WebhookConfig, activity: Activity, to: Mention, deliveryId: string, now: () => Date, send: Send): Promise<DmResult> {
+  /** `message`: the delivery's id and its requeues so far (see DmRenderContext). */
+  async send(hook: WebhookConfig, activity: Activity, to: Mention, message: { deliveryId: string; requeued: number }, now: () => Date, send: Send): Promise<DmResult> {
     const messenger = messengerFor(hook.type);
     const config = messenger ? await loadImApp(this.store, hook.projectId, messenger.type) : undefined;
-    if (!messenger || !config) return { kind: 'fall-back', reason: `the project has no ${hook.type} IM app` };
+    if (!messenger || !config) {
+      // removed: what this process kept for it goes
+      if (messenger && this.opened.drop(hook.projectId, messenger.type)) this.forget(hook.projectId, messenger.type);
+      return { kind: 'fall-back', reason: `the project has no ${hook.type} IM app` };
+    }
     const app = this.open(config);
     try {
-      return await this.deliver(messenger, app, activity, to, deliveryId, now, send);
+      return await this.deliver(messenger, app, activity, to, message, now, send);
     } catch (error) {
       if (error instanceof Stop) return error.result;
       throw error;
     }
   }
 
-  private async deliver(messenger: DirectMessenger, app: OpenedImApp, activity: Activity, to: Mention, deliveryId: string, now: () => Date, send: Send): Promise<DmResult> {
+  private async deliver(messenger: DirectMessenger, app: OpenedImApp, activity: Activity, to: Mention, message: { deliveryId: string; requeued: number }, now: () => Date, send: Send): Promise<DmResult> {
     const tokenKey = `${app.projectId}:${app.type}:${app.credentialsDigest}`;
     // a call that says the token expired is made again once, with a new one
     const withToken = async <T>(purpose: TokenPurpose, call: (bearer: string) => Promise<{ reading: Reading<T>; request: HttpRequest; outcome: HttpOutcome }>) => {
@@ -77,18 +82,25 @@ export class DirectMessageSender {
       if (key === undefined) return { kind: 'fall-back', reason: `${to.name} has no handle ${app.type} can find them by` };
       const lookupKey = `${tokenKey}:${key}`;
       const cached = this.people.get(lookupKey, now().getTime());
-      if (cached?.id === null) return { kind: 'fall-back', reason: `${app.type} found nobody for ${to.name} (cached)` };
+      if (cached?.id === null) return { kind: 'fall-back', reason: `look-up: ${cached.reason ?? `${app.type} found nobody for ${to.name}`} (cached)` };
       userId = cached?.id;
       if (userId === undefined) {
-        const found = await withToken('lookup', (bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
-        if (found.reading.kind === 'unreachable') this.people.set(lookupKey, null, now().getTime());
+        let found = await withToken('lookup', (bearer) => call(send, messenger.lookup(app, bearer, key), (r) => messenger.readLookup(r, now())));
+        const next = messenger.lookupNext;
+        if (next && found.reading.kind === 'ok') {
+          const first = found.reading.value;
+          found = await withToken('lookup', (bearer) => call(send, next.request(app, bearer, key, first), (r) => next.read(r, now())));
+        }
+        if (found.reading.kind === 'unreachable') this.people.set(lookupKey, null, now().getTime(), found.reading.reason);
         userId = this.value(found, 'look-up');
         this.people.set(lookupKey, userId, now().getTime());
       }
     }
     const id = userId;
-    const sent = await withToken('send', (bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, deliveryId }), (r) => messenger.judge(r, now())));
+    const sent = await withToken('send', (bearer) => call(send, messenger.render(activity, id, app, bearer, { now: now(), brand: this.config.brand, ...message }), (r) => messenger.judge(r, now())));
     if (sent.reading.kind === 'unreachable') return { kind: 'fall-back', reason: sent.reading.reason };
+    // refused with a token fetched just now: the app lacks a permission (Teams' 401), which no retry cures
+    if (sent.reading.kind === 'token-expired') return { kind: 'fall-back', reason: `token still refused after a new one: ${sent.reading.reason}` };
     const answer = responseOf(sent.outcome);
     const throttle = answer && messenger.throttle?.(answer, now());
     return { kind: 'sent', request: sent.request, response: sent.outcome, verdict: verdictOf(sent.reading), ...(throttle ? { throttle } : {}) };
@@ -114,15 +126,20 @@ export class DirectMessageSender {
   private value<T>(made: { reading: Reading<T>; request: HttpRequest; outcome: HttpOutcome }, step: string): T {
     if (made.reading.kind === 'ok') return made.reading.value;
     if (made.reading.kind === 'unreachable') throw new Stop({ kind: 'fall-back', reason: `${step}: ${made.reading.reason}` });
+    if (made.reading.kind === 'token-expired') throw new Stop({ kind: 'fall-back', reason: `${step}: token still refused after a new one: ${made.reading.reason}` });
     throw new Stop({ kind: 'sent', request: { ...made.request, headers: {}, body: '' }, response: made.outcome, verdict: verdictOf(made.reading) });
   }
 
+  /** Drops the tokens and look-ups kept for a project's app (their keys start with its project and type). */
+  private forget(projectId: number, type: string): void {
+    this.tokens.forget(`${projectId}:${type}:`);
+    this.people.forget(`${projectId}:${type}:`);
+  }
+
   private open(config: ImAppConfig): OpenedImApp {
-    let credentials = this.opened.get(config.credentialsDigest);
-    if (!credentials) {
-      credentials = Object.fromEntries(Object.entries(config.credentials).map(([name, sealed]) => [name, this.box.open(sealed)]));
-      this.opened.set(config.credentialsDigest, credentials);
-    }
+    const { credentials, replaced } = this.opened.open(config.projectId, config.type, config.credentialsDigest, config.credentials, (sealed) => this.box.open(sealed));
+    // new credentials: the old ones' tokens and look-ups go
+    if (replaced) this.forget(config.projectId, config.type);
     return { projectId: config.projectId, type: config.type, apiBase: config.apiBase, credentials, credentialsDigest: config.credentialsDigest };
   }
 }

@@ -81,8 +81,8 @@ function feishuLikeDm(type: Extract<ImAppType, 'FEISHU' | 'LARK'>, host: string)
       return {
         url: at(base(app.apiBase), '/open-apis/im/v1/messages?receive_id_type=open_id'),
         headers: json(bearer),
-        // uuid: Feishu sends one message per uuid within an hour (a repeat after a crash is not a second DM)
-        body: JSON.stringify({ receive_id: openId, msg_type: 'interactive', content: JSON.stringify(rendered.card), uuid: ctx.deliveryId.slice(0, 50) }),
+        // uuid: Feishu sends one message per uuid within an hour (a repeat after a crash is not a second DM; a redelivery is)
+        body: JSON.stringify({ receive_id: openId, msg_type: 'interactive', content: JSON.stringify(rendered.card), uuid: messageKey(ctx.deliveryId, ctx.requeued) }),
       };
     },
     judge(response, now) {
@@ -99,3 +99,6 @@ function feishuLikeDm(type: Extract<ImAppType, 'FEISHU' | 'LARK'>, host: string)
 
 export const FEISHU_DM = feishuLikeDm('FEISHU', 'https://open.feishu.cn');
 export const LARK_DM = feishuLikeDm('LARK', 'https://open.larksuite.com');
+
+/** Feishu's `uuid` (at most 50 characters): the delivery's id, and its requeue when it was redelivered. */
+const messageKey = (deliveryId: string, requeued = 0) => (requeued > 0 ? `${deliveryId.slice(0, 38)}-r${requeued}` : deliveryId.slice(0, 50));

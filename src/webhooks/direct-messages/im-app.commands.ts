@@ -6,6 +6,7 @@ import type { AggregateStore, Metadata } from '../../event-store/aggregate-store
 import { EventStore } from '../../event-store/event-store.js';
 import { invalid, notFound, type FieldError } from '../../shared/errors.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
+import { maskApiBase } from '../../shared/url-mask.js';
 import { PROJECT_WEBHOOKS } from '../config/project-webhooks.js';
 import { checkWebhookUrl } from '../config/url-rules.js';
 import { projectWebhooksDecider, type ProjectWebhooksEvent, type ProjectWebhooksState } from '../config/webhook.decider.js';
@@ -34,8 +35,9 @@ export class ListImAppsQuery extends Query<ImAppView[]> {
   }
 }
 
+/** An app as shown: its API base masked like a webhook URL (a proxy may carry a key in its path). */
 export function toImAppView(app: ImAppConfig): ImAppView {
-  return { projectId: app.projectId, type: app.type, apiBase: app.apiBase ?? imAppKind(app.type).defaultApiBase, credentials: Object.keys(app.credentials), updatedAt: app.updatedAt };
+  return { projectId: app.projectId, type: app.type, apiBase: maskApiBase(app.apiBase ?? imAppKind(app.type).defaultApiBase), credentials: Object.keys(app.credentials), updatedAt: app.updatedAt };
 }
 
 function imAppType(raw: string): ImAppType {

@@ -37,6 +37,8 @@ export interface DmRenderContext {
   brand: string;
   /** The delivery's stable id (a vendor that deduplicates by a key gets it). */
   deliveryId: string;
+  /** Its requeues so far (`retry_base`: a redelivery, a recovery): a vendor's deduplication key changes with it, so a manual redelivery is a new message. */
+  requeued?: number;
 }
 
 /**
@@ -62,6 +64,11 @@ export interface DirectMessenger {
   lookupKey(person: Mention): string | undefined;
   lookup(app: OpenedImApp, bearer: string, key: string): HttpRequest;
   readLookup(response: ProviderResponse, now: Date): Reading<string>;
+  /** A second look-up call, when the vendor's API finds the id in two steps (Teams: the installation, then its chat), from what the first found. */
+  lookupNext?: {
+    request(app: OpenedImApp, bearer: string, key: string, found: string): HttpRequest;
+    read(response: ProviderResponse, now: Date): Reading<string>;
+  };
   /** The direct message to the person of this id. */
   render(activity: Activity, userId: string, app: OpenedImApp, bearer: string, ctx: DmRenderContext): HttpRequest;
   judge(response: ProviderResponse, now: Date): Reading<void>;

@@ -8,9 +8,11 @@ import { ok, readAnswer } from './readings.js';
  * Microsoft Teams (learn.microsoft.com: the client credentials flow, Graph's
  * userScopeTeamsAppInstallation, the Bot Framework connector): a token per service from
  * login.microsoftonline.com/{tenant}/oauth2/v2.0/token (Graph's `.default`, the Bot Framework's);
- * the person's chat with the app is found with Graph (users/{email}/teamwork/installedApps, the
- * app by its externalId, the client id, with its chat); the card goes to that chat through the Bot
- * Framework (v3/conversations/{chat}/activities). Herald does not install the app for people (as
+ * the person's chat with the app is found with Graph's documented calls, as Bytebase does:
+ * users/{email}/teamwork/installedApps?$expand=teamsApp&$filter=teamsApp/externalId eq '{client id}'
+ * (the installation: the Teams app's manifest id is the Entra app id, as Bytebase assumes), then
+ * users/{email}/teamwork/installedApps/{installation}/chat; the card goes to that chat through the
+ * Bot Framework (v3/conversations/{chat}/activities). Herald does not install the app for people (as
  * Bytebase does): a person without it installed (a Teams setup policy can install it for everyone)
  * is mentioned in the channel instead.
  */
@@ -56,15 +58,29 @@ export const TEAMS_DM: DirectMessenger = {
   lookupKey: (person) => (person.email ? person.email : undefined),
   lookup: (app: OpenedImApp, bearer, email) => ({
     method: 'GET',
-    url: `${at(app.apiBase ?? GRAPH, `/v1.0/users/${encodeURIComponent(email)}/teamwork/installedApps`)}?$expand=teamsApp,chat&$filter=${encodeURIComponent(`teamsApp/externalId eq '${app.credentials.clientId}'`)}`,
+    url: `${at(app.apiBase ?? GRAPH, `/v1.0/users/${encodeURIComponent(email)}/teamwork/installedApps`)}?$expand=teamsApp&$filter=${encodeURIComponent(`teamsApp/externalId eq '${app.credentials.clientId}'`)}`,
     headers: { Authorization: `Bearer ${bearer}` },
     body: '',
   }),
   readLookup(response, now) {
     const read = reading(response, now, 'installedApps');
     if (read.kind !== 'ok') return read;
-    const chat = ((read.value.value as { chat?: { id?: unknown } }[] | undefined) ?? []).map((i) => i.chat?.id).find((id): id is string => typeof id === 'string' && id !== '');
-    return chat ? ok(chat) : { kind: 'unreachable', reason: 'installedApps: the Teams app is not installed for this person (install it, or let a setup policy)' };
+    const installation = ((read.value.value as { id?: unknown }[] | undefined) ?? []).map((i) => i.id).find((id): id is string => typeof id === 'string' && id !== '');
+    return installation ? ok(installation) : { kind: 'unreachable', reason: 'installedApps: the Teams app is not installed for this person (install it, or let a setup policy)' };
+  },
+  lookupNext: {
+    request: (app, bearer, email, installation) => ({
+      method: 'GET',
+      url: at(app.apiBase ?? GRAPH, `/v1.0/users/${encodeURIComponent(email)}/teamwork/installedApps/${encodeURIComponent(installation)}/chat`),
+      headers: { Authorization: `Bearer ${bearer}` },
+      body: '',
+    }),
+    read(response, now) {
+      const read = reading(response, now, 'installedApps/chat');
+      if (read.kind !== 'ok') return read;
+      const chat = read.value.id;
+      return typeof chat === 'string' && chat !== '' ? ok(chat) : { kind: 'retry', reason: `installedApps/chat: ${describeResponse(response)} (no chat id)` };
+    },
   },
   render(activity, chatId, app, bearer, ctx) {
     const message = JSON.parse(TEAMS.render({ ...activity, mentions: undefined, directMessage: undefined }, NO_HOOK, { ...ctx, version: '' }).body) as { attachments: unknown[] };

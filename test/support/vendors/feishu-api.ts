@@ -24,7 +24,7 @@ export class FeishuApi extends ImEmulator {
     super({
       'POST /open-apis/auth/v3/tenant_access_token/internal': (call) => {
         if (call.json?.app_id !== this.appId || call.json?.app_secret !== this.appSecret) return { status: 200, body: { code: 10014, msg: 'app secret invalid' } };
-        const token = `t-${++this.issued}`;
+        const token = `t-g1044${this.appId}FeiShuTkn${++this.issued}`;
         this.tokens.set(token, true);
         return { status: 200, body: { code: 0, msg: 'ok', tenant_access_token: token, expire: this.expireSeconds } };
       },

@@ -156,3 +156,18 @@ describe('whether a due delivery is attempted', () => {
     expect(admission(undefined, now)).toEqual({ kind: 'skip', reason: 'webhook deleted' });
   });
 });
+
+describe('a direct message (it goes to the IM app’s API, not to the webhook’s endpoint)', () => {
+  it('retries on its own schedule and leaves the webhook’s run of failures and its health alone', () =>
+    given({ attempt: 3, consecutiveFailures: 3, direct: true }).when(retry('Slack: internal_error')).then({ status: 'RETRYING', consecutiveFailures: 3, health: null }));
+
+  it('does not reset the run when it goes, nor bring back a webhook at rest', () =>
+    given({ consecutiveFailures: 5, health: 'TEMPORARILY_DISABLED', direct: true }).when(delivered).then({ status: 'DELIVERED', consecutiveFailures: 5, health: null }));
+
+  it('in a batch, moves neither run nor health while the channel’s failures still add up', () => {
+    const at = (verdict: AttemptVerdict, direct: boolean): Ended => ({ webhookId: 1, projectId: 1, health: 'ACTIVE', attempt: 1, test: false, direct, verdict, jitter: 0.5 });
+    const { outcomes, runs } = outcomesInOrder([at(retry(), false), at(delivered, true), at(retry(), false), at(retry(), true)], () => 2, SCHEDULE, now);
+    expect(outcomes.map((o) => o.consecutiveFailures)).toEqual([3, 3, 4, 4]);
+    expect(runs.get(1)).toBe(4);
+  });
+});

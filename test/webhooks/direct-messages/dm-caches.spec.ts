@@ -1,4 +1,4 @@
-import { LookupCache, TokenCache } from '../../../src/webhooks/direct-messages/dm-caches.js';
+import { LookupCache, OpenedApps, TokenCache } from '../../../src/webhooks/direct-messages/dm-caches.js';
 
 describe('the access token cache', () => {
   const HOUR = 3_600_000;
@@ -67,5 +67,44 @@ describe('the look-up cache', () => {
     expect(cache.get('p0', 1)).toBeUndefined();
     expect(cache.get('p1', 1)).toEqual({ id: 'U1' });
     expect(cache.get(`p${LookupCache.MAX}`, 1)).toEqual({ id: `U${LookupCache.MAX}` });
+  });
+});
+
+describe('an app’s credentials and what was kept for them', () => {
+  const unsealing = () => {
+    const opened: string[] = [];
+    return { opened, unseal: (sealed: string) => (opened.push(sealed), sealed.replace('sealed:', '')) };
+  };
+
+  it('are opened once per set, replaced (not kept beside) when the set changes, and dropped with the app', () => {
+    const apps = new OpenedApps();
+    const { opened, unseal } = unsealing();
+    expect(apps.open(1, 'FEISHU', 'd1', { appSecret: 'sealed:one' }, unseal)).toEqual({ credentials: { appSecret: 'one' }, replaced: false });
+    apps.open(1, 'FEISHU', 'd1', { appSecret: 'sealed:one' }, unseal);
+    expect(opened).toEqual(['sealed:one']);
+    expect(apps.open(1, 'FEISHU', 'd2', { appSecret: 'sealed:two' }, unseal)).toEqual({ credentials: { appSecret: 'two' }, replaced: true });
+    // the first set is gone: back to it means opening it again, as a replacement
+    expect(apps.open(1, 'FEISHU', 'd1', { appSecret: 'sealed:one' }, unseal).replaced).toBe(true);
+    expect(apps.drop(1, 'FEISHU')).toBe(true);
+    expect(apps.drop(1, 'FEISHU')).toBe(false);
+    expect(apps.open(1, 'FEISHU', 'd1', { appSecret: 'sealed:one' }, unseal).replaced).toBe(false);
+    expect(opened).toEqual(['sealed:one', 'sealed:two', 'sealed:one', 'sealed:one']);
+  });
+
+  it('drop the app’s tokens and look-ups, and only its own', async () => {
+    const tokens = new TokenCache();
+    const people = new LookupCache();
+    let fetched = 0;
+    const fetch = async () => ({ token: `t${++fetched}`, expiresAt: 3_600_000 });
+    await tokens.get('1:FEISHU:d1', 0, fetch);
+    await tokens.get('2:FEISHU:d9', 0, fetch);
+    people.set('1:FEISHU:d1:alice@example.com', 'ou_a', 0);
+    people.set('2:FEISHU:d9:alice@example.com', 'ou_b', 0);
+    tokens.forget('1:FEISHU:');
+    people.forget('1:FEISHU:');
+    expect((await tokens.get('1:FEISHU:d1', 1, fetch)).fetched).toBe(true);
+    expect((await tokens.get('2:FEISHU:d9', 1, fetch)).fetched).toBe(false);
+    expect(people.get('1:FEISHU:d1:alice@example.com', 1)).toBeUndefined();
+    expect(people.get('2:FEISHU:d9:alice@example.com', 1)).toEqual({ id: 'ou_b' });
   });
 });

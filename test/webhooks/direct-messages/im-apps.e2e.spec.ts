@@ -74,6 +74,18 @@ describe('IM apps', () => {
     expect(await apps()).toEqual([]);
   });
 
+  it('masks an API base like a webhook URL wherever it is shown: a proxy’s key in its path stays hidden', async () => {
+    const KEY = 'proxy-key-7f3a9c2e';
+    const set = (await t.http.put(`/api/projects/${project}/im-apps/LARK`).set(t.auth).send({ credentials: { appId: 'cli_a1b2', appSecret: FEISHU_SECRET }, apiBase: `https://open.larksuite.com/${KEY}` }).expect(200)).body;
+    expect(set.apiBase).toBe('https://open.larksuite.com/***');
+    expect((await apps()).find((a: { type: string }) => a.type === 'LARK').apiBase).toBe('https://open.larksuite.com/***');
+    const audit = JSON.stringify((await t.http.get(`/api/projects/${project}/audit?limit=200`).set(t.auth).expect(200)).body);
+    const feed = JSON.stringify((await t.http.get(`/api/events?limit=1000`).set(t.auth).expect(200)).body);
+    expect(audit).toContain('https://open.larksuite.com/***');
+    for (const shown of [audit, feed]) expect(shown).not.toContain(KEY);
+    await t.http.delete(`/api/projects/${project}/im-apps/LARK`).set(t.auth).expect(204);
+  });
+
   it('is for OWNERs and admins only', async () => {
     await t.http.get(`/api/projects/${project}/im-apps`).set({ Authorization: `Bearer ${developer}` }).expect(403);
     await t.http.put(`/api/projects/${project}/im-apps/SLACK`).set({ Authorization: `Bearer ${developer}` }).send({ credentials: { botToken: 'xoxb-1111-2222-abcdefghijkl' } }).expect(403);

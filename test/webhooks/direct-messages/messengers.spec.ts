@@ -47,6 +47,9 @@ const TABLE: [string, Step, ProviderResponse, string][] = [
   ['DINGTALK', 'token', json(400, { code: 'invalidClientIdOrSecret', message: 'bad' }), 'unreachable'],
   ['DINGTALK', 'lookup', json(200, { errcode: 60121, errmsg: '找不到该用户' }), 'unreachable'],
   ['DINGTALK', 'lookup', json(200, { errcode: 40014, errmsg: '不合法的access_token' }), 'token-expired'],
+  // the old API's 88 wraps a refusal: the token only when its sub_code says so
+  ['DINGTALK', 'lookup', json(200, { errcode: 88, sub_code: '42001', sub_msg: 'access_token过期', errmsg: 'ding talk error[subcode=42001]' }), 'token-expired'],
+  ['DINGTALK', 'lookup', json(200, { errcode: 88, sub_code: '60011', sub_msg: '没有调用该接口的权限', errmsg: 'ding talk error[subcode=60011,submsg=没有调用该接口的权限]' }), 'unreachable'],
   ['DINGTALK', 'send', json(401, { code: 'InvalidAuthentication', message: '不合法的access_token' }), 'token-expired'],
   ['DINGTALK', 'send', json(403, { code: 'Forbidden.AccessDenied.QpsLimitForApi', message: '流控' }), 'retry after 60 s'],
   ['DINGTALK', 'send', json(200, { processQueryKey: 'q', invalidStaffIdList: ['u1'], flowControlledStaffIdList: [] }), 'unreachable'],

@@ -23,4 +23,6 @@ describeTokenVendor({
   sendRoute: `POST /v3/conversations/${encodeURIComponent('19:alice_chat@unq.gbl.spaces')}/activities`,
   rateLimited: { status: 429, headers: { 'retry-after': '10' }, body: { error: { code: 'TooManyRequests' } } },
   tokensPerApp: 2,
+  // the Bot Framework refuses the app (not allowed in the tenant, a wrong app id): a new token does not help
+  refused: { status: 401, body: { message: 'Authorization has been denied for this request.' } },
 });
