@@ -2,7 +2,7 @@ import { describeResponse, jsonObject, numericCode, throttleOf429 } from '../pro
 import { DINGTALK, dingtalkMobile } from '../providers/dingtalk.js';
 import type { ProviderResponse } from '../providers/provider.js';
 import { at, type DirectMessenger, type Reading } from './messenger.js';
-import { ok, readAnswer } from './readings.js';
+import { accessTokenOf, ok, readAnswer } from './readings.js';
 
 /*
  * DingTalk's open API (open.dingtalk.com, internal apps): v1.0/oauth2/accessToken ({appKey,
@@ -53,12 +53,7 @@ export const DINGTALK_DM: DirectMessenger = {
       body: JSON.stringify({ appKey: app.credentials.clientId, appSecret: app.credentials.clientSecret }),
     }),
     read(response, now) {
-      const read = reading(response, now, 'oauth2/accessToken');
-      if (read.kind !== 'ok') return read.kind === 'token-expired' ? { kind: 'unreachable', reason: read.reason } : read;
-      const token = read.value.accessToken;
-      const expires = Number(read.value.expireIn);
-      if (typeof token !== 'string' || !token) return { kind: 'retry', reason: `oauth2/accessToken: ${describeResponse(response)} (no token)` };
-      return ok({ token, expiresAt: now.getTime() + (Number.isFinite(expires) && expires > 0 ? expires : 7200) * 1000 });
+      return accessTokenOf(reading(response, now, 'oauth2/accessToken'), response, now, 'oauth2/accessToken', { token: 'accessToken', expiresIn: 'expireIn', defaultSeconds: 7200 });
     },
   },
   bearer: (_app, token) => token ?? '',

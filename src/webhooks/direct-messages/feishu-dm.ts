@@ -3,7 +3,7 @@ import { FEISHU, LARK } from '../providers/feishu.js';
 import type { ProviderResponse } from '../providers/provider.js';
 import type { ImAppType } from './im-app-types.js';
 import { at, type DirectMessenger, type Reading } from './messenger.js';
-import { ok, readAnswer } from './readings.js';
+import { accessTokenOf, ok, readAnswer } from './readings.js';
 
 /*
  * Feishu and Lark's Open Platform (open.feishu.cn / open.larksuite.com, server API docs): the
@@ -53,12 +53,7 @@ function feishuLikeDm(type: Extract<ImAppType, 'FEISHU' | 'LARK'>, host: string)
         body: JSON.stringify({ app_id: app.credentials.appId, app_secret: app.credentials.appSecret }),
       }),
       read(response, now) {
-        const read = reading(response, now, 'tenant_access_token');
-        if (read.kind !== 'ok') return read.kind === 'token-expired' ? { kind: 'unreachable', reason: read.reason } : read;
-        const token = read.value.tenant_access_token;
-        const expire = Number(read.value.expire);
-        if (typeof token !== 'string' || !token) return { kind: 'retry', reason: `tenant_access_token: ${describeResponse(response)} (no token)` };
-        return ok({ token, expiresAt: now.getTime() + (Number.isFinite(expire) && expire > 0 ? expire : 7200) * 1000 });
+        return accessTokenOf(reading(response, now, 'tenant_access_token'), response, now, 'tenant_access_token', { token: 'tenant_access_token', expiresIn: 'expire', defaultSeconds: 7200 });
       },
     },
     bearer: (_app, token) => token ?? '',

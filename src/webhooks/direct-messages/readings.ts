@@ -1,6 +1,6 @@
 import { describeResponse, isSuccess, jsonObject, retryAfterOf } from '../providers/judging.js';
 import type { ProviderResponse } from '../providers/provider.js';
-import type { Reading } from './messenger.js';
+import type { AccessToken, Reading } from './messenger.js';
 
 /* What the vendors' APIs share in their answers: HTTP statuses before their own codes. */
 
@@ -33,3 +33,22 @@ export function readAnswer(response: ProviderResponse, now: Date): { json: Recor
 }
 
 export const ok = <T>(value: T): Reading<T> => ({ kind: 'ok', value });
+
+/**
+ * A token endpoint's reading as an access token: an "expired" answer there means the credentials
+ * themselves are refused (the channel mentions the person); an answer without the token is
+ * transient; a lifetime not stated is taken as `defaultSeconds`.
+ */
+export function accessTokenOf(
+  read: Reading<Record<string, unknown>>,
+  response: ProviderResponse,
+  now: Date,
+  what: string,
+  fields: { token: string; expiresIn: string; defaultSeconds: number },
+): Reading<AccessToken> {
+  if (read.kind !== 'ok') return read.kind === 'token-expired' ? { kind: 'unreachable', reason: read.reason } : read;
+  const token = read.value[fields.token];
+  const expires = Number(read.value[fields.expiresIn]);
+  if (typeof token !== 'string' || !token) return { kind: 'retry', reason: `${what}: ${describeResponse(response)} (no token)` };
+  return ok({ token, expiresAt: now.getTime() + (Number.isFinite(expires) && expires > 0 ? expires : fields.defaultSeconds) * 1000 });
+}

@@ -2,7 +2,7 @@ import { describeResponse, jsonObject, throttleOf429 } from '../providers/judgin
 import type { ProviderResponse } from '../providers/provider.js';
 import { TEAMS } from '../providers/teams.js';
 import { at, type DirectMessenger, type OpenedImApp, type Reading } from './messenger.js';
-import { ok, readAnswer } from './readings.js';
+import { accessTokenOf, ok, readAnswer } from './readings.js';
 
 /*
  * Microsoft Teams (learn.microsoft.com: the client credentials flow, Graph's
@@ -44,13 +44,8 @@ export const TEAMS_DM: DirectMessenger = {
       body: new URLSearchParams({ client_id: app.credentials.clientId, client_secret: app.credentials.clientSecret, scope: SCOPES[purpose], grant_type: 'client_credentials' }).toString(),
     }),
     read(response, now) {
-      const read = reading(response, now, 'oauth2/v2.0/token');
       // 400/401 invalid_client, unauthorized_client…: the app's registration
-      if (read.kind !== 'ok') return read.kind === 'token-expired' ? { kind: 'unreachable', reason: read.reason } : read;
-      const token = read.value.access_token;
-      const expires = Number(read.value.expires_in);
-      if (typeof token !== 'string' || !token) return { kind: 'retry', reason: `oauth2/v2.0/token: ${describeResponse(response)} (no token)` };
-      return ok({ token, expiresAt: now.getTime() + (Number.isFinite(expires) && expires > 0 ? expires : 3600) * 1000 });
+      return accessTokenOf(reading(response, now, 'oauth2/v2.0/token'), response, now, 'oauth2/v2.0/token', { token: 'access_token', expiresIn: 'expires_in', defaultSeconds: 3600 });
     },
   },
   bearer: (_app, token) => token ?? '',

@@ -3,7 +3,7 @@ import { describeResponse, numericCode, throttleOf429, throttleUntil } from '../
 import type { ProviderResponse } from '../providers/provider.js';
 import { WECOM, WECOM_THROTTLE_MS } from '../providers/wecom.js';
 import { at, type DirectMessenger, type Reading } from './messenger.js';
-import { ok, readAnswer } from './readings.js';
+import { accessTokenOf, ok, readAnswer } from './readings.js';
 
 /*
  * WeCom's server API (developer.work.weixin.qq.com/document/path/90664, 91039, 90236, 95895):
@@ -49,12 +49,7 @@ export const WECOM_DM: DirectMessenger = {
       body: '',
     }),
     read(response, now) {
-      const read = reading(response, now, 'gettoken');
-      if (read.kind !== 'ok') return read.kind === 'token-expired' ? { kind: 'unreachable', reason: read.reason } : read;
-      const token = read.value.access_token;
-      const expires = Number(read.value.expires_in);
-      if (typeof token !== 'string' || !token) return { kind: 'retry', reason: `gettoken: ${describeResponse(response)} (no token)` };
-      return ok({ token, expiresAt: now.getTime() + (Number.isFinite(expires) && expires > 0 ? expires : 7200) * 1000 });
+      return accessTokenOf(reading(response, now, 'gettoken'), response, now, 'gettoken', { token: 'access_token', expiresIn: 'expires_in', defaultSeconds: 7200 });
     },
   },
   bearer: (_app, token) => token ?? '',
