@@ -9,6 +9,8 @@ import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery/deliveries.j
 const COUNT_SLICE = 20_000;
 /** A count is reused until this many times as long as it took has passed. */
 const REUSE_FACTOR = 20;
+/** A replay of fewer deliveries than this (one slice of the count) is counted afresh at every request, however busy the machine. */
+const REUSE_FROM = COUNT_SLICE;
 /** Replays whose last count is remembered. */
 const REMEMBERED = 1000;
 
@@ -34,7 +36,7 @@ type Statuses = Record<DeliveryStatus, number>;
  * long as it took has passed, with only the part of the range read since counted afresh:
  * however often the progress is asked for (a console polls it every second), counting takes at
  * most about a twentieth of the service's time, the statuses always add up to what the replay
- * queued, and a small replay is counted afresh at each request. (Elapsed wall time, not the
+ * queued, and a small replay (fewer deliveries than REUSE_FROM) is counted afresh at each request. (Elapsed wall time, not the
  * injected clock: it measures cost.)
  */
 @Injectable()
@@ -47,7 +49,7 @@ export class ReplayProgressReader {
     const replay = await this.store.queryOne<ReplayRow>(`SELECT * FROM webhook_replays WHERE id = ? AND webhook_id = ? AND project_id = ?`, [replayId, webhookId, projectId]);
     if (!replay) throw notFound('replay', replayId);
     const [from, upTo] = [Number(replay.from_position), Number(replay.scanned_to)];
-    const statuses = await this.statuses(replayId, from, upTo);
+    const statuses = await this.statuses(replayId, from, upTo, Number(replay.count));
     const waiting = statuses.PENDING + statuses.RETRYING + statuses.HELD + statuses.DELIVERING;
     return {
       id: replay.id,
@@ -64,9 +66,11 @@ export class ReplayProgressReader {
     };
   }
 
-  private async statuses(replayId: string, from: number, upTo: number): Promise<Statuses> {
+  private async statuses(replayId: string, from: number, upTo: number, queued: number): Promise<Statuses> {
     const last = this.counts.get(replayId);
-    if (last && performance.now() - last.countedAt < last.tookMs * REUSE_FACTOR) {
+    // a small replay's count is cheap: reused, it would show deliveries as they were (a count slowed by a busy loop
+    // measured as costly kept a five-delivery replay PENDING after it was delivered)
+    if (last && queued >= REUSE_FROM && performance.now() - last.countedAt < last.tookMs * REUSE_FACTOR) {
       // what was read since the last count (all of it queued since, so counted cheaply)
       const since = await this.count(replayId, last.upTo, upTo, { ...last.statuses });
       Object.assign(last, { statuses: since, upTo: Math.max(upTo, last.upTo) });
