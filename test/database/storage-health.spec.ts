@@ -117,13 +117,14 @@ describe('StorageHealth: storage state from the store’s outcomes', () => {
     health.onAvailable(() => resumed.push(probes));
     const started = performance.now();
     health.failed(DISK_FULL);
-    await until(() => probes >= 5, 'five probes');
+    // at least 2.5 s of real timers: a bound of twelve times that for a busy machine
+    await until(() => probes >= 5, 'five probes', 30_000);
     // 100 ms, then twice as long each time, at most a second (timers fire late under load, never early)
     const gaps = probedAt.map((at, i) => at - (probedAt[i - 1] ?? started));
     [100, 200, 400, 800, 1000].forEach((least, i) => expect(gaps[i]).toBeGreaterThanOrEqual(least - 5));
     expect(health.available).toBe(false);
     storageBack = true;
-    await until(() => health.available, 'the outage to end');
+    await until(() => health.available, 'the outage to end', 30_000);
     // the listeners hear it once
     expect(resumed).toHaveLength(1);
     // no probing while available: a probe still scheduled would come within the longest interval between probes
@@ -143,7 +144,7 @@ describe('StorageHealth: storage state from the store’s outcomes', () => {
     expect(logs.lines).toHaveLength(1);
     // no failure since: the probes end it
     storageBack = true;
-    await until(() => health.available, 'the outage to end');
+    await until(() => health.available, 'the outage to end', 30_000);
     expect(logs.lines.map((l) => l.fields.event)).toEqual(['storage-unavailable', 'storage-available']);
   });
 
