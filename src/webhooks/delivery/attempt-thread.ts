@@ -14,14 +14,19 @@ export type FromThread = { ready: true } | { results: { id: number; sent: Channe
 const port = parentPort!;
 const http = new WebhookHttpClient(workerData as WebhookHttpClientOptions);
 const inFlight = new Map<number, AbortController>();
+/** Abandoned before they arrived here (a job waiting in the service's batch): abandoned as they start. */
+const abandoned = new Map<number, string>();
 let outbox: { id: number; sent: ChannelSent }[] = [];
 
 function answer(id: number, sent: ChannelSent): void {
-  if (outbox.length === 0) setImmediate(flush);
   outbox.push({ id, sent });
+  // the last one in flight goes back at once (nothing else would join it); others, with what ends in this turn
+  if (inFlight.size === 0) flush();
+  else if (outbox.length === 1) setImmediate(flush);
 }
 
 function flush(): void {
+  if (outbox.length === 0) return;
   const results = outbox;
   outbox = [];
   port.postMessage({ results } satisfies FromThread);
@@ -30,6 +35,8 @@ function flush(): void {
 function start(id: number, job: ChannelJob): void {
   const controller = new AbortController();
   inFlight.set(id, controller);
+  if (abandoned.has(id)) controller.abort(new Error(abandoned.get(id)));
+  abandoned.delete(id);
   renderAndSend(job, (request) => http.send(request, controller.signal))
     .catch((error: unknown): ChannelSent => ({ kind: 'unsent', reason: `could not send: ${(error as Error).message}` }))
     .then((sent) => {
@@ -40,7 +47,11 @@ function start(id: number, job: ChannelJob): void {
 
 port.on('message', (message: ToThread) => {
   if ('jobs' in message) for (const { id, job } of message.jobs) start(id, job);
-  else if ('cancel' in message) inFlight.get(message.cancel)?.abort(new Error(message.reason));
+  else if ('cancel' in message) {
+    const controller = inFlight.get(message.cancel);
+    if (controller) controller.abort(new Error(message.reason));
+    else abandoned.set(message.cancel, message.reason);
+  }
   else void http.close().finally(() => port.close());
 });
 

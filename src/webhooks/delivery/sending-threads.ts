@@ -47,10 +47,14 @@ class SendingThread {
     return new Promise<ChannelSent>((resolve) => {
       const cancel = () => this.worker.postMessage({ cancel: id, reason: signal?.reason instanceof Error ? signal.reason.message : 'aborted' } satisfies ToThread);
       signal?.addEventListener('abort', cancel, { once: true });
-      if (this.pending.size === 0) this.worker.ref();
+      const idle = this.pending.size === 0;
+      if (idle) this.worker.ref();
       this.pending.set(id, { resolve, cleanUp: () => signal?.removeEventListener('abort', cancel) });
-      if (this.outbox.length === 0) setImmediate(() => this.flush());
+      // an idle thread gets it at once (one webhook's deliveries go one after another: each waits for the last);
+      // a busy one gets what comes in this turn of the loop as one message
+      if (this.outbox.length === 0 && !idle) setImmediate(() => this.flush());
       this.outbox.push({ id, job });
+      if (idle && this.outbox.length === 1) this.flush();
       if (signal?.aborted) cancel();
     });
   }

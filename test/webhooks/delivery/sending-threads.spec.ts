@@ -80,6 +80,20 @@ describe('SendingThreads', () => {
     expect(sentOf(await sending).response).toMatchObject({ kind: 'error', error: 'network', detail: 'abandoned: heartbeat lost' });
   });
 
+  it('sends nothing for an attempt abandoned before its message reached the thread (it waited in a batch)', async () => {
+    const threads = pool(1);
+    receiver.delayMs = Infinity;
+    const busy = new AbortController();
+    const first = threads.send(job(), busy.signal);
+    const controller = new AbortController();
+    const second = threads.send(job({ context: { ...job().context, deliveryId: 'msg_second' } }), controller.signal);
+    controller.abort(new Error('heartbeat lost'));
+    expect(sentOf(await second).response).toMatchObject({ kind: 'error', error: 'network', detail: 'abandoned: heartbeat lost' });
+    busy.abort(new Error('done'));
+    await first;
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).not.toContain('msg_second');
+  });
+
   it('answers what it cannot send without sending: an unmapped activity, a message that cannot be rendered, a direct message', async () => {
     const threads = pool(1);
     expect(await threads.send(job({ activity: JSON.stringify({ unmapped: 'could not map event 7' }) }))).toEqual({ kind: 'unsent', reason: 'could not map event 7' });
