@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { loadTracingConfig, type TracingConfig } from './tracing-config.js';
@@ -62,6 +63,11 @@ export interface WebhookSettings {
   retentionDays: number;
   /** Deliveries in flight at once, across webhooks. */
   concurrency: number;
+  /**
+   * Threads that render, sign and send channel messages beside the service's own thread
+   * (WEBHOOK_THREADS; 0: on the service's thread). Default: one per core but one, 1 to 4.
+   */
+  threads: number;
   /** Run the dispatcher and the subscription in the background (tests drive them by hand). */
   background: boolean;
   /** Webhooks one project may have at once (each one widens every decisions page and every event's fan-out). */
@@ -216,6 +222,7 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
     retentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 14, 1, 3650),
     concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 64, 1, 10_000),
+    threads: integer(env, 'WEBHOOK_THREADS', Math.min(4, Math.max(1, availableParallelism() - 1)), 0, 64),
     background: bool(env, 'HERALD_BACKGROUND_WORKERS', true),
     maxPerProject: integer(env, 'HERALD_MAX_WEBHOOKS_PER_PROJECT', 100, 1, 10_000),
   };

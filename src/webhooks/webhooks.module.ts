@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../config/config.js';
 import { Coalescer } from './coalesce/coalescer.js';
 import { WindowMarks } from './coalesce/window-marks.js';
@@ -15,6 +15,8 @@ import { CreateWebhookHandler, DeleteWebhookHandler, ResealWebhookSecretsHandler
 import { GetDeliveryHandler, GetWebhookHandler, ListDeliveriesHandler, ListWebhooksHandler, RevealWebhookUrlHandler } from './config/webhook.queries.js';
 import { RecoverHandler, RedeliverHandler, TestWebhookHandler } from './delivery/delivery-operations.js';
 import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
+import { CHANNEL_SENDER, InProcessChannelSender } from './delivery/channel-send.js';
+import { SendingThreads } from './delivery/sending-threads.js';
 import { DeliveryDispatcher } from './delivery/dispatcher.js';
 import { InstanceHeartbeat } from './delivery/heartbeat.js';
 import { ThisInstance } from './delivery/instance.js';
@@ -42,6 +44,19 @@ import { ImAppsController, ImAppTypesController } from './direct-messages/im-app
       // as many connections to one origin (say hooks.slack.com) as attempts may be in flight at once
       useFactory: (config: HeraldConfig) =>
         new WebhookHttpClient({ allowedCidrs: config.webhooks.allowedCidrs, timeoutMs: config.webhooks.timeoutMs, connectionsPerOrigin: config.webhooks.concurrency }),
+    },
+    {
+      provide: CHANNEL_SENDER,
+      inject: [HERALD_CONFIG, WEBHOOK_HTTP],
+      // channel messages are rendered, signed and sent beside the service's thread (WEBHOOK_THREADS; 0: on it)
+      useFactory: (config: HeraldConfig, http: WebhookHttpClient) => {
+        const { threads, allowedCidrs, timeoutMs, concurrency } = config.webhooks;
+        if (threads === 0) return new InProcessChannelSender(http);
+        const logger = new Logger('SendingThreads');
+        return new SendingThreads(threads, { allowedCidrs, timeoutMs, connectionsPerOrigin: Math.ceil(concurrency / threads) }, new InProcessChannelSender(http), (problem) =>
+          logger.error({ threads }, problem),
+        );
+      },
     },
     ThisInstance,
     WebhookDirectory,

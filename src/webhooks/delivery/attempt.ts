@@ -11,6 +11,7 @@ import { receiverThrottle } from '../providers/judging.js';
 import type { OutgoingRequest, Throttle, WebhookTarget } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import { AttemptTrace, type AttemptOrigin } from './attempt-trace.js';
+import { CHANNEL_SENDER, type ChannelSender } from './channel-send.js';
 import type { AttemptVerdict } from './outcome.js';
 
 export const WEBHOOK_HTTP = Symbol('WEBHOOK_HTTP');
@@ -64,13 +65,14 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(WEBHOOK_HTTP) private readonly http: WebhookHttpClient,
+    @Inject(CHANNEL_SENDER) private readonly sender: ChannelSender,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     private readonly directMessages: DirectMessageSender,
   ) {}
 
   /** After every module stopped attempting (the dispatcher's workers have ended). */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.sender.close(), this.http.close()]);
   }
 
   /**
@@ -84,16 +86,10 @@ export class AttemptMaker implements BeforeApplicationShutdown {
 
   private async attempt(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, dm: DmAttemptOptions): Promise<Attempt> {
     const startedAt = this.clock.now();
-    let parsed: Activity | { unmapped: string };
-    try {
-      parsed = typeof activity === 'string' ? (JSON.parse(activity) as Activity | { unmapped: string }) : activity;
-    } catch (error) {
-      return unsent(hook, `could not read the stored activity: ${(error as Error).message}`, startedAt, trace);
-    }
-    // the event could not be mapped to an activity (said when the delivery was created): still nothing to send
-    if ('unmapped' in parsed) return unsent(hook, parsed.unmapped, startedAt, trace);
-    if (parsed.directMessage) return this.directMessage(hook, parsed, parsed.directMessage.to, { deliveryId, signal, trace, startedAt, ...dm });
-    return this.channelMessage(hook, parsed, deliveryId, signal, trace, startedAt);
+    // read, rendered and sent where the sender runs (a thread of its own: sending-threads.ts); a direct message comes back unsent
+    const sent = await this.channelMessage(hook, activity, deliveryId, signal, trace, startedAt);
+    if ('directMessage' in sent) return this.directMessage(hook, sent.directMessage, sent.directMessage.directMessage!.to, { deliveryId, signal, trace, startedAt, ...dm });
+    return sent;
   }
 
   /**
@@ -117,6 +113,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
       const slot = at.channelSlot ? await at.channelSlot(now) : now;
       if (slot > now) return { ...unsent(hook, 'waits for the channel’s pace slot', startedAt, trace), waitsUntil: slot };
       const channel = await this.channelMessage(hook, { ...activity, directMessage: undefined, mentions: [to] }, deliveryId, signal, trace, startedAt);
+      if ('directMessage' in channel) throw new Error('unreachable: a fall-back is no direct message');
       this.logger.log({ webhookId: hook.id, deliveryId, userId: to.id, reason: fallBack }, 'direct message fell back to the channel');
       return channel.verdict.kind === 'delivered' ? { ...channel, verdict: { kind: 'delivered', note: `fell back to the channel: ${fallBack}` } } : channel;
     }
@@ -129,23 +126,30 @@ export class AttemptMaker implements BeforeApplicationShutdown {
     return { request, response, verdict, ...(throttle ? { throttle } : {}), via: 'im-app', startedAt, durationMs: this.clock.now().getTime() - startedAt.getTime() };
   }
 
-  /** The webhook's own message to its channel. */
-  private async channelMessage(hook: WebhookConfig, parsed: Activity, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, startedAt: Date): Promise<Attempt> {
-    const provider = providerFor(hook.type);
-    let request: OutgoingRequest;
-    try {
-      request = provider.render(parsed, this.target(hook, startedAt), { now: startedAt, brand: this.config.brand, deliveryId, version: HERALD_VERSION });
-    } catch (error) {
-      // a message we cannot build is our bug: it fails at once rather than being retried forever, and
-      // says nothing about the endpoint's health
-      this.logger.error({ err: error, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
-      return unsent(hook, `could not render the message: ${(error as Error).message}`, startedAt, trace);
+  /** The webhook's own message to its channel (or, when the activity is a direct message, that activity, unsent). */
+  private async channelMessage(hook: WebhookConfig, activity: Activity | string, deliveryId: string, signal: AbortSignal | undefined, trace: AttemptTrace, startedAt: Date): Promise<Attempt | { directMessage: Activity }> {
+    const sent = await this.sender.send(
+      {
+        type: hook.type,
+        activity,
+        target: this.target(hook, startedAt),
+        context: { now: startedAt.getTime(), brand: this.config.brand, deliveryId, version: HERALD_VERSION },
+        headers: trace.headers(),
+      },
+      signal,
+    );
+    if (sent.kind === 'direct-message') return { directMessage: sent.activity };
+    if (sent.kind === 'unsent') {
+      // a message we cannot build is our bug: it fails at once, and says nothing about the endpoint's health
+      if (sent.renderError) this.logger.error({ err: sent.renderError, webhookId: hook.id, deliveryId }, 'could not render a webhook message');
+      return unsent(hook, sent.reason, startedAt, trace);
     }
-    // the receiver may join the trace; signatures cover the id, the timestamp and the body, not these
-    request = { ...request, headers: { ...request.headers, ...trace.headers() } };
-    const response = await this.http.send(request, signal);
+    const provider = providerFor(hook.type);
+    const request = sent.kind === 'sent' ? sent.request : undefined;
+    // a thread that stopped before it answered: the request may have gone (tried again, the same webhook-id)
+    const response: HttpOutcome = sent.kind === 'lost' ? { kind: 'error', error: 'network', detail: sent.reason, durationMs: this.clock.now().getTime() - startedAt.getTime() } : sent.response;
     const answer = response.kind === 'response' ? { status: response.status, headers: response.headers, body: response.body } : undefined;
-    const judging = { now: this.clock.now(), url: request.url };
+    const judging = { now: this.clock.now(), url: request?.url ?? hook.urlMasked };
     const verdict: AttemptVerdict =
       response.kind === 'response'
         ? provider.judge(answer!, judging)
@@ -157,7 +161,7 @@ export class AttemptMaker implements BeforeApplicationShutdown {
       this.logger.warn({ webhookId: hook.id, deliveryId, url: hook.urlMasked, verdict: verdict.kind, reason: verdict.reason }, 'webhook attempt unsuccessful');
     }
     const throttle = answer && receiverThrottle(provider, answer, judging);
-    return { request, response, verdict, ...(throttle ? { throttle } : {}), via: 'channel', startedAt, durationMs: response.durationMs };
+    return { request: request ?? { url: hook.urlMasked, headers: {}, body: '' }, response, verdict, ...(throttle ? { throttle } : {}), via: 'channel', startedAt, durationMs: response.durationMs };
   }
 
   /** The webhook with its credentials opened; a signing secret replaced less than 24 h ago still signs too. */
