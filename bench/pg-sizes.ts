@@ -97,6 +97,12 @@ async function deliverySizes(url: string): Promise<string[]> {
   const env = { ...LOCAL, DATABASE_URL: url, HERALD_ADMIN_TOKEN: TOKEN, HERALD_SECRET_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'error' };
   const { app } = await createApp(loadConfig(env, cwd));
   const expected = WEBHOOKS * ISSUES * (1 + COMMENTS);
+  // closed once all is delivered, before the tables are measured (its dispatcher's updates are done by then)
+  let open = true;
+  const close = async () => {
+    if (open) await app.close();
+    open = false;
+  };
   try {
     await app.listen(0, '127.0.0.1');
     const port = (app.getHttpServer().address() as { port: number }).port;
@@ -128,7 +134,7 @@ async function deliverySizes(url: string): Promise<string[]> {
         if (waited > 300_000) throw new Error(`${rows[0].delivered} of ${expected} deliveries delivered (${rows[0].all} made) after 5 minutes`);
         await sleep(200);
       }
-      await app.close();
+      await close();
       const asWritten = [await sizeOf(db, 'webhook_deliveries'), await sizeOf(db, 'webhook_delivery_attempts')];
       await db.query('VACUUM FULL webhook_deliveries');
       await db.query('VACUUM FULL webhook_delivery_attempts');
@@ -146,7 +152,7 @@ async function deliverySizes(url: string): Promise<string[]> {
       ];
     });
   } finally {
-    await app.close().catch(() => undefined);
+    await close().catch(() => undefined);
     receiver.stop();
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -158,7 +164,7 @@ const names = [`herald_bench_log_${randomBytes(3).toString('hex')}`, `herald_ben
 try {
   for (const name of names) await withClient(server.url, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
   const lines = [...(await logSizes(withDatabase(server.url, names[0]))), ...(await deliverySizes(withDatabase(server.url, names[1])))];
-  const version = await withClient(server.url, async (c) => (await c.query<{ v: string }>('SHOW server_version')).rows[0].v);
+  const version = await withClient(server.url, async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v);
   console.log(`PostgreSQL ${version}\n${lines.map((l) => `- ${l}`).join('\n')}`);
 } finally {
   for (const name of names) await withClient(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`)).catch(() => undefined);
