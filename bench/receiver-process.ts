@@ -4,6 +4,8 @@ import { join } from 'node:path';
 
 export interface ReceiverProcess {
   port: number;
+  /** Its process id (the pinned (g) rows pin it and read its CPU time). */
+  pid: number;
   /** Requests that arrived, a delivery sent twice counted twice. */
   readonly requests: number;
   /** The distinct deliveries that arrived (their webhook-ids): what "all arrived" counts. */
@@ -25,6 +27,7 @@ export async function startReceiver(): Promise<ReceiverProcess> {
   });
   return {
     port,
+    pid: child.pid!,
     get requests() {
       return requests;
     },

@@ -74,7 +74,10 @@ const LIMITS = `## What limits them
   their positions remain.
 - (g) The round trips per delivery are a few per claim of up to 50 and per record transaction of many attempts, plus
   the instance's own polling and heartbeat while it works (all counted). Throughput is bound by CPU: the Herald
-  process, PostgreSQL's backends and the receiver share the 2 cores; more instances add processes, not cores.
+  process, PostgreSQL's backends and the receiver share the 2 cores; more instances add processes, not cores. The
+  pinned rows put the instances on cpu 0 (the second on cpu 1 in the split set-up) and PostgreSQL, the receiver and
+  the bench on cpu 1 (\`taskset\`), and read each side's CPU per delivery and what the event loop waited for:
+  docs/scale.md says what they can and cannot show.
   Their webhooks are Custom ones: no receiver's limits to keep, so nothing is taken per message (a Custom receiver's
   block, after a 429, comes back with the claim). A webhook whose receiver has limits (every chat provider) takes its
   slot in the shared pace before each message: one transaction of its own, 3 statements (the rows "receivers with
