@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { ManualClock } from '../../src/shared/clock.js';
+import { jest } from '@jest/globals';
+import { WebhookDirectory } from '../../src/webhooks/config/webhook-directory.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
 import { DeliveryRetention } from '../../src/webhooks/delivery/retention.js';
 import { deliveryId } from '../../src/webhooks/subscription/schedule-deliveries.js';
@@ -144,6 +146,23 @@ describe('delivery policy with an injected clock', () => {
     expect((await deliveries()).every((d: { status: string }) => d.status === 'DELIVERED')).toBe(true);
     const first = list.find((d: { status: string }) => d.status === 'FAILED');
     expect(receiver.received.filter((r) => r.headers['webhook-id'] === first.id)).toHaveLength(2);
+  });
+
+  it('does not skip requeued deliveries of a webhook re-enabled since its view of the log was read (a lagging log view, as on PostgreSQL)', async () => {
+    receiver.answer({ status: 410, body: 'gone' });
+    await newIssue();
+    await pump();
+    const directory = t.app.get(WebhookDirectory);
+    const stale = await directory.get(hookId);
+    expect(stale?.health.state).toBe('DISABLED');
+    receiver.answer(ok);
+    await t.http.patch(`/api/projects/${projectId}/webhooks/${hookId}`).set(t.auth).send({ active: true }).expect(200);
+    expect((await t.http.post(`/api/projects/${projectId}/webhooks/${hookId}/recover`).set(t.auth).send({ since: T0 }).expect(202)).body).toEqual({ requeued: 1 });
+    // the dispatcher's view still has the webhook disabled, as when an older transaction holds back PostgreSQL's log
+    jest.spyOn(directory, 'get').mockResolvedValue(stale);
+    expect(await dispatcher().runOnce()).toBe(1);
+    expect((await deliveries()).map((d: { status: string }) => d.status)).toEqual(['DELIVERED']);
+    expect(receiver.received).toHaveLength(2);
   });
 
   it('re-enables a disabled webhook by a successful test, and records the test like any delivery', async () => {

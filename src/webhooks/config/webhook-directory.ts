@@ -51,6 +51,17 @@ export class WebhookDirectory implements OnModuleDestroy {
     return hook;
   }
 
+  /**
+   * The webhook as last committed (its read-model row), whatever this instance has read of the log:
+   * for a decision that cannot be undone, such as skipping its deliveries. On PostgreSQL the log is
+   * read only up to the oldest transaction still running, so a change just committed (a webhook set
+   * active again, its deliveries requeued) may not have come round yet.
+   */
+  async committed(webhookId: number): Promise<WebhookConfig | undefined> {
+    const row = await this.store.queryOne<WebhookRow>(`SELECT * FROM rm_webhooks WHERE id = ?`, [webhookId]);
+    return row ? configOf(row) : undefined;
+  }
+
   /** The last known run of unsuccessful attempts of a webhook. */
   failuresOf(webhookId: number): number {
     return this.failures.get(webhookId) ?? 0;

@@ -249,9 +249,15 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    */
   private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'skipped' | { delivered: boolean; throttled: boolean; recorded: Promise<unknown> }> {
     const now = this.clock.now().getTime();
-    const hook = await this.directory.get(delivery.webhook_id);
+    let hook = await this.directory.get(delivery.webhook_id);
     const ids = rest.map((d) => d.id);
-    const gate = admission(hook, new Date(now));
+    let gate = admission(hook, new Date(now));
+    // skipped is for good: decided on the webhook as committed, not on a view of the log that may lag behind
+    // a change just made (re-enabled, its deliveries requeued: stress round 2, on PostgreSQL)
+    if (gate.kind === 'skip' || !hook) {
+      hook = await this.directory.committed(delivery.webhook_id);
+      gate = admission(hook, new Date(now));
+    }
     if (gate.kind === 'skip' || !hook) {
       await this.queue.settle(ids, 'SKIPPED', gate.kind === 'skip' ? gate.reason : null, now, now);
       this.metrics.deliveries.inc({ provider: 'any', status: 'SKIPPED' }, ids.length);
