@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
+import { StorageUnavailableError } from '../../database/storage-errors.js';
+import { parseStreamId } from '../../event-store/aggregate-store.js';
+import type { RecordedEvent } from '../../event-store/event.js';
+import { EventStore } from '../../event-store/event-store.js';
+import { issueAggregate } from '../../issues/issue.projection.js';
+import type { IssueState } from '../../issues/issue.state.js';
+import { TimeSlice } from '../../shared/time-slice.js';
+import type { DeliveryRow } from '../delivery/deliveries.js';
+import { EventActivities } from '../subscription/event-activities.js';
+import { StreamStates } from '../subscription/stream-states.js';
+import { ProjectLog } from './replay-scan.js';
+
+/**
+ * What the `activity` column of a replay's delivery holds: nothing. Its event is in the log
+ * (`event_position`), so the activity is built from it when the delivery is sent, rather than
+ * stored once per delivery (a replay of the whole log would write a delivery table bigger
+ * than the log itself).
+ */
+export const NO_ACTIVITY = '';
+
+/** Whether a delivery row keeps no activity of its own (a replay's, not yet coalesced into a digest). */
+export const storesNoActivity = (row: Pick<DeliveryRow, 'activity' | 'event_position'>): boolean => row.activity === NO_ACTIVITY && row.event_position !== null;
+
+/**
+ * Builds the activities of a replay's deliveries from the log, exactly as the replay's scan
+ * did (ProjectLog: the issue and the project as they were at the event; EventActivities: the
+ * mapping), for the dispatcher (after a claim, before the attempts and the coalescing window)
+ * and for the delivery log's titles. People are named with their handles as the users' read
+ * model has them at the time of the build: every attempt of a replayed delivery is built anew.
+ *
+ * Batched: the rows' events are read by position in one statement (per 512), their project's
+ * stream once, and each issue's state is kept between claims (a replay's deliveries come in
+ * the log's order, so the next claim goes on from where the last one left its issues; a state
+ * that is behind is folded on from, not from the stream's start). The loop gets a turn
+ * whenever the slice is used up. An event that cannot be mapped any more (changed, gone, or
+ * no activity now) gives its delivery the live path's `unmapped` marker: it fails unsent,
+ * saying why.
+ */
+@Injectable()
+export class ReplayedActivities {
+  /** Issue states kept between claims (the live scheduler keeps 10,000). */
+  static readonly STREAMS = 2_000;
+  private readonly issues: StreamStates<IssueState>;
+
+  constructor(
+    private readonly store: EventStore,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {
+    this.issues = new StreamStates(issueAggregate, store, ReplayedActivities.STREAMS);
+  }
+
+  /** Sets `activity` (JSON) on the rows that store none; the others are left as they are. */
+  async fill(rows: DeliveryRow[]): Promise<void> {
+    const bare = rows.filter(storesNoActivity);
+    if (bare.length === 0) return;
+    const budget = new TimeSlice(TimeSlice.SHORT_MS);
+    const byProject = new Map<number, DeliveryRow[]>();
+    for (const row of bare) {
+      const ofProject = byProject.get(Number(row.project_id));
+      if (ofProject) ofProject.push(row);
+      else byProject.set(Number(row.project_id), [row]);
+    }
+    for (const [projectId, ofProject] of byProject) {
+      const built = await this.build(projectId, [...new Set(ofProject.map((row) => Number(row.event_position)))], budget);
+      for (const row of ofProject) row.activity = built.get(Number(row.event_position)) ?? unmapped(`event ${row.event_position} is no longer in the log`);
+    }
+  }
+
+  /** The activities (JSON, or an `unmapped` marker) of one project's events at these positions. */
+  private async build(projectId: number, positions: number[], budget: TimeSlice): Promise<Map<number, string>> {
+    const built = new Map<number, string>();
+    const events: RecordedEvent[] = [];
+    for (const event of await this.store.readPositions(positions)) {
+      if (parseStreamId(event.streamId).kind === issueAggregate.kind) events.push(event);
+      else built.set(event.position, unmapped(`event ${event.position} (${event.type}) is not an issue's`));
+    }
+    if (events.length === 0) return built;
+    const log = new ProjectLog(this.store, projectId, this.issues, budget);
+    const projectEvents = await this.projectEventsBefore(log.projectStream, events[events.length - 1].position, budget);
+    // people as the read model has them now (looked up once per build)
+    const activities = new EventActivities(this.store, this.config);
+    let projectUnreadable: string | null = null;
+    for (const event of [...projectEvents, ...events].sort((a, b) => a.position - b.position)) {
+      await budget.pause();
+      const own = event.streamId !== log.projectStream;
+      if (own && projectUnreadable !== null) {
+        built.set(event.position, unmapped(projectUnreadable));
+        continue;
+      }
+      try {
+        const at = await log.step(event);
+        if (!at) continue;
+        const activity = await activities.activityOf(event, at.before, at.after, at.project);
+        built.set(event.position, activity ? JSON.stringify(activity) : unmapped(`event ${event.position} (${event.type}) maps to no activity now`));
+      } catch (error) {
+        // storage out of reach: the claim fails as a whole and its deliveries are attempted again later
+        if (error instanceof StorageUnavailableError) throw error;
+        const reason = `could not map event ${event.position} (${event.type}) to an activity: ${(error as Error).message}`;
+        if (own) built.set(event.position, unmapped(reason));
+        // the project as it was could not be followed: nothing after it is mapped with a wrong one
+        else projectUnreadable = `could not read project ${projectId} as it was: event ${event.position} (${event.type}): ${(error as Error).message}`;
+      }
+    }
+    return built;
+  }
+
+  /** The project stream's events before a position, a page at a time (a project's stream is short: its settings and webhooks). */
+  private async projectEventsBefore(streamId: string, position: number, budget: TimeSlice): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for (let version = 0; ; ) {
+      const page = await this.store.readStream(streamId, version, StreamStates.PAGE);
+      for (const event of page) {
+        if (event.position >= position) return events;
+        events.push(event);
+      }
+      if (page.length < StreamStates.PAGE) return events;
+      version = page[page.length - 1].version;
+      await budget.turn();
+    }
+  }
+}
+
+/** The live path's marker for an activity that could not be built: the attempt fails unsent with `reason`. */
+const unmapped = (reason: string) => JSON.stringify({ unmapped: reason });
