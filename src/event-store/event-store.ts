@@ -112,6 +112,26 @@ export abstract class EventStore {
     return events.sort((a, b) => a.position - b.position);
   }
 
+  /**
+   * Parts of several streams in one read, in position order: each stream's events after
+   * `afterVersion`, at most `most` of them, none after `toPosition` (a reader that catches up
+   * several streams to known events at once: the send of a replay's deliveries).
+   */
+  async readStreamSpans(spans: readonly StreamSpan[]): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for (let i = 0; i < spans.length; i += SPANS_PER_READ) {
+      const chunk = spans.slice(i, i + SPANS_PER_READ);
+      const padded = [...chunk, ...Array<StreamSpan>(2 ** Math.ceil(Math.log2(chunk.length)) - chunk.length).fill(chunk[chunk.length - 1])];
+      // each term is a range of uq_events_stream_version
+      const rows = await this.query<EventRow>(
+        `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position <= ?)').join(' OR ')}`,
+        padded.flatMap((span) => [span.streamId, span.afterVersion, span.afterVersion + span.most, span.toPosition]),
+      );
+      for (const row of rows) events.push(toRecorded(row, this.upcasters));
+    }
+    return events.sort((a, b) => a.position - b.position);
+  }
+
   /** The log for a checkpointed subscription: every event exactly once, in an order no later commit can break. */
   abstract readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }>;
   /** The highest position taken. */
@@ -191,6 +211,16 @@ export abstract class EventStore {
 
 /** Positions one statement of readPositions asks for (a power of two). */
 const POSITIONS_PER_READ = 512;
+/** Streams one statement of readStreamSpans reads (a power of two). */
+const SPANS_PER_READ = 128;
+
+/** A part of one stream: its events after a version, at most `most` of them, none after a position. */
+export interface StreamSpan {
+  streamId: string;
+  afterVersion: number;
+  most: number;
+  toPosition: number;
+}
 
 export interface EventRow {
   position: number;

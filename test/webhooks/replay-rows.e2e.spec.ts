@@ -117,6 +117,35 @@ describe('a replay’s deliveries keep only their event’s position', () => {
     expect(receiver.received.slice(first.length).map((r) => [r.headers['webhook-id'], r.body])).toEqual(first);
   });
 
+  it('builds a claim’s activities from a few reads, not a read of each issue per delivery, whatever lies between its events', async () => {
+    const comments = ['bb.issue.comment.create'];
+    const live = await hook('live', { activityTypes: comments });
+    // ten issues worked on at once: each comment follows a rename of its issue, which no delivery carries
+    const issues = [];
+    for (let i = 0; i < 10; i++) issues.push(await a.createIssue(projectId, { name: `issue ${i}` }));
+    for (let round = 0; round < 4; round++) {
+      for (const [i, issue] of issues.entries()) {
+        await t.http.patch(`/api/issues/${issue.id}`).set(t.auth).send({ name: `issue ${i}, round ${round}` }).expect(200);
+        await a.comment(issue.id, `round ${round}`);
+      }
+    }
+    await t.app.get(WebhookSubscription).catchUp();
+    const replayed = await hook('replayed', { activityTypes: comments });
+    expect(await replay(replayed, { from: 'position:1' })).toMatchObject({ count: 40 });
+    const rows = await rowsOf(replayed);
+    const replayedActivities = t.app.get(ReplayedActivities);
+    const statements = async (claim: DeliveryRow[]) => {
+      const before = store.roundTrips;
+      await replayedActivities.fill(claim);
+      return store.roundTrips - before;
+    };
+    // two claims of 20, in the log's order as the dispatcher takes them: the events, the project, the people named
+    // (a read of each delivery's issue would be 20 or more)
+    expect(await statements(rows.slice(0, 20))).toBeLessThanOrEqual(5);
+    expect(await statements(rows.slice(20))).toBeLessThanOrEqual(5);
+    expect(rows.map((r) => JSON.parse(r.activity))).toEqual((await rowsOf(live)).map((r) => JSON.parse(r.activity)));
+  });
+
   it('fails a replayed delivery whose event no longer maps, unsent and saying why, and sends the others', async () => {
     const first = await a.createIssue(projectId, { name: 'first' });
     await t.http.patch(`/api/issues/${first.id}`).set(t.auth).send({ name: 'renamed' }).expect(200);

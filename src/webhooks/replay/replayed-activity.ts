@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import { StorageUnavailableError } from '../../database/storage-errors.js';
-import { parseStreamId } from '../../event-store/aggregate-store.js';
+import { parseStreamId, streamIdOf } from '../../event-store/aggregate-store.js';
 import type { RecordedEvent } from '../../event-store/event.js';
-import { EventStore } from '../../event-store/event-store.js';
+import { EventStore, type StreamSpan } from '../../event-store/event-store.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import type { IssueState } from '../../issues/issue.state.js';
 import { TimeSlice } from '../../shared/time-slice.js';
@@ -30,10 +30,10 @@ export const storesNoActivity = (row: Pick<DeliveryRow, 'activity' | 'event_posi
  * and for the delivery log's titles. People are named with their handles as the users' read
  * model has them at the time of the build: every attempt of a replayed delivery is built anew.
  *
- * Batched: the rows' events are read by position in one statement (per 512), their project's
- * stream once, and each issue's state is kept between claims (a replay's deliveries come in
- * the log's order, so the next claim goes on from where the last one left its issues; a state
- * that is behind is folded on from, not from the stream's start). The loop gets a turn
+ * Batched: the rows' events, with their issues' events from where each issue's kept state
+ * stands, are read in one statement (eventsFor), their project's stream once, and each issue's
+ * state is kept between claims (a replay's deliveries come in the log's order, so the next
+ * claim goes on from where the last one left its issues). The loop gets a turn
  * whenever the slice is used up. An event that cannot be mapped any more (changed, gone, or
  * no activity now) gives its delivery the live path's `unmapped` marker: it fails unsent,
  * saying why.
@@ -42,6 +42,8 @@ export const storesNoActivity = (row: Pick<DeliveryRow, 'activity' | 'event_posi
 export class ReplayedActivities {
   /** Issue states kept between claims (the live scheduler keeps 10,000). */
   static readonly STREAMS = 2_000;
+  /** Events of one issue read with a claim's (more, and StreamStates reads the rest a page at a time). */
+  static readonly MOST_READ = 200;
   private readonly issues: StreamStates<IssueState>;
 
   constructor(
@@ -63,18 +65,19 @@ export class ReplayedActivities {
       else byProject.set(Number(row.project_id), [row]);
     }
     for (const [projectId, ofProject] of byProject) {
-      const built = await this.build(projectId, [...new Set(ofProject.map((row) => Number(row.event_position)))], budget);
+      const built = await this.build(projectId, ofProject, budget);
       for (const row of ofProject) row.activity = built.get(Number(row.event_position)) ?? unmapped(`event ${row.event_position} is no longer in the log`);
     }
   }
 
-  /** The activities (JSON, or an `unmapped` marker) of one project's events at these positions. */
-  private async build(projectId: number, positions: number[], budget: TimeSlice): Promise<Map<number, string>> {
+  /** The activities (JSON, or an `unmapped` marker) of one project's rows, by event position. */
+  private async build(projectId: number, rows: DeliveryRow[], budget: TimeSlice): Promise<Map<number, string>> {
     const built = new Map<number, string>();
+    const wanted = new Set(rows.map((row) => Number(row.event_position)));
     const events: RecordedEvent[] = [];
-    for (const event of await this.store.readPositions(positions)) {
+    for (const event of await this.eventsFor(rows)) {
       if (parseStreamId(event.streamId).kind === issueAggregate.kind) events.push(event);
-      else built.set(event.position, unmapped(`event ${event.position} (${event.type}) is not an issue's`));
+      else if (wanted.has(event.position)) built.set(event.position, unmapped(`event ${event.position} (${event.type}) is not an issue's`));
     }
     if (events.length === 0) return built;
     const log = new ProjectLog(this.store, projectId, this.issues, budget);
@@ -86,24 +89,48 @@ export class ReplayedActivities {
       await budget.pause();
       const own = event.streamId !== log.projectStream;
       if (own && projectUnreadable !== null) {
-        built.set(event.position, unmapped(projectUnreadable));
+        if (wanted.has(event.position)) built.set(event.position, unmapped(projectUnreadable));
         continue;
       }
       try {
         const at = await log.step(event);
-        if (!at) continue;
+        // an event between two of the rows' (or before the first): it only moves its issue on
+        if (!at || !wanted.has(event.position)) continue;
         const activity = await activities.activityOf(event, at.before, at.after, at.project);
         built.set(event.position, activity ? JSON.stringify(activity) : unmapped(`event ${event.position} (${event.type}) maps to no activity now`));
       } catch (error) {
         // storage out of reach: the claim fails as a whole and its deliveries are attempted again later
         if (error instanceof StorageUnavailableError) throw error;
         const reason = `could not map event ${event.position} (${event.type}) to an activity: ${(error as Error).message}`;
-        if (own) built.set(event.position, unmapped(reason));
+        if (own && wanted.has(event.position)) built.set(event.position, unmapped(reason));
         // the project as it was could not be followed: nothing after it is mapped with a wrong one
-        else projectUnreadable = `could not read project ${projectId} as it was: event ${event.position} (${event.type}): ${(error as Error).message}`;
+        else if (!own) projectUnreadable = `could not read project ${projectId} as it was: event ${event.position} (${event.type}): ${(error as Error).message}`;
       }
     }
     return built;
+  }
+
+  /**
+   * The rows' events, and the events of their issues from where each issue's kept state stands
+   * up to them, in one read (a few for a coalescing claim's hundreds): stepped in order, each
+   * issue's state then follows on without a read of its own. An issue whose kept state is ahead,
+   * or more than MOST_READ events behind, gets only its rows' events (read by position), and
+   * StreamStates folds it (on) a page at a time.
+   */
+  private async eventsFor(rows: DeliveryRow[]): Promise<RecordedEvent[]> {
+    const spans = new Map<string, StreamSpan>();
+    for (const row of rows) {
+      if (row.issue_id === null) continue;
+      const streamId = streamIdOf(issueAggregate.kind, Number(row.issue_id));
+      const span = spans.get(streamId);
+      if (span) span.toPosition = Math.max(span.toPosition, Number(row.event_position));
+      else spans.set(streamId, { streamId, afterVersion: this.issues.versionOf(streamId) ?? 0, most: ReplayedActivities.MOST_READ, toPosition: Number(row.event_position) });
+    }
+    const read = spans.size > 0 ? await this.store.readStreamSpans([...spans.values()]) : [];
+    const got = new Set(read.map((event) => event.position));
+    const missing = rows.map((row) => Number(row.event_position)).filter((position) => !got.has(position));
+    if (missing.length === 0) return read;
+    return [...read, ...(await this.store.readPositions([...new Set(missing)]))].sort((a, b) => a.position - b.position);
   }
 
   /** The project stream's events before a position, a page at a time (a project's stream is short: its settings and webhooks). */

@@ -41,6 +41,11 @@ export class StreamStates<S> {
     return state;
   }
 
+  /** The version a stream's state is kept at, if it is (a reader that reads the events after it itself). */
+  versionOf(streamId: string): number | undefined {
+    return this.states.get(streamId)?.version;
+  }
+
   clear(): void {
     this.states.clear();
   }
