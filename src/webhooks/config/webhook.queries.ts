@@ -99,7 +99,7 @@ export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery>
     const rows = await this.store.query<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, limit + 1]);
     const items = rows.slice(0, limit);
     // a replay's deliveries store no activity: their titles come from their events
-    await this.replayed.fill(items);
+    await this.replayed.fillForLog(items);
     return { items: items.map(toDeliveryView), nextCursor: rows.length > limit ? encodeDeliveryCursor(webhookId, items[items.length - 1]) : null };
   }
 }
@@ -114,7 +114,7 @@ export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
     await loadHook(this.store, projectId, webhookId);
     const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);
-    await this.replayed.fill([row]);
+    await this.replayed.fillForLog([row]);
     const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
     // a chat webhook's coalesced message: the other events it carries
     const carried = await this.store.query<{ id: string; event_position: number }>(`SELECT id, event_position FROM webhook_deliveries WHERE carried_by = ? ORDER BY event_position`, [deliveryId]);

@@ -53,8 +53,20 @@ export class ReplayedActivities {
     this.issues = new StreamStates(issueAggregate, store, ReplayedActivities.STREAMS);
   }
 
-  /** Sets `activity` (JSON) on the rows that store none; the others are left as they are. */
-  async fill(rows: DeliveryRow[]): Promise<void> {
+  /** Sets `activity` (JSON) on the rows that store none (claimed, to be sent); the others are left as they are. */
+  fill(rows: DeliveryRow[]): Promise<void> {
+    return this.fillWith(this.issues, rows);
+  }
+
+  /**
+   * The same for the delivery log (their titles), with issue states of its own: a page read
+   * newest first must not move back the states the dispatcher's next claim goes on from.
+   */
+  fillForLog(rows: DeliveryRow[]): Promise<void> {
+    return this.fillWith(new StreamStates(issueAggregate, this.store, ReplayedActivities.STREAMS), rows);
+  }
+
+  private async fillWith(issues: StreamStates<IssueState>, rows: DeliveryRow[]): Promise<void> {
     const bare = rows.filter(storesNoActivity);
     if (bare.length === 0) return;
     const budget = new TimeSlice(TimeSlice.SHORT_MS);
@@ -65,22 +77,22 @@ export class ReplayedActivities {
       else byProject.set(Number(row.project_id), [row]);
     }
     for (const [projectId, ofProject] of byProject) {
-      const built = await this.build(projectId, ofProject, budget);
+      const built = await this.build(issues, projectId, ofProject, budget);
       for (const row of ofProject) row.activity = built.get(Number(row.event_position)) ?? unmapped(`event ${row.event_position} is no longer in the log`);
     }
   }
 
   /** The activities (JSON, or an `unmapped` marker) of one project's rows, by event position. */
-  private async build(projectId: number, rows: DeliveryRow[], budget: TimeSlice): Promise<Map<number, string>> {
+  private async build(issues: StreamStates<IssueState>, projectId: number, rows: DeliveryRow[], budget: TimeSlice): Promise<Map<number, string>> {
     const built = new Map<number, string>();
     const wanted = new Set(rows.map((row) => Number(row.event_position)));
     const events: RecordedEvent[] = [];
-    for (const event of await this.eventsFor(rows)) {
+    for (const event of await this.eventsFor(issues, rows)) {
       if (parseStreamId(event.streamId).kind === issueAggregate.kind) events.push(event);
       else if (wanted.has(event.position)) built.set(event.position, unmapped(`event ${event.position} (${event.type}) is not an issue's`));
     }
     if (events.length === 0) return built;
-    const log = new ProjectLog(this.store, projectId, this.issues, budget);
+    const log = new ProjectLog(this.store, projectId, issues, budget);
     const projectEvents = await this.projectEventsBefore(log.projectStream, events[events.length - 1].position, budget);
     // people as the read model has them now (looked up once per build)
     const activities = new EventActivities(this.store, this.config);
@@ -117,14 +129,14 @@ export class ReplayedActivities {
    * or more than MOST_READ events behind, gets only its rows' events (read by position), and
    * StreamStates folds it (on) a page at a time.
    */
-  private async eventsFor(rows: DeliveryRow[]): Promise<RecordedEvent[]> {
+  private async eventsFor(issues: StreamStates<IssueState>, rows: DeliveryRow[]): Promise<RecordedEvent[]> {
     const spans = new Map<string, StreamSpan>();
     for (const row of rows) {
       if (row.issue_id === null) continue;
       const streamId = streamIdOf(issueAggregate.kind, Number(row.issue_id));
       const span = spans.get(streamId);
       if (span) span.toPosition = Math.max(span.toPosition, Number(row.event_position));
-      else spans.set(streamId, { streamId, afterVersion: this.issues.versionOf(streamId) ?? 0, most: ReplayedActivities.MOST_READ, toPosition: Number(row.event_position) });
+      else spans.set(streamId, { streamId, afterVersion: issues.versionOf(streamId) ?? 0, most: ReplayedActivities.MOST_READ, toPosition: Number(row.event_position) });
     }
     const read = spans.size > 0 ? await this.store.readStreamSpans([...spans.values()]) : [];
     const got = new Set(read.map((event) => event.position));
