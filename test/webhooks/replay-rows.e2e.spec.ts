@@ -143,7 +143,13 @@ describe('a replay’s deliveries keep only their event’s position', () => {
     // (a read of each delivery's issue would be 20 or more)
     expect(await statements(rows.slice(0, 20))).toBeLessThanOrEqual(5);
     expect(await statements(rows.slice(20))).toBeLessThanOrEqual(5);
-    expect(rows.map((r) => JSON.parse(r.activity))).toEqual((await rowsOf(live)).map((r) => JSON.parse(r.activity)));
+    const stored = (await rowsOf(live)).map((r) => JSON.parse(r.activity));
+    expect(rows.map((r) => JSON.parse(r.activity))).toEqual(stored);
+    // out of the log's order (a redelivery of older ones): the issues' kept states are ahead, each is folded again
+    const again = await rowsOf(replayed);
+    await replayedActivities.fill(again.slice(20));
+    await replayedActivities.fill(again.slice(0, 20));
+    expect(again.map((r) => JSON.parse(r.activity))).toEqual(stored);
   });
 
   it('fails a replayed delivery whose event no longer maps, unsent and saying why, and sends the others', async () => {

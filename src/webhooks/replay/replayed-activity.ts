@@ -42,8 +42,12 @@ export const storesNoActivity = (row: Pick<DeliveryRow, 'activity' | 'event_posi
 export class ReplayedActivities {
   /** Issue states kept between claims (the live scheduler keeps 10,000). */
   static readonly STREAMS = 2_000;
-  /** Events of one issue read with a claim's (more, and StreamStates reads the rest a page at a time). */
-  static readonly MOST_READ = 200;
+  /**
+   * Events the issues of one claim get at most in one read, shared among them (at least 8 each):
+   * about a StreamStates page, so no read holds the loop longer than a fold's page does. An issue
+   * further behind is read on by StreamStates, a page at a time.
+   */
+  static readonly READ_AT_ONCE = 1024;
   private readonly issues: StreamStates<IssueState>;
 
   constructor(
@@ -126,8 +130,8 @@ export class ReplayedActivities {
    * The rows' events, and the events of their issues from where each issue's kept state stands
    * up to them, in one read (a few for a coalescing claim's hundreds): stepped in order, each
    * issue's state then follows on without a read of its own. An issue whose kept state is ahead,
-   * or more than MOST_READ events behind, gets only its rows' events (read by position), and
-   * StreamStates folds it (on) a page at a time.
+   * or further behind than its share of READ_AT_ONCE, gets its rows' events read by position,
+   * and StreamStates folds it (on) a page at a time.
    */
   private async eventsFor(issues: StreamStates<IssueState>, rows: DeliveryRow[]): Promise<RecordedEvent[]> {
     const spans = new Map<string, StreamSpan>();
@@ -136,8 +140,11 @@ export class ReplayedActivities {
       const streamId = streamIdOf(issueAggregate.kind, Number(row.issue_id));
       const span = spans.get(streamId);
       if (span) span.toPosition = Math.max(span.toPosition, Number(row.event_position));
-      else spans.set(streamId, { streamId, afterVersion: issues.versionOf(streamId) ?? 0, most: ReplayedActivities.MOST_READ, toPosition: Number(row.event_position) });
+      else spans.set(streamId, { streamId, afterVersion: issues.versionOf(streamId) ?? 0, most: 0, toPosition: Number(row.event_position) });
     }
+    // readStreamSpans reads 128 issues a statement: 8 each then
+    const most = Math.max(8, Math.floor(ReplayedActivities.READ_AT_ONCE / spans.size));
+    for (const span of spans.values()) span.most = most;
     const read = spans.size > 0 ? await this.store.readStreamSpans([...spans.values()]) : [];
     const got = new Set(read.map((event) => event.position));
     const missing = rows.map((row) => Number(row.event_position)).filter((position) => !got.has(position));
