@@ -96,6 +96,42 @@ export abstract class EventStore {
   abstract readStream(streamId: string, afterVersion?: number, limit?: number): Promise<RecordedEvent[]>;
   /** The log in position order (exports, the admin feed). */
   abstract readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]>;
+  /**
+   * The events at these positions (those the log holds), in position order: for a reader that
+   * knows where its events are (a replay's deliveries keep only their event's position).
+   */
+  async readPositions(positions: readonly number[]): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for (let i = 0; i < positions.length; i += POSITIONS_PER_READ) {
+      const chunk = positions.slice(i, i + POSITIONS_PER_READ);
+      // a few list lengths only (powers of two, the last position repeated): each is one statement SQLite prepares once
+      const padded = [...chunk, ...Array<number>(2 ** Math.ceil(Math.log2(chunk.length)) - chunk.length).fill(chunk[chunk.length - 1])];
+      const rows = await this.query<EventRow>(`SELECT * FROM events WHERE position IN (${padded.map(() => '?').join(', ')})`, padded);
+      for (const row of rows) events.push(toRecorded(row, this.upcasters));
+    }
+    return events.sort((a, b) => a.position - b.position);
+  }
+
+  /**
+   * Parts of several streams in one read, in position order: each stream's events after
+   * `afterVersion`, at most `most` of them, none after `toPosition` (a reader that catches up
+   * several streams to known events at once: the send of a replay's deliveries).
+   */
+  async readStreamSpans(spans: readonly StreamSpan[]): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for (let i = 0; i < spans.length; i += SPANS_PER_READ) {
+      const chunk = spans.slice(i, i + SPANS_PER_READ);
+      const padded = [...chunk, ...Array<StreamSpan>(2 ** Math.ceil(Math.log2(chunk.length)) - chunk.length).fill(chunk[chunk.length - 1])];
+      // each term is a range of uq_events_stream_version
+      const rows = await this.query<EventRow>(
+        `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position <= ?)').join(' OR ')}`,
+        padded.flatMap((span) => [span.streamId, span.afterVersion, span.afterVersion + span.most, span.toPosition]),
+      );
+      for (const row of rows) events.push(toRecorded(row, this.upcasters));
+    }
+    return events.sort((a, b) => a.position - b.position);
+  }
+
   /** The log for a checkpointed subscription: every event exactly once, in an order no later commit can break. */
   abstract readLog(after: LogCursor, limit: number): Promise<{ events: RecordedEvent[]; cursor: LogCursor }>;
   /** The highest position taken. */
@@ -171,6 +207,19 @@ export abstract class EventStore {
       throw this.storageError(error);
     }
   }
+}
+
+/** Positions one statement of readPositions asks for (a power of two). */
+const POSITIONS_PER_READ = 512;
+/** Streams one statement of readStreamSpans reads (a power of two). */
+const SPANS_PER_READ = 128;
+
+/** A part of one stream: its events after a version, at most `most` of them, none after a position. */
+export interface StreamSpan {
+  streamId: string;
+  afterVersion: number;
+  most: number;
+  toPosition: number;
 }
 
 export interface EventRow {

@@ -8,6 +8,7 @@ import { GetIssueDecisionsHandler } from './decisions/decisions.query.js';
 import { ReplayController } from './replay/replay.controller.js';
 import { ReplayProgressReader } from './replay/replay-progress.js';
 import { ReplayRunner } from './replay/replay-runner.js';
+import { ReplayedActivities } from './replay/replayed-activity.js';
 import { GetReplayHandler, PreviewReplayHandler, ReplayHandler } from './replay/replay.cqrs.js';
 import { WebhookTypesController } from './config/webhook-types.controller.js';
 import { SecretsAdminController, WebhooksController } from './config/webhooks.controller.js';
@@ -87,6 +88,7 @@ import { ImAppsController, ImAppTypesController } from './direct-messages/im-app
     WebhookOperations,
     GetIssueDecisionsHandler,
     ReplayRunner,
+    ReplayedActivities,
     ReplayProgressReader,
     ReplayHandler,
     PreviewReplayHandler,

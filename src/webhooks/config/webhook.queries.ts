@@ -7,6 +7,7 @@ import { decodeCursorKey, encodeCursor, type Page } from '../../shared/paginatio
 import { plainDecimal } from '../../shared/plain-decimal.js';
 import { SECRET_BOX, SecretBox } from '../../shared/secret-box.js';
 import { toAttemptView, toDeliveryView, type AttemptRow, type DeliveryRow, type DeliveryStatus } from '../delivery/deliveries.js';
+import { ReplayedActivities } from '../replay/replayed-activity.js';
 import { configOf, loadHook, projectMustExist, type WebhookRow } from './webhook.projection.js';
 import { viewOf, type WebhookView } from './webhook.view.js';
 
@@ -77,7 +78,10 @@ function decodeDeliveryCursor(webhookId: number, cursor: string | undefined): { 
 
 @QueryHandler(ListDeliveriesQuery)
 export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery> {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly replayed: ReplayedActivities,
+  ) {}
   async execute({ projectId, webhookId, status, limit, cursor }: ListDeliveriesQuery): Promise<Page<DeliveryView>> {
     await loadHook(this.store, projectId, webhookId);
     const after = decodeDeliveryCursor(webhookId, cursor);
@@ -94,17 +98,23 @@ export class ListDeliveriesHandler implements IQueryHandler<ListDeliveriesQuery>
     // newest first
     const rows = await this.store.query<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE ${conditions.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, limit + 1]);
     const items = rows.slice(0, limit);
+    // a replay's deliveries store no activity: their titles come from their events
+    await this.replayed.fillForLog(items);
     return { items: items.map(toDeliveryView), nextCursor: rows.length > limit ? encodeDeliveryCursor(webhookId, items[items.length - 1]) : null };
   }
 }
 
 @QueryHandler(GetDeliveryQuery)
 export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly replayed: ReplayedActivities,
+  ) {}
   async execute({ projectId, webhookId, deliveryId }: GetDeliveryQuery): Promise<DeliveryDetailView> {
     await loadHook(this.store, projectId, webhookId);
     const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);
+    await this.replayed.fillForLog([row]);
     const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
     // a chat webhook's coalesced message: the other events it carries
     const carried = await this.store.query<{ id: string; event_position: number }>(`SELECT id, event_position FROM webhook_deliveries WHERE carried_by = ? ORDER BY event_position`, [deliveryId]);

@@ -11,6 +11,10 @@ export interface DeliveryRow {
   event_position: number | null;
   issue_id: number | null;
   activity_type: string;
+  /**
+   * The activity it sends, JSON (a message coalescing several: their digest; `{"unmapped": reason}`: none could be
+   * built). '' for a replay's delivery: built from its event, at event_position, when it is sent (replay/replayed-activity.ts).
+   */
   activity: string;
   status: DeliveryStatus;
   attempt_count: number;

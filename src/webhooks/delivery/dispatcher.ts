@@ -7,6 +7,7 @@ import { Metrics } from '../../shared/metrics.js';
 import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
 import { COALESCE_CLAIM, Coalescer } from '../coalesce/coalescer.js';
 import { WebhookDirectory } from '../config/webhook-directory.js';
+import { ReplayedActivities } from '../replay/replayed-activity.js';
 import { AttemptMaker } from './attempt.js';
 import { AttemptSlots } from './attempt-slots.js';
 import type { DeliveryRow } from './deliveries.js';
@@ -55,6 +56,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly metrics: Metrics,
     private readonly coalescer: Coalescer,
     private readonly pace: SharedPace,
+    private readonly replayed: ReplayedActivities,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
     @Optional() private readonly startUp?: StartUpGate,
   ) {
@@ -200,6 +202,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const claimed = await this.queue.claim(webhookId, hook?.ordered ?? false, this.coalescer.coalesces(hook) ? COALESCE_CLAIM : undefined, keys);
       // a receiver throttled (from any instance): what was claimed waits for the end of it
       if (claimed.length === 0 || (await this.pace.holdBack(claimed, this.clock.now().getTime()))) break;
+      // a replay's deliveries store no activity: built from their events now, before the window gathers them
+      await this.replayed.fill(claimed);
       // a chat webhook's window: what came due within it goes as one message
       const batch = hook ? await this.coalescer.gather(hook, claimed, this.clock.now().getTime()) : claimed;
       if (batch.length === 0) break;

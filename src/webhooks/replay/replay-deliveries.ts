@@ -3,6 +3,7 @@ import type { DeliveryStatus } from '../delivery/deliveries.js';
 import { deliveryId } from '../subscription/schedule-deliveries.js';
 import { replayAction, sends, type ReplayAction } from './replay-plan.js';
 import type { Found } from './replay-scan.js';
+import { NO_ACTIVITY } from './replayed-activity.js';
 
 /** An activity a replay sends, with the delivery it may already have and what the replay does with it. */
 export interface Planned extends Found {
@@ -71,6 +72,7 @@ export async function queuePage(store: EventStore, planned: Planned[], replay: R
   );
 }
 
+/** New deliveries, without a copy of their activity (see replayed-activity.ts: it is built from their event when sent). */
 async function insertNew(tx: WriteTx, planned: Planned[], replay: ReplayHold, now: number): Promise<number> {
   const inserts = planned.filter((p) => p.action === 'insert');
   let inserted = 0;
@@ -79,21 +81,24 @@ async function insertNew(tx: WriteTx, planned: Planned[], replay: ReplayHold, no
     const rows = await tx.all(
       `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, created_at, updated_at, replay_id)
        VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`).join(', ')} ON CONFLICT DO NOTHING RETURNING id`,
-      chunk.flatMap((p) => [p.id, replay.webhookId, replay.projectId, p.event.position, p.activity.issue?.id ?? null, p.activity.type, JSON.stringify(p.activity), now, now, now, replay.id]),
+      chunk.flatMap((p) => [p.id, replay.webhookId, replay.projectId, p.event.position, p.activity.issue?.id ?? null, p.activity.type, NO_ACTIVITY, now, now, now, replay.id]),
     );
     inserted += rows.length;
   }
   return inserted;
 }
 
-/** Under the same id (the same webhook-id to the receiver), the activity as at its event, the retry schedule anew. */
+/**
+ * Under the same id (the same webhook-id to the receiver), the activity as at its event (built
+ * from the log when it is sent: its stored activity, or a digest it led, is dropped), the retry schedule anew.
+ */
 async function queueAgain(tx: WriteTx, planned: Planned[], replay: ReplayHold, now: number): Promise<number> {
   let queued = 0;
   for (const p of planned.filter((x) => x.action === 'requeue')) {
     const requeued = await tx.get(
       `UPDATE webhook_deliveries SET status = 'PENDING', activity = ?, carried_by = NULL, next_attempt_at = ?, retry_base = attempt_count, replay_id = ?, updated_at = ?
        WHERE id = ? AND status IN ('DELIVERED', 'COALESCED', 'FAILED', 'SKIPPED') RETURNING id`,
-      [JSON.stringify(p.activity), now, replay.id, now, p.id],
+      [NO_ACTIVITY, now, replay.id, now, p.id],
     );
     // none: another replay queued it again first
     if (requeued) queued++;

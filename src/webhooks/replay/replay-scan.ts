@@ -31,6 +31,45 @@ export interface ReplayRules {
 export const REPLAY_PAGE = 100;
 export const PREVIEW_PAGE = 250;
 
+/** An issue event's issue right before and after it, and its project as at it. */
+export interface StatesAtEvent {
+  before: IssueState;
+  after: IssueState;
+  project: ProjectWebhooksState;
+}
+
+/**
+ * One project's part of the log, read in position order: its own stream's events move the
+ * project on, and each of its issues' events comes with the issue and the project as they
+ * were at it. A replay's scan reads every event of a range through it; the send of the
+ * replay's deliveries (replayed-activity.ts) reads the project's events and the deliveries'
+ * own, so both map an event from the same states.
+ */
+export class ProjectLog {
+  readonly projectStream: string;
+  private readonly projects: StreamStates<ProjectWebhooksState>;
+
+  constructor(
+    store: EventStore,
+    projectId: number,
+    private readonly issues: StreamStates<IssueState>,
+    budget: TimeSlice,
+  ) {
+    this.projectStream = streamIdOf(projectWebhooksAggregate.kind, projectId);
+    this.projects = new StreamStates(projectWebhooksAggregate, store, undefined, budget);
+  }
+
+  /** The next event in position order: null for one of the project's own (its state moves on), the states for an issue's. */
+  async step(event: RecordedEvent): Promise<StatesAtEvent | null> {
+    if (event.streamId === this.projectStream) {
+      await this.projects.step(event);
+      return null;
+    }
+    const { before, after } = await this.issues.step(event);
+    return { before, after, project: await this.projects.stateAt(this.projectStream, event) };
+  }
+}
+
 /**
  * Walks the log in order for one project: its issues' activities as at each event, and
  * which pass the rules. It gives the loop a turn whenever its slice is used up (between
@@ -38,8 +77,7 @@ export const PREVIEW_PAGE = 250;
  * holds it long.
  */
 export class ReplayScan {
-  private readonly issues: StreamStates<IssueState>;
-  private readonly projects: StreamStates<ProjectWebhooksState>;
+  private readonly log: ProjectLog;
   private readonly activities: EventActivities;
   private readonly hook: WebhookConfig;
   private issueIds = new Set<number>();
@@ -52,8 +90,7 @@ export class ReplayScan {
     rules: ReplayRules,
     private readonly budget = new TimeSlice(TimeSlice.SHORT_MS),
   ) {
-    this.issues = new StreamStates(issueAggregate, store, undefined, budget);
-    this.projects = new StreamStates(projectWebhooksAggregate, store, undefined, budget);
+    this.log = new ProjectLog(store, projectId, new StreamStates(issueAggregate, store, undefined, budget), budget);
     this.activities = new EventActivities(store, config);
     // asked for explicitly, so active; the activity types and filter as the replay started
     this.hook = { ...webhook, active: true, activityTypes: rules.activityTypes as WebhookConfig['activityTypes'], filter: rules.filter };
@@ -67,20 +104,17 @@ export class ReplayScan {
   /** The page's events the replay would send, in the log's order. */
   async next(events: RecordedEvent[]): Promise<Found[]> {
     const found: Found[] = [];
-    const projectStream = streamIdOf(projectWebhooksAggregate.kind, this.projectId);
     for (const event of events) {
       await this.budget.pause();
-      if (event.streamId === projectStream) {
-        await this.projects.step(event);
-        continue;
+      if (event.streamId !== this.log.projectStream) {
+        const stream = parseStreamId(event.streamId);
+        if (stream.kind !== issueAggregate.kind || !this.issueIds.has(stream.id)) continue;
       }
-      const stream = parseStreamId(event.streamId);
-      if (stream.kind !== issueAggregate.kind || !this.issueIds.has(stream.id)) continue;
-      const { before, after } = await this.issues.step(event);
-      const project = await this.projects.stateAt(projectStream, event);
+      const at = await this.log.step(event);
+      if (!at) continue;
       // an event whose mapping fails is the live scheduler's FAILED delivery, not the replay's to send
-      const activity = await this.activities.activityOf(event, before, after, project).catch(() => null);
-      if (activity && decide(activity, this.hook, pipelineOf(event, after)).kind === 'scheduled') found.push({ event, activity });
+      const activity = await this.activities.activityOf(event, at.before, at.after, at.project).catch(() => null);
+      if (activity && decide(activity, this.hook, pipelineOf(event, at.after)).kind === 'scheduled') found.push({ event, activity });
     }
     return found;
   }

@@ -8,7 +8,8 @@ import { TimeSlice } from '../../shared/time-slice.js';
  * order: each event moves its stream's state one step, so an activity is mapped from
  * the issue and project exactly as they were when the event happened (a replay after a
  * crash maps identically). Streams first met mid-way are folded from the store up to
- * the event, a page at a time, giving the loop a turn after each page (a stream may be long).
+ * the event, a page at a time, giving the loop a turn after each page (a stream may be long);
+ * a stream whose cached state is behind the event is folded on from that state.
  * Bounded: least recently used streams are dropped and reloaded on demand.
  */
 export class StreamStates<S> {
@@ -40,6 +41,11 @@ export class StreamStates<S> {
     return state;
   }
 
+  /** The version a stream's state is kept at, if it is (a reader that reads the events after it itself). */
+  versionOf(streamId: string): number | undefined {
+    return this.states.get(streamId)?.version;
+  }
+
   clear(): void {
     this.states.clear();
   }
@@ -49,13 +55,15 @@ export class StreamStates<S> {
     if (cached && cached.version === version - 1) return cached.state;
     // a stream's first event: nothing to read
     if (version === 1) return this.definition.initialState;
-    return (await this.fold(streamId, (e) => e.version >= version)).state;
+    // a reader that skips events of the stream (a replay's deliveries, sent later) folds on from where it was, not from the start
+    const from = cached && cached.version < version ? cached : undefined;
+    return (await this.fold(streamId, (e) => e.version >= version, from)).state;
   }
 
-  /** The stream folded from its start up to (not including) the first event `stop` names. */
-  private async fold(streamId: string, stop: (event: RecordedEvent) => boolean): Promise<{ state: S; version: number }> {
-    let state = this.definition.initialState;
-    let version = 0;
+  /** The stream folded from its start (or from `from`, a state of it) up to (not including) the first event `stop` names. */
+  private async fold(streamId: string, stop: (event: RecordedEvent) => boolean, from?: { state: S; version: number }): Promise<{ state: S; version: number }> {
+    let state = from?.state ?? this.definition.initialState;
+    let version = from?.version ?? 0;
     for (;;) {
       const page = await this.store.readStream(streamId, version, StreamStates.PAGE);
       for (const e of page) {
