@@ -67,6 +67,8 @@ export class SqliteCheckpointer {
   static readonly FINISH_WAIT_MS = 2000;
   private readonly worker: Worker;
   private stopped = false;
+  /** Writes that waited for the worker to copy the WAL to its end (one per RESET_PAGES written, not one per write). */
+  resets = 0;
   /** The WAL is past RESET_PAGES: the next write waits for the worker to finish copying it. */
   private resetDue = false;
   private finishing: Promise<void> | null = null;
@@ -76,6 +78,11 @@ export class SqliteCheckpointer {
 
   private constructor(private readonly writer: SqliteDatabase, private readonly onProblem: (message: string) => void) {
     this.resetBytes = SqliteCheckpointer.RESET_PAGES * Number(writer.pragma('page_size', { simple: true }));
+    // the WAL file keeps its size when it starts over (only its frames start again), so its size tells how much is
+    // in it only if SQLite cuts it back then: the first commit after a restart truncates it to this (a quarter of the
+    // reset size), and it passes RESET_PAGES again only with that much written since. Without it every write past
+    // the first reset waited for the worker.
+    writer.pragma(`journal_size_limit = ${Math.floor(this.resetBytes / 4)}`);
     this.worker = new Worker(WORKER, {
       eval: true,
       workerData: { module: sqliteModulePath, path: writer.name, everyMs: SqliteCheckpointer.EVERY_MS, resetPages: SqliteCheckpointer.RESET_PAGES },
@@ -101,6 +108,7 @@ export class SqliteCheckpointer {
     if (!this.resetDue && !this.stopped && this.walBytes() >= this.resetBytes) this.resetDue = true;
     if (!this.resetDue || this.stopped) return undefined;
     this.resetDue = false;
+    this.resets++;
     this.finishing = new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.finished?.(), SqliteCheckpointer.FINISH_WAIT_MS);
       this.finished = () => {

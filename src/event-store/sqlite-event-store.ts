@@ -85,6 +85,11 @@ export class SqliteEventStore extends EventStore {
     if (this.reader.open) this.reader.close();
   }
 
+  /** Writes that waited for the WAL to be copied to its end so that it starts over (see SqliteCheckpointer). */
+  checkpointResets(): number {
+    return this.checkpointer?.resets ?? 0;
+  }
+
   transact<T>(fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
     if (this.inUnit.getStore()) return Promise.reject(new Error('nested write transaction: a write started inside another would wait for itself'));
     return tracedTransaction(

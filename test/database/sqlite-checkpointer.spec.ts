@@ -51,6 +51,16 @@ describe('WAL checkpoints off the event loop (SQLite)', () => {
     expect(statSync(`${path()}-wal`).size).toBeLessThan(24_000_000);
   });
 
+  it('makes a write wait for the worker only once per reset size written, not every write after the first reset', async () => {
+    const writer = sqliteHandle(ds);
+    await until(() => writer.pragma('wal_autocheckpoint', { simple: true }) === 0, 'the checkpoint worker to take over');
+    // 48 MB in 1,200 commits: three times the reset size (the file of a WAL started over keeps its size unless cut back)
+    await fill(48);
+    const resets = store.checkpointResets();
+    expect(resets).toBeGreaterThanOrEqual(1);
+    expect(resets).toBeLessThanOrEqual(6);
+  });
+
   it('gives checkpoints back to the writer when the store closes (a CLI may write the file next)', async () => {
     const writer = sqliteHandle(ds);
     await until(() => writer.pragma('wal_autocheckpoint', { simple: true }) === 0, 'the checkpoint worker to take over');
