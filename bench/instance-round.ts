@@ -41,7 +41,8 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
-async function admin<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One connection for `run`, closed after it. */
+export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -51,7 +52,8 @@ async function admin<T>(url: string, run: (client: pg.Client) => Promise<T>): Pr
   }
 }
 
-function withDatabase(url: string, database: string): string {
+/** The server's URL naming another database. */
+export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
@@ -189,7 +191,7 @@ export async function round(server: BenchPostgres, n: number | Placement): Promi
   const placement = typeof n === 'number' ? null : n;
   const count = placement ? placement.instances.length : (n as number);
   const name = `herald_bench_instances_${count}_${randomBytes(3).toString('hex')}`;
-  await admin(server.url, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
+  await withClient(server.url, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
   const url = withDatabase(server.url, name);
   const receiver = await startReceiver();
   const instances: Instance[] = [];
@@ -263,7 +265,7 @@ export async function round(server: BenchPostgres, n: number | Placement): Promi
     }
     await db.end().catch(() => undefined);
     receiver.stop();
-    await admin(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+    await withClient(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
   }
 }
 

@@ -22,6 +22,7 @@ import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
 import { startEmbedded } from '../test/support/postgres-global-setup.js';
 import { writeBigLog } from './big-log.js';
+import { fmt, withClient, withDatabase } from './instance-round.js';
 import { startReceiver } from './receiver-process.js';
 import { LOCAL } from './webhooks.js';
 
@@ -33,7 +34,6 @@ const COMMENTS = 5;
 const ACTIVITIES = ['bb.issue.create', 'bb.issue.comment.create', 'bb.issue.status.update', 'bb.issue.field.update', 'bb.pipeline.stage.status.update', 'bb.pipeline.task.status.update'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 interface Size {
   table: string;
@@ -60,22 +60,6 @@ async function sizeOf(db: pg.Client, table: string): Promise<Size> {
 function line(size: Size, label: string): string {
   const per = (bytes: number) => fmt(bytes / size.rows);
   return `${size.table} (${label}): ${fmt(size.rows)} rows, ${per(size.total)} bytes a row in all: heap ${per(size.heap)}, TOAST and maps ${per(size.toast)}, indexes ${per(size.indexes)}`;
-}
-
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 async function logSizes(url: string): Promise<string[]> {
