@@ -30,6 +30,9 @@ export interface HeraldConfig {
  * Which engine holds the event log, the read models and the delivery queue. SQLite serves
  * one process; PostgreSQL serves several instances on one database.
  */
+/** Events per partition on PostgreSQL: a month or so at a hundred events a second (docs/scale.md). */
+export const PARTITION_SPAN = 100_000_000;
+
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' }
   | {
@@ -38,6 +41,8 @@ export type DatabaseConfig =
       poolSize: number;
       /** How long a query may wait for a connection (a new one, or a free one of the pool) before it fails: 503, storage unavailable. 5 s when unset. */
       connectTimeoutMs?: number;
+      /** Positions per partition of the log and of the deliveries (docs/scale.md, section 3); 100,000,000 when unset. */
+      partitionSpan?: number;
     };
 
 export interface HttpTimeouts {
@@ -119,6 +124,7 @@ export function parseDatabaseUrl(raw: string | undefined, cwd: string, env: Node
       url: raw,
       poolSize: integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000),
       connectTimeoutMs: integer(env, 'HERALD_PG_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      partitionSpan: integer(env, 'HERALD_PG_PARTITION_SPAN', PARTITION_SPAN, 10, 2 ** 40),
     };
   }
   throw new ConfigError(
@@ -253,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   // checked with either engine: a wrong value is a mistake either way
   integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000);
   integer(env, 'HERALD_PG_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
+  integer(env, 'HERALD_PG_PARTITION_SPAN', PARTITION_SPAN, 10, 2 ** 40);
   const database: DatabaseConfig = parsed.kind === 'sqlite' ? { ...parsed, synchronous } : parsed;
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const externalUrl = (env.EXTERNAL_URL || `http://localhost:${port}`).replace(/\/+$/, '');
