@@ -1,4 +1,5 @@
 import type { QueryRunner } from 'typeorm';
+import { PARTITION_SPAN } from '../config/config.js';
 
 /**
  * Migrations run on both engines: each branches on the one it runs on. The SQLite
@@ -8,4 +9,13 @@ import type { QueryRunner } from 'typeorm';
  */
 export function isPostgres(q: QueryRunner): boolean {
   return q.connection.options.type === 'postgres';
+}
+
+/**
+ * Positions per partition on PostgreSQL (HERALD_PG_PARTITION_SPAN), for migrations that make
+ * partitions: dataSourceOptions hands it over in the pool options' `extra` (node-postgres ignores it).
+ */
+export function partitionSpanOf(q: QueryRunner): number {
+  const extra = (q.connection.options as { extra?: { partitionSpan?: number } }).extra;
+  return extra?.partitionSpan ?? PARTITION_SPAN;
 }

@@ -26,7 +26,7 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
   },
   webhook_delivery_attempts: {
     delivery_id: 'text', number: 'int4', started_at: 'int8', duration_ms: 'int4', request: 'text', response: 'text',
-    error: 'text', verdict: 'text',
+    error: 'text', verdict: 'text', event_position: 'int8',
   },
   webhook_failures: { webhook_id: 'int8', consecutive: 'int4', last_error: 'text', updated_at: 'int8' },
   herald_instances: { id: 'text', host: 'text', pid: 'int8', started_at: 'int8', heartbeat_at: 'int8' },
@@ -68,7 +68,7 @@ export const SQLITE_SCHEMA: Record<string, Record<string, string>> = {
   },
   webhook_delivery_attempts: {
     delivery_id: 'TEXT', number: 'INTEGER', started_at: 'INTEGER', duration_ms: 'INTEGER', request: 'TEXT', response: 'TEXT',
-    error: 'TEXT', verdict: 'TEXT',
+    error: 'TEXT', verdict: 'TEXT', event_position: 'INTEGER',
   },
   webhook_failures: { webhook_id: 'INTEGER', consecutive: 'INTEGER', last_error: 'TEXT', updated_at: 'INTEGER' },
   herald_instances: { id: 'TEXT', host: 'TEXT', pid: 'INTEGER', started_at: 'INTEGER', heartbeat_at: 'INTEGER' },

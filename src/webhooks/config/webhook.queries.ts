@@ -115,7 +115,8 @@ export class GetDeliveryHandler implements IQueryHandler<GetDeliveryQuery> {
     const row = await this.store.queryOne<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
     if (!row) throw notFound('delivery', deliveryId);
     await this.replayed.fillForLog([row]);
-    const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY number`, [deliveryId]);
+    // with its position: on PostgreSQL only the partition of its range is read
+    const attempts = await this.store.query<AttemptRow>(`SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ? AND event_position = ? ORDER BY number`, [deliveryId, row.event_position]);
     // a chat webhook's coalesced message: the other events it carries
     const carried = await this.store.query<{ id: string; event_position: number }>(`SELECT id, event_position FROM webhook_deliveries WHERE carried_by = ? ORDER BY event_position`, [deliveryId]);
     return { ...toDeliveryView(row), carries: carried.map((c) => ({ id: c.id, eventPosition: Number(c.event_position) })), attempts: attempts.map(toAttemptView) };

@@ -10,15 +10,19 @@ const STANDARD_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'w
 /** Rows per INSERT (well below both engines' limits on parameters). */
 const ROWS = 500;
 
-/** The attempts as recorded: the request with secrets masked, the response or the error, and the verdict. */
-export function attemptRows(attempts: { deliveryId: string; number: number; type: WebhookType; attempt: Attempt }[]): SqlWrite[] {
+/**
+ * The attempts as recorded: the request with secrets masked, the response or the error, and the verdict;
+ * with their delivery's event position (on PostgreSQL, the partition both rows are in, and leave with).
+ */
+export function attemptRows(attempts: { deliveryId: string; eventPosition: number; number: number; type: WebhookType; attempt: Attempt }[]): SqlWrite[] {
   const writes: SqlWrite[] = [];
   for (let i = 0; i < attempts.length; i += ROWS) {
     const part = attempts.slice(i, i + ROWS);
     writes.push({
-      sql: `INSERT INTO webhook_delivery_attempts (delivery_id, number, started_at, duration_ms, request, response, error, verdict) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      params: part.flatMap(({ deliveryId, number, type, attempt: { request, response, verdict, startedAt, durationMs } }) => [
+      sql: `INSERT INTO webhook_delivery_attempts (delivery_id, event_position, number, started_at, duration_ms, request, response, error, verdict) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      params: part.flatMap(({ deliveryId, eventPosition, number, type, attempt: { request, response, verdict, startedAt, durationMs } }) => [
         deliveryId,
+        eventPosition,
         number,
         startedAt.getTime(),
         Math.round(durationMs),

@@ -4,11 +4,22 @@ import { DELIVERY_STATUSES, type AttemptView, type DeliveryStatus, type Delivery
 /** The statuses are the API's (contract/deliveries.ts); COALESCED: carried by another delivery's message (see coalesce/). */
 export { DELIVERY_STATUSES, type DeliveryStatus };
 
+/**
+ * A test message has no event: it takes a position of its own below 1 (−1, −2, …, from the
+ * `test_messages` sequence), never a NULL (on PostgreSQL the position is part of the primary
+ * key: the partition key). These say which rows are test messages, in SQL (`x`: an alias and
+ * its dot) and on a row read.
+ */
+export const testMessage = (x = '') => `${x}event_position < 1`;
+export const ofAnEvent = (x = '') => `${x}event_position >= 1`;
+export const isTestMessage = (row: Pick<DeliveryRow, 'event_position'>): boolean => Number(row.event_position) < 1;
+
 export interface DeliveryRow {
   id: string;
   webhook_id: number;
   project_id: number;
-  event_position: number | null;
+  /** The event's position; a test message's is below 1 (see testMessage). */
+  event_position: number;
   issue_id: number | null;
   activity_type: string;
   /**
@@ -40,6 +51,8 @@ export interface DeliveryRow {
 
 export interface AttemptRow {
   delivery_id: string;
+  /** Its delivery's (the partition key on PostgreSQL). */
+  event_position: number;
   number: number;
   started_at: number;
   duration_ms: number;
@@ -56,7 +69,7 @@ export function toDeliveryView(row: DeliveryRow): DeliveryView {
   return {
     id: row.id,
     webhookId: row.webhook_id,
-    eventPosition: row.event_position,
+    eventPosition: isTestMessage(row) ? null : row.event_position,
     activityType: row.activity_type,
     status: row.status,
     attemptCount: row.attempt_count,

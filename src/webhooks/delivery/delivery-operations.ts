@@ -9,7 +9,7 @@ import { conflict, notFound } from '../../shared/errors.js';
 import { SYSTEM_BOT_ID } from '../../users/user.aggregate.js';
 import { testActivity } from '../activity-mapping.js';
 import { loadHook } from '../config/webhook.projection.js';
-import type { DeliveryRow } from './deliveries.js';
+import { isTestMessage, ofAnEvent, type DeliveryRow } from './deliveries.js';
 import { TestMessage } from './test-message.js';
 
 /** What a webhook's managers do with its deliveries: send a test message, redeliver one, recover the failed ones. */
@@ -57,7 +57,7 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
       const row = await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, [deliveryId, webhookId]);
       if (!row) throw notFound('delivery', deliveryId);
       if (row.status === 'DELIVERING') throw conflict(`delivery ${deliveryId} is being attempted right now`);
-      if (row.event_position === null) throw conflict(`delivery ${deliveryId} is a test message: send a new test instead`);
+      if (isTestMessage(row)) throw conflict(`delivery ${deliveryId} is a test message: send a new test instead`);
       // a new attempt with the same delivery id; the retry schedule starts over
       await tx.exec([
         {
@@ -79,13 +79,13 @@ export class RecoverHandler implements ICommandHandler<RecoverCommand> {
     const now = this.clock.now().getTime();
     const requeued = await this.store.transact(async (tx) => {
       const { n } = (await tx.get<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND event_position IS NOT NULL`,
+        `SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND ${ofAnEvent()}`,
         [webhookId, since.getTime()],
       ))!;
       await tx.exec([
         {
           sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ?
-                WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND event_position IS NOT NULL`,
+                WHERE webhook_id = ? AND status IN ('FAILED', 'SKIPPED') AND created_at >= ? AND ${ofAnEvent()}`,
           params: [now, now, webhookId, since.getTime()],
         },
       ]);

@@ -1,3 +1,5 @@
+import { ofAnEvent } from './deliveries.js';
+
 /*
  * The delivery queue's SQL fragments (DeliveryQueue runs them): which deliveries are open,
  * which may be claimed now, and an ordered webhook's lines (each issue's deliveries in order).
@@ -10,7 +12,7 @@ export const OPEN = open();
 export const WAITING_STATUSES = `status IN ('PENDING', 'RETRYING', 'HELD')`;
 /** Due, or leased by a dispatcher that is gone (two parameters: now, now). Test messages are never queued: they are one synchronous attempt. */
 export const claimable = (x = '') =>
-  `${open(x)} AND ${x}event_position IS NOT NULL AND ((${x}status IN ('PENDING', 'RETRYING', 'HELD') AND ${x}next_attempt_at <= ?) OR (${x}status = 'DELIVERING' AND ${x}lease_until < ?))`;
+  `${open(x)} AND ${ofAnEvent(x)} AND ((${x}status IN ('PENDING', 'RETRYING', 'HELD') AND ${x}next_attempt_at <= ?) OR (${x}status = 'DELIVERING' AND ${x}lease_until < ?))`;
 export const CLAIMABLE = claimable();
 /** When an open delivery may next be claimed: its time, or when its lease runs out. */
 export const OPEN_AT = `CASE WHEN status = 'DELIVERING' THEN lease_until ELSE next_attempt_at END`;
@@ -67,7 +69,7 @@ export const WAITING = `CASE WHEN attempt_count > retry_base THEN 'RETRYING' ELS
 export const lineStartsSql = (n: number) =>
   `WITH o AS (
      SELECT id, webhook_id, issue_id, event_position, recipient_id, ${OPEN_AT} AS at FROM webhook_deliveries
-     WHERE webhook_id IN (${Array(n).fill('?').join(', ')}) AND ${OPEN} AND event_position IS NOT NULL
+     WHERE webhook_id IN (${Array(n).fill('?').join(', ')}) AND ${OPEN} AND ${ofAnEvent()}
    ), starts AS (
      SELECT webhook_id, issue_id, MIN(event_position) AS first FROM (
        SELECT webhook_id, issue_id, event_position FROM o WHERE recipient_id IS NULL

@@ -3,7 +3,7 @@ import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { SqlWrite } from '../../event-store/event.js';
 import { EventStore, type WriteTx } from '../../event-store/event-store.js';
 import type { Activity } from '../activity.js';
-import type { DeliveryRow, DeliveryStatus } from './deliveries.js';
+import { ofAnEvent, testMessage, type DeliveryRow, type DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
 import { CLAIMABLE, TAKE_DUE, WAITING, WAITING_STATUSES, lineStartsSql, orderedLines } from './queue-sql.js';
 
@@ -64,7 +64,7 @@ export class DeliveryQueue {
        )
        SELECT id AS webhook_id, (SELECT MIN(next_attempt_at) FROM ${waiting} WHERE ${WAITING_STATUSES} AND webhook_id = hooks.id) AS at FROM hooks WHERE id IS NOT NULL
        UNION ALL
-       SELECT webhook_id, MIN(lease_until) AS at FROM webhook_deliveries WHERE status = 'DELIVERING' AND event_position IS NOT NULL GROUP BY webhook_id`,
+       SELECT webhook_id, MIN(lease_until) AS at FROM webhook_deliveries WHERE status = 'DELIVERING' AND ${ofAnEvent()} GROUP BY webhook_id`,
     );
     const soonest = new Map<number, number>();
     for (const row of rows) {
@@ -204,7 +204,7 @@ export class DeliveryQueue {
         tx.exec([
           {
             sql: `UPDATE webhook_deliveries SET status = ${WAITING}, lease_owner = NULL, lease_until = NULL
-                  WHERE status = 'DELIVERING' AND lease_owner = ? AND event_position IS NOT NULL ${which}`,
+                  WHERE status = 'DELIVERING' AND lease_owner = ? AND ${ofAnEvent()} ${which}`,
             params: [this.owner, ...params],
           },
         ]),
@@ -222,12 +222,12 @@ export class DeliveryQueue {
     return [
       {
         sql: `UPDATE webhook_deliveries SET status = ${WAITING}, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-              WHERE status = 'DELIVERING' AND lease_owner ${which} AND event_position IS NOT NULL`,
+              WHERE status = 'DELIVERING' AND lease_owner ${which} AND ${ofAnEvent()}`,
         params: [now, now, ...params],
       },
       {
         sql: `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'interrupted before its result was recorded', lease_owner = NULL, lease_until = NULL, updated_at = ?
-              WHERE status = 'DELIVERING' AND lease_owner ${which} AND event_position IS NULL`,
+              WHERE status = 'DELIVERING' AND lease_owner ${which} AND ${testMessage()}`,
         params: [now, ...params],
       },
     ];
@@ -249,14 +249,15 @@ export class DeliveryQueue {
     );
   }
 
-  /** A test message: a delivery of no event, DELIVERING at once under this instance's lease. */
+  /** A test message: a delivery of no event (a position of its own below 1), DELIVERING at once under this instance's lease. */
   async insertTest(id: string, webhookId: number, projectId: number, activity: Activity, now: number): Promise<DeliveryRow> {
     return this.store.transact(async (tx) => {
+      const [n] = await tx.nextIds('test_messages', 1);
       await tx.exec([
         {
           sql: `INSERT INTO webhook_deliveries (id, webhook_id, project_id, event_position, issue_id, activity_type, activity, status, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
-                VALUES (?, ?, ?, NULL, NULL, ?, ?, 'DELIVERING', ?, ?, ?, ?, ?)`,
-          params: [id, webhookId, projectId, activity.type, JSON.stringify(activity), now, this.owner, now + this.config.webhooks.timeoutMs * 2, now, now],
+                VALUES (?, ?, ?, ?, NULL, ?, ?, 'DELIVERING', ?, ?, ?, ?, ?)`,
+          params: [id, webhookId, projectId, -n, activity.type, JSON.stringify(activity), now, this.owner, now + this.config.webhooks.timeoutMs * 2, now, now],
         },
       ]);
       return (await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!;

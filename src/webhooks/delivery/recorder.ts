@@ -161,7 +161,7 @@ export class DeliveryRecorder {
     const moved = recorded.filter(movesRun);
     const lastError = (webhookId: number) => reasonOf(moved.findLast((e) => e.hook.id === webhookId && reasonOf(e.attempt.verdict) !== null)?.attempt.verdict);
     await tx.exec([
-      ...attemptRows(recorded.map((e) => ({ deliveryId: e.delivery.id, number: e.delivery.attempt_count + 1, type: e.hook.type, attempt: e.attempt }))),
+      ...attemptRows(recorded.map((e) => ({ deliveryId: e.delivery.id, eventPosition: e.delivery.event_position, number: e.delivery.attempt_count + 1, type: e.hook.type, attempt: e.attempt }))),
       ...runRows([...new Set(moved.map((e) => e.hook.id))].map((webhookId) => ({ webhookId, consecutive: runs.get(webhookId) ?? 0, lastError: lastError(webhookId) })), now.getTime()),
     ]);
     const events: RecordedEvent[] = [];

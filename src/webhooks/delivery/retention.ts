@@ -4,6 +4,7 @@ import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { yieldToLoop } from '../../shared/time-slice.js';
 import { IMMEDIATELY, StartUpGate } from '../../shared/start-up.js';
+import { testMessage } from './deliveries.js';
 import { NOT_DURABLE } from './queue.js';
 
 /**
@@ -54,7 +55,7 @@ export class DeliveryRetention implements OnApplicationBootstrap, OnModuleDestro
         tx.exec([
           {
             sql: `UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'interrupted before its result was recorded', lease_owner = NULL, lease_until = NULL, updated_at = ?
-                  WHERE event_position IS NULL AND status = 'DELIVERING' AND lease_until < ?`,
+                  WHERE ${testMessage()} AND status = 'DELIVERING' AND lease_until < ?`,
             params: [now, now],
           },
           { sql: `DELETE FROM webhook_pace WHERE updated_at < ? AND blocked_until < ?`, params: [before, now] },

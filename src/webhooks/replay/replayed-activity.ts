@@ -7,7 +7,7 @@ import { EventStore, type StreamSpan } from '../../event-store/event-store.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
 import type { IssueState } from '../../issues/issue.state.js';
 import { TimeSlice } from '../../shared/time-slice.js';
-import type { DeliveryRow } from '../delivery/deliveries.js';
+import { isTestMessage, type DeliveryRow } from '../delivery/deliveries.js';
 import { EventActivities } from '../subscription/event-activities.js';
 import { StreamStates } from '../subscription/stream-states.js';
 import { ProjectLog } from './replay-scan.js';
@@ -21,7 +21,7 @@ import { ProjectLog } from './replay-scan.js';
 export const NO_ACTIVITY = '';
 
 /** Whether a delivery row keeps no activity of its own (a replay's, not yet coalesced into a digest). */
-export const storesNoActivity = (row: Pick<DeliveryRow, 'activity' | 'event_position'>): boolean => row.activity === NO_ACTIVITY && row.event_position !== null;
+export const storesNoActivity = (row: Pick<DeliveryRow, 'activity' | 'event_position'>): boolean => row.activity === NO_ACTIVITY && !isTestMessage(row);
 
 /**
  * Builds the activities of a replay's deliveries from the log, exactly as the replay's scan
