@@ -101,8 +101,11 @@ export class RangePartitions {
   /**
    * Detaches a partition without blocking the table (`CONCURRENTLY`: it waits for the
    * statements that use it) and drops it. An interrupted detach is finished first.
+   * `keep`, if given, looks at the detached table (nothing can write to it any more, and
+   * every write made before is committed): when it says so, the partition is attached again
+   * instead (with a scan of it) and false returned. Resolves true once dropped.
    */
-  async drop(name: string): Promise<void> {
+  async drop(name: string, keep?: (client: pg.ClientBase) => Promise<boolean>): Promise<boolean> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -110,11 +113,17 @@ export class RangePartitions {
       await client.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [this.lockKey()]);
       try {
         const partition = (await this.list(client)).find((p) => p.name === name);
-        if (!partition) return;
+        if (!partition) return false;
         await client.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
         const target = `${quote(this.table)} DETACH PARTITION ${quote(name)}`;
         await client.query(partition.detachPending ? `ALTER TABLE ${target} FINALIZE` : `ALTER TABLE ${target} CONCURRENTLY`);
+        if (keep && (await keep(client))) {
+          const bound = (value: number | null, none: string) => (value === null ? none : String(value));
+          await client.query(`ALTER TABLE ${quote(this.table)} ATTACH PARTITION ${quote(name)} FOR VALUES FROM (${bound(partition.from, 'MINVALUE')}) TO (${bound(partition.to, 'MAXVALUE')})`);
+          return false;
+        }
         await client.query(`DROP TABLE ${quote(name)}`);
+        return true;
       } finally {
         await client.query('RESET lock_timeout').catch((error: Error) => (broken = error));
         await client.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [this.lockKey()]).catch((error: Error) => (broken = error));

@@ -24,6 +24,7 @@ import { ThisInstance } from './delivery/instance.js';
 import { DeliveryQueue } from './delivery/queue.js';
 import { DeliveryRecorder } from './delivery/recorder.js';
 import { DeliveryRetention } from './delivery/retention.js';
+import { DeliveryPartitions } from './delivery/delivery-partitions.js';
 import { SharedPace } from './delivery/shared-pace.js';
 import { TestMessage } from './delivery/test-message.js';
 import { WebhookHttpClient } from './http/http-client.js';
@@ -69,6 +70,7 @@ import { ImAppsController, ImAppTypesController } from './direct-messages/im-app
     DeliveryDispatcher,
     SharedPace,
     DeliveryRetention,
+    DeliveryPartitions,
     TestMessage,
     WebhookSubscription,
     WebhookSagas,

@@ -81,4 +81,21 @@ describe('RangePartitions (PostgreSQL)', () => {
     await parts.drop('items_from_11');
     expect(await ranges()).toEqual([[1, 11]]);
   });
+
+  it('attaches a detached partition again, rows and all, when the look at it says to keep it', async () => {
+    await parts.extendPast(25, 10);
+    await insert(12);
+    const looked: string[] = [];
+    const keepLabelled = (label: string) => async (client: pg.ClientBase) => {
+      // the detached table: no longer part of items, its rows all there
+      looked.push(...(await client.query<{ label: string }>(`SELECT label FROM items_from_11`)).rows.map((r) => r.label));
+      return looked.includes(label);
+    };
+    expect(await parts.drop('items_from_11', keepLabelled('x'))).toBe(false);
+    expect(await ranges()).toEqual([[1, 11], [11, 21], [21, 31]]);
+    expect((await pool.query(`SELECT pos FROM items`)).rows).toEqual([{ pos: '12' }]);
+    expect(await parts.drop('items_from_11', keepLabelled('none such'))).toBe(true);
+    expect(await ranges()).toEqual([[1, 11], [21, 31]]);
+    expect(looked).toEqual(['x', 'x']);
+  });
 });

@@ -5,6 +5,7 @@ import { EventStore } from '../../event-store/event-store.js';
 import { CLOCK, type Clock } from '../../shared/clock.js';
 import { TimeSlice } from '../../shared/time-slice.js';
 import { configOf, type WebhookRow } from '../config/webhook.projection.js';
+import { DeliveryPartitions } from '../delivery/delivery-partitions.js';
 import { ThisInstance } from '../delivery/instance.js';
 import { planPage, queuePage, ReplayLostError, type ReplayHold } from './replay-deliveries.js';
 import { readRangePage, REPLAY_PAGE, ReplayScan, type ReplayRules } from './replay-scan.js';
@@ -48,6 +49,7 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     instance: ThisInstance,
+    private readonly partitions: DeliveryPartitions,
     @Optional() @Inject(STORAGE_GATE) private readonly storage?: StorageGate,
   ) {
     this.owner = instance.id;
@@ -135,6 +137,8 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
       }
       const { events, scannedTo } = await readRangePage(this.store, after, to, REPLAY_PAGE);
       const planned = await planPage(this.store, await scan.next(events), hold.webhookId, includeDelivered);
+      // old events' range may have been dropped by the retention (PostgreSQL): it is made again first
+      await this.partitions.cover(planned.filter((p) => p.action === 'insert').map((p) => p.event.position));
       await queuePage(this.store, planned, hold, scannedTo, scannedTo >= to, this.clock.now().getTime());
       if (scannedTo >= to) return;
       after = scannedTo;
