@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { DataSourceOptions, QueryRunner } from 'typeorm';
 import { PARTITION_SPAN } from '../config/config.js';
 
 /**
@@ -12,10 +12,10 @@ export function isPostgres(q: QueryRunner): boolean {
 }
 
 /**
- * Positions per partition on PostgreSQL (HERALD_PG_PARTITION_SPAN), for migrations that make
- * partitions: dataSourceOptions hands it over in the pool options' `extra` (node-postgres ignores it).
+ * Positions per partition (HERALD_PG_PARTITION_SPAN) for the migrations that make partitions: the
+ * DataSource carries it in its pool options (dataSourceOptions; node-postgres ignores the key).
  */
-export function partitionSpanOf(q: QueryRunner): number {
-  const extra = (q.connection.options as { extra?: { partitionSpan?: number } }).extra;
-  return extra?.partitionSpan ?? PARTITION_SPAN;
+export function partitionSpanOf(options: DataSourceOptions): number {
+  const span = options.type === 'postgres' ? (options.extra as { heraldPartitionSpan?: unknown } | undefined)?.heraldPartitionSpan : undefined;
+  return typeof span === 'number' && Number.isSafeInteger(span) && span >= 1 ? span : PARTITION_SPAN;
 }

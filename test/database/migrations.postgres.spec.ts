@@ -5,11 +5,11 @@ import { migrations } from '../../src/database/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA } from './expected-schema.js';
 
-/** The tables' columns; partitions are tables too, and left out (they have their parent's). */
 async function columns(ds: DataSource): Promise<Record<string, Record<string, string>>> {
   const rows: { table_name: string; column_name: string; udt_name: string }[] = await ds.query(
-    `SELECT c.table_name, c.column_name, c.udt_name FROM information_schema.columns c JOIN pg_class t ON t.oid = (quote_ident(c.table_name))::regclass
-     WHERE c.table_schema = 'public' AND c.table_name <> 'migrations' AND NOT t.relispartition`,
+    // partitions are tables too: only the partitioned tables themselves
+    `SELECT table_name, column_name, udt_name FROM information_schema.columns
+     WHERE table_schema = 'public' AND table_name <> 'migrations' AND NOT (SELECT relispartition FROM pg_class WHERE oid = ('public.' || quote_ident(table_name))::regclass)`,
   );
   const schema: Record<string, Record<string, string>> = {};
   for (const row of rows) (schema[row.table_name] ??= {})[row.column_name] = row.udt_name;

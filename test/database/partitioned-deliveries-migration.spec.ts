@@ -10,12 +10,10 @@ import { tempDir } from '../support/test-app.js';
 
 const before = migrations.slice(0, migrations.indexOf(PartitionedDeliveries1765410000000));
 
-it('the first ranges: from 1, the first holding the positions up to the head, then ranges of the span past head + span', () => {
+it('the first ranges, as the log’s: from 1 to the head (the rows there), then one of the span; a new database’s: one of the span from 1', () => {
   expect(firstRanges(0, 20)).toEqual([[1, 21]]);
-  expect(firstRanges(5, 20)).toEqual([[1, 21], [21, 41]]);
-  expect(firstRanges(45, 20)).toEqual([[1, 61], [61, 81]]);
-  expect(firstRanges(60, 20)).toEqual([[1, 61], [61, 81]]);
-  expect(firstRanges(61, 20)).toEqual([[1, 81], [81, 101]]);
+  expect(firstRanges(5, 20)).toEqual([[1, 6], [6, 26]]);
+  expect(firstRanges(45, 20)).toEqual([[1, 46], [46, 66]]);
 });
 
 describe.each(['sqlite', 'postgres'] as const)('the partitioned deliveries migration on a database in use (%s)', (engine) => {
@@ -87,7 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('the partitioned deliveries migra
   });
 
   if (engine === 'postgres') {
-    it('partitions both tables with the same ranges: test messages below 1, the rows there in the first, ranges of the span past the head', async () => {
+    it('partitions both tables with the same ranges: test messages below 1, the rows there in the first, one of the span past the head', async () => {
       await open(migrations);
       const partitions = async (table: string) =>
         (
@@ -97,8 +95,8 @@ describe.each(['sqlite', 'postgres'] as const)('the partitioned deliveries migra
           )) as { name: string; bound: string }[]
         ).map((r) => `${r.name} ${r.bound}`);
       expect(await partitions('webhook_deliveries')).toEqual([
-        `webhook_deliveries_from_1 FOR VALUES FROM ('1') TO ('61')`,
-        `webhook_deliveries_from_61 FOR VALUES FROM ('61') TO ('81')`,
+        `webhook_deliveries_from_1 FOR VALUES FROM ('1') TO ('46')`,
+        `webhook_deliveries_from_46 FOR VALUES FROM ('46') TO ('66')`,
         `webhook_deliveries_from_min FOR VALUES FROM (MINVALUE) TO ('1')`,
       ]);
       expect((await partitions('webhook_delivery_attempts')).map((p) => p.replace('webhook_delivery_attempts', 'webhook_deliveries'))).toEqual(await partitions('webhook_deliveries'));

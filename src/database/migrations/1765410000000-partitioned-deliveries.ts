@@ -18,18 +18,13 @@ const DELIVERY_INDEXES = [
 const indexName = (statement: string) => /INDEX (\w+) ON/.exec(statement)![1];
 
 /**
- * The ranges of the first partitions (issue 26, docs/scale.md section 3): ranges of `span`
- * positions counted from 1, the first one widened to hold every position up to `head` (the
- * rows already there), and the last ending past head + span. Their ends are 1 + k × span,
- * as the log's and every range added later: the three tables' ranges line up.
+ * The ranges of the first partitions (issue 26, docs/scale.md section 3), the log's bounds
+ * (PartitionedLog1765400000000 makes them from the same head): one holding every position up to
+ * the log's head (the rows already there), then one of `span` after it; on a new database, one of
+ * `span` from 1. Ranges added later follow on from the last, of `span` each, in every table alike.
  */
 export function firstRanges(head: number, span: number): [number, number][] {
-  const ranges: [number, number][] = [[1, 1 + span * Math.max(1, Math.ceil(head / span))]];
-  while (ranges[ranges.length - 1][1] <= head + span) {
-    const from = ranges[ranges.length - 1][1];
-    ranges.push([from, from + span]);
-  }
-  return ranges;
+  return head < 1 ? [[1, 1 + span]] : [[1, head + 1], [head + 1, head + 1 + span]];
 }
 
 /**
@@ -46,7 +41,7 @@ export function firstRanges(head: number, span: number): [number, number][] {
  * the position in ((id, event_position); (delivery_id, event_position, number)), which a
  * partitioned table's keys must hold; the unique (event, webhook, recipient) key already does;
  * the other indexes are as they were. One partition, FROM (MINVALUE) TO (1), holds the test
- * messages; the others are firstRanges() of the log's head at HERALD_PG_PARTITION_SPAN. There is
+ * messages; the others are firstRanges() of the log's head and HERALD_PG_PARTITION_SPAN. There is
  * no DEFAULT partition (it would forbid DETACH … CONCURRENTLY). The rows are copied over (in this
  * migration's transaction: about as long as writing the table once) and the old tables dropped.
  * Works on PostgreSQL 14 and later (no identity column, DETACH … CONCURRENTLY is 14's).
@@ -90,7 +85,7 @@ export class PartitionedDeliveries1765410000000 implements MigrationInterface {
     const [{ head }] = (await q.query(
       `SELECT GREATEST((SELECT COALESCE(MAX(position), 0) FROM events), (SELECT COALESCE(MAX(event_position), 0) FROM webhook_deliveries_unpartitioned)) AS head`,
     )) as { head: number | string }[];
-    const ranges: [string, string][] = [['MINVALUE', '1'], ...firstRanges(Number(head), partitionSpanOf(q)).map(([from, to]): [string, string] => [String(from), String(to)])];
+    const ranges: [string, string][] = [['MINVALUE', '1'], ...firstRanges(Number(head), partitionSpanOf(q.connection.options)).map(([from, to]): [string, string] => [String(from), String(to)])];
     for (const table of ['webhook_deliveries', 'webhook_delivery_attempts']) {
       // RangePartitions' names (<table>_from_<start>): it manages them from here on. New tables: no one waits on their locks
       for (const [from, to] of ranges) {
