@@ -46,13 +46,11 @@ interface Size {
 
 async function sizeOf(db: pg.Client, table: string): Promise<Size> {
   const { rows } = await db.query<{ rows: string; heap: string; toast: string; indexes: string; total: string }>(
-    // a partitioned table holds nothing itself: its partitions' sizes are summed (a plain table is its own tree)
     `SELECT (SELECT COUNT(*) FROM ${db.escapeIdentifier(table)}) AS rows,
-            SUM(pg_relation_size(relid)) AS heap,
-            SUM(pg_table_size(relid) - pg_relation_size(relid)) AS toast,
-            SUM(pg_indexes_size(relid)) AS indexes,
-            SUM(pg_total_relation_size(relid)) AS total
-     FROM pg_partition_tree($1::regclass)`,
+            pg_relation_size($1::regclass) AS heap,
+            pg_table_size($1::regclass) - pg_relation_size($1::regclass) AS toast,
+            pg_indexes_size($1::regclass) AS indexes,
+            pg_total_relation_size($1::regclass) AS total`,
     [table],
   );
   const r = rows[0];
