@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../../src/config/config.js';
 import { dataSourceOptions } from '../../src/database/data-source.js';
-import { firstRanges, PartitionedDeliveries1765410000000 } from '../../src/database/migrations/1765410000000-partitioned-deliveries.js';
+import { DirectMessages1765200000000 } from '../../src/database/migrations/1765200000000-direct-messages.js';
+import { firstRanges } from '../../src/database/migrations/1765410000000-partitioned-deliveries.js';
 import { migrations } from '../../src/database/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/test-app.js';
 
-const before = migrations.slice(0, migrations.indexOf(PartitionedDeliveries1765410000000));
+/** A database from before issue 26: partitioned neither its log nor its deliveries (the migrations after this one do). */
+const before = migrations.slice(0, migrations.indexOf(DirectMessages1765200000000) + 1);
 
 it('the first ranges, as the log’s: from 1 to the head (the rows there), then one of the span; a new database’s: one of the span from 1', () => {
   expect(firstRanges(0, 20)).toEqual([[1, 21]]);
