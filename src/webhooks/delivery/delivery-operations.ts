@@ -61,8 +61,8 @@ export class RedeliverHandler implements ICommandHandler<RedeliverCommand> {
       // a new attempt with the same delivery id; the retry schedule starts over
       await tx.exec([
         {
-          sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ? WHERE id = ?`,
-          params: [now, now, deliveryId],
+          sql: `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?, retry_base = attempt_count, updated_at = ? WHERE id = ? AND event_position = ?`,
+          params: [now, now, deliveryId, row.event_position],
         },
       ]);
       // whichever instance is free takes it

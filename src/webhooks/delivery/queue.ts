@@ -139,9 +139,11 @@ export class DeliveryQueue {
     const until = now + needed + 1_000;
     const renewed = await this.store.transact(
       async (tx) =>
-        (await tx.get<{ id: string }>(`UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = 'DELIVERING' AND lease_owner = ? RETURNING id`, [
+        // with its position: on PostgreSQL only its partition is planned and read (by id alone, every partition is)
+        (await tx.get<{ id: string }>(`UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND event_position = ? AND status = 'DELIVERING' AND lease_owner = ? RETURNING id`, [
           until,
           delivery.id,
+          delivery.event_position,
           this.owner,
         ])) !== undefined,
       NOT_DURABLE,
@@ -260,7 +262,7 @@ export class DeliveryQueue {
           params: [id, webhookId, projectId, -n, activity.type, JSON.stringify(activity), now, this.owner, now + this.config.webhooks.timeoutMs * 2, now, now],
         },
       ]);
-      return (await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ?`, [id]))!;
+      return (await tx.get<DeliveryRow>(`SELECT * FROM webhook_deliveries WHERE id = ? AND event_position = ?`, [id, -n]))!;
     }, NOT_DURABLE);
   }
 }

@@ -20,10 +20,13 @@ export async function planPage(store: EventStore, found: Found[], webhookId: num
   const existing = new Map<string, DeliveryStatus>();
   const ids = found.map((f) => deliveryId(f.event.eventId, webhookId));
   // by primary key (a range of positions with the webhook's id lets SQLite pick the webhook's index and
-  // scan every delivery the replay has made so far, page after page)
+  // scan every delivery the replay has made so far, page after page); on PostgreSQL the page's positions bound
+  // it too, so only the partitions of the page's range are planned and read (by id alone, every one is)
   for (let i = 0; i < ids.length; i += IDS_PER_LOOKUP) {
     const chunk = ids.slice(i, i + IDS_PER_LOOKUP);
-    for (const row of await store.query<{ id: string; status: DeliveryStatus }>(`SELECT id, status FROM webhook_deliveries WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) {
+    const positions = found.slice(i, i + IDS_PER_LOOKUP).map((f) => f.event.position);
+    const [range, bounds] = store.engine === 'postgres' ? [' AND event_position BETWEEN ? AND ?', [Math.min(...positions), Math.max(...positions)]] : ['', []];
+    for (const row of await store.query<{ id: string; status: DeliveryStatus }>(`SELECT id, status FROM webhook_deliveries WHERE id IN (${chunk.map(() => '?').join(', ')})${range}`, [...chunk, ...bounds])) {
       existing.set(row.id, row.status);
     }
   }
@@ -97,8 +100,8 @@ async function queueAgain(tx: WriteTx, planned: Planned[], replay: ReplayHold, n
   for (const p of planned.filter((x) => x.action === 'requeue')) {
     const requeued = await tx.get(
       `UPDATE webhook_deliveries SET status = 'PENDING', activity = ?, carried_by = NULL, next_attempt_at = ?, retry_base = attempt_count, replay_id = ?, updated_at = ?
-       WHERE id = ? AND status IN ('DELIVERED', 'COALESCED', 'FAILED', 'SKIPPED') RETURNING id`,
-      [NO_ACTIVITY, now, replay.id, now, p.id],
+       WHERE id = ? AND event_position = ? AND status IN ('DELIVERED', 'COALESCED', 'FAILED', 'SKIPPED') RETURNING id`,
+      [NO_ACTIVITY, now, replay.id, now, p.id, p.event.position],
     );
     // none: another replay queued it again first
     if (requeued) queued++;
