@@ -118,9 +118,11 @@ export class DeliveryPartitions {
       dropped.push({ from: p.from, to: p.to, deliveries: p.name, attempts: partner?.name ?? null, rows });
       this.logger.log({ partition: p.name, from: p.from, to: p.to, deliveries: rows }, 'dropped a range of finished deliveries past the retention');
     }
-    // attempts whose deliveries' range is gone (their deliveries with it)
+    // attempts whose deliveries' range is gone (their deliveries with it); the deliveries read after the attempts:
+    // a range made again meanwhile (cover makes the deliveries' partition first) is then seen in both
+    const orphans = await this.attempts.list();
     const ranges = await this.deliveries.list();
-    for (const a of await this.attempts.list()) {
+    for (const a of orphans) {
       if (a.from === null || a.from < 1 || a.to === null || a.to - 1 > below) continue;
       if (!ranges.some((p) => overlaps(p, a))) await this.attempts.drop(a.name);
     }
