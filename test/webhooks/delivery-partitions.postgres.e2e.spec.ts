@@ -1,3 +1,6 @@
+import { DataSource } from 'typeorm';
+import { pgPool } from '../../src/database/data-source.js';
+import { RangePartitions } from '../../src/database/range-partitions.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DeliveryDispatcher } from '../../src/webhooks/delivery/dispatcher.js';
@@ -181,6 +184,19 @@ describe('partitioned deliveries (PostgreSQL, HERALD_PG_PARTITION_SPAN=20)', () 
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set(first.map((d) => d.id)));
     const attempts = await partitionOf('webhook_delivery_attempts', 'delivery_id');
     for (const d of first) expect(attempts.get(d.id)).toBe(1);
+  });
+
+  it('drops the attempts of a range whose deliveries’ partition went without them (a sweep stopped half way), and only those', async () => {
+    await issuesUpTo(25);
+    await pump();
+    clock.advance(15 * DAY);
+    await issuesUpTo(45);
+    await t.app.get(WebhookSubscription).catchUp();
+    await new RangePartitions(pgPool(t.app.get(DataSource)), 'webhook_deliveries', 'event_position').drop('webhook_deliveries_from_1');
+    expect((await ranges('webhook_delivery_attempts'))[1]).toEqual([1, 21]);
+    await t.app.get(DeliveryRetention).cleanup();
+    expect((await ranges('webhook_delivery_attempts')).slice(0, 3)).toEqual([[null, 1], [21, 41], [41, 61]]);
+    expect(await ranges('webhook_delivery_attempts')).toEqual(await ranges('webhook_deliveries'));
   });
 
   it('a delivery at a position past the last partition is an error that says so, not a partition made quietly', async () => {
