@@ -34,14 +34,13 @@ export const EVENT_COLUMNS = `position, event_id, stream_id, version, type, sche
  * A stream's events lie at or past its head's first_position: with it, PostgreSQL skips (prunes, at run time)
  * the log's partitions before the stream began. A stream without a head (rows written around the store) reads them all.
  */
+export const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events
+  WHERE stream_id = $1 AND version > $2 AND position >= COALESCE((SELECT first_position FROM stream_heads WHERE stream_id = $1), 0)
+  ORDER BY version LIMIT $3`;
+
 export async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry, limit?: number): Promise<RecordedEvent[]> {
   // LIMIT NULL: no limit
-  const { rows } = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events
-     WHERE stream_id = $1 AND version > $2 AND position >= COALESCE((SELECT first_position FROM stream_heads WHERE stream_id = $1), 0)
-     ORDER BY version LIMIT $3`,
-    [streamId, afterVersion, limit ?? null],
-  );
+  const { rows } = await db.query<EventRow>(READ_STREAM, [streamId, afterVersion, limit ?? null]);
   return rows.map((row) => toRecorded(row, upcasters));
 }
 
