@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
-import { answeredByServer, CREATE_HEAD, EVENT_COLUMNS, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
+import { answeredByServer, createHead, EVENT_COLUMNS, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
 import { tracedTransaction } from './store-tracing.js';
 import { UpcasterRegistry } from './upcasters.js';
 
@@ -29,7 +29,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  * the aggregate store retries. Ids come from rows of id_sequences, locked until COMMIT, so they are
  * unique and without gaps even across instances.
  *
- * Ordering. Positions come from an identity column, taken when a row is inserted; a
+ * Ordering. Positions come from a sequence, taken when a row is inserted; a
  * transaction that took position 10 may commit after one that took 11. A reader that
  * read "after 11" would then never see 10. So every event also stores the id of the
  * transaction that wrote it (pg_current_xact_id()), and the log is read in
@@ -262,7 +262,7 @@ export class PostgresEventStore extends EventStore {
           `WITH moved AS (
              UPDATE stream_heads SET version = ${to} WHERE stream_id = $1 AND version = $2::integer RETURNING 1
            ), created AS (
-             ${CREATE_HEAD.replace('$3', to)}
+             ${createHead(to)}
            )
            INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
            SELECT * FROM (VALUES ${rows.join(', ')}) AS appended

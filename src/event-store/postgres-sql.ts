@@ -53,18 +53,20 @@ export async function readAllOn(db: Queryable, afterPosition: number, limit: num
 export const STREAM_VERSION = `COALESCE((SELECT version FROM stream_heads WHERE stream_id = $1), (SELECT MAX(version) FROM events WHERE stream_id = $1), 0)`;
 
 /**
- * The head of a stream that has none ($1: its id, $2: the expected version, $3: the new one), when the stream is at the
- * expected version: 0 for a new stream (its first position is at most the log's head + 1: a bound, never past its first
- * event), or for rows written around the store their last version (no first position known: its reads scan every
- * partition). A concurrent creator makes ON CONFLICT wait for it, then do nothing: no row, no insert.
- * CASE keeps the order: the log is looked at only when the head is missing.
+ * The statement creating the head of a stream that has none ($1: its id, $2: the expected version; `to`: the new
+ * version's placeholder), when the stream is at the expected version: 0 for a new stream (its first position is at
+ * most the log's head + 1: a bound, never past its first event), or for rows written around the store their last
+ * version (no first position known: its reads scan every partition). A concurrent creator makes ON CONFLICT wait
+ * for it, then do nothing: no row, so no insert. CASE keeps the order: the log is looked at only when the head is missing.
  */
-export const CREATE_HEAD = `INSERT INTO stream_heads (stream_id, version, first_position)
-  SELECT $1, $3, CASE WHEN $2::integer = 0 THEN (SELECT COALESCE(MAX(position), 0) + 1 FROM events) END
-  WHERE CASE WHEN EXISTS (SELECT 1 FROM stream_heads WHERE stream_id = $1) THEN false
-             WHEN $2::integer = 0 THEN NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)
-             ELSE (SELECT MAX(version) FROM events WHERE stream_id = $1) = $2::integer END
-  ON CONFLICT (stream_id) DO NOTHING RETURNING 1`;
+export function createHead(to: string): string {
+  return `INSERT INTO stream_heads (stream_id, version, first_position)
+    SELECT $1, ${to}, CASE WHEN $2::integer = 0 THEN (SELECT COALESCE(MAX(position), 0) + 1 FROM events) END
+    WHERE CASE WHEN EXISTS (SELECT 1 FROM stream_heads WHERE stream_id = $1) THEN false
+               WHEN $2::integer = 0 THEN NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)
+               ELSE (SELECT MAX(version) FROM events WHERE stream_id = $1) = $2::integer END
+    ON CONFLICT (stream_id) DO NOTHING RETURNING 1`;
+}
 
 /** The server answered the statement with an error of its own (not a connection lost or ended on its way). */
 export function answeredByServer(error: unknown): boolean {
@@ -73,21 +75,17 @@ export function answeredByServer(error: unknown): boolean {
 }
 
 /**
- * A concurrent append to the same stream shows up as a unique violation on (stream,
- * version): the same as a stale expected version, so the aggregate store retries it.
+ * A concurrent append to the same stream finds its head moved (the append throws WrongExpectedVersionError itself);
+ * should it ever show up as a unique violation of stream_heads instead (two creations of one stream, which ON CONFLICT
+ * absorbs), it means the same: a stale expected version, which the aggregate store retries.
  * Another unique violation is a value a concurrent command took first (an email, a key).
  */
 export function translateError(error: unknown): unknown {
   const e = error as { code?: string; constraint?: string; detail?: string; table?: string };
   if (e?.code === '23505') {
-    // stream_heads' key: the same stream created by two appends at once (ON CONFLICT makes that rare: kept as a backstop)
     if (e.table === 'stream_heads') {
       const stream = /\(stream_id\)=\((.+)\)/.exec(e.detail ?? '')?.[1] ?? '?';
       return new WrongExpectedVersionError(stream, 0, 1);
-    }
-    if (e.table === 'events' && e.constraint !== undefined && /version/.test(e.constraint)) {
-      const match = /\(stream_id, version\)=\(([^,]+), (\d+)\)/.exec(e.detail ?? '');
-      return new WrongExpectedVersionError(match?.[1] ?? '?', Number(match?.[2] ?? 0) - 1, Number(match?.[2] ?? 0));
     }
     return conflict(`a concurrent change took the same value first (${e.constraint ?? 'unique key'})`);
   }
