@@ -256,20 +256,22 @@ export class PostgresEventStore extends EventStore {
         });
         values.push(expectedVersion + events.length);
         const to = `$${values.length}::integer`;
-        // the stream's head moved from the expected version and the insert, in one round trip: nothing is
-        // inserted unless the head moved (a concurrent append waits for the head's row lock, then finds it moved)
-        const inserted = await client.query<{ position: number; transaction_id: string; event_id: string }>(
-          `WITH moved AS (
-             UPDATE stream_heads SET version = ${to} WHERE stream_id = $1 AND version = $2::integer RETURNING 1
-           ), created AS (
-             ${createHead(to)}
-           )
-           INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
-           SELECT * FROM (VALUES ${rows.join(', ')}) AS appended
-           WHERE EXISTS (SELECT 1 FROM moved UNION ALL SELECT 1 FROM created)
-           RETURNING position, transaction_id::text AS transaction_id, event_id`,
-          values,
-        );
+        // the stream's head moved (or, for a new stream, created) and the insert in one round trip: nothing is inserted
+        // unless it moved (a concurrent append waits for the head's row lock, then finds it moved). The statement names
+        // no partition of the log where it can help it: planning it then costs the same however many there are.
+        const insert = (head: string) =>
+          client.query<{ position: number; transaction_id: string; event_id: string }>(
+            `WITH head AS (${head})
+             INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+             SELECT * FROM (VALUES ${rows.join(', ')}) AS appended WHERE EXISTS (SELECT 1 FROM head)
+             RETURNING position, transaction_id::text AS transaction_id, event_id`,
+            values,
+          );
+        let inserted = await insert(expectedVersion === 0 ? createHead(to) : `UPDATE stream_heads SET version = ${to} WHERE stream_id = $1 AND version = $2::integer RETURNING 1`);
+        // a stream whose events were written around the store has no head: made from its events, if it is at the version
+        if (inserted.rows.length === 0 && expectedVersion > 0 && !(await client.query(`SELECT 1 FROM stream_heads WHERE stream_id = $1`, [streamId])).rows.length) {
+          inserted = await insert(createHead(to));
+        }
         if (inserted.rows.length === 0) throw new WrongExpectedVersionError(streamId, expectedVersion, await version(streamId));
         // matched by event id: RETURNING does not promise the VALUES' order
         const byId = new Map(inserted.rows.map((row) => [row.event_id, row]));

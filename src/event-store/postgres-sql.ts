@@ -55,15 +55,14 @@ export const STREAM_VERSION = `COALESCE((SELECT version FROM stream_heads WHERE 
 /**
  * The statement creating the head of a stream that has none ($1: its id, $2: the expected version; `to`: the new
  * version's placeholder), when the stream is at the expected version: 0 for a new stream (its first position is at
- * most the log's head + 1: a bound, never past its first event), or for rows written around the store their last
- * version (no first position known: its reads scan every partition). A concurrent creator makes ON CONFLICT wait
- * for it, then do nothing: no row, so no insert. CASE keeps the order: the log is looked at only when the head is missing.
+ * most the log's head + 1: a bound, never past its first event), or for events written around the store their last
+ * version (no first position known: its reads scan every partition). A head already there, or made by a concurrent
+ * creator (ON CONFLICT waits for it), means no row, so no insert.
  */
 export function createHead(to: string): string {
   return `INSERT INTO stream_heads (stream_id, version, first_position)
     SELECT $1, ${to}, CASE WHEN $2::integer = 0 THEN (SELECT COALESCE(MAX(position), 0) + 1 FROM events) END
-    WHERE CASE WHEN EXISTS (SELECT 1 FROM stream_heads WHERE stream_id = $1) THEN false
-               WHEN $2::integer = 0 THEN NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)
+    WHERE CASE WHEN $2::integer = 0 THEN NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)
                ELSE (SELECT MAX(version) FROM events WHERE stream_id = $1) = $2::integer END
     ON CONFLICT (stream_id) DO NOTHING RETURNING 1`;
 }

@@ -85,6 +85,21 @@ describe('the partitioned log (PostgreSQL)', () => {
     await store.close();
   });
 
+  it('takes appends to a stream whose events were written around the store (no head yet) at its last version only', async () => {
+    const ds = await open();
+    for (const version of [1, 2]) {
+      await ds.query(`INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at) VALUES ($1, 'raw', $2, 't', 1, '{}', '{}', 'x')`, [`raw-${version}`, version]);
+    }
+    const store = new PostgresEventStore(pgPool(ds), new ManualClock());
+    expect(await store.transact((tx) => tx.streamVersion('raw'))).toBe(2);
+    await expect(store.transact((tx) => tx.append('raw', 1, [event(2)], meta))).rejects.toThrow(WrongExpectedVersionError);
+    await expect(store.transact((tx) => tx.append('raw', 0, [event(1)], meta))).rejects.toThrow(WrongExpectedVersionError);
+    await store.transact((tx) => tx.append('raw', 2, [event(3)], meta));
+    expect((await store.readStream('raw')).map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(await ds.query(`SELECT version, first_position FROM stream_heads WHERE stream_id = 'raw'`)).toEqual([{ version: 3, first_position: null }]);
+    await store.close();
+  });
+
   it('two instances’ keepers turning at once add each range once, contiguous, one span past the head', async () => {
     const ds = await open();
     const pools = [new pg.Pool({ connectionString: db.url, max: 2 }), new pg.Pool({ connectionString: db.url, max: 2 })];
