@@ -76,10 +76,12 @@ export class PartitionKeeper implements OnModuleDestroy {
     return this.running;
   }
 
-  onModuleDestroy(): void {
+  /** No turn starts after it; resolves once the one running (if any) has ended, before the pool closes. */
+  async onModuleDestroy(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const off of this.unsubscribe.splice(0)) off();
+    await this.running;
   }
 
   private async keepAhead(): Promise<void> {

@@ -119,7 +119,7 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
 
   it('answers 503, naming the missing partition in the log, when the keeper falls behind; serves again once it catches up', async () => {
     const keeper = t.app.get(PartitionKeeper);
-    keeper.onModuleDestroy(); // the keeper stops turning: nothing adds partitions now
+    await keeper.onModuleDestroy(); // the keeper stops turning: nothing adds partitions now
     const a = api(t);
     const issue = await a.createIssue(project.id, { name: 'Behind' });
     // rows written around the store fill the log up to its last partition's end
