@@ -56,6 +56,12 @@ describe('the partitioned log (PostgreSQL)', () => {
     const head = Number(before[before.length - 1].position);
     // the old table is the first partition, the next one starts right after its last event
     expect(await ranges(ds)).toEqual([['events_from_min', null, head + 1], [`events_from_${head + 1}`, head + 1, head + 1 + SPAN]]);
+    // the old table's rows under the log's indexes: its own primary key and (transaction_id, position) adopted, two built
+    const indexes = await ds.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'events_from_min' ORDER BY indexdef`);
+    expect(indexes.map((i: { indexdef: string }) => i.indexdef.replace(/^.* USING btree /, ''))).toEqual(
+      expect.arrayContaining(['("position")', '(event_id, "position")', '(stream_id, version)', '(transaction_id, "position")']),
+    );
+    expect(indexes).toHaveLength(4);
     expect(await ds.query(`SELECT stream_id, version, first_position::int AS first FROM stream_heads ORDER BY stream_id`)).toEqual([
       { stream_id: 's-1', version: 5, first: Number(before[0].position) },
       { stream_id: 's-2', version: 3, first: Number(before[1].position) },

@@ -6,7 +6,8 @@ import { isPostgres, partitionSpanOf } from '../engine.js';
  *
  * - `events` becomes `PARTITION BY RANGE (position)`, its columns unchanged. The old table, rows and all,
  *   is attached as its first partition (`events_from_min`, MINVALUE to the head + 1): no row is copied;
- *   ATTACH checks the bound with one scan and builds the two indexes it cannot reuse.
+ *   ATTACH checks the bound with one scan and builds the two indexes it cannot reuse. Measured: 1.3 to 2.7 s per
+ *   million events on a busy two-core machine, the log locked meanwhile (migrations run before Herald serves).
  * - Positions come from a sequence (past the head), the column's default: inserts never name one. (An identity
  *   column on a partitioned table needs PostgreSQL 17; a sequence default works from 14 on, like DETACH CONCURRENTLY.)
  * - A partitioned table's unique keys must contain the partition key, so `UNIQUE (event_id)` becomes
