@@ -44,13 +44,15 @@ export class PartitionKeeper implements OnModuleDestroy {
     private readonly log: KeptLog,
     /** Positions per partition (HERALD_PG_PARTITION_SPAN). */
     readonly span: number,
+    /** The turns besides the commits' (a minute; tests shorten it). */
+    private readonly everyMs = TURN_EVERY_MS,
   ) {}
 
   /** The first turn (awaited: Herald serves after it), then the minute's and the commits'. */
   async start(): Promise<void> {
     await this.turn();
     if (this.closed) return;
-    this.timer = setInterval(() => void this.turn(), TURN_EVERY_MS);
+    this.timer = setInterval(() => void this.turn(), this.everyMs);
     this.timer.unref();
     this.unsubscribe.push(
       this.log.onCommit((position) => {

@@ -106,6 +106,24 @@ describe('the partitioned log (PostgreSQL)', () => {
     await store.close();
   });
 
+  it('has the keeper turn on its own, without commits of its instance (another instance’s appends), and stop when told', async () => {
+    const ds = await open();
+    let head = 0;
+    const log = { head: async () => head, onCommit: () => () => undefined, observeStorage: () => () => undefined };
+    const keeper = new PartitionKeeper(pgPool(ds), log, SPAN, 50);
+    await keeper.start();
+    const lastEnd = async () => (await ranges(ds)).pop()![2] as number;
+    expect(await lastEnd()).toBe(1 + SPAN);
+    head = 95;
+    const deadline = Date.now() + 20_000;
+    while ((await lastEnd()) <= head + SPAN && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await lastEnd()).toBe(121);
+    await keeper.onModuleDestroy();
+    head = 300;
+    await keeper.turn(); // a turn asked for once stopped does nothing
+    expect(await lastEnd()).toBe(121);
+  });
+
   it('two instances’ keepers turning at once add each range once, contiguous, one span past the head', async () => {
     const ds = await open();
     const pools = [new pg.Pool({ connectionString: db.url, max: 2 }), new pg.Pool({ connectionString: db.url, max: 2 })];
