@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { DatabaseConfig } from '../config/config.js';
+import { PARTITION_SPAN, type DatabaseConfig } from '../config/config.js';
 import { migrations } from './migrations/index.js';
 import { sqliteModule, type SqliteDatabase } from './sqlite-driver.js';
 
@@ -18,7 +18,8 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
       // node-postgres Pool options: at most this many connections per instance; a query waits at most
       // connectionTimeoutMillis for one (then fails as storage unavailable: a server gone, or every connection busy);
       // keepAlive notices idle connections to a server that vanished without closing them
-      extra: { max: database.poolSize, connectionTimeoutMillis: database.connectTimeoutMs ?? 5000, keepAlive: true },
+      // (heraldPartitionSpan is Herald's own, for the migrations that make partitions: node-postgres ignores it)
+      extra: { max: database.poolSize, connectionTimeoutMillis: database.connectTimeoutMs ?? 5000, keepAlive: true, heraldPartitionSpan: database.partitionSpan ?? PARTITION_SPAN },
       // no entities: nothing for TypeORM to install (uuid-ossp and the like)
       installExtensions: false,
       migrations,

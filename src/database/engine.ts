@@ -1,4 +1,5 @@
-import type { QueryRunner } from 'typeorm';
+import type { DataSourceOptions, QueryRunner } from 'typeorm';
+import { PARTITION_SPAN } from '../config/config.js';
 
 /**
  * Migrations run on both engines: each branches on the one it runs on. The SQLite
@@ -8,4 +9,13 @@ import type { QueryRunner } from 'typeorm';
  */
 export function isPostgres(q: QueryRunner): boolean {
   return q.connection.options.type === 'postgres';
+}
+
+/**
+ * Positions per partition (HERALD_PG_PARTITION_SPAN) for the migrations that make partitions: the
+ * DataSource carries it in its pool options (dataSourceOptions; node-postgres ignores the key).
+ */
+export function partitionSpanOf(options: DataSourceOptions): number {
+  const span = options.type === 'postgres' ? (options.extra as { heraldPartitionSpan?: unknown } | undefined)?.heraldPartitionSpan : undefined;
+  return typeof span === 'number' && Number.isSafeInteger(span) && span >= 1 ? span : PARTITION_SPAN;
 }
