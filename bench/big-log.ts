@@ -225,6 +225,12 @@ async function writePostgres(url: string, issues: number): Promise<number> {
     for (const [name, value] of sequences(issues)) {
       await client.query(`INSERT INTO id_sequences (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, [name, value]);
     }
+    // each stream's head, as appends keep them (and the migration made them for a log written before): without one a
+    // stream is still read and appended to, but its reads scan every partition of the log
+    await client.query(
+      `INSERT INTO stream_heads (stream_id, version, first_position) SELECT stream_id, MAX(version), MIN(position) FROM events GROUP BY stream_id
+       ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, first_position = excluded.first_position`,
+    );
     await client.query('COMMIT');
     await client.query(
       `INSERT INTO subscription_checkpoints (name, position, transaction_id, updated_at)

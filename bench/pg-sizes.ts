@@ -45,12 +45,14 @@ interface Size {
 }
 
 async function sizeOf(db: pg.Client, table: string): Promise<Size> {
+  // a partitioned table holds nothing itself: its partitions' sizes (pg_partition_tree gives a plain table alone)
   const { rows } = await db.query<{ rows: string; heap: string; toast: string; indexes: string; total: string }>(
     `SELECT (SELECT COUNT(*) FROM ${db.escapeIdentifier(table)}) AS rows,
-            pg_relation_size($1::regclass) AS heap,
-            pg_table_size($1::regclass) - pg_relation_size($1::regclass) AS toast,
-            pg_indexes_size($1::regclass) AS indexes,
-            pg_total_relation_size($1::regclass) AS total`,
+            SUM(pg_relation_size(relid)) AS heap,
+            SUM(pg_table_size(relid) - pg_relation_size(relid)) AS toast,
+            SUM(pg_indexes_size(relid)) AS indexes,
+            SUM(pg_total_relation_size(relid)) AS total
+     FROM pg_partition_tree($1::regclass) WHERE isleaf`,
     [table],
   );
   const r = rows[0];
@@ -67,7 +69,9 @@ async function logSizes(url: string): Promise<string[]> {
   return withClient(url, async (db) => {
     await db.query('VACUUM ANALYZE events');
     const indexes = await db.query<{ name: string; bytes: string }>(
-      `SELECT indexrelid::regclass::text AS name, pg_relation_size(indexrelid) AS bytes FROM pg_index WHERE indrelid = 'events'::regclass ORDER BY 1`,
+      // an index of a partitioned table: its partitions' indexes
+      `SELECT i.indexrelid::regclass::text AS name, SUM(pg_relation_size(t.relid)) AS bytes
+       FROM pg_index i, pg_partition_tree(i.indexrelid) t WHERE i.indrelid = 'events'::regclass AND t.isleaf GROUP BY 1 ORDER BY 1`,
     );
     const size = await sizeOf(db, 'events');
     const each = indexes.rows.map((r) => `${r.name} ${fmt(Number(r.bytes) / size.rows)}`).join(', ');

@@ -196,10 +196,12 @@ async function replayRun(dir: string, issues: number): Promise<ReplayRun> {
 /** A rebuild of every read model from the log in this file (events/s), with the service stopped. */
 async function rebuildRateOf(path: string): Promise<number> {
   const ds = await openDataSource({ kind: 'sqlite', path });
+  const store = new SqliteEventStore(sqliteHandle(ds), systemClock);
   try {
-    const { events, durationMs } = await new ProjectionRebuilder(new SqliteEventStore(sqliteHandle(ds), systemClock), AGGREGATES).rebuild({ requestedBy: 'bench' });
+    const { events, durationMs } = await new ProjectionRebuilder(store, AGGREGATES).rebuild({ requestedBy: 'bench' });
     return events / (durationMs / 1000);
   } finally {
+    await store.close();
     await ds.destroy();
   }
 }

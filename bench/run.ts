@@ -139,6 +139,8 @@ async function appends(): Promise<void> {
     await issues.update(id, { metadata: meta }, (s) => [{ type: 'issue.field-updated', schemaVersion: 2, data: { issueId: id, projectId: 1, field: 'description', from: s.description, to: `d${i}` } }]);
   }
   const heraldRate = N / ((performance.now() - start) / 1000);
+  // the store's reader, WAL sync thread and checkpointer first: left open, their file handles are closed by GC (with a warning)
+  await store.close();
   await ds.destroy();
 
   // the same rows, raw: one transaction per insert, same pragmas
@@ -236,6 +238,7 @@ async function rebuild(): Promise<number> {
     parsed++;
   }
   const rawRate = parsed / ((performance.now() - start) / 1000);
+  await store.close();
   await ds.destroy();
   rows.push({ name: '(c) projection rebuild (events/s)', herald: `${fmt(heraldRate)} (${fmt(events)} events in ${durationMs} ms)`, baseline: `${fmt(rawRate)} raw ordered SELECT + JSON.parse`, ratio: heraldRate / rawRate, target: 0.5 });
   return heraldRate;

@@ -8,7 +8,9 @@ import { Pool } from 'undici';
 import { createApp } from '../src/app.factory.js';
 import { loadConfig } from '../src/config/config.js';
 import { EventStore } from '../src/event-store/event-store.js';
+import { CHANNEL_SENDER } from '../src/webhooks/delivery/channel-send.js';
 import { DeliveryDispatcher } from '../src/webhooks/delivery/dispatcher.js';
+import { InlineWhenQuiet } from '../src/webhooks/delivery/inline-when-quiet.js';
 import { WebhookSubscription } from '../src/webhooks/subscription/webhook-subscription.js';
 import { startReceiver } from './receiver-process.js';
 import { serverExecArgv } from './profile.js';
@@ -175,6 +177,8 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   let start = performance.now();
   let cpuBefore = mainThreadCpuMs();
   const dispatcher = app.get(DeliveryDispatcher);
+  const sender: unknown = app.get(CHANNEL_SENDER);
+  const split = sender instanceof InlineWhenQuiet ? { ...sender.sent } : undefined;
   // every delivery once: a request sent twice does not stand in for one not sent yet
   while (receiver.deliveries < total) {
     const made = await dispatcher.runOnce();
@@ -184,6 +188,8 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
   const heraldCpu = cpuPer(cpuBefore, mainThreadCpuMs(), total);
   const twice = receiver.requests - receiver.deliveries;
   const statements = (store.roundTrips - statementsBefore) / total;
+  // who sent the timed deliveries: the service's thread (a lone one in flight) or a sending thread
+  const inline = split && sender instanceof InlineWhenQuiet ? sender.sent.inline - split.inline : undefined;
   // one request as Herald sent it (its body and headers, the signature included): the raw loop sends the same bytes
   const recorded = await store.queryOne<{ request: string }>(`SELECT request FROM webhook_delivery_attempts ORDER BY delivery_id LIMIT 1`);
   const { headers, body } = JSON.parse(recorded!.request) as { headers: Record<string, string>; body: string };
@@ -215,6 +221,7 @@ export async function throughput(dir: string, webhooks: number, deliveries: numb
     target: 0.5,
     note:
       `the service's main thread spent ${heraldCpu === undefined ? 'an unmeasured time' : `${Math.round(heraldCpu)} µs of CPU`} per delivery, the raw loop's ${rawCpu === undefined ? 'an unmeasured time' : `${Math.round(rawCpu)} µs`} per request ` +
-      `(both count the receiver's tally of each arrival); channel messages are rendered, signed and sent by ${threads === 0 ? 'the main thread itself (WEBHOOK_THREADS=0)' : `${threads} sending thread${threads > 1 ? 's' : ''} beside it`}`,
+      `(both count the receiver's tally of each arrival); channel messages are rendered, signed and sent by ${threads === 0 ? 'the main thread itself (WEBHOOK_THREADS=0)' : `${threads} sending thread${threads > 1 ? 's' : ''} beside it`}` +
+      (inline === undefined ? '' : `, ${inline} of the ${total} by the main thread (each the only one in flight)`),
   };
 }

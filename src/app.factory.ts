@@ -19,6 +19,7 @@ import { DataSource } from 'typeorm';
 import { WEBHOOK_TYPES } from './webhooks/providers/registry.js';
 import { withDatabaseLock } from './database/data-source.js';
 import { LogStartUp } from './event-store/log-start-up.js';
+import { PartitionKeeper } from './database/partition-keeper.js';
 import { installStartingAnswer } from './http/starting.js';
 import { StartUpGate } from './shared/start-up.js';
 import { installRequestTracing } from './http/request-tracing.js';
@@ -147,6 +148,8 @@ async function build(config: HeraldConfig, options: CreateOptions, tracing: Trac
     const startUp = app.get(StartUpGate);
     gate = startUp;
     await options.listen?.(app, close);
+    // PostgreSQL: partitions ahead of the log before anything is appended (null on SQLite)
+    await (app.get(PartitionKeeper) as PartitionKeeper | null)?.start();
     await app.get(LogStartUp).run((phase, done, total) => startUp.report(phase, done, total));
     const bootstrap = await withDatabaseLock(app.get(DataSource), 'bootstrap', () => app.get(UsersService).bootstrap());
     // the webhook subscription, the dispatcher and the retention sweep start now; every route answers

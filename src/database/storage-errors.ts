@@ -5,7 +5,7 @@
  * background work pauses on them. Pure: no state, no I/O.
  */
 
-export type StorageFaultKind = 'disk-full' | 'io-error' | 'busy' | 'read-only' | 'unreachable' | 'shutting-down' | 'too-many-connections' | 'pool-timeout';
+export type StorageFaultKind = 'disk-full' | 'io-error' | 'busy' | 'read-only' | 'unreachable' | 'shutting-down' | 'too-many-connections' | 'pool-timeout' | 'no-partition';
 
 export interface StorageFault {
   kind: StorageFaultKind;
@@ -72,6 +72,10 @@ export function storageFault(error: unknown, depth = 0): StorageFault | undefine
   if (typeof error !== 'object' || error === null || depth > 4) return undefined;
   if (error instanceof StorageUnavailableError) return error.fault;
   const e = error as { code?: unknown; message?: unknown; cause?: unknown; driverError?: unknown; errors?: unknown };
+  if (e.code === '23514' && typeof e.message === 'string') {
+    const found = noPartitionFault(e.message);
+    if (found) return found;
+  }
   if (typeof e.code === 'string') {
     // network codes first: EPIPE has the shape of a SQLSTATE
     const found = e.code.startsWith('SQLITE_') ? sqliteFault(e.code) : NETWORK_CODES.has(e.code) ? networkFault(e.code) : /^[0-9A-Z]{5}$/.test(e.code) ? postgresFault(e.code) : undefined;
@@ -86,6 +90,17 @@ export function storageFault(error: unknown, depth = 0): StorageFault | undefine
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * A row whose partition key no partition holds (PostgreSQL: "no partition of relation … found for row", a
+ * check violation): the partitions ahead of the log were not made in time (the PartitionKeeper's log says why).
+ * No row can be written there until one is: the storage cannot serve, it is not the caller's mistake.
+ */
+function noPartitionFault(message: string): StorageFault | undefined {
+  const table = /^no partition of relation "([^"]+)" found for row/.exec(message)?.[1];
+  if (table === undefined) return undefined;
+  return fault('no-partition', `no partition of table ${table} holds the new row: the partitions ahead of the log are missing (see the partition keeper's log)`, '23514');
 }
 
 function networkFault(code: string): StorageFault {

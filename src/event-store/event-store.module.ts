@@ -1,5 +1,8 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { pgPool } from '../database/data-source.js';
+import { partitionSpanOf } from '../database/engine.js';
+import { PartitionKeeper } from '../database/partition-keeper.js';
 import { CLOCK, type Clock } from '../shared/clock.js';
 import { AggregateStore, type AggregateDefinition } from './aggregate-store.js';
 import type { RecordedEvent } from './event.js';
@@ -57,8 +60,14 @@ export class EventStoreModule implements OnModuleDestroy, OnApplicationShutdown 
           useFactory: (s: EventStore, rebuilder: ProjectionRebuilder) => new LogStartUp(s, domain.schemas, rebuilder),
         },
         { provide: REDACT_EVENT, useValue: domain.redact },
+        {
+          // PostgreSQL's partitions of the log (and of the tables partitioned like it) kept ahead of it; SQLite has none
+          provide: PartitionKeeper,
+          inject: [DataSource, EventStore],
+          useFactory: (ds: DataSource, s: EventStore) => (ds.options.type === 'postgres' ? new PartitionKeeper(pgPool(ds), s, partitionSpanOf(ds.options)) : null),
+        },
       ],
-      exports: [EventStore, ...tokens, ProjectionRebuilder, LogStartUp, REDACT_EVENT],
+      exports: [EventStore, ...tokens, ProjectionRebuilder, LogStartUp, REDACT_EVENT, PartitionKeeper],
     };
   }
 

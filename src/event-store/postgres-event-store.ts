@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
-import { answeredByServer, EVENT_COLUMNS, readAllOn, readStreamOn, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
+import { answeredByServer, createHead, EVENT_COLUMNS, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
 import { tracedTransaction } from './store-tracing.js';
 import { UpcasterRegistry } from './upcasters.js';
 
@@ -23,12 +23,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  * The event log on PostgreSQL: several Herald instances on one database.
  *
  * Each write transaction has a connection of its own (no group commit needed: the
- * server does it). Appends to one stream are serialized by the unique (stream, version)
- * key: a concurrent append fails with WrongExpectedVersionError and is retried by the
- * aggregate store. Ids come from rows of id_sequences, locked until COMMIT, so they are
+ * server does it). Appends to one stream are serialized by its row in stream_heads (the
+ * log is partitioned: no unique (stream, version) key spans it): an append moves it from
+ * the expected version, or finds it moved and fails with WrongExpectedVersionError, which
+ * the aggregate store retries. Ids come from rows of id_sequences, locked until COMMIT, so they are
  * unique and without gaps even across instances.
  *
- * Ordering. Positions come from an identity column, taken when a row is inserted; a
+ * Ordering. Positions come from a sequence, taken when a row is inserted; a
  * transaction that took position 10 may commit after one that took 11. A reader that
  * read "after 11" would then never see 10. So every event also stores the id of the
  * transaction that wrote it (pg_current_xact_id()), and the log is read in
@@ -222,8 +223,7 @@ export class PostgresEventStore extends EventStore {
   private openTx(client: Queryable, appended: { upTo: number; types: string[]; signals: Set<Signal> }): WriteTx {
     const now = this.clock.now();
     const occurredAt = now.toISOString();
-    const version = async (streamId: string) =>
-      (await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM events WHERE stream_id = $1`, [streamId])).rows[0].v ?? 0;
+    const version = async (streamId: string) => (await client.query<{ v: number }>(`SELECT ${STREAM_VERSION} AS v`, [streamId])).rows[0].v;
     return {
       now,
       signal: (name) => void appended.signals.add(name),
@@ -254,14 +254,24 @@ export class PostgresEventStore extends EventStore {
           values.push(eventIds[i], expectedVersion + i + 1, event.type, event.schemaVersion, JSON.stringify(event.data), metadataJson, at);
           return `($${base + 1}::text, $1::text, $${base + 2}::integer, $${base + 3}::text, $${base + 4}::integer, $${base + 5}::jsonb, $${base + 6}::jsonb, $${base + 7}::text)`;
         });
-        // the expected-version check and the insert in one round trip: nothing is inserted unless the stream is at it
-        const inserted = await client.query<{ position: number; transaction_id: string; event_id: string }>(
-          `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
-           SELECT * FROM (VALUES ${rows.join(', ')}) AS appended
-           WHERE (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1) = $2::integer
-           RETURNING position, transaction_id::text AS transaction_id, event_id`,
-          values,
-        );
+        values.push(expectedVersion + events.length);
+        const to = `$${values.length}::integer`;
+        // the stream's head moved (or, for a new stream, created) and the insert in one round trip: nothing is inserted
+        // unless it moved (a concurrent append waits for the head's row lock, then finds it moved). The statement names
+        // no partition of the log where it can help it: planning it then costs the same however many there are.
+        const insert = (head: string) =>
+          client.query<{ position: number; transaction_id: string; event_id: string }>(
+            `WITH head AS (${head})
+             INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+             SELECT * FROM (VALUES ${rows.join(', ')}) AS appended WHERE EXISTS (SELECT 1 FROM head)
+             RETURNING position, transaction_id::text AS transaction_id, event_id`,
+            values,
+          );
+        let inserted = await insert(expectedVersion === 0 ? createHead(to) : `UPDATE stream_heads SET version = ${to} WHERE stream_id = $1 AND version = $2::integer RETURNING 1`);
+        // a stream whose events were written around the store has no head: made from its events, if it is at the version
+        if (inserted.rows.length === 0 && expectedVersion > 0 && !(await client.query(`SELECT 1 FROM stream_heads WHERE stream_id = $1`, [streamId])).rows.length) {
+          inserted = await insert(createHead(to));
+        }
         if (inserted.rows.length === 0) throw new WrongExpectedVersionError(streamId, expectedVersion, await version(streamId));
         // matched by event id: RETURNING does not promise the VALUES' order
         const byId = new Map(inserted.rows.map((row) => [row.event_id, row]));

@@ -30,15 +30,41 @@ export interface Queryable {
 
 export const EVENT_COLUMNS = `position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at, transaction_id::text AS transaction_id`;
 
+/**
+ * A stream's events lie at or past its head's first_position: with it, PostgreSQL skips (prunes, at run time)
+ * the log's partitions before the stream began. A stream without a head (rows written around the store) reads them all.
+ */
+export const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events
+  WHERE stream_id = $1 AND version > $2 AND position >= COALESCE((SELECT first_position FROM stream_heads WHERE stream_id = $1), 0)
+  ORDER BY version LIMIT $3`;
+
 export async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry, limit?: number): Promise<RecordedEvent[]> {
   // LIMIT NULL: no limit
-  const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [streamId, afterVersion, limit ?? null]);
+  const { rows } = await db.query<EventRow>(READ_STREAM, [streamId, afterVersion, limit ?? null]);
   return rows.map((row) => toRecorded(row, upcasters));
 }
 
 export async function readAllOn(db: Queryable, afterPosition: number, limit: number, upcasters: UpcasterRegistry): Promise<RecordedEvent[]> {
   const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`, [afterPosition, limit]);
   return rows.map((row) => toRecorded(row, upcasters));
+}
+
+/** A stream's version ($1: its id): its head's, or for a stream without one (rows written around the store) its last event's. */
+export const STREAM_VERSION = `COALESCE((SELECT version FROM stream_heads WHERE stream_id = $1), (SELECT MAX(version) FROM events WHERE stream_id = $1), 0)`;
+
+/**
+ * The statement creating the head of a stream that has none ($1: its id, $2: the expected version; `to`: the new
+ * version's placeholder), when the stream is at the expected version: 0 for a new stream (its first position is at
+ * most the log's head + 1: a bound, never past its first event), or for events written around the store their last
+ * version (no first position known: its reads scan every partition). A head already there, or made by a concurrent
+ * creator (ON CONFLICT waits for it), means no row, so no insert.
+ */
+export function createHead(to: string): string {
+  return `INSERT INTO stream_heads (stream_id, version, first_position)
+    SELECT $1, ${to}, CASE WHEN $2::integer = 0 THEN (SELECT COALESCE(MAX(position), 0) + 1 FROM events) END
+    WHERE CASE WHEN $2::integer = 0 THEN NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)
+               ELSE (SELECT MAX(version) FROM events WHERE stream_id = $1) = $2::integer END
+    ON CONFLICT (stream_id) DO NOTHING RETURNING 1`;
 }
 
 /** The server answered the statement with an error of its own (not a connection lost or ended on its way). */
@@ -48,16 +74,17 @@ export function answeredByServer(error: unknown): boolean {
 }
 
 /**
- * A concurrent append to the same stream shows up as a unique violation on (stream,
- * version): the same as a stale expected version, so the aggregate store retries it.
+ * A concurrent append to the same stream finds its head moved (the append throws WrongExpectedVersionError itself);
+ * should it ever show up as a unique violation of stream_heads instead (two creations of one stream, which ON CONFLICT
+ * absorbs), it means the same: a stale expected version, which the aggregate store retries.
  * Another unique violation is a value a concurrent command took first (an email, a key).
  */
 export function translateError(error: unknown): unknown {
   const e = error as { code?: string; constraint?: string; detail?: string; table?: string };
   if (e?.code === '23505') {
-    if (e.table === 'events' && e.constraint !== undefined && /version/.test(e.constraint)) {
-      const match = /\(stream_id, version\)=\(([^,]+), (\d+)\)/.exec(e.detail ?? '');
-      return new WrongExpectedVersionError(match?.[1] ?? '?', Number(match?.[2] ?? 0) - 1, Number(match?.[2] ?? 0));
+    if (e.table === 'stream_heads') {
+      const stream = /\(stream_id\)=\((.+)\)/.exec(e.detail ?? '')?.[1] ?? '?';
+      return new WrongExpectedVersionError(stream, 0, 1);
     }
     return conflict(`a concurrent change took the same value first (${e.constraint ?? 'unique key'})`);
   }

@@ -31,7 +31,7 @@ const indicators = {
         status: { enum: ['up', 'down'] },
         head: { type: 'integer', description: 'The log’s last position.' },
         message: { type: 'string', description: 'Why it is down: `storage unavailable: the database disk is full`, say.' },
-        reason: { enum: ['disk-full', 'io-error', 'busy', 'read-only', 'unreachable', 'shutting-down', 'too-many-connections', 'pool-timeout'] },
+        reason: { enum: ['disk-full', 'io-error', 'busy', 'read-only', 'unreachable', 'shutting-down', 'too-many-connections', 'pool-timeout', 'no-partition'] },
         since: { type: 'string', format: 'date-time', description: 'When the storage outage began.' },
         refusedCommands: { type: 'integer', description: 'Commands answered 503 since then.' },
         refusedQueries: { type: 'integer', description: 'Queries answered 503 since then.' },

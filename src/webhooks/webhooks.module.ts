@@ -18,6 +18,7 @@ import { RecoverHandler, RedeliverHandler, TestWebhookHandler } from './delivery
 import { AttemptMaker, WEBHOOK_HTTP } from './delivery/attempt.js';
 import { CHANNEL_SENDER, InProcessChannelSender } from './delivery/channel-send.js';
 import { SendingThreads } from './delivery/sending-threads.js';
+import { InlineWhenQuiet } from './delivery/inline-when-quiet.js';
 import { DeliveryDispatcher } from './delivery/dispatcher.js';
 import { InstanceHeartbeat } from './delivery/heartbeat.js';
 import { ThisInstance } from './delivery/instance.js';
@@ -50,14 +51,17 @@ import { ImAppsController, ImAppTypesController } from './direct-messages/im-app
     {
       provide: CHANNEL_SENDER,
       inject: [HERALD_CONFIG, WEBHOOK_HTTP],
-      // channel messages are rendered, signed and sent beside the service's thread (WEBHOOK_THREADS; 0: on it)
+      // channel messages are rendered, signed and sent beside the service's thread (WEBHOOK_THREADS; 0: on it),
+      // except a lone one in flight, which goes on it (InlineWhenQuiet)
       useFactory: (config: HeraldConfig, http: WebhookHttpClient) => {
         const { threads, allowedCidrs, timeoutMs, concurrency } = config.webhooks;
-        if (threads === 0) return new InProcessChannelSender(http);
+        const here = new InProcessChannelSender(http);
+        if (threads === 0) return here;
         const logger = new Logger('SendingThreads');
-        return new SendingThreads(threads, { allowedCidrs, timeoutMs, connectionsPerOrigin: Math.ceil(concurrency / threads) }, new InProcessChannelSender(http), (problem) =>
+        const pool = new SendingThreads(threads, { allowedCidrs, timeoutMs, connectionsPerOrigin: Math.ceil(concurrency / threads) }, here, (problem) =>
           logger.error({ threads }, problem),
         );
+        return new InlineWhenQuiet(here, pool);
       },
     },
     ThisInstance,

@@ -7,6 +7,8 @@ export const POSTGRES_SCHEMA: Record<string, Record<string, string>> = {
     position: 'int8', transaction_id: 'xid8', event_id: 'text', stream_id: 'text', version: 'int4', type: 'text',
     schema_version: 'int4', data: 'jsonb', metadata: 'jsonb', occurred_at: 'text',
   },
+  // PostgreSQL only: each stream's version, the append's concurrency check now that the log is partitioned
+  stream_heads: { stream_id: 'text', version: 'int4', first_position: 'int8' },
   id_sequences: { name: 'text', value: 'int8' },
   subscription_checkpoints: { name: 'text', position: 'int8', updated_at: 'text', transaction_id: 'xid8' },
   subscription_leases: { name: 'text', owner: 'text', lease_until: 'int8' },

@@ -135,6 +135,27 @@ describe('storage errors: which errors mean "storage cannot serve now"', () => {
       }
     });
 
+    it('a row no partition holds (23514, from the server) is no-partition, naming the table; another check violation is none', async () => {
+      const setup = admin();
+      await setup.connect();
+      try {
+        await setup.query(`CREATE TEMP TABLE ranged (pos BIGINT NOT NULL CHECK (pos <> 5)) PARTITION BY RANGE (pos)`);
+        await setup.query(`CREATE TEMP TABLE ranged_low PARTITION OF ranged FOR VALUES FROM (1) TO (11)`);
+        const noPartition = await thrown(() => setup.query('INSERT INTO ranged VALUES (11)'));
+        expect(storageFault(noPartition)).toEqual({
+          kind: 'no-partition',
+          detail: "no partition of table ranged holds the new row: the partitions ahead of the log are missing (see the partition keeper's log)",
+          code: '23514',
+        });
+        expect(toProblem(asStorageError(noPartition))).toMatchObject({ status: 503, type: 'urn:herald:problem:storage-unavailable' });
+        const check = await thrown(() => setup.query('INSERT INTO ranged VALUES (5)'));
+        expect((check as { code: string }).code).toBe('23514');
+        expect(storageFault(check)).toBeUndefined();
+      } finally {
+        await setup.end();
+      }
+    });
+
     it('a pool whose connections are all taken past its connection timeout is a pool timeout', async () => {
       // a second is both the longest a query waits for the taken connection and ample for opening it on a busy machine
       const pool = new pg.Pool({ connectionString: withDatabase(postgresAdminUrl(), 'postgres'), max: 1, connectionTimeoutMillis: 1000 });

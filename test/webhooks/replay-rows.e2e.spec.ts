@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { ACTIVITY_TYPES } from '../../src/contract/webhooks.js';
+import type { RecordedEvent } from '../../src/event-store/event.js';
 import { EventStore } from '../../src/event-store/event-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { DeliveryRow } from '../../src/webhooks/delivery/deliveries.js';
@@ -150,6 +152,60 @@ describe('a replay’s deliveries keep only their event’s position', () => {
     await replayedActivities.fill(again.slice(20));
     await replayedActivities.fill(again.slice(0, 20));
     expect(again.map((r) => JSON.parse(r.activity))).toEqual(stored);
+  });
+
+  it('goes on with the project from the last claim, not from its start, and folds it again for an older claim', async () => {
+    const comments = ['bb.issue.comment.create'];
+    const live = await hook('live', { activityTypes: comments });
+    const issue = await a.createIssue(projectId, { name: 'busy' });
+    // the project's stream grows between the comments (renames here; webhooks' health changes in life)
+    for (let round = 0; round < 6; round++) {
+      for (let rename = 0; rename < 5; rename++) await t.http.patch(`/api/projects/${projectId}`).set(t.auth).send({ name: `Payments ${round}.${rename}` }).expect(200);
+      await a.comment(issue.id, `round ${round}`);
+    }
+    await t.app.get(WebhookSubscription).catchUp();
+    const replayed = await hook('replayed', { activityTypes: comments });
+    expect(await replay(replayed, { from: 'position:1' })).toMatchObject({ count: 6 });
+    const rows = await rowsOf(replayed);
+    const projectStream = `project-${projectId}`;
+    const readSpans = store.readStreamSpans.bind(store);
+    const readStream = store.readStream.bind(store);
+    let projectEventsRead = 0;
+    const counted = (events: RecordedEvent[]) => (projectEventsRead += events.filter((e) => e.streamId === projectStream).length);
+    const spans = jest.spyOn(store, 'readStreamSpans').mockImplementation(async (asked) => {
+      const events = await readSpans(asked);
+      counted(events);
+      return events;
+    });
+    const streams = jest.spyOn(store, 'readStream').mockImplementation(async (...args) => {
+      const events = await readStream(...args);
+      counted(events);
+      return events;
+    });
+    const replayedActivities = t.app.get(ReplayedActivities);
+    const read = async (claim: DeliveryRow[]) => {
+      projectEventsRead = 0;
+      await replayedActivities.fill(claim);
+      return projectEventsRead;
+    };
+    try {
+      const before = (position: number) => (store.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events WHERE stream_id = ? AND position < ?`, [projectStream, position])).then((r) => Number(r[0].n));
+      const atFirst = await before(rows[0].event_position!);
+      const atThird = await before(rows[2].event_position!);
+      const atLast = await before(rows[5].event_position!);
+      // claims in the log's order: the first reads the project up to its events, the next only what came since
+      expect(await read(rows.slice(0, 3))).toBe(atThird);
+      expect(await read(rows.slice(3))).toBe(atLast - atThird);
+      const stored = (await rowsOf(live)).map((r) => JSON.parse(r.activity));
+      expect(rows.map((r) => JSON.parse(r.activity))).toEqual(stored);
+      // an older claim after them: the project as it was then, folded from its start again
+      const again = await rowsOf(replayed);
+      expect(await read(again.slice(0, 1))).toBe(atFirst);
+      expect(JSON.parse(again[0].activity)).toEqual(stored[0]);
+    } finally {
+      spans.mockRestore();
+      streams.mockRestore();
+    }
   });
 
   it('fails a replayed delivery whose event no longer maps, unsent and saying why, and sends the others', async () => {

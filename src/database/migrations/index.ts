@@ -11,6 +11,7 @@ import { StartUpChecks1764900000000 } from './1764900000000-start-up-checks.js';
 import { ReceiverPace1765000000000 } from './1765000000000-receiver-pace.js';
 import { DeliveryTraceContext1765100000000 } from './1765100000000-delivery-trace-context.js';
 import { DirectMessages1765200000000 } from './1765200000000-direct-messages.js';
+import { PartitionedLog1765400000000 } from './1765400000000-partitioned-log.js';
 import { PartitionedDeliveries1765410000000 } from './1765410000000-partitioned-deliveries.js';
 
 /** Every migration, in order. Listed explicitly (no globs) so ESM builds and tests load the same classes. */
@@ -28,5 +29,6 @@ export const migrations = [
   ReceiverPace1765000000000,
   DeliveryTraceContext1765100000000,
   DirectMessages1765200000000,
+  PartitionedLog1765400000000,
   PartitionedDeliveries1765410000000,
 ];

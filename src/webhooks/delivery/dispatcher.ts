@@ -217,7 +217,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
           break;
         }
         // half way: the records start committing while the next requests go out; at the bound, wait
-        if (recording.size >= DeliveryDispatcher.RECORDS_AHEAD / 2) this.recorder.hurry();
+        if (recording.size >= DeliveryDispatcher.RECORDS_AHEAD / 2) this.recorder.startWriting();
         while (recording.size >= DeliveryDispatcher.RECORDS_AHEAD) await this.waitFor(Promise.race(recording));
         const step = await this.deliver(batch[i], batch.slice(i), signal);
         if (step === 'stop') break;

@@ -77,10 +77,21 @@ export class DeliveryRecorder {
     return recorded;
   }
 
-  /** Someone waits for what is queued: write it now. */
+  /** Someone waits for what is queued: write it now (after the write in progress, if one is). */
   hurry(): void {
     this.hurried = true;
     this.schedule();
+  }
+
+  /**
+   * What is queued may start committing: written now unless a write is in progress. Nobody
+   * waits for it, so what comes in during a write waits for the next reason to write (a
+   * hurry, a full batch, WAIT_MS, or this once the write ended): one webhook's records,
+   * coming one after another, then share transactions instead of every fifth or sixth
+   * going alone right after the write it just missed.
+   */
+  startWriting(): void {
+    if (!this.writing) this.hurry();
   }
 
   private schedule(): void {

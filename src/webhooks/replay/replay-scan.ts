@@ -54,9 +54,11 @@ export class ProjectLog {
     projectId: number,
     private readonly issues: StreamStates<IssueState>,
     budget: TimeSlice,
+    /** Project states kept by the caller (they must be at or before the first event stepped); new ones otherwise. */
+    projects?: StreamStates<ProjectWebhooksState>,
   ) {
     this.projectStream = streamIdOf(projectWebhooksAggregate.kind, projectId);
-    this.projects = new StreamStates(projectWebhooksAggregate, store, undefined, budget);
+    this.projects = projects ?? new StreamStates(projectWebhooksAggregate, store, undefined, budget);
   }
 
   /** The next event in position order: null for one of the project's own (its state moves on), the states for an issue's. */

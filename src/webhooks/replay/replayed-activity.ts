@@ -5,6 +5,8 @@ import { parseStreamId, streamIdOf } from '../../event-store/aggregate-store.js'
 import type { RecordedEvent } from '../../event-store/event.js';
 import { EventStore, type StreamSpan } from '../../event-store/event-store.js';
 import { issueAggregate } from '../../issues/issue.projection.js';
+import { projectWebhooksAggregate } from '../config/project-webhooks.js';
+import type { ProjectWebhooksState } from '../config/webhook.decider.js';
 import type { IssueState } from '../../issues/issue.state.js';
 import { TimeSlice } from '../../shared/time-slice.js';
 import { isTestMessage, type DeliveryRow } from '../delivery/deliveries.js';
@@ -48,29 +50,39 @@ export class ReplayedActivities {
    * further behind is read on by StreamStates, a page at a time.
    */
   static readonly READ_AT_ONCE = 1024;
-  private readonly issues: StreamStates<IssueState>;
+  /** Project states kept between claims. */
+  static readonly PROJECTS = 200;
+  private readonly kept: KeptStates;
 
   constructor(
     private readonly store: EventStore,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {
-    this.issues = new StreamStates(issueAggregate, store, ReplayedActivities.STREAMS);
+    this.kept = this.states();
   }
 
   /** Sets `activity` (JSON) on the rows that store none (claimed, to be sent); the others are left as they are. */
   fill(rows: DeliveryRow[]): Promise<void> {
-    return this.fillWith(this.issues, rows);
+    return this.fillWith(this.kept, rows);
   }
 
   /**
-   * The same for the delivery log (their titles), with issue states of its own: a page read
+   * The same for the delivery log (their titles), with states of its own: a page read
    * newest first must not move back the states the dispatcher's next claim goes on from.
    */
   fillForLog(rows: DeliveryRow[]): Promise<void> {
-    return this.fillWith(new StreamStates(issueAggregate, this.store, ReplayedActivities.STREAMS), rows);
+    return this.fillWith(this.states(), rows);
   }
 
-  private async fillWith(issues: StreamStates<IssueState>, rows: DeliveryRow[]): Promise<void> {
+  private states(): KeptStates {
+    return {
+      issues: new StreamStates(issueAggregate, this.store, ReplayedActivities.STREAMS),
+      projects: new StreamStates(projectWebhooksAggregate, this.store, ReplayedActivities.PROJECTS),
+      projectsAt: new Map(),
+    };
+  }
+
+  private async fillWith(states: KeptStates, rows: DeliveryRow[]): Promise<void> {
     const bare = rows.filter(storesNoActivity);
     if (bare.length === 0) return;
     const budget = new TimeSlice(TimeSlice.SHORT_MS);
@@ -81,13 +93,13 @@ export class ReplayedActivities {
       else byProject.set(Number(row.project_id), [row]);
     }
     for (const [projectId, ofProject] of byProject) {
-      const built = await this.build(issues, projectId, ofProject, budget);
+      const built = await this.build(states, projectId, ofProject, budget);
       for (const row of ofProject) row.activity = built.get(Number(row.event_position)) ?? unmapped(`event ${row.event_position} is no longer in the log`);
     }
   }
 
   /** The activities (JSON, or an `unmapped` marker) of one project's rows, by event position. */
-  private async build(issues: StreamStates<IssueState>, projectId: number, rows: DeliveryRow[], budget: TimeSlice): Promise<Map<number, string>> {
+  private async build({ issues, projects, projectsAt }: KeptStates, projectId: number, rows: DeliveryRow[], budget: TimeSlice): Promise<Map<number, string>> {
     const built = new Map<number, string>();
     const wanted = new Set(rows.map((row) => Number(row.event_position)));
     const events: RecordedEvent[] = [];
@@ -96,8 +108,15 @@ export class ReplayedActivities {
       else if (wanted.has(event.position)) built.set(event.position, unmapped(`event ${event.position} (${event.type}) is not an issue's`));
     }
     if (events.length === 0) return built;
-    const log = new ProjectLog(this.store, projectId, issues, budget);
-    const projectEvents = await this.projectEventsBefore(log.projectStream, events[events.length - 1].position, budget);
+    const projectStream = streamIdOf(projectWebhooksAggregate.kind, projectId);
+    // the project's kept state serves if it is from before this claim's first event (claims come in the log's
+    // order); otherwise (a redelivery of older ones, or none kept) its stream is folded from the start again
+    const keptAt = projects.versionOf(projectStream) !== undefined ? projectsAt.get(projectStream) : undefined;
+    const goesOn = keptAt !== undefined && keptAt < events[0].position;
+    if (!goesOn) projects.forget(projectStream);
+    const log = new ProjectLog(this.store, projectId, issues, budget, projects);
+    const projectEvents = await this.projectEventsBefore(projectStream, goesOn ? projects.versionOf(projectStream)! : 0, events[events.length - 1].position, budget);
+    projectsAt.set(projectStream, projectEvents.length > 0 ? projectEvents[projectEvents.length - 1].position : goesOn ? keptAt : 0);
     // people as the read model has them now (looked up once per build)
     const activities = new EventActivities(this.store, this.config);
     let projectUnreadable: string | null = null;
@@ -152,20 +171,31 @@ export class ReplayedActivities {
     return [...read, ...(await this.store.readPositions([...new Set(missing)]))].sort((a, b) => a.position - b.position);
   }
 
-  /** The project stream's events before a position, a page at a time (a project's stream is short: its settings and webhooks). */
-  private async projectEventsBefore(streamId: string, position: number, budget: TimeSlice): Promise<RecordedEvent[]> {
+  /**
+   * The project stream's events after a version and before a position, a page at a time (a
+   * project's stream holds its settings, its webhooks and every change of their health: it grows).
+   */
+  private async projectEventsBefore(streamId: string, afterVersion: number, position: number, budget: TimeSlice): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
-    for (let version = 0; ; ) {
-      const page = await this.store.readStream(streamId, version, StreamStates.PAGE);
-      for (const event of page) {
-        if (event.position >= position) return events;
-        events.push(event);
-      }
+    for (let version = afterVersion; ; ) {
+      const page = await this.store.readStreamSpans([{ streamId, afterVersion: version, most: StreamStates.PAGE, toPosition: position - 1 }]);
+      events.push(...page);
       if (page.length < StreamStates.PAGE) return events;
       version = page[page.length - 1].version;
       await budget.turn();
     }
   }
+
+}
+
+/**
+ * Issue and project states kept between builds, and the position of the project event each
+ * project's state is at (0: before its first).
+ */
+interface KeptStates {
+  issues: StreamStates<IssueState>;
+  projects: StreamStates<ProjectWebhooksState>;
+  projectsAt: Map<string, number>;
 }
 
 /** The live path's marker for an activity that could not be built: the attempt fails unsent with `reason`. */

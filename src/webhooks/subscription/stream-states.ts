@@ -46,6 +46,11 @@ export class StreamStates<S> {
     return this.states.get(streamId)?.version;
   }
 
+  /** Drops a stream's kept state: it is folded from its start when next needed. */
+  forget(streamId: string): void {
+    this.states.delete(streamId);
+  }
+
   clear(): void {
     this.states.clear();
   }
