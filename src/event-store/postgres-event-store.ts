@@ -7,6 +7,7 @@ import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
 import { answeredByServer, createHead, EVENT_COLUMNS, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
 import { tracedTransaction } from './store-tracing.js';
+import { StreamStarts } from './stream-starts.js';
 import { UpcasterRegistry } from './upcasters.js';
 
 /**
@@ -49,6 +50,8 @@ export class PostgresEventStore extends EventStore {
   private readonly advanced = new Set<() => void>();
   /** The pool, counting the statements sent through it. */
   private readonly db: Queryable;
+  /** Where the streams read lately begin: their reads name it, and plan only the partitions from there. */
+  private readonly starts = new StreamStarts();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -159,7 +162,7 @@ export class PostgresEventStore extends EventStore {
   }
 
   readStream(streamId: string, afterVersion = 0, limit?: number): Promise<RecordedEvent[]> {
-    return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters, limit));
+    return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters, limit, this.starts));
   }
 
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
@@ -227,7 +230,7 @@ export class PostgresEventStore extends EventStore {
     return {
       now,
       signal: (name) => void appended.signals.add(name),
-      readStream: (streamId, afterVersion = 0) => readStreamOn(client, streamId, afterVersion, this.upcasters),
+      readStream: (streamId, afterVersion = 0) => readStreamOn(client, streamId, afterVersion, this.upcasters, undefined, this.starts),
       lockStream: async (streamId) => {
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [streamId]);
       },

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { conflict } from '../shared/errors.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { toRecorded, type EventRow } from './event-store.js';
+import type { StreamStarts } from './stream-starts.js';
 import type { UpcasterRegistry } from './upcasters.js';
 
 // The SQL side of the PostgreSQL store: placeholders, reads of the log, and what the server's errors mean.
@@ -32,15 +33,22 @@ export const EVENT_COLUMNS = `position, event_id, stream_id, version, type, sche
 
 /**
  * A stream's events lie at or past its head's first_position: with it, PostgreSQL skips (prunes, at run time)
- * the log's partitions before the stream began. A stream without a head (rows written around the store) reads them all.
+ * the log's partitions before the stream began, but plans every one of them. A stream without a head (rows
+ * written around the store) reads them all.
  */
 export const READ_STREAM = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE stream_id = $1 AND version > $2 AND position >= COALESCE((SELECT first_position FROM stream_heads WHERE stream_id = $1), 0)
   ORDER BY version LIMIT $3`;
 
-export async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry, limit?: number): Promise<RecordedEvent[]> {
+/** A stream's read from its known first position ($4): pruned when it is planned, so only the partitions from its start are planned. */
+export const READ_STREAM_FROM = `SELECT ${EVENT_COLUMNS} FROM events
+  WHERE stream_id = $1 AND version > $2 AND position >= $4
+  ORDER BY version LIMIT $3`;
+
+export async function readStreamOn(db: Queryable, streamId: string, afterVersion: number, upcasters: UpcasterRegistry, limit: number | undefined, starts: StreamStarts): Promise<RecordedEvent[]> {
+  const first = await starts.of(db, streamId);
   // LIMIT NULL: no limit
-  const { rows } = await db.query<EventRow>(READ_STREAM, [streamId, afterVersion, limit ?? null]);
+  const { rows } = await db.query<EventRow>(first === undefined ? READ_STREAM : READ_STREAM_FROM, [streamId, afterVersion, limit ?? null, ...(first === undefined ? [] : [first])]);
   return rows.map((row) => toRecorded(row, upcasters));
 }
 

@@ -1,5 +1,8 @@
 import { Writable } from 'node:stream';
+import { jest } from '@jest/globals';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { pgPool } from '../../src/database/data-source.js';
 import { PartitionKeeper } from '../../src/database/partition-keeper.js';
 import { RangePartitions } from '../../src/database/range-partitions.js';
 import { EventStore } from '../../src/event-store/event-store.js';
@@ -100,6 +103,51 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
     expect(racing.every((r) => [201, 409, 412].includes(r.status))).toBe(true);
     expect((await a.get(`/api/issues/${early.id}/comments`)).filter((c: { content: string }) => c.content.startsWith('race'))).toHaveLength(1);
+  });
+
+  it('reads a stream whose start it knows with that start as a parameter: only the partitions from there are planned', async () => {
+    const a = api(t);
+    const issue = await a.createIssue(project.id, { name: 'Planned' });
+    for (let i = 0; i < 3; i++) await a.comment(issue.id, `planned ${i}`);
+    const streamId = `issue-${issue.id}`;
+    const firstPosition = Number((await pool.query(`SELECT first_position FROM stream_heads WHERE stream_id = $1`, [streamId])).rows[0].first_position);
+    const earlier = (await partitions.list()).filter((p) => p.to !== null && p.to <= firstPosition);
+    expect(earlier.length).toBeGreaterThan(1);
+
+    // the statement the store itself sends, as it sends it
+    const storePool = pgPool(t.app.get(DataSource));
+    const sent = jest.spyOn(storePool, 'query');
+    let read: Awaited<ReturnType<EventStore['readStream']>>;
+    let calls: [string, unknown[]][];
+    try {
+      read = await t.app.get(EventStore).readStream(streamId);
+    } finally {
+      calls = sent.mock.calls.map((call) => call as unknown as [string, unknown[]]);
+      sent.mockRestore();
+    }
+    expect(read.map((e) => e.version)).toEqual([1, 2, 3, 4]);
+    const [text, values] = calls.find(([text]) => /FROM events\s+WHERE stream_id = \$1/.test(String(text)))!;
+    const plan = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    // pruned when planned: the partitions before the stream began are not in the plan at all (not even "never executed")
+    for (const p of earlier) expect(plan).not.toContain(` on ${p.name} `);
+    expect(plan).toMatch(/ on events_from_\d+ /);
+  });
+
+  it('reads whole a stream whose start it did not know: written around the store, then appended to through it', async () => {
+    const store = t.app.get(EventStore);
+    const streamId = `raw-${Date.now()}`;
+    expect(await store.readStream(streamId)).toEqual([]);
+    // events written without a head (as an import around the store might): no first position to know
+    await pool.query(
+      `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+       SELECT 'raw-' || $1 || '-' || v, $1, v, 'test.raw', 1, jsonb_build_object('v', v), '{}', now()::text FROM generate_series(1, 3) v`,
+      [streamId],
+    );
+    expect((await store.readStream(streamId)).map((e) => e.data)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }]);
+    const meta = { actorId: 1, correlationId: 'test', causationId: null };
+    await store.transact((tx) => tx.append(streamId, 3, [{ type: 'test.raw', schemaVersion: 1, data: { v: 4 } }], { metadata: meta }));
+    expect((await store.readStream(streamId)).map((e) => e.version)).toEqual([1, 2, 3, 4]);
+    expect((await store.readStream(streamId, 2)).map((e) => e.version)).toEqual([3, 4]);
   });
 
   it('has the keeper add partitions after commits, one span ahead of the head', async () => {
