@@ -23,6 +23,7 @@ import { loadConfig } from '../src/config/config.js';
 import { openDataSource, pgPool } from '../src/database/data-source.js';
 import { RangePartitions } from '../src/database/range-partitions.js';
 import { openEventStore } from '../src/domain.js';
+import type { Often } from '../src/event-store/event-store.js';
 import { toPostgresSql } from '../src/event-store/postgres-sql.js';
 import { systemClock } from '../src/shared/clock.js';
 import { DeliveryPartitions } from '../src/webhooks/delivery/delivery-partitions.js';
@@ -32,6 +33,8 @@ import { startEmbedded } from '../test/support/postgres-global-setup.js';
 import { withClient, withDatabase } from './instance-round.js';
 
 const RUNS = Number(process.argv[2] ?? 300);
+/** `off` as the second argument: HERALD_PG_PREPARED_STATEMENTS=false (every statement planned on each call). */
+const PREPARED = process.argv[3] !== 'off';
 const SPAN = 2_000;
 const LEVELS = [1, 3, 10, 30, 100];
 const HOOKS = 5;
@@ -64,6 +67,29 @@ async function explained(db: pg.ClientBase | pg.Pool, text: string, values: unkn
   return { planning: median(planning), execution: median(execution), scans };
 }
 
+/** On every connection of the pool: the store's prepared statements' generic and custom plans, and the memory their plans hold. */
+async function keptOn(pool: pg.Pool, size: number): Promise<string> {
+  const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()));
+  try {
+    let generic = 0;
+    let custom = 0;
+    let statements = 0;
+    let bytes = 0;
+    for (const client of clients) {
+      const [s] = (
+        await client.query<{ n: number; generic: number; custom: number }>(
+          `SELECT COUNT(*)::int AS n, COALESCE(SUM(generic_plans), 0)::int AS generic, COALESCE(SUM(custom_plans), 0)::int AS custom FROM pg_prepared_statements WHERE name LIKE 'herald_%'`,
+        )
+      ).rows;
+      const [m] = (await client.query<{ bytes: number }>(`SELECT COALESCE(SUM(total_bytes), 0)::bigint AS bytes FROM pg_backend_memory_contexts WHERE name LIKE 'CachedPlan%'`)).rows;
+      [statements, generic, custom, bytes] = [statements + s.n, generic + s.generic, custom + s.custom, bytes + Number(m.bytes)];
+    }
+    return `store's named statements on the pool's ${size} connections: ${statements}, ${generic} generic plans, ${custom} custom; cached plans hold ${(bytes / 1024).toFixed(0)} KiB`;
+  } finally {
+    for (const client of clients) client.release();
+  }
+}
+
 const given = process.env.DATABASE_URL_POSTGRES;
 const server = given ? { url: given, stop: async () => undefined } : await startEmbedded('bench-partition-planning');
 const progress = (what: string) => process.stderr.write(`${new Date().toISOString()} ${what}\n`);
@@ -71,7 +97,7 @@ try {
   const name = `herald_planning_${randomBytes(4).toString('hex')}`;
   await withClient(server.url, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = withDatabase(server.url, name);
-  const ds = await openDataSource({ kind: 'postgres', url, poolSize: 4, partitionSpan: SPAN });
+  const ds = await openDataSource({ kind: 'postgres', url, poolSize: 4, partitionSpan: SPAN, preparedStatements: PREPARED });
   const pool = pgPool(ds);
   const config = loadConfig({ DATABASE_URL: url, HERALD_PG_PARTITION_SPAN: String(SPAN) }, '/tmp');
   const store = openEventStore(ds, systemClock, { listen: false });
@@ -82,11 +108,12 @@ try {
   // the queue's statements as the store sends them, to EXPLAIN them as they are
   const sent: { sql: string; params: unknown[] }[] = [];
   const query = store.query.bind(store);
-  store.query = (sql: string, params: unknown[] = []) => {
+  store.query = (sql: string, params: unknown[] = [], often?: Often) => {
     sent.push({ sql, params });
-    return query(sql, params);
+    return query(sql, params, often);
   };
 
+  const kept = () => keptOn(pool, 4);
   const lines: string[] = [];
   let streamNo = 0;
   for (const level of LEVELS) {
@@ -179,7 +206,7 @@ try {
       await store.transact((tx) =>
         queue.settleAttempts(
           tx,
-          taken.map((d) => ({ id: d.id, status: 'PENDING', attemptCount: 0, nextAttemptAt: Date.now() - 1_000, lastError: null })),
+          taken.map((d) => ({ id: d.id, eventPosition: d.event_position, status: 'PENDING', attemptCount: 0, nextAttemptAt: Date.now() - 1_000, lastError: null })),
           Date.now(),
         ),
       );
@@ -189,11 +216,11 @@ try {
       await queue.release(again.map((d) => d.id));
       releases.push(performance.now() - started);
     }
-    row('queue: claim (up to 50 of 40 due)', median(claims));
+    row('queue: claim (up to 50 of 40 due)', median(claims), await kept());
     row('queue: settleAttempts (40)', median(settles));
     row('queue: release (40)', median(releases));
   }
-  console.log(`\nHot statements on PostgreSQL by the number of ranges (span ${SPAN}; medians of ${RUNS} calls, a round trip included):\n`);
+  console.log(`\nHot statements on PostgreSQL by the number of ranges (span ${SPAN}; medians of ${RUNS} calls, a round trip included; prepared statements ${PREPARED ? 'on' : 'off'}):\n`);
   console.log('| ranges (log / deliveries) | statement | median | EXPLAIN (ANALYZE, SUMMARY), medians of 21 |');
   console.log('|---|---|---|---|');
   for (const line of lines) console.log(line);

@@ -43,6 +43,12 @@ export type DatabaseConfig =
       connectTimeoutMs?: number;
       /** Positions per partition of the log and of the deliveries (docs/scale.md, section 3); 100,000,000 when unset. */
       partitionSpan?: number;
+      /**
+       * The delivery queue's statements that name no position run as named prepared statements (planned once per
+       * connection, not once per call against every partition). Behind PgBouncer in transaction pooling mode this
+       * needs PgBouncer 1.21 or newer with max_prepared_statements set; else turn it off. On when unset.
+       */
+      preparedStatements?: boolean;
     };
 
 export interface HttpTimeouts {
@@ -125,6 +131,7 @@ export function parseDatabaseUrl(raw: string | undefined, cwd: string, env: Node
       poolSize: integer(env, 'HERALD_PG_POOL_SIZE', 10, 1, 1000),
       connectTimeoutMs: integer(env, 'HERALD_PG_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
       partitionSpan: integer(env, 'HERALD_PG_PARTITION_SPAN', PARTITION_SPAN, 10, 2 ** 40),
+      preparedStatements: bool(env, 'HERALD_PG_PREPARED_STATEMENTS', true),
     };
   }
   throw new ConfigError(

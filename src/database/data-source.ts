@@ -18,8 +18,15 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
       // node-postgres Pool options: at most this many connections per instance; a query waits at most
       // connectionTimeoutMillis for one (then fails as storage unavailable: a server gone, or every connection busy);
       // keepAlive notices idle connections to a server that vanished without closing them
-      // (heraldPartitionSpan is Herald's own, for the migrations that make partitions: node-postgres ignores it)
-      extra: { max: database.poolSize, connectionTimeoutMillis: database.connectTimeoutMs ?? 5000, keepAlive: true, heraldPartitionSpan: database.partitionSpan ?? PARTITION_SPAN },
+      // (heraldPartitionSpan is Herald's own, for the migrations that make partitions, and heraldPreparedStatements
+      // for the event store: node-postgres ignores both)
+      extra: {
+        max: database.poolSize,
+        connectionTimeoutMillis: database.connectTimeoutMs ?? 5000,
+        keepAlive: true,
+        heraldPartitionSpan: database.partitionSpan ?? PARTITION_SPAN,
+        heraldPreparedStatements: database.preparedStatements ?? true,
+      },
       // no entities: nothing for TypeORM to install (uuid-ossp and the like)
       installExtensions: false,
       migrations,

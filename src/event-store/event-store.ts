@@ -51,8 +51,16 @@ export interface WriteTx {
   nextIds(sequence: string, count: number): Promise<number[]>;
   exec(writes: SqlWrite[]): Promise<void>;
   get<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
-  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  all<T>(sql: string, params?: unknown[], often?: Often): Promise<T[]>;
 }
+
+/**
+ * A statement run often with this very text (the delivery queue's that name no position): on PostgreSQL it may
+ * run as a named prepared statement, planned once per connection rather than on every call against every
+ * partition (issue 26). SQLite keeps every statement prepared anyway.
+ */
+export type Often = { often: true };
+export const OFTEN: Often = { often: true };
 
 export interface WriteOptions {
   /**
@@ -141,7 +149,7 @@ export abstract class EventStore {
   /** Events a reader at this cursor has not read yet (an estimate under concurrent writers). */
   abstract countAfter(after: LogCursor): Promise<number>;
   /** Reads outside any write transaction (read models, lookups): committed data only. */
-  abstract query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  abstract query<T>(sql: string, params?: unknown[], often?: Often): Promise<T[]>;
   abstract queryOne<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
   abstract close(): Promise<void>;
 

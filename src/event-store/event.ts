@@ -51,6 +51,8 @@ export type Evolving<E extends DomainEvent> = E & { occurredAt: string; metadata
 export interface SqlWrite {
   sql: string;
   params: unknown[];
+  /** Run often with this very text (see Often): PostgreSQL may keep it prepared. */
+  often?: boolean;
 }
 
 export class WrongExpectedVersionError extends Error {

@@ -4,8 +4,8 @@ import pg from 'pg';
 import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
-import { EventStore, LOG_START, toRecorded, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
-import { answeredByServer, createHead, EVENT_COLUMNS, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Queryable } from './postgres-sql.js';
+import { EventStore, LOG_START, OFTEN, toRecorded, type Often, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
+import { answeredByServer, createHead, EVENT_COLUMNS, named, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Named, type Queryable } from './postgres-sql.js';
 import { tracedTransaction } from './store-tracing.js';
 import { StreamStarts } from './stream-starts.js';
 import { UpcasterRegistry } from './upcasters.js';
@@ -59,6 +59,8 @@ export class PostgresEventStore extends EventStore {
     readonly upcasters = new UpcasterRegistry(),
     /** Where to LISTEN for other instances' commits; none: this instance's own commits only. */
     private readonly listenUrl?: string,
+    /** Statements marked OFTEN run as named prepared statements (HERALD_PG_PREPARED_STATEMENTS). */
+    private readonly prepared = true,
   ) {
     super();
     this.db = this.counting(pool);
@@ -206,8 +208,14 @@ export class PostgresEventStore extends EventStore {
     return rows[0].n;
   }
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.reading(() => this.db.query(toPostgresSql(sql), params))).rows as T[];
+  async query<T>(sql: string, params: unknown[] = [], often?: Often): Promise<T[]> {
+    return (await this.reading(() => this.db.query(this.statement(sql, often), params))).rows as T[];
+  }
+
+  /** The text to send: named (prepared once per connection) when it runs often and prepared statements are on. */
+  private statement(sql: string, often?: Often): string | Named {
+    const text = toPostgresSql(sql);
+    return often && this.prepared ? named(text) : text;
   }
 
   async queryOne<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
@@ -304,10 +312,10 @@ export class PostgresEventStore extends EventStore {
         return Array.from({ length: count }, (_, i) => rows[0].value - count + 1 + i);
       },
       exec: async (writes) => {
-        for (const write of writes) await client.query(toPostgresSql(write.sql), write.params);
+        for (const write of writes) await client.query(this.statement(write.sql, write.often ? OFTEN : undefined), write.params);
       },
       get: async <T>(sql: string, params: unknown[] = []) => (await client.query(toPostgresSql(sql), params)).rows[0] as T | undefined,
-      all: async <T>(sql: string, params: unknown[] = []) => (await client.query(toPostgresSql(sql), params)).rows as T[],
+      all: async <T>(sql: string, params: unknown[] = [], often?: Often) => (await client.query(this.statement(sql, often), params)).rows as T[],
     };
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { conflict } from '../shared/errors.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
@@ -26,7 +27,28 @@ export function toPostgresSql(sql: string): string {
 
 /** What a statement is sent through: the pool, or a transaction's connection. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = any>(text: string | Named, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** A named prepared statement: node-postgres parses it once per connection, and PostgreSQL keeps its plan there. */
+export interface Named {
+  name: string;
+  text: string;
+}
+
+/**
+ * A statement's text as a named statement: its name comes from its text, so two texts never share a name (a
+ * connection refuses a name prepared with another text). PostgreSQL plans it with its values for five runs,
+ * then keeps a generic plan if it costs no more (at once for a statement without parameters).
+ */
+const names = new Map<string, Named>();
+export function named(text: string): Named {
+  let statement = names.get(text);
+  if (statement === undefined) {
+    statement = { name: `herald_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
+    names.set(text, statement);
+  }
+  return statement;
 }
 
 export const EVENT_COLUMNS = `position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at, transaction_id::text AS transaction_id`;

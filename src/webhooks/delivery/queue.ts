@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '../../config/config.js';
 import type { SqlWrite } from '../../event-store/event.js';
-import { EventStore, type WriteTx } from '../../event-store/event-store.js';
+import { EventStore, OFTEN, type WriteTx } from '../../event-store/event-store.js';
 import type { Activity } from '../activity.js';
 import { ofAnEvent, testMessage, type DeliveryRow, type DeliveryStatus } from './deliveries.js';
 import { ThisInstance } from './instance.js';
@@ -17,6 +17,8 @@ export const NOT_DURABLE = { durable: false };
 /** A delivery's state after an attempt, written with the attempt's record. */
 export interface Settled {
   id: string;
+  /** Its event's position (the partition key): the statement then plans only those partitions. */
+  eventPosition: number;
   status: DeliveryStatus;
   attemptCount: number;
   nextAttemptAt: number;
@@ -65,6 +67,9 @@ export class DeliveryQueue {
        SELECT id AS webhook_id, (SELECT MIN(next_attempt_at) FROM ${waiting} WHERE ${WAITING_STATUSES} AND webhook_id = hooks.id) AS at FROM hooks WHERE id IS NOT NULL
        UNION ALL
        SELECT webhook_id, MIN(lease_until) AS at FROM webhook_deliveries WHERE status = 'DELIVERING' AND ${ofAnEvent()} GROUP BY webhook_id`,
+      [],
+      // it names no position: planned against every partition on each call unless kept prepared (issue 26)
+      OFTEN,
     );
     const soonest = new Map<number, number>();
     for (const row of rows) {
@@ -121,6 +126,8 @@ export class DeliveryQueue {
            lease_until = CAST(? AS BIGINT) + (SELECT k FROM numbered WHERE numbered.id = webhook_deliveries.id) * CAST(? AS BIGINT), updated_at = ?
          WHERE id IN (SELECT id FROM numbered) RETURNING *${pacedUntil(paceKeys)}`,
         [...lines.beforeParams, webhookId, now, now, ...lines.takenParams, this.owner, now, this.config.webhooks.timeoutMs + 2_000, now, ...paceKeys],
+        // a few texts (ordered or not, the pace keys' count), each kept prepared: planned once per connection (issue 26)
+        OFTEN,
       );
     }, NOT_DURABLE);
     // RETURNING keeps no order: the claim's (unordered: live first; each in event order)
@@ -158,13 +165,17 @@ export class DeliveryQueue {
    */
   async settleAttempts(tx: WriteTx, settled: Settled[], now: number): Promise<Set<string>> {
     if (settled.length === 0) return new Set();
-    const rows = settled.map(() => '(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT))').join(', ');
+    const rows = settled.map(() => '(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS TEXT))').join(', ');
+    // the positions again as a list of values: on PostgreSQL the statement is planned against their partitions only (a
+    // join to the VALUES alone would plan every partition: issue 26)
+    const positions = [...new Set(settled.map((d) => d.eventPosition))];
     const ours = await tx.all<{ id: string }>(
-      `WITH settled (id, status, attempt_count, next_attempt_at, last_error) AS (VALUES ${rows})
+      `WITH settled (id, event_position, status, attempt_count, next_attempt_at, last_error) AS (VALUES ${rows})
        UPDATE webhook_deliveries SET status = settled.status, attempt_count = settled.attempt_count, next_attempt_at = settled.next_attempt_at,
          last_error = settled.last_error, lease_owner = NULL, lease_until = NULL, updated_at = ?
-       FROM settled WHERE webhook_deliveries.id = settled.id AND webhook_deliveries.lease_owner = ? RETURNING webhook_deliveries.id`,
-      [...settled.flatMap((d) => [d.id, d.status, d.attemptCount, d.nextAttemptAt, d.lastError]), now, this.owner],
+       FROM settled WHERE webhook_deliveries.id = settled.id AND webhook_deliveries.event_position = settled.event_position
+         AND webhook_deliveries.event_position IN (${positions.map(() => '?').join(', ')}) AND webhook_deliveries.lease_owner = ? RETURNING webhook_deliveries.id`,
+      [...settled.flatMap((d) => [d.id, d.eventPosition, d.status, d.attemptCount, d.nextAttemptAt, d.lastError]), now, ...positions, this.owner],
     );
     return new Set(ours.map((row) => row.id));
   }

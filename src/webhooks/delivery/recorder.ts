@@ -160,7 +160,7 @@ export class DeliveryRecorder {
       tx,
       batch.map(({ delivery }, i) => {
         const { status, nextAttemptAt, lastError } = decided.outcomes[i];
-        return { id: delivery.id, status, attemptCount: delivery.attempt_count + 1, nextAttemptAt: nextAttemptAt?.getTime() ?? now.getTime(), lastError };
+        return { id: delivery.id, eventPosition: delivery.event_position, status, attemptCount: delivery.attempt_count + 1, nextAttemptAt: nextAttemptAt?.getTime() ?? now.getTime(), lastError };
       }),
       now.getTime(),
     );
