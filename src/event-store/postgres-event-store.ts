@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { uuidv7 } from './event-id.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event.js';
 import { EventStore, LOG_START, OFTEN, toRecorded, type Often, type EventRow, type LogCursor, type Signal, type WriteOptions, type WriteTx } from './event-store.js';
-import { answeredByServer, createHead, EVENT_COLUMNS, named, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Named, type Queryable } from './postgres-sql.js';
+import { answeredByServer, stalePlan, createHead, EVENT_COLUMNS, named, readAllOn, readStreamOn, STREAM_VERSION, toPostgresSql, translateError, type Named, type Queryable } from './postgres-sql.js';
 import { tracedTransaction } from './store-tracing.js';
 import { StreamStarts } from './stream-starts.js';
 import { UpcasterRegistry } from './upcasters.js';
@@ -151,6 +151,9 @@ export class PostgresEventStore extends EventStore {
     } catch (error) {
       // a connection that cannot even roll back is dropped, not given back to the pool
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      // and one whose named statement's plan no longer fits its table (a column added by another instance's migration):
+      // it would fail the same way on each call, a fresh connection prepares it again (pool.query drops one on any error)
+      if (stalePlan(error)) broken ??= error as Error;
       // a connection lost with the COMMIT on its way: the server may have committed before it went
       throw this.storageError(translateError(error), committing && !answeredByServer(error));
     } finally {

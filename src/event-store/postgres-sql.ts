@@ -97,6 +97,11 @@ export function createHead(to: string): string {
     ON CONFLICT (stream_id) DO NOTHING RETURNING 1`;
 }
 
+/** A named statement prepared before its table changed shape ("cached plan must not change result type"). */
+export function stalePlan(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message));
+}
+
 /** The server answered the statement with an error of its own (not a connection lost or ended on its way). */
 export function answeredByServer(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;

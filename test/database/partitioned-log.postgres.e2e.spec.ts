@@ -6,7 +6,12 @@ import { pgPool } from '../../src/database/data-source.js';
 import { PartitionKeeper } from '../../src/database/partition-keeper.js';
 import { RangePartitions } from '../../src/database/range-partitions.js';
 import { EventStore } from '../../src/event-store/event-store.js';
+import { PostgresEventStore } from '../../src/event-store/postgres-event-store.js';
 import { READ_STREAM } from '../../src/event-store/postgres-sql.js';
+import { UpcasterRegistry } from '../../src/event-store/upcasters.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { ThisInstance } from '../../src/webhooks/delivery/instance.js';
+import { DeliveryQueue } from '../../src/webhooks/delivery/queue.js';
 import { api } from '../support/api.js';
 import { until } from '../support/process-calls.js';
 import { LOCAL_WEBHOOK_ENV, Receiver } from '../support/receiver.js';
@@ -150,6 +155,23 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     expect((await store.readStream(streamId, 2)).map((e) => e.version)).toEqual([3, 4]);
   });
 
+  it("sends the queue's due() as a named statement (planned once per connection), and as plain text with HERALD_PG_PREPARED_STATEMENTS off", async () => {
+    const storePool = pgPool(t.app.get(DataSource));
+    // (the app's dispatcher sends its own statements through the same pool meanwhile: the look for due work is picked out)
+    const dueOf = async (queue: DeliveryQueue) => {
+      const sent = jest.spyOn(storePool, 'query');
+      try {
+        await queue.due(Date.now(), async () => false);
+        return sent.mock.calls.map(([statement]) => statement as unknown).find((statement) => JSON.stringify(statement).includes('WITH RECURSIVE hooks'));
+      } finally {
+        sent.mockRestore();
+      }
+    };
+    expect(await dueOf(t.app.get(DeliveryQueue))).toMatchObject({ name: expect.stringMatching(/^herald_[0-9a-f]+$/), text: expect.stringContaining('WITH RECURSIVE hooks') });
+    const plainStore = new PostgresEventStore(storePool, systemClock, new UpcasterRegistry(), undefined, false);
+    expect(await dueOf(new DeliveryQueue(plainStore, t.config, new ThisInstance()))).toEqual(expect.stringContaining('WITH RECURSIVE hooks'));
+  });
+
   it('has the keeper add partitions after commits, one span ahead of the head', async () => {
     await until(async () => (await lastEnd()) > (await head()) + SPAN, 'the last partition one span past the head');
     const a = api(t);
@@ -189,5 +211,25 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     await new PartitionKeeper(pool, t.app.get(EventStore), SPAN).turn();
     await until(async () => (await t.http.post(`/api/issues/${issue.id}/comments`).set(t.auth).send({ content: 'room again' })).status === 201, 'the comment taken');
     expect((await a.get(`/api/issues/${issue.id}/comments`)).map((c: { content: string }) => c.content)).toEqual(['room again']);
+  });
+
+  it("gives up a connection whose prepared claim no longer fits its table (a column added meanwhile): the next claim prepares it again", async () => {
+    const database = t.config.database;
+    if (database.kind !== 'postgres') throw new Error('this suite runs on PostgreSQL');
+    // one connection: the claim after the change runs where the claim before it was prepared
+    const one = new pg.Pool({ connectionString: database.url, max: 1 });
+    try {
+      const queue = new DeliveryQueue(new PostgresEventStore(one, systemClock, new UpcasterRegistry()), t.config, new ThisInstance());
+      for (let i = 0; i < 6; i++) expect(await queue.claim(999_999, false)).toEqual([]);
+      await pool.query(`ALTER TABLE webhook_deliveries ADD COLUMN added_meanwhile TEXT`);
+      try {
+        await expect(queue.claim(999_999, false)).rejects.toThrow(/cached plan must not change result type/);
+        expect(await queue.claim(999_999, false)).toEqual([]);
+      } finally {
+        await pool.query(`ALTER TABLE webhook_deliveries DROP COLUMN added_meanwhile`);
+      }
+    } finally {
+      await one.end();
+    }
   });
 });
