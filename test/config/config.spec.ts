@@ -15,14 +15,17 @@ describe('DATABASE_URL', () => {
 
   it('selects PostgreSQL with postgres:// or postgresql://, with a pool of HERALD_PG_POOL_SIZE connections (10 by default)', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://herald:s3cret@db.internal:5432/herald' }, cwd).database).toEqual({
-      kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald', poolSize: 10, connectTimeoutMs: 5000, partitionSpan: 100_000_000,
+      kind: 'postgres', url: 'postgres://herald:s3cret@db.internal:5432/herald', poolSize: 10, connectTimeoutMs: 5000, partitionSpan: 100_000_000, preparedStatements: true,
     });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db.internal/herald', HERALD_PG_POOL_SIZE: '25' }, cwd).database).toEqual({
-      kind: 'postgres', url: 'postgresql://db.internal/herald', poolSize: 25, connectTimeoutMs: 5000, partitionSpan: 100_000_000,
+      kind: 'postgres', url: 'postgresql://db.internal/herald', poolSize: 25, connectTimeoutMs: 5000, partitionSpan: 100_000_000, preparedStatements: true,
     });
     expect(loadConfig({ DATABASE_URL: 'postgres://db.internal/herald', HERALD_PG_CONNECT_TIMEOUT_MS: '2500' }, cwd).database).toMatchObject({ connectTimeoutMs: 2500 });
     expect(loadConfig({ DATABASE_URL: 'postgres://db.internal/herald', HERALD_PG_PARTITION_SPAN: '5000' }, cwd).database).toMatchObject({ partitionSpan: 5000 });
     expect(() => loadConfig({ HERALD_PG_PARTITION_SPAN: '9' }, cwd)).toThrow(/HERALD_PG_PARTITION_SPAN.*from 10/);
+    // behind PgBouncer in transaction pooling mode older than 1.21 (or without max_prepared_statements): no named statements
+    expect(loadConfig({ DATABASE_URL: 'postgres://db.internal/herald', HERALD_PG_PREPARED_STATEMENTS: 'false' }, cwd).database).toMatchObject({ preparedStatements: false });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db.internal/herald', HERALD_PG_PREPARED_STATEMENTS: 'sometimes' }, cwd)).toThrow(/HERALD_PG_PREPARED_STATEMENTS/);
     // a Unix socket in the host parameter
     expect(parseDatabaseUrl('postgres:///herald?host=/var/run/postgresql', cwd).kind).toBe('postgres');
   });
