@@ -213,7 +213,7 @@ try {
       settles.push(performance.now() - started);
       const again = await queue.claim(hook, false);
       started = performance.now();
-      await queue.release(again.map((d) => d.id));
+      await queue.release(again);
       releases.push(performance.now() - started);
     }
     row('queue: claim (up to 50 of 40 due)', median(claims), await kept());

@@ -43,7 +43,7 @@ export class Coalescer {
     const gate = windowGate(await this.marks.lastSentAt(hook.id), now, window);
     if (gate.kind === 'wait') {
       await this.queue.settle(
-        batch.map((d) => d.id),
+        batch,
         'WAITING',
         null,
         gate.until,

@@ -213,7 +213,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         // nothing more is sent whose result could not be recorded
         if (this.stopping || signal.aborted || this.paused) {
           // the rest goes back (if it is still ours: an instance taken for dead has lost it already)
-          await this.queue.release(batch.slice(i).map((d) => d.id)).catch(() => undefined);
+          await this.queue.release(batch.slice(i)).catch(() => undefined);
           break;
         }
         // half way: the records start committing while the next requests go out; at the bound, wait
@@ -237,7 +237,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         // an ordered webhook's batch holds whole lines: what follows a delivery that did not go waits for it
         // (given back, the next claim takes only the lines it does not stop)
         if (hook?.ordered) {
-          await this.queue.release(batch.slice(i + 1).map((d) => d.id));
+          await this.queue.release(batch.slice(i + 1));
           break;
         }
       }
@@ -263,11 +263,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       gate = admission(hook, new Date(now));
     }
     if (gate.kind === 'skip' || !hook) {
-      await this.queue.settle(ids, 'SKIPPED', gate.kind === 'skip' ? gate.reason : null, now, now);
-      this.metrics.deliveries.inc({ provider: 'any', status: 'SKIPPED' }, ids.length);
+      await this.queue.settle(rest, 'SKIPPED', gate.kind === 'skip' ? gate.reason : null, now, now);
+      this.metrics.deliveries.inc({ provider: 'any', status: 'SKIPPED' }, rest.length);
       return 'stop';
     }
-    if (gate.kind === 'hold') return await this.queue.settle(ids, 'HELD', gate.reason, gate.until.getTime(), now).then(() => 'stop' as const);
+    if (gate.kind === 'hold') return await this.queue.settle(rest, 'HELD', gate.reason, gate.until.getTime(), now).then(() => 'stop' as const);
     if (!(await this.queue.holdLease(delivery, now))) return 'skipped';
     const paced = this.pace.of(hook);
     await this.slots.acquire();
@@ -279,13 +279,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const direct = delivery.recipient_id != null;
       const slot = direct ? await this.pace.blockedUntil(this.pace.ofImApp(hook), sent) : await this.pace.take(paced, sent);
       // waits for its slot: not an attempt, not a failure
-      if (slot > sent) return await this.queue.settle(direct ? [delivery.id] : ids, 'WAITING', null, slot, sent).then(() => (direct ? 'skipped' : 'stop'));
+      if (slot > sent) return await this.queue.settle(direct ? [delivery] : rest, 'WAITING', null, slot, sent).then(() => (direct ? 'skipped' : 'stop'));
       const origin = { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 };
       const final = isLastScheduled(delivery.attempt_count + 1 - delivery.retry_base, this.config.webhooks.retryScheduleMs);
       attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, origin, { final, requeued: Number(delivery.retry_base), channelSlot: (at) => this.pace.take(paced, at) });
       if (attempt.waitsUntil !== undefined) {
         attempt.trace?.failed(new Error('a direct message’s fall-back waits for the channel’s pace slot'));
-        return await this.queue.settle(ids, 'WAITING', null, attempt.waitsUntil, this.clock.now().getTime()).then(() => 'stop' as const);
+        return await this.queue.settle(rest, 'WAITING', null, attempt.waitsUntil, this.clock.now().getTime()).then(() => 'stop' as const);
       }
     } finally {
       this.slots.release();

@@ -11,6 +11,17 @@ import { CLAIMABLE, TAKE_DUE, WAITING, WAITING_STATUSES, lineStartsSql, orderedL
 const pacedUntil = (keys: readonly string[]) =>
   keys.length === 0 ? '' : `, (SELECT MAX(blocked_until) FROM webhook_pace WHERE key IN (${keys.map(() => '?').join(', ')})) AS paced_until`;
 
+/** A claimed delivery as the statements on it name it: its id, and its position (the partition key on PostgreSQL). */
+export type Claimed = Pick<DeliveryRow, 'id' | 'event_position'>;
+
+/**
+ * These deliveries, by id and, as a list of values, their positions: on PostgreSQL the statement is then planned
+ * against their partitions only (by ids alone, against every partition: issue 26).
+ */
+const byIdAndPosition = (deliveries: readonly Claimed[]) =>
+  `id IN (${deliveries.map(() => '?').join(', ')}) AND event_position IN (${[...new Set(deliveries.map((d) => d.event_position))].map(() => '?').join(', ')})`;
+const byIdAndPositionParams = (deliveries: readonly Claimed[]) => [...deliveries.map((d) => d.id), ...new Set(deliveries.map((d) => d.event_position))];
+
 /** Delivery bookkeeping a power cut may roll back: the delivery is then attempted again (at least once). */
 export const NOT_DURABLE = { durable: false };
 
@@ -181,8 +192,9 @@ export class DeliveryQueue {
   }
 
   /** Deliveries leave DELIVERING without an attempt: skipped, held, or waiting (as before) for a later time. */
-  async settle(ids: string[], status: 'SKIPPED' | 'HELD' | 'WAITING', lastError: string | null, nextAt: number, now: number): Promise<void> {
-    if (ids.length === 0) return;
+  async settle(deliveries: readonly Claimed[], status: 'SKIPPED' | 'HELD' | 'WAITING', lastError: string | null, nextAt: number, now: number): Promise<void> {
+    if (deliveries.length === 0) return;
+    const ids = deliveries.map((d) => d.id);
     const newStatus = status === 'WAITING' ? WAITING : '?';
     const error = status === 'WAITING' ? 'last_error' : '?';
     await this.store.transact(
@@ -190,18 +202,18 @@ export class DeliveryQueue {
         tx.exec([
           {
             sql: `UPDATE webhook_deliveries SET status = ${newStatus}, last_error = ${error}, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-                  WHERE id IN (${ids.map(() => '?').join(', ')}) AND lease_owner = ?`,
-            params: [...(status === 'WAITING' ? [] : [status, lastError]), nextAt, now, ...ids, this.owner],
+                  WHERE ${byIdAndPosition(deliveries)} AND lease_owner = ?`,
+            params: [...(status === 'WAITING' ? [] : [status, lastError]), nextAt, now, ...byIdAndPositionParams(deliveries), this.owner],
           },
         ]),
       NOT_DURABLE,
     );
   }
 
-  /** Gives claimed deliveries back to the queue as they were (all of this instance's, without ids). */
-  async release(ids?: string[]): Promise<void> {
-    if (ids?.length === 0) return;
-    await this.releaseOwn(ids ? `AND id IN (${ids.map(() => '?').join(', ')})` : '', ids ?? []);
+  /** Gives claimed deliveries back to the queue as they were (all of this instance's, without a list). */
+  async release(deliveries?: readonly Claimed[]): Promise<void> {
+    if (deliveries?.length === 0) return;
+    await this.releaseOwn(deliveries ? `AND ${byIdAndPosition(deliveries)}` : '', deliveries ? byIdAndPositionParams(deliveries) : []);
   }
 
   /** After a storage outage: this instance's leases taken before `before`, of webhooks with no worker now, go back. */

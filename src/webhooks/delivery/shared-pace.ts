@@ -7,7 +7,7 @@ import type { DeliveryRow } from './deliveries.js';
 import type { RateLimit, Throttle } from '../providers/provider.js';
 import { providerFor } from '../providers/registry.js';
 import { type PaceKeys, STAMP_DIGITS, nextSlot, paceKeys, recordLength, sendsOf, stamp, windowMs } from './pace.js';
-import { DeliveryQueue, NOT_DURABLE } from './queue.js';
+import { DeliveryQueue, NOT_DURABLE, type Claimed } from './queue.js';
 
 /** What a webhook's messages are paced by: its pace rows and its provider's limits. */
 export interface Paced {
@@ -131,7 +131,7 @@ export class SharedPace {
   async holdBack(claimed: DeliveryRow[], now: number): Promise<boolean> {
     const until = Number(claimed[0]?.paced_until ?? 0);
     if (until <= now) return false;
-    await this.queue.settle(claimed.map((d) => d.id), 'WAITING', null, until, now);
+    await this.queue.settle(claimed, 'WAITING', null, until, now);
     return true;
   }
 
@@ -142,16 +142,16 @@ export class SharedPace {
    */
   async throttleAfter(hook: WebhookConfig, { throttle, via }: Pick<Attempt, 'throttle' | 'via'>, rest: DeliveryRow[], now: number): Promise<void> {
     if (!throttle) return;
-    if (via !== 'im-app') return this.throttle(this.of(hook), throttle, { webhookId: hook.id, waiting: rest.map((d) => d.id) }, now);
-    await this.throttle(this.ofImApp(hook), throttle, { webhookId: hook.id, waiting: rest.filter((d) => d.recipient_id != null).map((d) => d.id) }, now);
-    await this.queue.release(rest.filter((d) => d.recipient_id == null).map((d) => d.id));
+    if (via !== 'im-app') return this.throttle(this.of(hook), throttle, { webhookId: hook.id, waiting: rest }, now);
+    await this.throttle(this.ofImApp(hook), throttle, { webhookId: hook.id, waiting: rest.filter((d) => d.recipient_id != null) }, now);
+    await this.queue.release(rest.filter((d) => d.recipient_id == null));
   }
 
   /**
    * What the receiver said: nothing more goes to it (or, for a provider's throttle, to any webhook
    * of the provider) before `until`, from any instance; `waiting`, claimed here, waits for it too.
    */
-  async throttle({ keys }: Paced, throttle: Throttle, from: { webhookId: number; waiting: string[] }, now: number): Promise<void> {
+  async throttle({ keys }: Paced, throttle: Throttle, from: { webhookId: number; waiting: readonly Claimed[] }, now: number): Promise<void> {
     const key = throttle.scope === 'provider' ? keys.provider : keys.receiver;
     const until = throttle.until.getTime();
     await this.store.transact(
