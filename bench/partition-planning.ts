@@ -181,8 +181,10 @@ try {
     const dueSql = toPostgresSql(due.sql);
     const dueParams = due.params;
     lines[lines.length - 1] = lines[lines.length - 1].replace(/ \|$/, `${await plan(dueSql, dueParams)} |`);
-    // the same statement named: parsed and planned once per connection, then a generic plan
-    const client = await pool.connect();
+    // the same statement named: parsed and planned once per connection, then a generic plan (on a connection of its
+    // own: the pool's hold the store's named statements only, whose plans' memory is reported with the claim)
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
     try {
       row('queue: due() prepared (named statement)', await timed(() => client.query({ name: 'bench_due', text: dueSql, values: dueParams })));
       await client.query(`PREPARE bench_due_sql AS ${dueSql}`);
@@ -190,9 +192,8 @@ try {
       const e = await explained(client, `EXECUTE bench_due_sql`, []);
       const [{ generic, custom }] = (await client.query(`SELECT generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements WHERE name = 'bench_due_sql'`)).rows;
       lines.push(`| ${counts.events} / ${counts.deliveries} | EXPLAIN EXECUTE of due() prepared | | planning ${e.planning.toFixed(3)} ms, execution ${e.execution.toFixed(3)} ms; ${generic} generic plans, ${custom} custom |`);
-      await client.query(`DEALLOCATE bench_due_sql`);
     } finally {
-      client.release();
+      await client.end();
     }
     const claims: number[] = [];
     const settles: number[] = [];
