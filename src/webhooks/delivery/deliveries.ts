@@ -11,7 +11,9 @@ export { DELIVERY_STATUSES, type DeliveryStatus };
  * its dot) and on a row read.
  */
 export const testMessage = (x = '') => `${x}event_position < 1`;
-export const ofAnEvent = (x = '') => `${x}event_position >= 1`;
+// the unary plus keeps SQLite from taking this range (every event's position passes it) for an index's: it then
+// chose ix_deliveries_open and sorted all of a webhook's open deliveries at each claim (bench (h): 1,000,000 of them)
+export const ofAnEvent = (x = '') => `+${x}event_position >= 1`;
 export const isTestMessage = (row: Pick<DeliveryRow, 'event_position'>): boolean => Number(row.event_position) < 1;
 
 export interface DeliveryRow {
