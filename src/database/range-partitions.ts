@@ -86,7 +86,7 @@ export class RangePartitions {
   async cover(position: number, span: number): Promise<RangePartition | null> {
     return this.locked(async (client) => {
       const partitions = await this.list(client);
-      if (partitions.some((p) => contains(p, position))) return null;
+      if (partitions.some((p) => holds(p, position))) return null;
       const before = partitions.filter((p) => p.to !== null && p.to <= position).pop();
       const after = partitions.find((p) => p.from !== null && p.from > position);
       const gapFrom = before?.to ?? null;
@@ -183,7 +183,8 @@ export class RangePartitions {
   }
 }
 
-function contains(p: RangePartition, position: number): boolean {
+/** The partition's range holds the position. */
+export function holds(p: RangePartition, position: number): boolean {
   return (p.from === null || p.from <= position) && (p.to === null || position < p.to);
 }
 

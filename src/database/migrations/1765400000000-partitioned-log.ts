@@ -1,6 +1,17 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { isPostgres, partitionSpanOf } from '../engine.js';
 
+/** The log's columns but its position (whose default differs: a sequence here, an identity before), as 1764000000000 made them. */
+const COLUMNS = `transaction_id xid8    NOT NULL DEFAULT pg_current_xact_id(),
+      event_id       TEXT    NOT NULL,
+      stream_id      TEXT    NOT NULL,
+      version        INTEGER NOT NULL,
+      type           TEXT    NOT NULL,
+      schema_version INTEGER NOT NULL,
+      data           JSONB   NOT NULL,
+      metadata       JSONB   NOT NULL,
+      occurred_at    TEXT    NOT NULL`;
+
 /**
  * The log partitioned by position on PostgreSQL (issue 26; docs/scale.md, section 3). SQLite keeps its table.
  *
@@ -36,15 +47,7 @@ export class PartitionedLog1765400000000 implements MigrationInterface {
     await q.query(`CREATE SEQUENCE events_position_seq AS BIGINT START WITH ${last + 1}`);
     await q.query(`CREATE TABLE events (
       position       BIGINT  NOT NULL DEFAULT nextval('events_position_seq'),
-      transaction_id xid8    NOT NULL DEFAULT pg_current_xact_id(),
-      event_id       TEXT    NOT NULL,
-      stream_id      TEXT    NOT NULL,
-      version        INTEGER NOT NULL,
-      type           TEXT    NOT NULL,
-      schema_version INTEGER NOT NULL,
-      data           JSONB   NOT NULL,
-      metadata       JSONB   NOT NULL,
-      occurred_at    TEXT    NOT NULL,
+      ${COLUMNS},
       CONSTRAINT events_pkey PRIMARY KEY (position),
       CONSTRAINT uq_events_event_id UNIQUE (event_id, position)
     ) PARTITION BY RANGE (position)`);
@@ -60,9 +63,7 @@ export class PartitionedLog1765400000000 implements MigrationInterface {
     await q.query(`INSERT INTO stream_heads (stream_id, version, first_position) SELECT stream_id, MAX(version), MIN(position) FROM events GROUP BY stream_id`);
 
     // the new table is this transaction's alone: its partitions are made in place (the keeper attaches later ones)
-    for (let from = last + 1; from <= last + span; from += span) {
-      await q.query(`CREATE TABLE events_from_${from} PARTITION OF events FOR VALUES FROM (${from}) TO (${from + span})`);
-    }
+    await q.query(`CREATE TABLE events_from_${last + 1} PARTITION OF events FOR VALUES FROM (${last + 1}) TO (${last + 1 + span})`);
   }
 
   /** The log in one table again, with its identity and its unique keys (the rows copied). */
@@ -70,15 +71,7 @@ export class PartitionedLog1765400000000 implements MigrationInterface {
     if (!isPostgres(q)) return;
     await q.query(`CREATE TABLE events_single (
       position       BIGINT  GENERATED ALWAYS AS IDENTITY,
-      transaction_id xid8    NOT NULL DEFAULT pg_current_xact_id(),
-      event_id       TEXT    NOT NULL,
-      stream_id      TEXT    NOT NULL,
-      version        INTEGER NOT NULL,
-      type           TEXT    NOT NULL,
-      schema_version INTEGER NOT NULL,
-      data           JSONB   NOT NULL,
-      metadata       JSONB   NOT NULL,
-      occurred_at    TEXT    NOT NULL
+      ${COLUMNS}
     )`);
     await q.query(`INSERT INTO events_single OVERRIDING SYSTEM VALUE SELECT * FROM events`);
     const [{ next }] = (await q.query(`SELECT nextval('events_position_seq')::text AS next`)) as { next: string }[];

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { HERALD_CONFIG, PARTITION_SPAN, type HeraldConfig } from '../../config/config.js';
 import { pgPool } from '../../database/data-source.js';
-import { RangePartitions, type RangePartition } from '../../database/range-partitions.js';
+import { holds, RangePartitions, type RangePartition } from '../../database/range-partitions.js';
 import { SUBSCRIPTION_NAME } from '../subscription/schedule-deliveries.js';
 import { OPEN } from './queue-sql.js';
 
@@ -139,10 +139,6 @@ export class DeliveryPartitions {
     const { rows } = await db.query<{ kept: boolean }>(`SELECT EXISTS (SELECT 1 FROM "${partition}" WHERE ${KEPT}) AS kept`, [before]);
     return rows[0].kept;
   }
-}
-
-function holds(p: RangePartition, position: number): boolean {
-  return (p.from === null || p.from <= position) && (p.to === null || position < p.to);
 }
 
 function overlaps(a: RangePartition, b: RangePartition): boolean {
