@@ -75,6 +75,13 @@ export class SqliteCheckpointer {
   private finished: (() => void) | null = null;
   /** RESET_PAGES in bytes, at this database's page size. */
   private readonly resetBytes: number;
+  /**
+   * Settles once the worker has opened its connection (or failed, or exited). A worker terminated while
+   * it loads better-sqlite3 can abort the whole process: the addon's initialisation treats the failed V8
+   * calls of a terminating thread as fatal (seen as a SIGABRT in TryLoadAddon on Node.js 26, under load).
+   */
+  private readonly loaded: Promise<void>;
+  private markLoaded: () => void = () => undefined;
 
   private constructor(private readonly writer: SqliteDatabase, private readonly onProblem: (message: string) => void) {
     this.resetBytes = SqliteCheckpointer.RESET_PAGES * Number(writer.pragma('page_size', { simple: true }));
@@ -89,6 +96,7 @@ export class SqliteCheckpointer {
     });
     // a background helper: it keeps no process alive
     this.worker.unref();
+    this.loaded = new Promise<void>((resolve) => (this.markLoaded = resolve));
     this.worker.on('message', (report: Report) => this.heard(report));
     this.worker.on('error', (error) => this.fallBack(error.message));
     this.worker.on('exit', (code) => this.fallBack(`exit code ${code}`));
@@ -126,6 +134,10 @@ export class SqliteCheckpointer {
     if (this.stopped) return;
     this.stopped = true;
     this.finished?.();
+    // never terminated mid-load (see `loaded`); a worker that never loads is terminated after the same wait as a finish
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loaded, new Promise<void>((resolve) => (timer = setTimeout(resolve, SqliteCheckpointer.FINISH_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
     // whoever writes next (a CLI on the same file, this connection until it closes) checkpoints as usual
     if (this.writer.open) this.writer.pragma('wal_autocheckpoint = 1000');
@@ -140,6 +152,7 @@ export class SqliteCheckpointer {
   }
 
   private heard(report: Report): void {
+    if (report.ready) this.markLoaded();
     if (report.ready && !this.stopped) this.writer.pragma('wal_autocheckpoint = 0');
     if (report.error) this.onProblem(`WAL checkpoints fail (the WAL grows until they work again): ${report.error}`);
     if (report.recovered) this.onProblem('WAL checkpoints work again');
@@ -148,6 +161,7 @@ export class SqliteCheckpointer {
   }
 
   private fallBack(reason: string): void {
+    this.markLoaded();
     if (this.stopped) return;
     this.stopped = true;
     this.finished?.();

@@ -1,5 +1,7 @@
 import { statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { jest } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { openDataSource, sqliteHandle } from '../../src/database/data-source.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
@@ -66,5 +68,29 @@ describe('WAL checkpoints off the event loop (SQLite)', () => {
     await until(() => writer.pragma('wal_autocheckpoint', { simple: true }) === 0, 'the checkpoint worker to take over');
     await store.close();
     expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
+
+  it('never terminates its worker while the worker loads SQLite: a store closed at once waits for the worker to connect', async () => {
+    // terminating a thread inside better-sqlite3's initialisation aborts the process (CI, Node.js 26, under load)
+    await store.close();
+    const atTermination: boolean[] = [];
+    const original = Worker.prototype.terminate;
+    const terminate = jest.spyOn(Worker.prototype, 'terminate');
+    try {
+      for (let i = 0; i < 3; i++) {
+        const another = new SqliteEventStore(sqliteHandle(ds), new ManualClock('2026-05-01T00:00:00.000Z'));
+        const checkpointer = (another as unknown as { checkpointer: { worker: Worker } }).checkpointer;
+        let connected = false;
+        checkpointer.worker.on('message', (report: { ready?: boolean }) => (connected ||= report.ready === true));
+        terminate.mockImplementationOnce(function (this: Worker) {
+          atTermination.push(connected);
+          return original.call(this);
+        });
+        await another.close();
+      }
+    } finally {
+      terminate.mockRestore();
+    }
+    expect(atTermination).toEqual([true, true, true]);
   });
 });
