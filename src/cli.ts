@@ -6,11 +6,14 @@
 import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
+import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { Webhook } from 'standardwebhooks';
 import { describeDatabase, loadConfig } from './config/config.js';
-import { openDataSource } from './database/data-source.js';
+import { openDataSource, pgPool } from './database/data-source.js';
+import { partitionSpanOf } from './database/engine.js';
+import { PartitionKeeper } from './database/partition-keeper.js';
 import { WrongExpectedVersionError, type RecordedEvent } from './event-store/event.js';
 import { NonConformingEventError } from './event-store/event-schema.js';
 import type { ExportedEvent } from './event-store/import.js';
@@ -19,6 +22,19 @@ import type { EventStore } from './event-store/event-store.js';
 import { AGGREGATES, importEvents, openEventStore } from './domain.js';
 import { systemClock } from './shared/clock.js';
 import { HERALD_VERSION } from './version.js';
+
+/**
+ * What the library logs (the partition keeper's ranges, a checkpoint worker's trouble) goes to standard error as one
+ * line each: standard output carries what a command prints, an export's events.
+ */
+function logToStandardError(level: string) {
+  return (message: unknown, ...rest: unknown[]) => {
+    const text = rest.filter((p) => typeof p === 'string').join(' ');
+    const fields = typeof message === 'object' && message !== null && !(message instanceof Error) ? JSON.stringify(message, (_k, v: unknown) => (v instanceof Error ? v.message : v)) : String(message);
+    process.stderr.write(`herald: ${level}: ${text ? `${text} ` : ''}${fields}\n`);
+  };
+}
+Logger.overrideLogger({ log: logToStandardError('info'), warn: logToStandardError('warn'), error: logToStandardError('error'), debug: () => undefined, verbose: () => undefined });
 
 /** A progress bar on a terminal; plain lines (at most one per 10 %) otherwise. */
 function progress(label: string, unit = 'events') {
@@ -66,14 +82,21 @@ function rebuildProgress() {
   };
 }
 
-async function withStore<T>(run: (store: EventStore) => T | Promise<T>): Promise<T> {
+/**
+ * The store on the configured database, with PostgreSQL's partitions kept ahead of what is appended, as the
+ * service keeps them (no instance may be running to do it).
+ */
+async function withStore<T>(run: (store: EventStore, keeper: PartitionKeeper | null) => T | Promise<T>): Promise<T> {
   const config = loadConfig();
   const ds = await openDataSource(config.database);
   try {
     const store = openEventStore(ds, systemClock, { listen: false });
+    const keeper = ds.options.type === 'postgres' ? new PartitionKeeper(pgPool(ds), store, partitionSpanOf(ds.options)) : null;
     try {
-      return await run(store);
+      await keeper?.start();
+      return await run(store, keeper);
     } finally {
+      await keeper?.onModuleDestroy();
       await store.close();
     }
   } finally {
@@ -139,7 +162,8 @@ events
   .action(async (file: string) => {
     const lines: ExportedEvent[] = [];
     for await (const line of createInterface({ input: createReadStream(file) })) if (line.trim()) lines.push(JSON.parse(line) as ExportedEvent);
-    await withStore(async (store) => {
+    await withStore(async (store, keeper) => {
+      await keeper?.reserve(lines.length);
       const bar = progress('importing');
       bar.update(0, lines.length);
       try {

@@ -78,6 +78,15 @@ export class PartitionKeeper implements OnModuleDestroy {
     return this.running;
   }
 
+  /**
+   * Makes the partitions reach past what `count` more positions will need, before they are appended (an import
+   * appends up to 500 events a transaction, more than a short span holds; the commits' turns come after).
+   */
+  async reserve(count: number): Promise<void> {
+    await this.running;
+    await this.keepAhead(count, true);
+  }
+
   /** No turn starts after it; resolves once the one running (if any) has ended, before the pool closes. */
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
@@ -86,7 +95,8 @@ export class PartitionKeeper implements OnModuleDestroy {
     await this.running;
   }
 
-  private async keepAhead(): Promise<void> {
+  /** `strict`: a failure is thrown, not only logged (the caller must not go on without the partitions). */
+  private async keepAhead(extra = 0, strict = false): Promise<void> {
     let head: number;
     let tables: { table: string; column: string }[];
     try {
@@ -94,9 +104,10 @@ export class PartitionKeeper implements OnModuleDestroy {
       tables = await this.partitionedTables();
     } catch (error) {
       this.logger.error({ err: error, event: 'partitions-not-kept' }, `could not read the log's head or its partitioned tables: ${(error as Error).message}; tried again at the next turn`);
+      if (strict) throw error;
       return;
     }
-    const upTo = head + this.span;
+    const upTo = head + extra + this.span;
     for (const { table, column } of tables) {
       try {
         const partitions = new RangePartitions(this.pool, table, column);
@@ -113,6 +124,7 @@ export class PartitionKeeper implements OnModuleDestroy {
           { err: error, event: 'partitions-not-kept', table, head, upTo, span: this.span },
           `could not add partitions to ${table} up to position ${upTo} (head ${head}): ${(error as Error).message}; tried again at the next turn`,
         );
+        if (strict) throw error;
       }
     }
   }
