@@ -11,7 +11,8 @@
  * - a command's stream read after version 10 (what the aggregate store reads past its cached state), through the
  *   store, and the two statement forms side by side: the head's subquery (pruned at run time) and the first
  *   position as a parameter (pruned at plan time); EXPLAIN (ANALYZE, SUMMARY) planning and execution of both;
- * - a readLog page of 100 (the subscriptions' read), and one append of one event;
+ * - a replay's read of 128 streams' parts at once (readStreamSpans), a readLog page of 100 (the subscriptions'
+ *   read), and one append of one event;
  * - the queue: due() (and its statement prepared: a named statement, planned once per connection), a claim of up
  *   to 50, settleAttempts of what it took, and a release.
  *
@@ -168,6 +169,12 @@ try {
     row('stream read through the store (after version 10)', await timed(() => store.readStream(stream, 10)));
     row('stream read, head subquery (before)', await timed(() => pool.query(bySubquery, [stream, 10, null])), await plan(bySubquery, [stream, 10, null]));
     row('stream read, first position a parameter (after)', await timed(() => pool.query(byParameter, [stream, 10, null, firstPosition])), await plan(byParameter, [stream, 10, null, firstPosition]));
+    // a replay's send reads 128 streams' parts at once: the stream above and 127 more, each 2 events, in the last range
+    await store.transact(async (tx) => {
+      for (let i = 0; i < 127; i++) await tx.append(`bench-spans-${level}-${i}`, 0, [0, 1].map((n) => ({ type: 'bench.happened', schemaVersion: 1, data: { n } })), { metadata: META });
+    });
+    const spans = [stream, ...Array.from({ length: 127 }, (_, i) => `bench-spans-${level}-${i}`)].map((streamId) => ({ streamId, afterVersion: 0, most: 2, toPosition: Number.MAX_SAFE_INTEGER }));
+    row('readStreamSpans, 128 streams of the last range', await timed(() => store.readStreamSpans(spans), Math.ceil(RUNS / 3)));
     const cursor = { transactionId: '0', position: 0 };
     const page = (await store.readLog(cursor, 1)).cursor;
     row('readLog page of 100', await timed(() => store.readLog(page, 100)));

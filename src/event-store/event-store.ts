@@ -130,14 +130,28 @@ export abstract class EventStore {
     for (let i = 0; i < spans.length; i += SPANS_PER_READ) {
       const chunk = spans.slice(i, i + SPANS_PER_READ);
       const padded = [...chunk, ...Array<StreamSpan>(2 ** Math.ceil(Math.log2(chunk.length)) - chunk.length).fill(chunk[chunk.length - 1])];
-      // each term is a range of uq_events_stream_version
-      const rows = await this.query<EventRow>(
-        `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position <= ?)').join(' OR ')}`,
-        padded.flatMap((span) => [span.streamId, span.afterVersion, span.afterVersion + span.most, span.toPosition]),
-      );
+      const starts = await this.streamStarts(padded.map((span) => span.streamId));
+      // each term is a range of the stream's (stream, version) index; with its first position, only the partitions from there are planned
+      const rows = starts
+        ? await this.query<EventRow>(
+            `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position >= ? AND position <= ?)').join(' OR ')}`,
+            padded.flatMap((span, n) => [span.streamId, span.afterVersion, span.afterVersion + span.most, starts[n], span.toPosition]),
+          )
+        : await this.query<EventRow>(
+            `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position <= ?)').join(' OR ')}`,
+            padded.flatMap((span) => [span.streamId, span.afterVersion, span.afterVersion + span.most, span.toPosition]),
+          );
       for (const row of rows) events.push(toRecorded(row, this.upcasters));
     }
     return events.sort((a, b) => a.position - b.position);
+  }
+
+  /**
+   * Lower bounds of these streams' positions, where the engine partitions the log by position (PostgreSQL: their
+   * first positions); null where nothing is gained by naming them (SQLite: one table, read by its stream index).
+   */
+  protected streamStarts(_streamIds: readonly string[]): Promise<readonly number[] | null> {
+    return Promise.resolve(null);
   }
 
   /** The log for a checkpointed subscription: every event exactly once, in an order no later commit can break. */

@@ -170,6 +170,10 @@ export class PostgresEventStore extends EventStore {
     return this.reading(() => readStreamOn(this.db, streamId, afterVersion, this.upcasters, limit, this.starts));
   }
 
+  protected override streamStarts(streamIds: readonly string[]): Promise<readonly number[]> {
+    return this.reading(() => this.starts.ofMany(this.db, streamIds));
+  }
+
   readAll(afterPosition: number, limit: number): Promise<RecordedEvent[]> {
     return this.reading(() => readAllOn(this.db, afterPosition, limit, this.upcasters));
   }

@@ -30,6 +30,19 @@ export class StreamStarts {
     return first;
   }
 
+  /** Each stream's first position (0 where none is known), those not remembered read from their heads in one statement. */
+  async ofMany(db: Queryable, streamIds: readonly string[]): Promise<number[]> {
+    const missing = [...new Set(streamIds.filter((id) => !this.known.has(id)))];
+    if (missing.length > 0) {
+      const { rows } = await db.query<{ stream_id: string; first_position: number | null }>(
+        `SELECT stream_id, first_position FROM stream_heads WHERE stream_id = ANY($1) AND first_position IS NOT NULL`,
+        [missing],
+      );
+      for (const row of rows) this.remember(row.stream_id, Number(row.first_position));
+    }
+    return streamIds.map((id) => this.known.get(id) ?? 0);
+  }
+
   private remember(streamId: string, first: number): void {
     this.known.set(streamId, first);
     if (this.known.size > this.capacity) this.known.delete(this.known.keys().next().value!);

@@ -138,6 +138,34 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     expect(plan).toMatch(/ on events_from_\d+ /);
   });
 
+  it("reads several streams' parts at once (a replay's send) from their starts: only the partitions from the earliest start are planned", async () => {
+    const a = api(t);
+    const issues = [await a.createIssue(project.id, { name: 'Spans 1' }), await a.createIssue(project.id, { name: 'Spans 2' })];
+    for (const issue of issues) await a.comment(issue.id, 'in a span');
+    const streamIds = issues.map((issue) => `issue-${issue.id}`);
+    const firstPosition = Number((await pool.query(`SELECT MIN(first_position) AS p FROM stream_heads WHERE stream_id = ANY($1)`, [streamIds])).rows[0].p);
+    const earlier = (await partitions.list()).filter((p) => p.to !== null && p.to <= firstPosition);
+    expect(earlier.length).toBeGreaterThan(1);
+
+    const storePool = pgPool(t.app.get(DataSource));
+    const sent = jest.spyOn(storePool, 'query');
+    let read: Awaited<ReturnType<EventStore['readStreamSpans']>>;
+    let calls: [string, unknown[]][];
+    try {
+      read = await t.app.get(EventStore).readStreamSpans(streamIds.map((streamId) => ({ streamId, afterVersion: 0, most: 5, toPosition: Number.MAX_SAFE_INTEGER })));
+    } finally {
+      calls = sent.mock.calls.map((call) => call as unknown as [string, unknown[]]);
+      sent.mockRestore();
+    }
+    expect(read.map((e) => e.position)).toEqual(read.map((e) => e.position).sort((x, y) => x - y));
+    expect(read.filter((e) => e.streamId === streamIds[0]).map((e) => e.version)).toEqual([1, 2]);
+    expect(read.filter((e) => e.streamId === streamIds[1]).map((e) => e.version)).toEqual([1, 2]);
+    const [text, values] = calls.find(([text]) => /FROM events WHERE \(stream_id = /.test(String(text)))!;
+    const plan = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    for (const p of earlier) expect(plan).not.toContain(` on ${p.name} `);
+    expect(plan).toMatch(/ on events_from_\d+ /);
+  });
+
   it('reads whole a stream whose start it did not know: written around the store, then appended to through it', async () => {
     const store = t.app.get(EventStore);
     const streamId = `raw-${Date.now()}`;
