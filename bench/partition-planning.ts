@@ -169,12 +169,17 @@ try {
     row('stream read through the store (after version 10)', await timed(() => store.readStream(stream, 10)));
     row('stream read, head subquery (before)', await timed(() => pool.query(bySubquery, [stream, 10, null])), await plan(bySubquery, [stream, 10, null]));
     row('stream read, first position a parameter (after)', await timed(() => pool.query(byParameter, [stream, 10, null, firstPosition])), await plan(byParameter, [stream, 10, null, firstPosition]));
-    // a replay's send reads 128 streams' parts at once: the stream above and 127 more, each 2 events, in the last range
+    // a replay's send reads 128 streams' parts at once: the stream above and 127 more, each 2 events, in the last range,
+    // half of them after their first event (so the terms are not all alike but for their stream)
     await store.transact(async (tx) => {
       for (let i = 0; i < 127; i++) await tx.append(`bench-spans-${level}-${i}`, 0, [0, 1].map((n) => ({ type: 'bench.happened', schemaVersion: 1, data: { n } })), { metadata: META });
     });
-    const spans = [stream, ...Array.from({ length: 127 }, (_, i) => `bench-spans-${level}-${i}`)].map((streamId) => ({ streamId, afterVersion: 0, most: 2, toPosition: Number.MAX_SAFE_INTEGER }));
+    const spans = [stream, ...Array.from({ length: 127 }, (_, i) => `bench-spans-${level}-${i}`)].map((streamId, i) => ({ streamId, afterVersion: i % 2, most: 2, toPosition: Number.MAX_SAFE_INTEGER }));
+    sent.length = 0;
     row('readStreamSpans, 128 streams of the last range', await timed(() => store.readStreamSpans(spans), Math.ceil(RUNS / 3)));
+    const spansRead = sent.find((q) => /^SELECT \* FROM events WHERE \(+stream_id/.test(q.sql))!;
+    lines[lines.length - 1] = lines[lines.length - 1].replace(/ \|$/, `${await plan(toPostgresSql(spansRead.sql), spansRead.params)} |`);
+    if (process.env.BENCH_PLAN) console.error((await pool.query(`EXPLAIN ANALYZE ${toPostgresSql(spansRead.sql)}`, spansRead.params)).rows.map((r) => r['QUERY PLAN']).slice(0, 30).join('\n'));
     const cursor = { transactionId: '0', position: 0 };
     const page = (await store.readLog(cursor, 1)).cursor;
     row('readLog page of 100', await timed(() => store.readLog(page, 100)));

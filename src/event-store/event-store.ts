@@ -131,16 +131,14 @@ export abstract class EventStore {
       const chunk = spans.slice(i, i + SPANS_PER_READ);
       const padded = [...chunk, ...Array<StreamSpan>(2 ** Math.ceil(Math.log2(chunk.length)) - chunk.length).fill(chunk[chunk.length - 1])];
       const starts = await this.streamStarts(padded.map((span) => span.streamId));
-      // each term is a range of the stream's (stream, version) index; with its first position, only the partitions from there are planned
-      const rows = starts
-        ? await this.query<EventRow>(
-            `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position >= ? AND position <= ?)').join(' OR ')}`,
-            padded.flatMap((span, n) => [span.streamId, span.afterVersion, span.afterVersion + span.most, starts[n], span.toPosition]),
-          )
-        : await this.query<EventRow>(
-            `SELECT * FROM events WHERE ${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position <= ?)').join(' OR ')}`,
-            padded.flatMap((span) => [span.streamId, span.afterVersion, span.afterVersion + span.most, span.toPosition]),
-          );
+      // each term is a range of the (stream, version) index; the earliest of the streams' first positions, where known,
+      // bounds them all, so only the partitions from there are planned (one bound, not one per term: terms alike but
+      // for their stream are read as one `stream_id = ANY` range of that index, which a bound per term would prevent)
+      const from = starts ? Math.min(...starts) : 0;
+      const rows = await this.query<EventRow>(
+        `SELECT * FROM events WHERE (${padded.map(() => '(stream_id = ? AND version > ? AND version <= ? AND position <= ?)').join(' OR ')})${from > 0 ? ' AND position >= ?' : ''}`,
+        [...padded.flatMap((span) => [span.streamId, span.afterVersion, span.afterVersion + span.most, span.toPosition]), ...(from > 0 ? [from] : [])],
+      );
       for (const row of rows) events.push(toRecorded(row, this.upcasters));
     }
     return events.sort((a, b) => a.position - b.position);

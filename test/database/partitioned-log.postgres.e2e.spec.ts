@@ -160,7 +160,7 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     expect(read.map((e) => e.position)).toEqual(read.map((e) => e.position).sort((x, y) => x - y));
     expect(read.filter((e) => e.streamId === streamIds[0]).map((e) => e.version)).toEqual([1, 2]);
     expect(read.filter((e) => e.streamId === streamIds[1]).map((e) => e.version)).toEqual([1, 2]);
-    const [text, values] = calls.find(([text]) => /FROM events WHERE \(stream_id = /.test(String(text)))!;
+    const [text, values] = calls.find(([text]) => /FROM events WHERE \(\(stream_id = /.test(String(text)))!;
     const plan = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
     for (const p of earlier) expect(plan).not.toContain(` on ${p.name} `);
     expect(plan).toMatch(/ on events_from_\d+ /);
