@@ -64,7 +64,7 @@ export class Coalescer {
     );
     const json = JSON.stringify({ ...digest, coalesced: fresh.length });
     const carriedIds = new Set(carried.map((d) => d.delivery.id));
-    await this.queue.coalesce(lead.delivery.id, json, [...carriedIds], now);
+    await this.queue.coalesce(lead.delivery, json, carried.map((d) => d.delivery), now);
     lead.delivery.activity = json;
     return batch.filter((d) => !carriedIds.has(d.id));
   }

@@ -258,16 +258,16 @@ export class DeliveryQueue {
     ];
   }
 
-  /** A chat webhook's window (see coalesce/): `leadId`'s message is now the digest, and `carriedIds` are COALESCED into it (those still ours). */
-  async coalesce(leadId: string, digest: string, carriedIds: string[], now: number): Promise<void> {
+  /** A chat webhook's window (see coalesce/): `lead`'s message is now the digest, and `carried` are COALESCED into it (those still ours). */
+  async coalesce(lead: Claimed, digest: string, carried: readonly Claimed[], now: number): Promise<void> {
     await this.store.transact(
       (tx) =>
         tx.exec([
-          { sql: `UPDATE webhook_deliveries SET activity = ?, updated_at = ? WHERE id = ? AND lease_owner = ?`, params: [digest, now, leadId, this.owner] },
+          { sql: `UPDATE webhook_deliveries SET activity = ?, updated_at = ? WHERE id = ? AND event_position = ? AND lease_owner = ?`, params: [digest, now, lead.id, lead.event_position, this.owner] },
           {
             sql: `UPDATE webhook_deliveries SET status = 'COALESCED', carried_by = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-                  WHERE id IN (${carriedIds.map(() => '?').join(', ')}) AND lease_owner = ?`,
-            params: [leadId, now, ...carriedIds, this.owner],
+                  WHERE ${byIdAndPosition(carried)} AND lease_owner = ?`,
+            params: [lead.id, now, ...byIdAndPositionParams(carried), this.owner],
           },
         ]),
       NOT_DURABLE,
