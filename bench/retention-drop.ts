@@ -13,7 +13,8 @@
  *   partitions).
  * For each: the wall time, the event loop's longest hold while it ran (monitorEventLoopDelay, 1 ms resolution),
  * the WAL it wrote, and the dead row versions it left for vacuum. And, for scale, what the migration that
- * partitions the tables (1765410000000) takes to copy the same rows (written before it, test messages aside).
+ * partitions the tables (1765410000000) takes on the same rows (written before it, test messages aside): the old
+ * tables attached as the first range, the attempts rewritten with their delivery's position.
  *
  * PostgreSQL: DATABASE_URL_POSTGRES when set (a user who may CREATE DATABASE), else an embedded one.
  */

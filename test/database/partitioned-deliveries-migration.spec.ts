@@ -12,10 +12,10 @@ import { tempDir } from '../support/test-app.js';
 /** A database from before issue 26: partitioned neither its log nor its deliveries (the migrations after this one do). */
 const before = migrations.slice(0, migrations.indexOf(DirectMessages1765200000000) + 1);
 
-it('the first ranges, as the log’s: from 1 to the head (the rows there), then one of the span; a new database’s: one of the span from 1', () => {
-  expect(firstRanges(0, 20)).toEqual([[1, 21]]);
-  expect(firstRanges(5, 20)).toEqual([[1, 6], [6, 26]]);
-  expect(firstRanges(45, 20)).toEqual([[1, 46], [46, 66]]);
+it('the first ranges, as the log’s: up to the head (the rows there, and the test messages below 1), then one of the span', () => {
+  expect(firstRanges(0, 20)).toEqual({ firstEnd: 1, secondEnd: 21 });
+  expect(firstRanges(5, 20)).toEqual({ firstEnd: 6, secondEnd: 26 });
+  expect(firstRanges(45, 20)).toEqual({ firstEnd: 46, secondEnd: 66 });
 });
 
 describe.each(['sqlite', 'postgres'] as const)('the partitioned deliveries migration on a database in use (%s)', (engine) => {
@@ -87,7 +87,7 @@ describe.each(['sqlite', 'postgres'] as const)('the partitioned deliveries migra
   });
 
   if (engine === 'postgres') {
-    it('partitions both tables with the same ranges: test messages below 1, the rows there in the first, one of the span past the head', async () => {
+    it('partitions both tables with the log’s ranges: the old tables attached as the first (test messages and the rows there), one of the span past the head', async () => {
       await open(migrations);
       const partitions = async (table: string) =>
         (
@@ -97,13 +97,19 @@ describe.each(['sqlite', 'postgres'] as const)('the partitioned deliveries migra
           )) as { name: string; bound: string }[]
         ).map((r) => `${r.name} ${r.bound}`);
       expect(await partitions('webhook_deliveries')).toEqual([
-        `webhook_deliveries_from_1 FOR VALUES FROM ('1') TO ('46')`,
         `webhook_deliveries_from_46 FOR VALUES FROM ('46') TO ('66')`,
-        `webhook_deliveries_from_min FOR VALUES FROM (MINVALUE) TO ('1')`,
+        `webhook_deliveries_from_min FOR VALUES FROM (MINVALUE) TO ('46')`,
       ]);
+      expect((await partitions('events')).map((p) => p.replace('events', 'webhook_deliveries'))).toEqual(await partitions('webhook_deliveries'));
       expect((await partitions('webhook_delivery_attempts')).map((p) => p.replace('webhook_delivery_attempts', 'webhook_deliveries'))).toEqual(await partitions('webhook_deliveries'));
       const where: { id: string; part: string }[] = await ds.query(`SELECT id, tableoid::regclass::text AS part FROM webhook_deliveries ORDER BY id`);
-      expect(where.map((w) => w.part)).toEqual(['webhook_deliveries_from_1', 'webhook_deliveries_from_1', 'webhook_deliveries_from_1', 'webhook_deliveries_from_min', 'webhook_deliveries_from_min']);
+      expect(where.map((w) => w.part)).toEqual(Array(5).fill('webhook_deliveries_from_min'));
+      // every index of the partitioned tables on the old rows' partition too (adopted, or built for the new keys)
+      const indexes = async (table: string) => (await ds.query(`SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = $1::regclass`, [table])).length;
+      expect(await indexes('webhook_deliveries_from_min')).toBe(await indexes('webhook_deliveries'));
+      expect(await indexes('webhook_delivery_attempts_from_min')).toBe(await indexes('webhook_delivery_attempts'));
+      const leftOver: { conname: string }[] = await ds.query(`SELECT conname FROM pg_constraint WHERE conname LIKE '%_bound'`);
+      expect(leftOver).toEqual([]);
       const keys: { table: string; def: string }[] = await ds.query(
         `SELECT conrelid::regclass::text AS table, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype = 'p' AND conrelid IN ('webhook_deliveries'::regclass, 'webhook_delivery_attempts'::regclass) ORDER BY 1`,
       );

@@ -18,13 +18,15 @@ const DELIVERY_INDEXES = [
 const indexName = (statement: string) => /INDEX (\w+) ON/.exec(statement)![1];
 
 /**
- * The ranges of the first partitions (issue 26, docs/scale.md section 3), the log's bounds
- * (PartitionedLog1765400000000 makes them from the same head): one holding every position up to
- * the log's head (the rows already there), then one of `span` after it; on a new database, one of
- * `span` from 1. Ranges added later follow on from the last, of `span` each, in every table alike.
+ * The ends of the first two partitions (issue 26, docs/scale.md section 3), the log's bounds
+ * (PartitionedLog1765400000000 makes them from the same head): the first, FROM (MINVALUE), holds
+ * every position up to the log's head (the rows already there, and the test messages below 1),
+ * the second `span` more; ranges added later follow on from the last, of `span` each, in every
+ * table alike.
  */
-export function firstRanges(head: number, span: number): [number, number][] {
-  return head < 1 ? [[1, 1 + span]] : [[1, head + 1], [head + 1, head + 1 + span]];
+export function firstRanges(head: number, span: number): { firstEnd: number; secondEnd: number } {
+  const firstEnd = Math.max(head, 0) + 1;
+  return { firstEnd, secondEnd: firstEnd + span };
 }
 
 /**
@@ -40,10 +42,11 @@ export function firstRanges(head: number, span: number): [number, number][] {
  * On PostgreSQL both tables become `PARTITION BY RANGE (event_position)`: the primary keys take
  * the position in ((id, event_position); (delivery_id, event_position, number)), which a
  * partitioned table's keys must hold; the unique (event, webhook, recipient) key already does;
- * the other indexes are as they were. One partition, FROM (MINVALUE) TO (1), holds the test
- * messages; the others are firstRanges() of the log's head and HERALD_PG_PARTITION_SPAN. There is
- * no DEFAULT partition (it would forbid DETACH … CONCURRENTLY). The rows are copied over (in this
- * migration's transaction: about as long as writing the table once) and the old tables dropped.
+ * the other indexes are as they were. The old tables are attached as they are as the first
+ * partition (no row copied: their indexes adopted, the new primary keys' built), FROM (MINVALUE)
+ * to the log's head + 1 as the log's own first range; it takes the test messages from then on and
+ * is never dropped (the retention sweeps it). Then one of HERALD_PG_PARTITION_SPAN positions.
+ * There is no DEFAULT partition (it would forbid DETACH … CONCURRENTLY).
  * Works on PostgreSQL 14 and later (no identity column, DETACH … CONCURRENTLY is 14's).
  */
 export class PartitionedDeliveries1765410000000 implements MigrationInterface {
@@ -67,32 +70,30 @@ export class PartitionedDeliveries1765410000000 implements MigrationInterface {
   }
 
   private async partition(q: QueryRunner): Promise<void> {
-    // the old tables step aside with their indexes (their names are the new tables')
-    for (const statement of DELIVERY_INDEXES) await q.query(`DROP INDEX ${indexName(statement)}`);
-    await q.query(`ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_pkey`);
-    await q.query(`ALTER TABLE webhook_deliveries RENAME TO webhook_deliveries_unpartitioned`);
-    await q.query(`ALTER TABLE webhook_delivery_attempts DROP CONSTRAINT webhook_delivery_attempts_pkey`);
-    await q.query(`ALTER TABLE webhook_delivery_attempts RENAME TO webhook_delivery_attempts_unpartitioned`);
-
-    await q.query(`CREATE TABLE webhook_deliveries (LIKE webhook_deliveries_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (event_position)`);
-    await q.query(`ALTER TABLE webhook_deliveries ALTER COLUMN event_position SET NOT NULL`);
+    const [{ head }] = (await q.query(
+      `SELECT GREATEST((SELECT COALESCE(MAX(position), 0) FROM events), (SELECT COALESCE(MAX(event_position), 0) FROM webhook_deliveries)) AS head`,
+    )) as { head: number | string }[];
+    // the old tables become the first range as they are (not copied): the test messages and every delivery up to the head
+    const { firstEnd, secondEnd } = firstRanges(Number(head), partitionSpanOf(q.connection.options));
+    // their indexes keep their definitions (ATTACH adopts them as the partition's) and give up their names to the new tables'
+    for (const statement of DELIVERY_INDEXES) await q.query(`ALTER INDEX ${indexName(statement)} RENAME TO ${indexName(statement)}_min`);
+    for (const table of ['webhook_deliveries', 'webhook_delivery_attempts']) {
+      await q.query(`ALTER TABLE ${table} DROP CONSTRAINT ${table}_pkey`);
+      await q.query(`ALTER TABLE ${table} RENAME TO ${table}_from_min`);
+      await q.query(`ALTER TABLE ${table}_from_min ALTER COLUMN event_position SET NOT NULL`);
+      // the range's bound as a constraint: ATTACH then takes it as proven instead of reading the table again
+      await q.query(`ALTER TABLE ${table}_from_min ADD CONSTRAINT ${table}_from_min_bound CHECK (event_position < ${firstEnd})`);
+      await q.query(`CREATE TABLE ${table} (LIKE ${table}_from_min INCLUDING DEFAULTS) PARTITION BY RANGE (event_position)`);
+    }
     await q.query(`ALTER TABLE webhook_deliveries ADD PRIMARY KEY (id, event_position)`);
     for (const statement of DELIVERY_INDEXES) await q.query(statement);
-    await q.query(`CREATE TABLE webhook_delivery_attempts (LIKE webhook_delivery_attempts_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (event_position)`);
-    await q.query(`ALTER TABLE webhook_delivery_attempts ALTER COLUMN event_position SET NOT NULL`);
     await q.query(`ALTER TABLE webhook_delivery_attempts ADD PRIMARY KEY (delivery_id, event_position, number)`);
-
-    const [{ head }] = (await q.query(
-      `SELECT GREATEST((SELECT COALESCE(MAX(position), 0) FROM events), (SELECT COALESCE(MAX(event_position), 0) FROM webhook_deliveries_unpartitioned)) AS head`,
-    )) as { head: number | string }[];
-    const ranges: [string, string][] = [['MINVALUE', '1'], ...firstRanges(Number(head), partitionSpanOf(q.connection.options)).map(([from, to]): [string, string] => [String(from), String(to)])];
     for (const table of ['webhook_deliveries', 'webhook_delivery_attempts']) {
+      // the primary key's index is built on it here (the old key had no position); the other indexes are adopted
+      await q.query(`ALTER TABLE ${table} ATTACH PARTITION ${table}_from_min FOR VALUES FROM (MINVALUE) TO (${firstEnd})`);
+      await q.query(`ALTER TABLE ${table}_from_min DROP CONSTRAINT ${table}_from_min_bound`);
       // RangePartitions' names (<table>_from_<start>): it manages them from here on. New tables: no one waits on their locks
-      for (const [from, to] of ranges) {
-        await q.query(`CREATE TABLE ${table}_from_${from === 'MINVALUE' ? 'min' : from} PARTITION OF ${table} FOR VALUES FROM (${from}) TO (${to})`);
-      }
-      await q.query(`INSERT INTO ${table} SELECT * FROM ${table}_unpartitioned`);
-      await q.query(`DROP TABLE ${table}_unpartitioned`);
+      await q.query(`CREATE TABLE ${table}_from_${firstEnd} PARTITION OF ${table} FOR VALUES FROM (${firstEnd}) TO (${secondEnd})`);
     }
   }
 

@@ -24,7 +24,8 @@ export interface DroppedRange {
  * The partitions of webhook_deliveries and webhook_delivery_attempts on PostgreSQL (issue 26,
  * docs/scale.md section 3): both partitioned by event position with the same ranges, so a
  * delivery and its attempts sit in partitions of the same range and leave together. Test
- * messages (positions below 1) have a partition of their own, never dropped.
+ * messages (positions below 1) are in the first partition, FROM (MINVALUE), never dropped (on a
+ * database partitioned by the upgrade it holds the deliveries from before it too: the sweep removes them).
  *
  * Partitions ahead of the log are made for every partitioned table by the one job that keeps
  * them (with the log's); this class makes a dropped range again when old positions get
