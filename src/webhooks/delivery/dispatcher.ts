@@ -38,6 +38,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** Wake-ups run one after another (each awaits its queries). */
   private scheduling: Promise<void> = Promise.resolve();
   private stopping = false;
+  /**
+   * Webhooks whose receiver's pace refused a send, and when it has room again: no worker claims for them before
+   * then, whatever comes due meanwhile. Claiming anyway (a replay queues thousands a second) took a batch of what
+   * was due then, and one that came due at the slot (a live activity) lost it to that batch when the slot passed
+   * while the batch was being prepared: live activities went behind replayed ones on a busy machine.
+   */
+  private readonly pacedUntil = new Map<number, number>();
   /** A look at the queue is due and has not started yet: further wake-ups join it. */
   private wakeQueued = false;
   /** Looks at the queue that failed in a row: the next one waits longer (a database out of reach is not hammered). */
@@ -143,9 +150,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
     if (this.paused) return this.arm(1000);
     const now = this.clock.now().getTime();
     const { webhookIds, next } = await this.queue.due(now, this.ordered);
-    this.startWorkers(webhookIds, true);
-    // the next time something comes due for a webhook that has no worker now (a busy one looks again when it ends)
-    const soonest = next.filter((row) => !this.workers.has(row.webhookId)).reduce((min, row) => Math.min(min, row.at), Infinity);
+    for (const [webhookId, until] of this.pacedUntil) if (until <= now) this.pacedUntil.delete(webhookId);
+    this.startWorkers(webhookIds.filter((webhookId) => !this.pacedUntil.has(webhookId)), true);
+    // the next time something comes due for a webhook that has no worker now (a busy one looks again when it ends),
+    // or a paced one with something due has room again
+    const later = [...next, ...webhookIds.flatMap((webhookId) => (this.pacedUntil.has(webhookId) ? [{ webhookId, at: this.pacedUntil.get(webhookId)! }] : []))];
+    const soonest = later.filter((row) => !this.workers.has(row.webhookId)).reduce((min, row) => Math.min(min, row.at), Infinity);
     this.arm(Number.isFinite(soonest) ? Math.min(Math.max(soonest - now, 5), 1000) : 1000);
   }
 
@@ -221,6 +231,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
         while (recording.size >= DeliveryDispatcher.RECORDS_AHEAD) await this.waitFor(Promise.race(recording));
         const step = await this.deliver(batch[i], batch.slice(i), signal);
         if (step === 'stop') break;
+        if (step === 'paced') {
+          // the rest waits for the receiver's room; so does this worker (see pacedUntil)
+          await this.waitFor(Promise.all(recording));
+          return attempts;
+        }
         if (step !== 'skipped') {
           attempts++;
           if (step.throttled) {
@@ -251,7 +266,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * webhook) skipped, held, or put back until its pace slot. An answer that throttles the
    * receiver holds it for every instance, and the rest of the batch waits for the end of it.
    */
-  private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'skipped' | { delivered: boolean; throttled: boolean; recorded: Promise<unknown> }> {
+  private async deliver(delivery: DeliveryRow, rest: DeliveryRow[], signal: AbortSignal): Promise<'stop' | 'paced' | 'skipped' | { delivered: boolean; throttled: boolean; recorded: Promise<unknown> }> {
     const now = this.clock.now().getTime();
     let hook = await this.directory.get(delivery.webhook_id);
     const ids = rest.map((d) => d.id);
@@ -279,7 +294,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnModuleDestr
       const direct = delivery.recipient_id != null;
       const slot = direct ? await this.pace.blockedUntil(this.pace.ofImApp(hook), sent) : await this.pace.take(paced, sent);
       // waits for its slot: not an attempt, not a failure
-      if (slot > sent) return await this.queue.settle(direct ? [delivery] : rest, 'WAITING', null, slot, sent).then(() => (direct ? 'skipped' : 'stop'));
+      if (slot > sent) {
+        await this.queue.settle(direct ? [delivery] : rest, 'WAITING', null, slot, sent);
+        if (direct) return 'skipped';
+        this.pacedUntil.set(delivery.webhook_id, slot);
+        return 'paced';
+      }
       const origin = { traceparent: delivery.traceparent, tracestate: delivery.tracestate, number: delivery.attempt_count + 1 };
       const final = isLastScheduled(delivery.attempt_count + 1 - delivery.retry_base, this.config.webhooks.retryScheduleMs);
       attempt = await this.attempts.make(hook, delivery.activity, delivery.id, signal, origin, { final, requeued: Number(delivery.retry_base), channelSlot: (at) => this.pace.take(paced, at) });
