@@ -71,7 +71,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     drop: async () => {
       if (dropped) return;
       dropped = true;
-      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
+      await admin(async (client) => {
+        // connections still closing (a pool whose end() has resolved may still be saying goodbye) are let go first:
+        // FORCE terminates them, and a pool's idle client that hears it emits an error nobody listens to any more
+        const open = async () => (await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name])).rows[0].n;
+        for (const deadline = Date.now() + 2000; (await open()) > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      });
     },
   };
 }
