@@ -1,15 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { RangePartitions } from '../src/database/range-partitions.js';
 import { api } from './support/api.js';
+import { heraldCli as herald } from './support/process-calls.js';
 import { startTestApp, tempDir, testDatabaseUrl } from './support/test-app.js';
 
 const SPAN = 10;
-
-const herald = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawnSync(process.execPath, ['dist/src/cli.js', ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
 
 /** The command line keeps PostgreSQL's partitions ahead of what it appends, as the service does: no instance need run beside it. */
 describe('the herald command line on a partitioned log (PostgreSQL, 10 positions a partition)', () => {

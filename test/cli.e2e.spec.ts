@@ -1,13 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { migrations } from '../src/database/migrations/index.js';
 import { api } from './support/api.js';
+import { heraldCli as herald } from './support/process-calls.js';
 import { startTestApp, tempDir, testDatabaseUrl } from './support/test-app.js';
-
-const herald = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawnSync(process.execPath, ['dist/src/cli.js', ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
 
 describe('the herald command line (built binary)', () => {
   it('migrates, exports, imports into another store, refuses a second import, and rebuilds with progress', async () => {

@@ -51,6 +51,21 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
 
   const head = async () => Number((await pool.query(`SELECT COALESCE(MAX(position), 0) AS p FROM events`)).rows[0].p);
   const lastEnd = async () => (await partitions.list()).pop()!.to!;
+  /** What `read` returns, and the statements the store sent through its pool meanwhile, as it sent them. */
+  const sentDuring = async <T>(read: () => Promise<T>): Promise<{ value: T; calls: [string, unknown[]][] }> => {
+    const sent = jest.spyOn(pgPool(t.app.get(DataSource)), 'query');
+    try {
+      const value = await read();
+      return { value, calls: sent.mock.calls.map((call) => call as unknown as [string, unknown[]]) };
+    } finally {
+      sent.mockRestore();
+    }
+  };
+  /** The plan of the first statement sent that matches `statement`. */
+  const planOf = async (calls: [string, unknown[]][], statement: RegExp) => {
+    const [text, values] = calls.find(([text]) => statement.test(String(text)))!;
+    return (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+  };
 
   it('keeps every event in its partition, reads streams that span partitions whole, delivers, and refuses stale commands', async () => {
     const a = api(t);
@@ -120,19 +135,9 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     expect(earlier.length).toBeGreaterThan(1);
 
     // the statement the store itself sends, as it sends it
-    const storePool = pgPool(t.app.get(DataSource));
-    const sent = jest.spyOn(storePool, 'query');
-    let read: Awaited<ReturnType<EventStore['readStream']>>;
-    let calls: [string, unknown[]][];
-    try {
-      read = await t.app.get(EventStore).readStream(streamId);
-    } finally {
-      calls = sent.mock.calls.map((call) => call as unknown as [string, unknown[]]);
-      sent.mockRestore();
-    }
+    const { value: read, calls } = await sentDuring(() => t.app.get(EventStore).readStream(streamId));
     expect(read.map((e) => e.version)).toEqual([1, 2, 3, 4]);
-    const [text, values] = calls.find(([text]) => /FROM events\s+WHERE stream_id = \$1/.test(String(text)))!;
-    const plan = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const plan = await planOf(calls, /FROM events\s+WHERE stream_id = \$1/);
     // pruned when planned: the partitions before the stream began are not in the plan at all (not even "never executed")
     for (const p of earlier) expect(plan).not.toContain(` on ${p.name} `);
     expect(plan).toMatch(/ on events_from_\d+ /);
@@ -147,21 +152,13 @@ describe('the partitioned log on PostgreSQL, 20 positions a partition', () => {
     const earlier = (await partitions.list()).filter((p) => p.to !== null && p.to <= firstPosition);
     expect(earlier.length).toBeGreaterThan(1);
 
-    const storePool = pgPool(t.app.get(DataSource));
-    const sent = jest.spyOn(storePool, 'query');
-    let read: Awaited<ReturnType<EventStore['readStreamSpans']>>;
-    let calls: [string, unknown[]][];
-    try {
-      read = await t.app.get(EventStore).readStreamSpans(streamIds.map((streamId) => ({ streamId, afterVersion: 0, most: 5, toPosition: Number.MAX_SAFE_INTEGER })));
-    } finally {
-      calls = sent.mock.calls.map((call) => call as unknown as [string, unknown[]]);
-      sent.mockRestore();
-    }
+    const { value: read, calls } = await sentDuring(() =>
+      t.app.get(EventStore).readStreamSpans(streamIds.map((streamId) => ({ streamId, afterVersion: 0, most: 5, toPosition: Number.MAX_SAFE_INTEGER }))),
+    );
     expect(read.map((e) => e.position)).toEqual(read.map((e) => e.position).sort((x, y) => x - y));
     expect(read.filter((e) => e.streamId === streamIds[0]).map((e) => e.version)).toEqual([1, 2]);
     expect(read.filter((e) => e.streamId === streamIds[1]).map((e) => e.version)).toEqual([1, 2]);
-    const [text, values] = calls.find(([text]) => /FROM events WHERE \(\(stream_id = /.test(String(text)))!;
-    const plan = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const plan = await planOf(calls, /FROM events WHERE \(\(stream_id = /);
     for (const p of earlier) expect(plan).not.toContain(` on ${p.name} `);
     expect(plan).toMatch(/ on events_from_\d+ /);
   });

@@ -1,4 +1,5 @@
-/** Helpers for tests that drive Herald processes (ChildHerald) over HTTP. */
+import { spawnSync } from 'node:child_process';
+/** Helpers for tests that drive Herald processes (ChildHerald) over HTTP, and its command line. */
 
 /** A JSON call with a bearer token to a process at `base`; anything but 2xx throws, naming the call. */
 export function caller(token: string) {
@@ -21,3 +22,7 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The built `herald` command line with these arguments and only this environment (and PATH), run to its end. */
+export const heraldCli = (args: string[], env: NodeJS.ProcessEnv) =>
+  spawnSync(process.execPath, ['dist/src/cli.js', ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 });
